@@ -1,0 +1,153 @@
+"""The contracts: Resource, Rule, Finding, statuses and severities (plain, frozen data)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SOURCES = ("plan", "state", "live", "file", "probe", "attestation")
+STATUSES = ("pass", "fail", "unknown", "error", "waived", "skip")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # info=0 .. critical=4
+
+# A property value the source could not know (Pulumi's unknown, a secret, a denied call)
+# is written in `properties` as {"$unknown": "why"}; one whose read failed as {"$error": "why"}.
+UNKNOWN_KEY = "$unknown"
+ERROR_KEY = "$error"
+
+
+def unknown(reason: str) -> dict:
+    return {UNKNOWN_KEY: reason}
+
+
+def error_value(reason: str) -> dict:
+    return {ERROR_KEY: reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    type: str
+    id: str
+    name: str
+    source: str
+    properties: dict
+    account: str | None = None
+    region: str | None = None
+    # set when the source failed for this resource as a whole: every rule on it is `error`
+    error: str | None = None
+
+    def ref(self) -> dict:
+        return {"type": self.type, "id": self.id, "name": self.name, "source": self.source,
+                "account": self.account, "region": self.region}
+
+    def to_dict(self) -> dict:
+        d = self.ref()
+        d["properties"] = self.properties
+        if self.error:
+            d["error"] = self.error
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionError:
+    """A source that failed (AccessDenied, timeout, ...). When `resource_type` is known,
+    every rule on that type yields an `error` finding for the affected scope."""
+    source: str
+    service: str
+    message: str
+    region: str | None = None
+    account: str | None = None
+    resource_type: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "service": self.service, "region": self.region,
+                "account": self.account, "resource_type": self.resource_type,
+                "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    resource: str
+    hipaa: tuple[str, ...]
+    assertion: dict
+    message: str
+    remediation: str
+    path: str
+    description: str = ""
+    seed: str = ""
+    references: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    where: dict | None = None
+    provider: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    rule: str
+    resource: str
+    reason: str
+    owner: str
+    expires: str  # ISO date
+    expired: bool = False
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "resource": self.resource, "reason": self.reason,
+                "owner": self.owner, "expires": self.expires, "expired": self.expired}
+
+
+class Finding:
+    """One rule applied to one resource. `message` and `evidence` are either given (findings
+    mapped from another tool) or worked out on first read by `explainer` (the compiled rule),
+    which keeps evaluation cheap when a report never reads them."""
+    __slots__ = ("rule", "resource", "status", "waiver", "detail", "explainer",
+                 "_message", "_evidence", "location")
+
+    def __init__(self, rule: Rule, resource: "Resource | dict", status: str, *,
+                 detail: str | None = None, explainer=None, message: str | None = None,
+                 evidence: dict | None = None, waiver: "Waiver | None" = None,
+                 location: dict | None = None):
+        self.rule = rule
+        self.resource = resource  # a dict for scope-level errors (no single resource)
+        self.status = status
+        self.detail = detail
+        self.explainer = explainer
+        self.waiver = waiver
+        self._message = message
+        self._evidence = evidence
+        self.location = location  # {"path", "start_line", "end_line"} for file-backed findings
+
+    @property
+    def message(self) -> str:
+        if self._message is None:
+            self._message = self.explainer.explain(self) if self.explainer else ""
+        return self._message
+
+    @property
+    def evidence(self) -> dict:
+        if self._evidence is None:
+            self._evidence = self.explainer.evidence(self) if self.explainer else {}
+        return self._evidence
+
+    @property
+    def resource_ref(self) -> dict:
+        r = self.resource
+        return r.ref() if isinstance(r, Resource) else r
+
+    def to_dict(self) -> dict:
+        rule = self.rule
+        d = {
+            "rule_id": rule.id,
+            "title": rule.title,
+            "severity": rule.severity,
+            "status": self.status,
+            "resource": self.resource_ref,
+            "hipaa": list(rule.hipaa),
+            "message": self.message,
+            "evidence": self.evidence,
+            "remediation": rule.remediation,
+            "waiver": self.waiver.to_dict() if self.waiver else None,
+        }
+        if self.location:
+            d["location"] = self.location
+        return d

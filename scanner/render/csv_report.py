@@ -1,0 +1,27 @@
+"""CSV: one row per finding, for spreadsheets (compliance officers live in them)."""
+import csv
+import io
+import json
+
+COLUMNS = ["status", "severity", "rule_id", "title", "hipaa", "resource_type", "resource_id",
+           "resource_name", "source", "account", "region", "message", "evidence", "remediation",
+           "waiver_reason", "waiver_expires"]
+
+
+def _cell(v: str) -> str:
+    # keep spreadsheets from executing cell contents that start a formula
+    return "'" + v if v[:1] in ("=", "+", "-", "@") else v
+
+
+def render(report: dict, ctx) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for f in report["findings"]:
+        r, wv = f["resource"], f.get("waiver") or {}
+        row = [f["status"], f["severity"], f["rule_id"], f["title"], " ".join(f["hipaa"]), r["type"], r["id"],
+               r.get("name") or "", r["source"], r.get("account") or "", r.get("region") or "", f["message"],
+               json.dumps(f["evidence"], default=str, sort_keys=True), f["remediation"],
+               wv.get("reason", ""), wv.get("expires", "")]
+        w.writerow([_cell(str(x)) for x in row])
+    return buf.getvalue()
