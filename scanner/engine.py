@@ -24,29 +24,50 @@ Check = Callable[[object], object]
 
 
 def _getter(key: str):
+    """A fast getter for a dotted key. Markers ({"$unknown"|"$error": ...}) hold no ordinary
+    keys, so a lookup that misses is the only place we need to look for one."""
     if key == "@":
         return lambda obj: obj
     parts = tuple(key.split("."))
+
+    def step(obj, p):
+        v = obj.get(p, MISSING)
+        if v is MISSING and (UNKNOWN_KEY in obj or ERROR_KEY in obj):
+            return obj
+        return v
+
     if len(parts) == 1:
         (k,) = parts
 
         def get1(obj):
-            if type(obj) is dict:
-                if UNKNOWN_KEY in obj or ERROR_KEY in obj:
-                    return obj
-                return obj.get(k, MISSING)
-            return MISSING
+            if type(obj) is not dict:
+                return MISSING
+            return step(obj, k)
         return get1
+    if len(parts) == 2:
+        a, b = parts
+
+        def get2(obj):
+            if type(obj) is not dict:
+                return MISSING
+            v = step(obj, a)
+            if type(v) is not dict:
+                return MISSING
+            w = v.get(b, MISSING)
+            if w is MISSING and (UNKNOWN_KEY in v or ERROR_KEY in v):
+                return v
+            return w
+        return get2
 
     def get(obj):
         for p in parts:
             if type(obj) is not dict:
                 return MISSING
-            if UNKNOWN_KEY in obj or ERROR_KEY in obj:
-                return obj
-            obj = obj.get(p, MISSING)
+            obj = step(obj, p)
             if obj is MISSING:
                 return MISSING
+            if type(obj) is dict and (UNKNOWN_KEY in obj or ERROR_KEY in obj):
+                return obj
         return obj
     return get
 
@@ -151,6 +172,8 @@ def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
         sub = compile_condition(expected, params, now, missing)
         return (_every if op == "every" else _some)(get, sub, missing)
 
+    if op in ("eq", "ne") and isinstance(expected, (str, bool)):
+        return _fast_equality(get, expected, op == "eq", missing)
     fn = OPERATORS[op]
     prep = PREPARE.get(op)
     if prep is not None:
@@ -167,6 +190,22 @@ def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
         except (TypeError, ValueError, AttributeError, KeyError):
             return None
     return leaf
+
+
+def _fast_equality(get, expected, want: bool, missing) -> Check:
+    """eq/ne against a string or boolean: identity for booleans (True is not 1), == for
+    strings (no other JSON type equals a string)."""
+    is_bool = type(expected) is bool
+
+    def eq(obj):
+        v = get(obj)
+        if v is MISSING or v is None:
+            return missing
+        if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
+            return ERROR if ERROR_KEY in v else None
+        same = (v is expected) if is_bool else (v == expected)
+        return same if want else not same
+    return eq
 
 
 def _every(get, sub: Check, missing) -> Check:
