@@ -303,6 +303,16 @@ def format_value(v) -> str:
 
 # ---------------------------------------------------------------------------------------
 
+def _quantified(cond: dict, op: str):
+    if "all" in cond or "any" in cond:
+        for c in cond.get("all") or cond.get("any"):
+            yield from _quantified(c, op)
+    elif "not" in cond:
+        yield from _quantified(cond["not"], op)
+    elif cond.get("op") == op:
+        yield cond
+
+
 def leaf_keys(cond: dict) -> list[str]:
     """Top-level keys a condition reads (the list key for every/some)."""
     if "all" in cond or "any" in cond:
@@ -336,14 +346,28 @@ def render_message(template: str, resource, params: dict) -> str:
 class CompiledRule:
     """A rule with its parameters bound and its conditions compiled; also the explainer
     that writes a finding's message and evidence when they are first read."""
-    __slots__ = ("rule", "params", "check", "where", "keys")
+    __slots__ = ("rule", "params", "check", "where", "keys", "now")
 
     def __init__(self, rule: Rule, params: dict, now: datetime):
         self.rule = rule
         self.params = params
+        self.now = now
         self.check = compile_condition(rule.assertion, params, now)
         self.where = compile_condition(rule.where, params, now, False) if rule.where else None
         self.keys = leaf_keys(rule.assertion)
+
+    def offending_items(self, props) -> list[str]:
+        """For `every` conditions: the list elements that do not satisfy it, in words."""
+        out = []
+        for cond in _quantified(self.rule.assertion, "every"):
+            items = lookup(props, cond["key"])
+            if type(items) is not list:
+                continue
+            sub = compile_condition(resolve_params(cond["value"], self.params), self.params, self.now)
+            bad = [format_value(el) for el in items if sub(el) is not True]
+            if bad:
+                out.append(f"{cond['key']} items not satisfying the rule: " + "; ".join(bad))
+        return out
 
     def explain(self, f: Finding) -> str:
         rule, resource, status, detail = self.rule, f.resource, f.status, f.detail
@@ -353,6 +377,9 @@ class CompiledRule:
         if status == "pass":
             return base
         if status == "fail":
+            offending = self.offending_items(resource.properties) if isinstance(resource, Resource) else []
+            if offending:
+                base = f"{render_message(rule.message, resource, self.params)}: {' | '.join(offending)}"
             return f"{base} (expected: {describe(rule.assertion, self.params)})"
         if status == "skip":
             return f"out of scope: not ({describe(rule.where, self.params)})"
