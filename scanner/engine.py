@@ -50,8 +50,10 @@ def _getter(key: str):
         def get2(obj):
             if type(obj) is not dict:
                 return MISSING
-            v = step(obj, a)
+            v = obj.get(a, MISSING)
             if type(v) is not dict:
+                if v is MISSING and (UNKNOWN_KEY in obj or ERROR_KEY in obj):
+                    return obj
                 return MISSING
             w = v.get(b, MISSING)
             if w is MISSING and (UNKNOWN_KEY in v or ERROR_KEY in v):
@@ -105,11 +107,9 @@ def compile_condition(cond: dict, params: dict, now: datetime, missing=None) -> 
     assertion; False in a `where` scope, where an absent tag means "not in scope" (a value
     the source could not read is still unknown there)."""
     if "all" in cond:
-        parts = [compile_condition(c, params, now, missing) for c in cond["all"]]
-        return _all(parts)
+        return _combine([compile_condition(c, params, now, missing) for c in cond["all"]], False)
     if "any" in cond:
-        parts = [compile_condition(c, params, now, missing) for c in cond["any"]]
-        return _any(parts)
+        return _combine([compile_condition(c, params, now, missing) for c in cond["any"]], True)
     if "not" in cond:
         inner = compile_condition(cond["not"], params, now, missing)
 
@@ -124,30 +124,21 @@ def compile_condition(cond: dict, params: dict, now: datetime, missing=None) -> 
     return _leaf(cond, params, now, missing)
 
 
-def _all(parts: list[Check]) -> Check:
-    def all_(obj):
-        res = True
+def _combine(parts: list[Check], short: bool) -> Check:
+    """all (short=False) / any (short=True) in Kleene logic: the short-circuit value wins;
+    otherwise ERROR, then unknown (None), then the neutral value."""
+    neutral = not short
+
+    def combined(obj):
+        res = neutral
         for p in parts:
             r = p(obj)
-            if r is False:
-                return False
-            if r is not True and res is not ERROR:
+            if r is short:
+                return short
+            if r is not neutral and res is not ERROR:
                 res = r
         return res
-    return all_
-
-
-def _any(parts: list[Check]) -> Check:
-    def any_(obj):
-        res = False
-        for p in parts:
-            r = p(obj)
-            if r is True:
-                return True
-            if r is not False and res is not ERROR:
-                res = r
-        return res
-    return any_
+    return combined
 
 
 def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
@@ -170,10 +161,12 @@ def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
 
     if op in QUANTIFIERS:
         sub = compile_condition(expected, params, now, missing)
-        return (_every if op == "every" else _some)(get, sub, missing)
+        return _quantifier(get, sub, missing, short=(op == "some"))
 
     if op in ("eq", "ne") and isinstance(expected, (str, bool)):
         return _fast_equality(get, expected, op == "eq", missing)
+    if op in ("in", "not_in") and isinstance(expected, list) and all(type(x) is str for x in expected):
+        return _fast_membership(get, frozenset(expected), op == "in", missing)
     fn = OPERATORS[op]
     prep = PREPARE.get(op)
     if prep is not None:
@@ -208,50 +201,40 @@ def _fast_equality(get, expected, want: bool, missing) -> Check:
     return eq
 
 
-def _every(get, sub: Check, missing) -> Check:
-    def every(obj):
+def _fast_membership(get, allowed: frozenset, want: bool, missing) -> Check:
+    """in/not_in against a list of strings: a set lookup (only a string can equal a string)."""
+    def member(obj):
+        v = get(obj)
+        if v is MISSING or v is None:
+            return missing
+        if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
+            return ERROR if ERROR_KEY in v else None
+        if type(v) is not str:
+            return False if want else True
+        return (v in allowed) is want
+    return member
+
+
+def _quantifier(get, sub: Check, missing, short: bool) -> Check:
+    """every (short=False: stops at the first False) / some (short=True: stops at the first
+    True), with the same Kleene folding as all/any."""
+    def quantified(obj):
         v = get(obj)
         if type(v) is not list:
             if type(v) is dict:
                 m = _marker(v)
                 return None if m is True else m
             return missing if v is MISSING or v is None else None
-        return _fold_all(sub, v)
-    return every
-
-
-def _fold_all(sub: Check, items: list):
-    res = True
-    for el in items:
-        r = sub(el)
-        if r is False:
-            return False
-        if r is not True and res is not ERROR:
-            res = r
-    return res
-
-
-def _fold_any(sub: Check, items: list):
-    res = False
-    for el in items:
-        r = sub(el)
-        if r is True:
-            return True
-        if r is not False and res is not ERROR:
-            res = r
-    return res
-
-
-def _some(get, sub: Check, missing) -> Check:
-    def some(obj):
-        v = get(obj)
-        if type(v) is not list:
-            if type(v) is dict:
-                m = _marker(v)
-                return None if m is True else m
-            return missing if v is MISSING or v is None else None
-        return _fold_any(sub, v)
-    return some
+        neutral = not short
+        res = neutral
+        for el in v:
+            r = sub(el)
+            if r is short:
+                return short
+            if r is not neutral and res is not ERROR:
+                res = r
+        return res
+    return quantified
 
 
 # ---------------------------------------------------------------------------------------
@@ -432,20 +415,22 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
     rule on that type, so a denied service can never look like a clean one.
     """
     now = now or datetime.now(timezone.utc)
-    by_type: dict[str, list[Resource]] = defaultdict(list)
+    by_type: dict[str, list[tuple[Resource, dict]]] = defaultdict(list)
+    failed: dict[str, list[Resource]] = defaultdict(list)
     for r in resources:
-        by_type[r.type].append(r)
+        if r.error:
+            failed[r.type].append(r)
+        else:
+            by_type[r.type].append((r, r.properties))
     findings: list[Finding] = []
     append = findings.append
     errors = list(errors)
     for rule in rules:
         cr = CompiledRule(rule, rule_params(rule, params), now)
         check, where = cr.check, cr.where
-        for res in by_type.get(rule.resource, ()):
-            if res.error:
-                append(Finding(rule, res, "error", detail=res.error, explainer=cr))
-                continue
-            props = res.properties
+        for res in failed.get(rule.resource, ()):
+            append(Finding(rule, res, "error", detail=res.error, explainer=cr))
+        for res, props in by_type.get(rule.resource, ()):
             if where is not None:
                 w = where(props)
                 if w is False:

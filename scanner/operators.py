@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from datetime import date, datetime, timezone
 
 
@@ -87,6 +88,7 @@ def op_empty(v, e):
 _TLS_RE = re.compile(r"^(?:(ssl|tls)\s*v?\s*)?(\d+)(?:[._](\d+))?$", re.I)
 
 
+@lru_cache(maxsize=1024)
 def parse_version(text) -> tuple[int, int]:
     """'1.2', 'TLSv1.2', 'TLS1_2', 'TLS 1.3', 'SSLv3' -> comparable tuples; SSL ranks below TLS."""
     if isinstance(text, (int, float)) and type(text) is not bool:

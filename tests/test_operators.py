@@ -114,7 +114,14 @@ def test_every_on_empty_list_holds_some_does_not():
 
 def test_every_with_one_unknown_element_is_unknown():
     assert run("every", TABLE["every"][0], {"v": [1, {"$unknown": "x"}]}) is None
+    assert run("every", TABLE["every"][0], {"v": [{"$unknown": "x"}, 1]}) is None
     assert run("every", TABLE["every"][0], {"v": [1, {"$unknown": "x"}, 2]}) is False
+    assert run("every", TABLE["every"][0], {"v": [{"$error": "x"}, {"$unknown": "y"}, 1]}) is ERROR
+
+
+def test_some_with_unknown_and_no_match_is_unknown():
+    assert run("some", TABLE["some"][0], {"v": [{"$unknown": "x"}, 2]}) is None
+    assert run("some", TABLE["some"][0], {"v": [2, {"$unknown": "x"}, 1]}) is True
 
 
 def test_kleene_logic():
