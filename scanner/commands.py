@@ -1,33 +1,19 @@
 """The CLI's commands. Each returns an exit code; bad input raises InputError."""
 from __future__ import annotations
 
-import json
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
 from . import __version__, paths
-from .collectors import Collection, modules
-from .engine import apply_waivers, evaluate
+from .collectors import Collection
 from .errors import InputError
-from .params import load_params
-from .render import FORMATS, RenderContext, render, write_reports
+from .render import RenderContext, render, write_reports
 from .render.terminal import print_report
-from .report import EXIT_OK, build, exit_code, now_iso
+from .report import EXIT_OK, exit_code, now_iso
 from .ruleset import RuleSet, load_rules
-from .waivers import load_waivers
-
-
-@dataclass
-class ScanContext:
-    """What collectors get: nothing global, everything they need."""
-    type_schemas: dict
-    tenant: str | None = None
-    console: Console | None = None
-    progress: object = None
-    extra: dict = field(default_factory=dict)
+from .scan import ScanContext, collect, make_report  # noqa: F401  (ScanContext: collectors' type)
 
 
 def _console(args, stderr: bool = False) -> Console:
@@ -40,36 +26,13 @@ def _console(args, stderr: bool = False) -> Console:
 
 
 def _collect(args, ruleset: RuleSet, console: Console) -> Collection:
-    ctx = ScanContext(type_schemas=ruleset.type_schemas, tenant=getattr(args, "tenant", None), console=console)
-    chosen = [(name, m) for name, m in modules().items() if m.wanted(args)]
-    if not chosen:
-        raise InputError("command line", "no source given (e.g. --resources FILE; see enamel scan --help)")
-    total = Collection()
     show_progress = console.is_terminal and not getattr(args, "ci", False) and not getattr(args, "quiet", False)
-    if show_progress:
-        from rich.progress import Progress
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("collecting", total=len(chosen))
-            ctx.progress = progress
-            for name, mod in chosen:
-                progress.update(task, description=f"collecting {name}")
-                total.extend(mod.collect(args, ctx))
-                progress.advance(task)
-    else:
-        for _, mod in chosen:
-            total.extend(mod.collect(args, ctx))
-    return total
+    return collect(args, ruleset, console, show_progress=show_progress)
 
 
 def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, console: Console) -> int:
-    params = load_params(args.params, ruleset.rules) if args.params else None
-    waivers = load_waivers(args.waivers, {r.id for r in ruleset.rules}) if args.waivers else []
-    findings = evaluate(ruleset.rules, collection.resources, params, collection.errors)
-    findings.extend(collection.findings)
-    apply_waivers(findings, waivers)
-    report = build(findings, collection.errors, started_at=started_at, tenant=args.tenant,
-                   sources=collection.sources, rules_digest=ruleset.digest, fail_on=args.fail_on,
-                   waivers=waivers)
+    report = make_report(collection, ruleset, params_file=args.params, waivers_file=args.waivers,
+                         tenant=args.tenant, started_at=started_at, fail_on=args.fail_on)
     ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
     file_formats = [f for f in args.format if f != "table"]
     to_stdout = False
@@ -120,6 +83,39 @@ def cmd_demo(args) -> int:
     if args.tenant is None:
         args.tenant = "Bright Smile Dental (demo)"
     return run_scan(args, collection, ruleset, started, console)
+
+
+def cmd_tenants(args) -> int:
+    from . import rollup, tenants
+    action = args.tenants_command
+    if action is None:
+        raise InputError("command line", "tenants needs an action: scan FILE or merge DIR...")
+    ruleset = load_rules(args.rules)
+    out = Path(args.output_dir)
+    if action == "merge":
+        written = rollup.write_rollup(rollup.build_rollup(tenants.read_status_dirs(args.dirs), ruleset.catalogue), out)
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
+        return EXIT_OK
+    chosen = tenants.select(tenants.load_tenants(args.file),
+                            only=[n.strip() for n in args.only.split(",")] if args.only else None,
+                            shard=tenants.parse_shard(args.shard) if args.shard else None)
+    console = _console(args, stderr=True)
+    fail_on_error = args.fail_on_error or args.ci
+
+    def done(r):
+        if not args.quiet:
+            state = "ok" if r.complete else f"INCOMPLETE: {r.error or 'a source failed'}"
+            console.print(f"{r.tenant.name}: {state} (exit {r.exit_code})", markup=False)
+    results = tenants.scan_all(chosen, ruleset, out, [f for f in args.format if f != "table"], args.jobs,
+                               fail_on_error, on_done=done)
+    scanned = {r.tenant.name for r in results}
+    roll = rollup.build_rollup(tenants.read_status_dirs([str(out)], scanned), ruleset.catalogue) if results else None
+    if roll is not None:
+        rollup.write_rollup(roll, out)
+        if not args.quiet:
+            console.print(f"{len(results)} tenants scanned; roll-up in {out}/rollup.html", markup=False)
+    codes = [r.exit_code for r in results]
+    return 3 if 3 in codes else (1 if 1 in codes else EXIT_OK)
 
 
 def cmd_rules(args) -> int:

@@ -16,7 +16,7 @@ def env(autoescape: bool) -> jinja2.Environment:
     if autoescape not in _ENV:
         e = jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
                                autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
-                               undefined=jinja2.StrictUndefined)
+                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         e.filters["mdcell"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
         _ENV[autoescape] = e
     return _ENV[autoescape]
