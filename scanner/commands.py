@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__, paths
+from . import __version__, crosscheck, paths
 from .collectors import Collection, modules
 from .engine import apply_waivers, evaluate
 from .errors import InputError
@@ -58,7 +58,7 @@ def _collect(args, ruleset: RuleSet, console: Console) -> Collection:
     else:
         for _, mod in chosen:
             total.extend(mod.collect(args, ctx))
-    return total
+    return crosscheck.enrich(total)
 
 
 def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, console: Console) -> int:
