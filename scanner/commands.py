@@ -114,7 +114,7 @@ def cmd_demo(args) -> int:
     started = now_iso()
     ruleset = load_rules(args.rules)
     console = _console(args, stderr=True)
-    collection = collect_demo(ruleset, console)
+    collection = crosscheck.enrich(collect_demo(ruleset, console))
     if args.waivers is None:
         args.waivers = str(paths.demo_dir() / "waivers.yaml")
     if args.tenant is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import jsonschema
@@ -69,7 +69,7 @@ def _plain(v):
     return v
 
 
-def load_register(path: str) -> dict:
+def load_register(path: str, today: date | None = None) -> dict:
     """The register as plain JSON data; a bad register raises InputError naming file:line."""
     data, lines = yamlsrc.load(path)
     if data is None:
@@ -78,11 +78,11 @@ def load_register(path: str) -> dict:
     errors = list(schemas.validator("attestation").iter_errors(data))
     if errors:
         raise yamlsrc.schema_error(path, lines, jsonschema.exceptions.best_match(errors))
-    _check_semantics(path, data, lines)
+    _check_semantics(path, data, lines, today or _today())
     return data
 
 
-def _check_semantics(path: str, data: dict, lines: dict) -> None:
+def _check_semantics(path: str, data: dict, lines: dict, today: date) -> None:
     def fail(where: tuple, msg: str):
         raise InputError(path, msg, line=yamlsrc.line_of(lines, where), where="/".join(map(str, where)))
 
@@ -105,6 +105,30 @@ def _check_semantics(path: str, data: dict, lines: dict) -> None:
             for end in ("expires", "review_by"):
                 if end in baa and baa[end] < baa["signed"]:
                     fail(("vendors", i, "baa", end), f"BAA {end} {baa[end]} is before it was signed ({baa['signed']})")
+    tomorrow = (today + timedelta(days=1)).isoformat()  # one day of slack for time zones
+    for where, value in _done_dates(data):
+        if value is not None and value > tomorrow:
+            fail(where, f"{value} is in the future: record the date the work was done")
+
+
+def _done_dates(data: dict):
+    """(path, date) of every date that says something was done (never a planned date)."""
+    ra = data["risk_analysis"]
+    yield ("risk_analysis", "last_completed"), ra["last_completed"]
+    for i, e in enumerate(ra.get("trigger_events", [])):
+        yield ("risk_analysis", "trigger_events", i, "date"), e["date"]
+    for i, t in enumerate(data["training"]):
+        yield ("training", i, "last_completed"), t["last_completed"]
+    for i, s in enumerate(data["systems"]):
+        if s["last_restore_test"]:
+            yield ("systems", i, "last_restore_test", "date"), s["last_restore_test"]["date"]
+    for i, d in enumerate(data["disposal_log"]):
+        yield ("disposal_log", i, "date"), d["date"]
+    for i, v in enumerate(data["vendors"]):
+        if v["baa"]:
+            yield ("vendors", i, "baa", "signed"), v["baa"]["signed"]
+    for k in ("last_key_rotation", "last_access_review"):
+        yield ("key_management", k), data["key_management"][k]
 
 
 def history_last_change(path: str):
