@@ -156,3 +156,15 @@ def cmd_rules(args) -> int:
         entry = ruleset.catalogue[c]
         console.print(f"{c}: {entry['title']} ({entry['safeguard']} safeguard, {entry['family']})", markup=False)
     return EXIT_OK
+
+
+def cmd_attest(args) -> int:
+    from .attest_init import write_starter
+    if args.attest_command != "init":
+        raise InputError("command line", "attest needs an action: init")
+    ruleset = load_rules(args.rules)
+    scanned = any(m.wanted(args) for m in modules().values())
+    collection = _collect(args, ruleset, _console(args, stderr=True)) if scanned else Collection()
+    path = write_starter(args.output, collection, args.tenant, args.force)
+    print(f"wrote starter attestation register {path}", file=sys.stderr)
+    return EXIT_OK

@@ -72,6 +72,10 @@ def _plain(v):
 def load_register(path: str, today: date | None = None) -> dict:
     """The register as plain JSON data; a bad register raises InputError naming file:line."""
     data, lines = yamlsrc.load(path)
+    return check_register(path, data, lines, today)
+
+
+def check_register(path: str, data, lines: dict, today: date | None = None) -> dict:
     if data is None:
         raise InputError(path, "empty attestation register (see docs/attestation.md)", line=1)
     data = _plain(data)
