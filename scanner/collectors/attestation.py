@@ -81,9 +81,22 @@ def check_register(path: str, data, lines: dict, today: date | None = None) -> d
     data = _plain(data)
     errors = list(schemas.validator("attestation").iter_errors(data))
     if errors:
-        raise yamlsrc.schema_error(path, lines, jsonschema.exceptions.best_match(errors))
+        err = _most_specific(jsonschema.exceptions.best_match(errors))
+        if err.absolute_path and err.absolute_path[-1] == "person_id":  # never echo what may be a name
+            where = tuple(err.absolute_path)
+            raise InputError(path, "person_id must be an opaque id (letters, digits, '.', '_', '-'; no spaces "
+                                   "or @), never a name or e-mail address",
+                             line=yamlsrc.line_of(lines, where), where="/".join(map(str, where)))
+        raise yamlsrc.schema_error(path, lines, err)
     _check_semantics(path, data, lines, today or _today())
     return data
+
+
+def _most_specific(err):
+    """For a oneOf (date or null, object or null) report why the non-null branch failed."""
+    while err.context:
+        err = max(err.context, key=lambda e: (len(e.absolute_path), e.validator != "type", -len(e.context or [])))
+    return err
 
 
 def _check_semantics(path: str, data: dict, lines: dict, today: date) -> None:
