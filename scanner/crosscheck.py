@@ -41,6 +41,12 @@ class Party:
     account_id: object                    # a string, or a marker when it could not be read
     seen_in: list[str] = field(default_factory=list)
     marker: dict | None = None            # why the party's status cannot be known
+    _seen: set = field(default_factory=set, repr=False)
+
+    def add(self, where: str) -> None:
+        if where not in self._seen:
+            self._seen.add(where)
+            self.seen_in.append(where)
 
 
 def _is_marker(v) -> bool:
@@ -97,9 +103,7 @@ def external_parties(collection: Collection) -> list[Party]:
                 acct = _normalise(str(acct))
                 if acct == res.account:
                     continue
-                party = known.setdefault((kind, acct), Party(kind, acct))
-                if where not in party.seen_in:
-                    party.seen_in.append(where)
+                known.setdefault((kind, acct), Party(kind, acct)).add(where)
     for err in collection.errors:
         if err.resource_type in WATCHED_TYPES:
             where = f"{err.resource_type} in {err.region or 'every region'} ({err.source}/{err.service})"

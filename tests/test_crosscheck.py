@@ -110,6 +110,13 @@ def test_enrich_normalises_principal_arns_and_is_idempotent(tmp_path):
     assert again[0].properties["baa_status"] == "missing" and again[0].properties["vendor"] is None
 
 
+def test_value_not_reported_yields_an_unknown_party(tmp_path):
+    role = Resource("aws.iam_role", "arn:aws:iam::111122223333:role/plan", "plan", "plan", {"arn": "x"})
+    col = crosscheck.enrich(Collection(resources=[role, *_register_resources(tmp_path)]))
+    (party,) = [r for r in col.resources if r.type == "attestation.external_party"]
+    assert party.properties["baa_status"] == {"$unknown": "trusted_accounts of plan was not reported"}
+
+
 def test_collection_error_on_a_watched_type_yields_an_error_party(tmp_path):
     col = Collection(resources=_register_resources(tmp_path),
                      errors=[CollectionError("aws", "kms", "AccessDenied", region="eu-west-1",
