@@ -100,6 +100,17 @@ def test_empty_history_leaves_register_events(tmp_path):
     assert by_rule(report)["attestation-risk-analysis-after-change"][0]["status"] == "pass"
 
 
+def test_history_that_fails_to_read_is_an_error_never_a_pass(tmp_path):
+    db = tmp_path / "history.db"
+    con = sqlite3.connect(db)  # a view that fails when queried (as a broken or newer history would)
+    con.execute("CREATE VIEW infrastructure_changes AS SELECT no_such_function(1) AS changed_at")
+    con.commit()
+    con.close()
+    report = scan("--attest", register(tmp_path, "pass_register.yaml"), "--attest-history", db)
+    (f,) = by_rule(report)["attestation-risk-analysis-after-change"]
+    assert f["status"] == "error" and "no_such_function" in f["message"]
+
+
 def test_history_without_changes_table_exits_2(tmp_path):
     r = run_enamel("scan", "--attest", register(tmp_path, "pass_register.yaml"),
                    "--attest-history", _history(tmp_path, None, table="scans"), "--format", "json")
