@@ -105,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     tm.add_argument("--output-dir", metavar="DIR", required=True)
     tm.add_argument("--rules", metavar="DIR", action="append", default=[])
 
+    attest = sub.add_parser("attest", help="attestation register tools (administrative safeguards)")
+    asub = attest.add_subparsers(dest="attest_command", metavar="ACTION", parser_class=_Parser)
+    init = asub.add_parser("init", help="write a commented starter register from what a scan finds")
+    _add_sources(init)
+    init.add_argument("-o", "--output", metavar="FILE", required=True, help="register to write (YAML)")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.add_argument("--tenant", metavar="NAME", help="practice name to put in the register")
+    init.add_argument("--rules", metavar="DIR", action="append", default=[])
+
     rules = sub.add_parser("rules", help="list, show or validate rules")
     rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION", parser_class=_Parser)
     ls = rsub.add_parser("list", help="list rules")

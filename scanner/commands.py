@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__, paths
-from .collectors import Collection
+from . import __version__, crosscheck, paths
+from .collectors import Collection, modules
 from .errors import InputError
 from .render import RenderContext, render, write_reports
 from .render.terminal import print_report
@@ -77,7 +77,7 @@ def cmd_demo(args) -> int:
     started = now_iso()
     ruleset = load_rules(args.rules)
     console = _console(args, stderr=True)
-    collection = collect_demo(ruleset, console)
+    collection = crosscheck.enrich(collect_demo(ruleset, console))
     if args.waivers is None:
         args.waivers = str(paths.demo_dir() / "waivers.yaml")
     if args.tenant is None:
@@ -151,4 +151,16 @@ def cmd_rules(args) -> int:
     for c in rule.hipaa:
         entry = ruleset.catalogue[c]
         console.print(f"{c}: {entry['title']} ({entry['safeguard']} safeguard, {entry['family']})", markup=False)
+    return EXIT_OK
+
+
+def cmd_attest(args) -> int:
+    from .attest_init import write_starter
+    if args.attest_command != "init":
+        raise InputError("command line", "attest needs an action: init")
+    ruleset = load_rules(args.rules)
+    scanned = any(m.wanted(args) for m in modules().values())
+    collection = _collect(args, ruleset, _console(args, stderr=True)) if scanned else Collection()
+    path = write_starter(args.output, collection, args.tenant, args.force)
+    print(f"wrote starter attestation register {path}", file=sys.stderr)
     return EXIT_OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import crosscheck
 from .collectors import Collection, modules
 from .engine import apply_waivers, evaluate
 from .errors import InputError
@@ -44,7 +45,7 @@ def collect(args, ruleset: RuleSet, console=None, show_progress: bool = False,
     else:
         for _, mod in chosen:
             total.extend(mod.collect(args, ctx))
-    return total
+    return crosscheck.enrich(total)
 
 
 def make_report(collection: Collection, ruleset: RuleSet, *, tenant: str | None, started_at: str,

@@ -14,7 +14,18 @@ def practice_part(ruleset, console) -> Collection:
     return read(str(paths.demo_dir() / "practice.yaml"), ruleset.type_schemas)
 
 
-PARTS = [practice_part]
+def attestation_part(ruleset, console) -> Collection:
+    """Bright Smile's attestation register and the vendor roles a live IAM scan finds
+    (the cross-check matches them against the register's BAAs)."""
+    from types import SimpleNamespace
+
+    from ..collectors.attestation import collect as collect_register
+    out = collect_register(SimpleNamespace(attest=str(paths.demo_dir() / "attestation.yaml"), attest_history=None))
+    out.extend(read(str(paths.demo_dir() / "vendor_access.yaml"), ruleset.type_schemas))
+    return out
+
+
+PARTS = [practice_part, attestation_part]
 
 
 def collect_demo(ruleset, console) -> Collection:

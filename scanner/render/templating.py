@@ -8,6 +8,7 @@ import jinja2
 from .. import paths
 from ..model import SEVERITIES
 from . import citation_title
+from .admin import admin_safeguards
 
 _ENV: dict[bool, jinja2.Environment] = {}
 
@@ -45,6 +46,7 @@ def view(report: dict, ctx) -> dict:
         "families": sorted(families.items()),
         "citations": sorted((c, citation_title(ctx, c)) for c in cited),
         "cite": lambda c: citation_title(ctx, c),
+        "admin": admin_safeguards(report),
     }
 
 
