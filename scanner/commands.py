@@ -28,6 +28,7 @@ class ScanContext:
     console: Console | None = None
     progress: object = None
     extra: dict = field(default_factory=dict)
+    ruleset: RuleSet | None = None
 
 
 def _console(args, stderr: bool = False) -> Console:
@@ -40,7 +41,8 @@ def _console(args, stderr: bool = False) -> Console:
 
 
 def _collect(args, ruleset: RuleSet, console: Console) -> Collection:
-    ctx = ScanContext(type_schemas=ruleset.type_schemas, tenant=getattr(args, "tenant", None), console=console)
+    ctx = ScanContext(type_schemas=ruleset.type_schemas, tenant=getattr(args, "tenant", None), console=console,
+                      ruleset=ruleset)
     chosen = [(name, m) for name, m in modules().items() if m.wanted(args)]
     if not chosen:
         raise InputError("command line", "no source given (e.g. --resources FILE; see enamel scan --help)")
