@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__, paths
+from . import __version__, baseline, paths
 from .collectors import Collection, modules
 from .engine import apply_waivers, evaluate
 from .errors import InputError
 from .params import load_params
-from .render import FORMATS, RenderContext, render, write_reports
+from .render import FORMATS, RenderContext, github, render, write_reports
 from .render.terminal import print_report
 from .report import EXIT_OK, build, exit_code, now_iso
 from .ruleset import RuleSet, load_rules
@@ -72,6 +73,7 @@ def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, co
     report = build(findings, collection.errors, started_at=started_at, tenant=args.tenant,
                    sources=collection.sources, rules_digest=ruleset.digest, fail_on=args.fail_on,
                    waivers=waivers)
+    baseline.use(args, report)
     ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
     file_formats = [f for f in args.format if f != "table"]
     to_stdout = False
@@ -88,6 +90,8 @@ def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, co
             raise InputError("command line", "several file formats need --output-dir DIR")
     if "table" in args.format and not args.quiet:
         print_report(report, _console(args, stderr=to_stdout), show_pass=args.show_pass)
+    if args.ci and os.environ.get("GITHUB_ACTIONS"):
+        (sys.stderr if to_stdout else sys.stdout).write(github.render(report))
     fail_on_error = args.fail_on_error or args.ci
     return exit_code(report, args.fail_on, fail_on_error, args.count_unknown)
 
