@@ -40,7 +40,7 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
         raise InputError(fname, "expected a mapping with 'checks:' and 'rules:'", line=1)
     err = next(iter(schemas.validator("checkov-map").iter_errors(data)), None)
     if err is not None:
-        raise yamlsrc.schema_error(fname, lines, err)
+        raise _schema_error(fname, lines, data, err)
     existing = ruleset.by_id()
     defined = data["rules"]
     for rid in defined:
@@ -77,6 +77,19 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
         checks = [c for c, r in rule_of.items() if r == rid]
         rules[rid] = _build(rid, defined[rid], entry, checks, fname)
     return {cid: Mapping(check_id=cid, rule=rules[rid], provider=provider_of(cid)) for cid, rid in rule_of.items()}
+
+
+def _schema_error(fname: str, lines: dict, data: dict, err) -> InputError:
+    path = tuple(err.absolute_path)
+    node = data
+    for p in path:
+        node = node[p]
+    # a bad key (propertyNames): point at the key itself, not at its parent mapping
+    if isinstance(node, dict) and isinstance(err.instance, str) and err.instance in node:
+        key = path + (err.instance,)
+        return InputError(fname, f"key {err.instance!r}: {err.message}", line=lines.get(key),
+                          where="/".join(map(str, key)))
+    return yamlsrc.schema_error(fname, lines, err)
 
 
 def _same(fname, lines, where, cid, entry, severity, hipaa, other: str) -> None:
