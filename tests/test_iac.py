@@ -21,8 +21,8 @@ CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 
 
 def checkov_env(exe=CHECKOV, **extra):
-    env = dict(os.environ, ENAMEL_CHECKOV=str(exe), **extra)
-    env.pop("GITHUB_ACTIONS", None)
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    env.update(ENAMEL_CHECKOV=str(exe), **extra)
     return env
 
 
