@@ -110,6 +110,9 @@ def cmd_collect(args) -> int:
     ruleset = load_rules(getattr(args, "rules", []))
     collection = _collect(args, ruleset, _console(args, stderr=True))
     write(args.output, collection, __version__, started)
+    if collection.findings:  # checkov's verdicts are findings, not resources
+        print(f"note: {len(collection.findings)} IaC findings are not stored in a resources file; "
+              "run enamel scan --iac to report them", file=sys.stderr)
     print(f"wrote {len(collection.resources)} resources and {len(collection.errors)} errors to {args.output}",
           file=sys.stderr)
     return EXIT_OK

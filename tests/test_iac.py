@@ -311,3 +311,33 @@ def test_missing_checkov_setting_is_bad_input(tmp_path):
 def test_missing_iac_path_is_bad_input():
     r = run_enamel("scan", "--iac", "no/such/dir", env=checkov_env())
     assert r.returncode == 2 and "no/such/dir: no such file or directory" in r.stderr
+
+
+def test_no_checkov_anywhere_is_error_not_pass(monkeypatch, tmp_path, ruleset):
+    from scanner import paths
+    monkeypatch.delenv("ENAMEL_CHECKOV", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
+    assert checkov.find_checkov() is None
+    out = checkov.scan(None, "-d", [FIX], checkov_map.load_map(ruleset), 10)
+    assert "checkov not found" in out.errors[0].message
+    assert out.findings and {f.status for f in out.findings} == {"error"}
+
+
+def test_waivers_file_applies_to_iac_findings(tmp_path, ruleset):
+    from datetime import date
+
+    from scanner.engine import apply_waivers
+    from scanner.waivers import load_waivers
+    m = checkov_map.load_map(ruleset)["CKV_AWS_21"]
+    result = {"check_id": "CKV_AWS_21", "check_name": "versioning", "file_path": "/main.tf",
+              "file_abs_path": str(tmp_path / "main.tf"), "file_line_range": [3, 9], "resource": "aws_s3_bucket.scans",
+              "check_result": {"result": "FAILED", "evaluated_keys": ["versioning/enabled"]}}
+    f = checkov.to_finding([(m, "fail", result, checkov.resource_ref("terraform", "infra/main.tf", "aws_s3_bucket.scans"))])
+    assert f.location == {"path": "infra/main.tf", "start_line": 3, "end_line": 9}
+    w = tmp_path / "w.yaml"
+    w.write_text("waivers:\n  - {rule: s3-bucket-versioning, resource: '*::aws_s3_bucket.scans', reason: migrating "
+                 "to object lock, owner: it, expires: '2099-01-01'}\n")
+    apply_waivers([f], load_waivers(str(w), {r.id for r in ruleset.rules}, today=date(2026, 11, 24)))
+    assert f.status == "waived" and f.to_dict()["waiver"]["source"] == "file"
