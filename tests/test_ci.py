@@ -17,6 +17,7 @@ from scanner.render import github
 
 FIX = ROOT / "tests" / "fixtures" / "iac"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+PRACTICE = ROOT / "scanner" / "demo" / "practice.yaml"  # a resources file: no checkov needed
 BIN = Path(sys.executable).parent  # the venv running the tests, where `enamel` is installed
 
 
@@ -82,7 +83,7 @@ def test_baseline_fails_only_on_new_findings_and_survives_line_moves(tmp_path):
 def test_bad_baseline_file_is_bad_input_with_line(tmp_path):
     bad = tmp_path / "b.json"
     bad.write_text('{\n  "version": 1,\n  "findings": [\n    {"key": "not-a-hash"}\n  ]\n}\n')
-    r = run_enamel("scan", "--iac", FIX / "pass_phi_archive.tf", "--baseline", bad, env=env())
+    r = run_enamel("scan", "--resources", PRACTICE, "--baseline", bad, env=env())
     assert r.returncode == 2 and f"{bad}:4 (findings/0/key)" in r.stderr
 
 
@@ -99,9 +100,9 @@ def test_github_annotation_escapes_and_points_at_lines():
     assert github.render({"scan": {"fail_on": "high"}, "findings": [dict(f, baseline="unchanged")]}) == ""
 
 
-def test_ci_mode_prints_annotations_only_under_github_actions(tmp_path):
+def test_ci_mode_prints_annotations_only_under_github_actions():
     target = FIX / "fail_imaging_stack.yaml"
-    plain = run_enamel("scan", "--iac", target, "--ci", env=env())
+    plain = run_enamel("scan", "--resources", PRACTICE, "--ci", env=env())
     gh = run_enamel("scan", "--iac", target, "--ci", env=env(GITHUB_ACTIONS="true"))
     assert plain.returncode == gh.returncode == 1
     assert "::error" not in plain.stdout and "\x1b[" not in plain.stdout + plain.stderr  # no colours in CI
