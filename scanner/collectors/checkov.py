@@ -105,7 +105,7 @@ def scan(exe: str | None, flag: str, targets: list[Path], mapping: dict, timeout
     except CheckovFailed as exc:
         _failed(out, targets, mapping, str(exc))
         return out
-    groups: dict[tuple, list] = {}  # (rule id, resource id) -> [(mapping, status, result)]
+    groups: dict[tuple, list] = {}  # (rule id, resource id) -> [(mapping, status, result, ref)]
     for report in reports:
         framework = report["check_type"]
         version = report.get("summary", {}).get("checkov_version")
