@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.enamel-installed
+# checkov (the IaC gate) lives in its own virtualenv: it pins an exact, old boto3
+CHECKOV_VENV    ?= .venv-checkov
+CHECKOV_VERSION ?= 3.3.30
+CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test bench lint clean install
+.PHONY: demo test bench lint clean install checkov
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +18,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+$(CHECKOV):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q 'checkov==$(CHECKOV_VERSION)'
+
+checkov: $(CHECKOV)
+
 # Runs the main job on the bundled example practice: prints the findings table and writes
 # JSON, SARIF, JUnit, Markdown, CSV and HTML reports to reports/out/. The scan finds
 # problems on purpose, so exit status 1 (findings at or above --fail-on) is expected here.
@@ -21,11 +31,11 @@ demo: $(STAMP)
 	@$(BIN)/enamel demo --output-dir reports/out; rc=$$?; \
 	if [ $$rc -le 1 ]; then echo "demo finished (enamel exit status $$rc; reports in reports/out/)"; else exit $$rc; fi
 
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 
 clean:
-	rm -rf $(VENV) reports/out .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) reports/out .pytest_cache

@@ -58,7 +58,12 @@ def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", defa
     o.add_argument("--no-fail-on-unknown", dest="count_unknown", action="store_false",
                    help="do not count 'unknown' findings towards --fail-on")
     o.add_argument("--ci", action="store_true",
-                   help="CI mode: no colours or progress bars, --fail-on-error on")
+                   help="CI mode: no colours or progress bars, --fail-on-error on, GitHub annotations "
+                        "when GITHUB_ACTIONS is set")
+    o.add_argument("--baseline", metavar="FILE",
+                   help="fail only on findings that are not in this baseline (see --write-baseline)")
+    o.add_argument("--write-baseline", metavar="FILE",
+                   help="record this scan's fail/unknown findings as a baseline (written atomically)")
     o.add_argument("--show-pass", action="store_true", help="list passing checks in the terminal table")
     o.add_argument("-q", "--quiet", action="store_true", help="no terminal table")
 

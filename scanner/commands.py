@@ -1,15 +1,16 @@
 """The CLI's commands. Each returns an exit code; bad input raises InputError."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
-from . import __version__, crosscheck, paths
+from . import __version__, baseline, crosscheck, paths
 from .collectors import Collection, modules
 from .errors import InputError
-from .render import RenderContext, render, write_reports
+from .render import RenderContext, github, render, write_reports
 from .render.terminal import print_report
 from .report import EXIT_OK, exit_code, now_iso
 from .ruleset import RuleSet, load_rules
@@ -33,6 +34,7 @@ def _collect(args, ruleset: RuleSet, console: Console) -> Collection:
 def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, console: Console) -> int:
     report = make_report(collection, ruleset, params_file=args.params, waivers_file=args.waivers,
                          tenant=args.tenant, started_at=started_at, fail_on=args.fail_on)
+    baseline.use(args, report)
     ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
     file_formats = [f for f in args.format if f != "table"]
     to_stdout = False
@@ -49,6 +51,8 @@ def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, co
             raise InputError("command line", "several file formats need --output-dir DIR")
     if "table" in args.format and not args.quiet:
         print_report(report, _console(args, stderr=to_stdout), show_pass=args.show_pass)
+    if args.ci and os.environ.get("GITHUB_ACTIONS"):
+        (sys.stderr if to_stdout else sys.stdout).write(github.render(report))
     fail_on_error = args.fail_on_error or args.ci
     return exit_code(report, args.fail_on, fail_on_error, args.count_unknown)
 
@@ -67,6 +71,9 @@ def cmd_collect(args) -> int:
     ruleset = load_rules(getattr(args, "rules", []))
     collection = _collect(args, ruleset, _console(args, stderr=True))
     write(args.output, collection, __version__, started)
+    if collection.findings:  # checkov's verdicts are findings, not resources
+        print(f"note: {len(collection.findings)} IaC findings are not stored in a resources file; "
+              "run enamel scan --iac to report them", file=sys.stderr)
     print(f"wrote {len(collection.resources)} resources and {len(collection.errors)} errors to {args.output}",
           file=sys.stderr)
     return EXIT_OK

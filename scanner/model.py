@@ -82,18 +82,25 @@ class Rule:
     provider: str = ""
 
 
+WAIVER_SOURCES = ("file", "inline")
+
+
 @dataclass(frozen=True, slots=True)
 class Waiver:
+    """A waivers-file entry (`source` "file": an expiry is required), or a suppression written
+    in the scanned code itself (`source` "inline", e.g. `#checkov:skip=ID:reason`: no expiry,
+    it lives and dies with the line that carries it)."""
     rule: str
     resource: str
     reason: str
     owner: str
-    expires: str  # ISO date
+    expires: str | None  # ISO date; None only for inline suppressions
     expired: bool = False
+    source: str = "file"
 
     def to_dict(self) -> dict:
         return {"rule": self.rule, "resource": self.resource, "reason": self.reason,
-                "owner": self.owner, "expires": self.expires, "expired": self.expired}
+                "owner": self.owner, "expires": self.expires, "expired": self.expired, "source": self.source}
 
 
 class Finding:

@@ -12,6 +12,11 @@ def _pick(packaged: Path, source: Path) -> Path:
     return packaged if packaged.is_dir() else source
 
 
+def project_root() -> Path:
+    """The source checkout (or the directory holding the installed package)."""
+    return _ROOT
+
+
 def rules_dir() -> Path:
     return _pick(_PKG / "_data" / "rules", _ROOT / "rules")
 

@@ -46,7 +46,8 @@ def build(findings: list[Finding], errors: list[CollectionError], *, started_at:
 
 def exit_code(report: dict, fail_on: str, fail_on_error: bool, count_unknown: bool = True) -> int:
     """0 nothing at or above fail_on; 1 findings at or above it; 3 incomplete scan with
-    fail_on_error (wins over 1: a gate must not pass judgement on a scan that could not see)."""
+    fail_on_error (wins over 1: a gate must not pass judgement on a scan that could not see).
+    Findings marked `baseline: unchanged` (--baseline) do not count."""
     if fail_on_error and not report["scan"]["complete"]:
         return EXIT_INCOMPLETE
     if fail_on == "none":
@@ -54,6 +55,6 @@ def exit_code(report: dict, fail_on: str, fail_on_error: bool, count_unknown: bo
     threshold = SEVERITY_RANK[fail_on]
     counted = ("fail", "unknown") if count_unknown else ("fail",)
     for f in report["findings"]:
-        if f["status"] in counted and SEVERITY_RANK[f["severity"]] >= threshold:
+        if f["status"] in counted and SEVERITY_RANK[f["severity"]] >= threshold and f.get("baseline") != "unchanged":
             return EXIT_FINDINGS
     return EXIT_OK

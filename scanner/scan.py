@@ -23,12 +23,13 @@ class ScanContext:
     console: object = None
     progress: object = None
     extra: dict = field(default_factory=dict)
+    ruleset: RuleSet | None = None
 
 
 def collect(args, ruleset: RuleSet, console=None, show_progress: bool = False,
             extra: dict | None = None) -> Collection:
     ctx = ScanContext(type_schemas=ruleset.type_schemas, tenant=getattr(args, "tenant", None),
-                      console=console, extra=dict(extra or {}))
+                      console=console, extra=dict(extra or {}), ruleset=ruleset)
     chosen = [(name, m) for name, m in modules().items() if m.wanted(args)]
     if not chosen:
         raise InputError("command line", "no source given (e.g. --resources FILE; see enamel scan --help)")

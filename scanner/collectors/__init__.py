@@ -18,6 +18,7 @@ from ..model import CollectionError, Resource
 REGISTRY: dict[str, str] = {
     "file": "scanner.collectors.resources_file",
     "attestation": "scanner.collectors.attestation",
+    "iac": "scanner.collectors.checkov",
 }
 
 

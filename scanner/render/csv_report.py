@@ -22,6 +22,6 @@ def render(report: dict, ctx) -> str:
         row = [f["status"], f["severity"], f["rule_id"], f["title"], " ".join(f["hipaa"]), r["type"], r["id"],
                r.get("name") or "", r["source"], r.get("account") or "", r.get("region") or "", f["message"],
                json.dumps(f["evidence"], default=str, sort_keys=True), f["remediation"],
-               wv.get("reason", ""), wv.get("expires", "")]
+               wv.get("reason", ""), wv.get("expires") or ""]
         w.writerow([_cell(str(x)) for x in row])
     return buf.getvalue()

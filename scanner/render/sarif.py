@@ -2,10 +2,10 @@
 one suppressed result per waived one; rule metadata with help text and HIPAA citations."""
 from __future__ import annotations
 
-import hashlib
 import json
 
 from .. import __version__
+from ..baseline import finding_key
 from . import citation_title
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -68,7 +68,7 @@ def render(report: dict, ctx) -> str:
             index[rid] = len(rules)
             rules.append(_rule_descriptor(rid, f, ctx))
         r = f["resource"]
-        fp = hashlib.sha256(f"{rid}|{r['type']}|{r['id']}|{r.get('account')}|{r.get('region')}".encode()).hexdigest()
+        fp = finding_key(f)
         result = {
             "ruleId": rid,
             "ruleIndex": index[rid],
@@ -79,11 +79,17 @@ def render(report: dict, ctx) -> str:
             "partialFingerprints": {"enamelFinding/v1": fp},
             "properties": {"status": f["status"], "resource": r, "hipaa": f["hipaa"]},
         }
+        if f.get("baseline"):
+            result["baselineState"] = f["baseline"]
         if f["status"] == "waived":
             w = f["waiver"] or {}
-            result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                       "justification": f"{w.get('reason', '')} (owner {w.get('owner', '?')}, "
-                                                        f"expires {w.get('expires', '?')})"}]
+            if w.get("source") == "inline":
+                result["suppressions"] = [{"kind": "inSource", "status": "accepted",
+                                           "justification": w.get("reason", "")}]
+            else:
+                result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                           "justification": f"{w.get('reason', '')} (owner {w.get('owner', '?')}, "
+                                                            f"expires {w.get('expires', '?')})"}]
         results.append(result)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -35,5 +35,9 @@ def print_report(report: dict, console: Console, max_rows: int = 60, show_pass: 
     if not scan.get("complete", True):
         console.print("[magenta]incomplete scan:[/] "
                       f"{len(report['errors'])} source error(s); affected rules report 'error'")
+    marked = [f for f in report["findings"] if f.get("baseline")]
+    if marked:
+        new = sum(f["baseline"] == "new" for f in marked)
+        console.print(f"baseline: {new} new failing finding(s), {len(marked) - new} already in the baseline (not gating)")
     if summary.get("expired_waivers"):
         console.print(f"[yellow]{summary['expired_waivers']} waiver(s) expired and no longer apply[/]")
