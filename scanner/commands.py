@@ -70,6 +70,9 @@ def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, co
     report = build(findings, collection.errors, started_at=started_at, tenant=args.tenant,
                    sources=collection.sources, rules_digest=ruleset.digest, fail_on=args.fail_on,
                    waivers=waivers)
+    if getattr(args, "record", False):
+        from .history import record_report
+        record_report(args, report, collection.resources)
     ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
     file_formats = [f for f in args.format if f != "table"]
     to_stdout = False
@@ -156,3 +159,18 @@ def cmd_rules(args) -> int:
         entry = ruleset.catalogue[c]
         console.print(f"{c}: {entry['title']} ({entry['safeguard']} safeguard, {entry['family']})", markup=False)
     return EXIT_OK
+
+
+def cmd_drift(args) -> int:
+    from .history_cli import cmd_drift as drift
+    return drift(args, _collect, _console(args, stderr=args.format != "table"))
+
+
+def cmd_history(args) -> int:
+    from .history_cli import cmd_history as hist
+    return hist(args, _console(args))
+
+
+def cmd_report(args) -> int:
+    from .history_cli import cmd_report as report
+    return report(args, cmd_scan, _console(args, stderr=True))
