@@ -60,7 +60,7 @@ def _by_severity(items: list[dict]) -> list[dict]:
 
 
 def _scan_meta(s: dict) -> dict:
-    return {"id": s["id"], "started_at": s["started_at"], "summary": s["summary"]}
+    return {"id": s["id"], "started_at": s["started_at"], "complete": bool(s["complete"]), "summary": s["summary"]}
 
 
 # --- choosing the two scans ---------------------------------------------------------------
@@ -116,15 +116,19 @@ def scan_drift(conn, frm: dict, to: dict, rules, tenant: str | None, how: str = 
     before, after = history.load_findings(conn, frm["id"]), history.load_findings(conn, to["id"])
     bad_before = {k for k, f in before.items() if f["status"] in FAILING}
     bad_after = {k for k, f in after.items() if f["status"] in FAILING}
+    # fail closed: a failure whose resource an incomplete scan did not see is not resolved
+    unchecked = set() if to["complete"] else {k for k in bad_before - bad_after if k not in after}
     first = _open_since(conn, tenant, to, bad_after & bad_before)
+    first.update(_open_since(conn, tenant, frm, unchecked))
     to_time = history._parse_time(to["started_at"])
     still_open = []
-    for k in bad_after & bad_before:
-        f = dict(after[k], first_seen=first.get(k, frm["started_at"]))
+    for k in (bad_after & bad_before) | unchecked:
+        f = dict(after[k]) if k in after else dict(before[k], now_status="unchecked")
+        f["first_seen"] = first.get(k, frm["started_at"])
         f["age_days"] = (to_time - history._parse_time(f["first_seen"])).days
         still_open.append(f)
     resolved = []
-    for k in bad_before - bad_after:
+    for k in bad_before - bad_after - unchecked:
         f = dict(before[k], now_status=after[k]["status"] if k in after else "gone")
         resolved.append(f)
 

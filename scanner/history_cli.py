@@ -3,6 +3,7 @@ and `enamel report weekly`."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from . import drift as drift_mod
@@ -124,7 +125,8 @@ def cmd_report(args, run, console) -> int:
     to = mailer.recipients(args.email)
     conf = load_settings(args.config).get("smtp", {})
     smtp = None if args.out else mailer.resolve(args, conf)  # refuse a bad TLS policy before scanning
-    sender = smtp.sender if smtp else (args.smtp_from or conf.get("from") or "enamel@localhost")
+    sender = smtp.sender if smtp else (args.smtp_from or os.environ.get("ENAMEL_SMTP_FROM") or conf.get("from")
+                                       or "enamel@localhost")
     args.record = True  # next week's drift needs this week's scan
     run(args)
     conn = history.connect(history.resolve(args)[0])

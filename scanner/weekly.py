@@ -40,7 +40,8 @@ def first_scan_drift(report: dict) -> dict:
     """What the email shows when nothing was recorded before: every problem is new."""
     problems = [f for f in report["findings"] if f["status"] in FAILING]
     return {"kind": "scan", "tenant": report["scan"]["tenant"], "baseline": "first recorded scan", "from": None,
-            "to": {"id": report["scan"]["id"], "started_at": report["scan"]["started_at"], "summary": report["summary"]},
+            "to": {"id": report["scan"]["id"], "started_at": report["scan"]["started_at"],
+                   "complete": report["scan"]["complete"], "summary": report["summary"]},
             "summary": {"new": len(problems), "resolved": 0, "open": 0, "waivers_expiring": 0, "resources_added": 0,
                         "resources_removed": 0, "properties_changed": 0},
             "new_failures": problems, "resolved_failures": [], "open_failures": [], "waivers_expiring": [],

@@ -176,3 +176,24 @@ def test_fail_desired_needs_both_sides():
     assert r.returncode == 2 and "no plan/state resources" in r.stderr
     r = run_enamel("drift", "--desired", "--resources", PLAN)
     assert r.returncode == 2 and "no live resources" in r.stderr
+
+
+def test_fail_incomplete_scan_shows_errors_as_new_failures_and_warns(tmp_path):
+    db = tmp_path / "h.sqlite3"
+    record_scan(db, 2)
+    broken = tmp_path / "s3_access_denied.json"
+    broken.write_text(json.dumps({"resources": [], "errors": [{
+        "source": "aws", "service": "s3", "message": "AccessDenied: ListBuckets", "region": "us-east-1",
+        "resource_type": "aws.s3_bucket"}]}))
+    r = run_enamel("scan", "--resources", broken, "--record", "--history", db, "--tenant", TENANT, "-q",
+                   "--fail-on", "none")
+    assert r.returncode == 0, r.stderr
+    doc = drift_json("--history", db)
+    assert doc["to"]["complete"] is False and doc["from"]["complete"] is True
+    assert doc["new_failures"] and {f["status"] for f in doc["new_failures"]} == {"error"}  # never "resolved"
+    assert doc["resolved_failures"] == []  # unreadable is not fixed: the archive's failures stay open
+    unchecked = {(f["rule_id"], f["resource"]["id"]) for f in doc["open_failures"] if f.get("now_status") == "unchecked"}
+    assert ("s3-bucket-encrypted-at-rest", ARCHIVE) in unchecked
+    assert len(doc["resources_removed"]) == 3
+    md = run_enamel("drift", "--history", db, "--format", "markdown")
+    assert "the newer scan was incomplete" in md.stdout

@@ -12,6 +12,8 @@ from ..engine import format_value
 from .templating import env
 
 DRIFT_FORMATS = ("table", "json", "markdown")
+INCOMPLETE = ("the newer scan was incomplete (a source failed): its rules show as errors, and resources "
+              "listed as removed may only have been unreadable")
 
 
 def render_json(drift: dict) -> str:
@@ -19,7 +21,7 @@ def render_json(drift: dict) -> str:
 
 
 def render_markdown(drift: dict) -> str:
-    return env(False).get_template("drift.md.j2").render(drift=drift, fmt=format_value)
+    return env(False).get_template("drift.md.j2").render(drift=drift, fmt=format_value, incomplete=INCOMPLETE)
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -33,6 +35,12 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
 
 def _name(ref: dict) -> str:
     return f"{ref['type']} {ref.get('name') or ref['id']}"
+
+
+def _extra(f: dict) -> str:
+    if "age_days" in f:
+        return f"{f['age_days']} days" + (" (not re-checked)" if f.get("now_status") == "unchecked" else "")
+    return f["now_status"]
 
 
 def print_drift(drift: dict, console: Console) -> None:
@@ -53,13 +61,15 @@ def print_drift(drift: dict, console: Console) -> None:
                   f"({drift['from']['started_at']}) -> {drift['to']['id'][:12]} ({drift['to']['started_at']}); "
                   f"baseline: {drift['baseline']}")
     console.print("  ".join(f"{k.replace('_', ' ')} {v}" for k, v in s.items()))
-    for title, key, extra in (("New failures", "new_failures", None), ("Resolved", "resolved_failures", "now_status"),
-                              ("Still open", "open_failures", "age_days")):
+    if not drift["to"]["complete"]:
+        console.print(f"[magenta]{INCOMPLETE}[/]")
+    for title, key, extra in (("New failures", "new_failures", None), ("Resolved", "resolved_failures", "now"),
+                              ("Still open", "open_failures", "open for")):
         items = drift[key]
         if items:
             cols = ["severity", "rule", "resource", "HIPAA"] + ([extra] if extra else [])
             console.print(_table(title, cols, [[f["severity"], f["rule_id"], _name(f["resource"]), " ".join(f["hipaa"])]
-                                               + ([f[extra]] if extra else []) for f in items]))
+                                               + ([_extra(f)] if extra else []) for f in items]))
     if drift["properties_changed"]:
         console.print(_table("HIPAA-relevant properties changed", ["resource", "key", "before", "after"],
                              [[_name(p["resource"]), p["key"], format_value(p["before"]), format_value(p["after"])]
