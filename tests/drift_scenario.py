@@ -60,9 +60,11 @@ def scan_ids(db: Path, tenant: str = TENANT) -> list[str]:
     return [s["id"] for s in json.loads(res.stdout)]
 
 
-@pytest.fixture
-def recorded(tmp_path):
-    """A history with the scenario's three scans recorded through `enamel scan --record`."""
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """A history with the scenario's three scans recorded through `enamel scan --record`
+    (read-only for the tests that use it)."""
+    tmp_path = tmp_path_factory.mktemp("recorded")
     db = tmp_path / "history.sqlite3"
     waivers = write_waivers(tmp_path / "waivers.yaml")
     for step in (1, 2, 3):
