@@ -6,11 +6,11 @@ import json
 import os
 import sys
 
-from . import drift as drift_mod
 from . import history, mailer
 from .errors import InputError
-from .render.drift import DRIFT_FORMATS, print_drift, render_json, render_markdown
 from .report import EXIT_FINDINGS, EXIT_OK
+
+DRIFT_FORMATS = ("table", "json", "markdown")
 
 
 def add_parsers(sub, add_sources, add_common) -> None:
@@ -68,6 +68,8 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def cmd_drift(args, collect, console) -> int:
+    from . import drift as drift_mod
+    from .render.drift import print_drift, render_json, render_markdown
     from .ruleset import load_rules
     ruleset = load_rules(args.rules)
     if args.desired:

@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import smtplib
-import ssl
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from .errors import InputError
@@ -96,15 +92,18 @@ def check_policy(s: SmtpSettings) -> None:
         raise InputError(s.where, f"--smtp-user is set but env {PASSWORD_ENV} is empty")
 
 
-def tls_context(ca_file: str | None) -> ssl.SSLContext:
+def tls_context(ca_file: str | None):
+    import ssl
     ctx = ssl.create_default_context(cafile=ca_file)  # verifies the chain and the host name
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
 
 
 def build_message(*, subject: str, sender: str, to: list[str], text: str, html: str,
-                  attachments: list[tuple[str, str, str]]) -> EmailMessage:
+                  attachments: list[tuple[str, str, str]]):
     """multipart/mixed: multipart/alternative (plain, HTML) + attachments (name, mime, text)."""
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender
@@ -119,14 +118,16 @@ def build_message(*, subject: str, sender: str, to: list[str], text: str, html: 
     return msg
 
 
-def write_eml(msg: EmailMessage, out_dir: str | Path, name: str) -> Path:
+def write_eml(msg, out_dir: str | Path, name: str) -> Path:
     from .render import atomic_write
     path = Path(out_dir) / name
     atomic_write(path, msg.as_bytes().decode("ascii"), mode=0o600)
     return path
 
 
-def send(msg: EmailMessage, s: SmtpSettings, timeout: float = 30) -> None:
+def send(msg, s: SmtpSettings, timeout: float = 30) -> None:
+    import smtplib
+    import ssl
     try:
         if s.tls == "implicit":
             client = smtplib.SMTP_SSL(s.host, s.port, timeout=timeout, context=tls_context(s.ca_file))

@@ -11,7 +11,6 @@ from rich.table import Table
 from ..engine import format_value
 from .templating import env
 
-DRIFT_FORMATS = ("table", "json", "markdown")
 INCOMPLETE = ("the newer scan was incomplete (a source failed): its rules show as errors, and resources "
               "listed as removed may only have been unreadable")
 
