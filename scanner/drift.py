@@ -83,10 +83,10 @@ def pick_scans(conn, tenant: str | None, since: str | None = None, from_ref: str
         raise InputError("history", f"only one recorded scan for tenant {tenant!r}: nothing to compare with yet")
     if since:
         cutoff = (now or datetime.now(timezone.utc)) - parse_duration(since)
-        before = [s for s in earlier if history._parse_time(s["started_at"]) <= cutoff]
+        before = [s for s in earlier if history.parse_time(s["started_at"]) <= cutoff]
         if before:
-            return before[-1], to, f"last scan at or before {history._iso(cutoff)}"
-        return earlier[0], to, f"no scan at or before {history._iso(cutoff)}: oldest recorded scan"
+            return before[-1], to, f"last scan at or before {history.iso(cutoff)}"
+        return earlier[0], to, f"no scan at or before {history.iso(cutoff)}: oldest recorded scan"
     return earlier[-1], to, "previous scan"
 
 
@@ -120,12 +120,12 @@ def scan_drift(conn, frm: dict, to: dict, rules, tenant: str | None, how: str = 
     unchecked = set() if to["complete"] else {k for k in bad_before - bad_after if k not in after}
     first = _open_since(conn, tenant, to, bad_after & bad_before)
     first.update(_open_since(conn, tenant, frm, unchecked))
-    to_time = history._parse_time(to["started_at"])
+    to_time = history.parse_time(to["started_at"])
     still_open = []
     for k in (bad_after & bad_before) | unchecked:
         f = dict(after[k]) if k in after else dict(before[k], now_status="unchecked")
         f["first_seen"] = first.get(k, frm["started_at"])
-        f["age_days"] = (to_time - history._parse_time(f["first_seen"])).days
+        f["age_days"] = (to_time - history.parse_time(f["first_seen"])).days
         still_open.append(f)
     resolved = []
     for k in bad_before - bad_after - unchecked:

@@ -138,11 +138,11 @@ def _canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _parse_time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _iso(dt: datetime) -> str:
+def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -161,7 +161,7 @@ def record(conn: sqlite3.Connection, report: dict, resources, retention_days: in
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute("INSERT INTO scans VALUES (?,?,?,?,?,?,?,?,?,?)", (
-            scan["id"], scan["tenant"], scan["started_at"], scan["finished_at"], _iso(now),
+            scan["id"], scan["tenant"], scan["started_at"], scan["finished_at"], iso(now),
             int(bool(scan.get("complete", True))), scan["rules_digest"], json.dumps(scan["sources"]),
             json.dumps(report["summary"]), zlib.compress(_canonical(report).encode())))
         conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)", [
@@ -192,7 +192,7 @@ def record(conn: sqlite3.Connection, report: dict, resources, retention_days: in
 
 def prune(conn: sqlite3.Connection, retention_days: int, now: datetime, keep: str | None = None) -> int:
     """Delete scans started before now - retention_days (call inside a transaction)."""
-    cutoff = _iso(now - timedelta(days=retention_days))
+    cutoff = iso(now - timedelta(days=retention_days))
     gone = conn.execute("DELETE FROM scans WHERE started_at < ? AND id IS NOT ?", (cutoff, keep)).rowcount
     if gone:
         conn.execute("DELETE FROM snapshots WHERE hash NOT IN (SELECT snapshot FROM scan_resources)")

@@ -29,8 +29,8 @@ def baseline(all_scans: list[dict], to: dict) -> tuple[dict | None, str]:
     earlier = history.up_to(all_scans, to["id"])
     if not earlier:
         return None, "first recorded scan"
-    cutoff = history._parse_time(to["started_at"]) - WEEK + TOLERANCE
-    week_ago = [s for s in earlier if history._parse_time(s["started_at"]) <= cutoff]
+    cutoff = history.parse_time(to["started_at"]) - WEEK + TOLERANCE
+    week_ago = [s for s in earlier if history.parse_time(s["started_at"]) <= cutoff]
     if week_ago:
         return week_ago[-1], "scan about a week before"
     return earlier[-1], "previous scan (none a week before)"
