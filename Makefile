@@ -32,6 +32,7 @@ demo: $(STAMP)
 	if [ $$rc -le 1 ]; then echo "demo finished (enamel exit status $$rc; reports in reports/out/)"; else exit $$rc; fi
 
 test: $(STAMP) $(CHECKOV)
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

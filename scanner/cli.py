@@ -12,6 +12,8 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputError
+from .history import add_arguments as add_history_arguments
+from .history_cli import add_parsers as add_history_parsers
 from .model import SEVERITIES
 from .report import EXIT_BAD_INPUT
 
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="collect from sources, evaluate the rules, report")
     _add_sources(scan)
     _add_common(scan)
+    add_history_arguments(scan)
 
     collect = sub.add_parser("collect", help="collect normalised resources into a file (no evaluation)")
     _add_sources(collect)
@@ -129,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--rules", metavar="DIR", action="append", default=[])
     val = rsub.add_parser("validate", help="validate a rules directory (default: the built-in rules)")
     val.add_argument("dir", nargs="?")
+    add_history_parsers(sub, _add_sources, _add_common)
     return p
 
 

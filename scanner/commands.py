@@ -35,6 +35,9 @@ def run_scan(args, collection: Collection, ruleset: RuleSet, started_at: str, co
     report = make_report(collection, ruleset, params_file=args.params, waivers_file=args.waivers,
                          tenant=args.tenant, started_at=started_at, fail_on=args.fail_on)
     baseline.use(args, report)
+    if getattr(args, "record", False):
+        from .history import record_report
+        record_report(args, report, collection.resources)
     ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
     file_formats = [f for f in args.format if f != "table"]
     to_stdout = False
@@ -171,3 +174,18 @@ def cmd_attest(args) -> int:
     path = write_starter(args.output, collection, args.tenant, args.force)
     print(f"wrote starter attestation register {path}", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_drift(args) -> int:
+    from .history_cli import cmd_drift as drift
+    return drift(args, _collect, _console(args, stderr=args.format != "table"))
+
+
+def cmd_history(args) -> int:
+    from .history_cli import cmd_history as hist
+    return hist(args, _console(args))
+
+
+def cmd_report(args) -> int:
+    from .history_cli import cmd_report as report
+    return report(args, cmd_scan, _console(args, stderr=True))

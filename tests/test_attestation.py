@@ -164,7 +164,7 @@ def test_missing_register_exits_2(tmp_path):
     assert r.returncode == 2 and "file not found" in r.stderr
 
 
-def test_example_register_is_valid():
-    r = run_enamel("collect", "--attest", "examples/attestation.yaml", "-o", "/dev/null")
+def test_example_register_is_valid(tmp_path):
+    r = run_enamel("collect", "--attest", "examples/attestation.yaml", "-o", tmp_path / "r.json")
     assert r.returncode == 0, r.stderr
 

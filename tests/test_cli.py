@@ -163,3 +163,12 @@ def test_terminal_table_escapes_markup(tmp_path):
     p = resources_file(tmp_path, [bucket("[bold]sneaky[/bold]", "Suspended")])
     r = run_enamel("scan", "--resources", p, "--fail-on", "none")
     assert "[bold]sneaky[/bold]" in r.stdout
+
+
+def test_writing_to_a_device_keeps_the_device(tmp_path):
+    """`-o /dev/null` must write through, never rename a temp file over the device node."""
+    import os
+    import stat
+    r = run_enamel("collect", "--resources", PRACTICE, "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

@@ -41,6 +41,12 @@ def _umask() -> int:
 def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
     """Write `text` to a temp file beside `path` and rename it into place. `mode` defaults to
     0666 less the umask (what a plain open() gives); pass 0o600 for files holding PHI."""
+    if path.exists() and not path.is_file():
+        # /dev/null, /dev/stdout, a FIFO: write through; renaming over them would replace a
+        # device node with a regular file
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
