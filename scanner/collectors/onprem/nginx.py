@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from ...model import Resource, unknown
 
 # nginx 1.22 (Debian 12) defaults when a directive is absent
-DEFAULT_PROTOCOLS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+DEFAULT_PROTOCOLS = ["TLSv1", "TLSv1.1", "TLSv1.2"]  # compiled-in; Debian's nginx.conf adds TLSv1.3
 DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5"
 WEAK_SYMMETRIC = ("rc4", "des", "null", "idea", "seed", "rc2")
 WEAK_TOKEN = re.compile(r"(^|[-_])(RC4|DES|3DES|NULL|EXPORT|EXP|MD5|ADH|AECDH|aNULL|eNULL)($|[-_])")

@@ -23,6 +23,8 @@ def _section(doc: dict, key: str):
 
 
 def _bitlocker(vols):
+    if isinstance(vols, dict) and "$error" not in vols:
+        vols = [vols]  # one volume written without its list
     if not isinstance(vols, list):
         return vols
     system = [v for v in vols if v.get("VolumeType") == "OperatingSystem"]
@@ -79,6 +81,8 @@ def collect(entry: dict) -> Resource:
                         error=f"{path}: not a {FORMAT} export (written by scripts/collect-windows.ps1)")
     os_ = _section(doc, "os")
     admins = _section(doc, "local_administrators")
+    if isinstance(admins, str):
+        admins = [admins]
     props = {
         "computer_name": str(doc.get("computer_name", "")),
         "collected_at": str(doc.get("collected_at", "")),
