@@ -26,8 +26,9 @@ class Outcome:
 
 
 @contextmanager
-def _quiet():
-    """pynetdicom logs every rejection at ERROR; the finding tells the story instead."""
+def quiet():
+    """pynetdicom logs every rejection at ERROR; the finding tells the story instead.
+    Used once around all probes (not per thread: restoring levels would race)."""
     log = logging.getLogger("pynetdicom")
     level = log.level
     log.setLevel(logging.CRITICAL)
@@ -46,22 +47,21 @@ def associate(host: str, port: int, called: str, calling: str, timeout: float,
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     ae.connection_timeout = timeout
     tls_args = (tls_ctx, server_name or host) if tls_ctx is not None else None
-    with _quiet():
-        assoc = ae.associate(host, port, ae_title=called, tls_args=tls_args)
-        try:
-            if assoc.is_established:
-                status = assoc.send_c_echo()
-                code = int(status.Status) if status and "Status" in status else None
-                assoc.release()
-                return Outcome("accepted", echo_status=code)
-            if assoc.is_rejected:
-                prim = assoc.acceptor.primitive
-                return Outcome("rejected", diagnostic=int(getattr(prim, "diagnostic", 0) or 0))
-            return Outcome("aborted")
-        finally:
-            if assoc.is_alive():
-                assoc.abort()
-            ae.shutdown()
+    assoc = ae.associate(host, port, ae_title=called, tls_args=tls_args)
+    try:
+        if assoc.is_established:
+            status = assoc.send_c_echo()
+            code = int(status.Status) if status and "Status" in status else None
+            assoc.release()
+            return Outcome("accepted", echo_status=code)
+        if assoc.is_rejected:
+            prim = assoc.acceptor.primitive
+            return Outcome("rejected", diagnostic=int(getattr(prim, "diagnostic", 0) or 0))
+        return Outcome("aborted")
+    finally:
+        if assoc.is_alive():
+            assoc.abort()
+        ae.shutdown()
 
 
 def ae_checks(run, expected_ae: str | None) -> dict:

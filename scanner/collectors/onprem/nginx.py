@@ -132,10 +132,11 @@ def _targets(proxy_pass: str, upstreams: dict) -> list[str]:
     return upstreams.get(host, [host])
 
 
-def _is_pacs(targets: list[str], pacs_upstreams: list[str] | None) -> bool:
+def _is_pacs(targets: list[str], pacs_upstreams: list[str] | None, local_pacs: list[str]) -> bool:
+    """Inventory's pacs_upstreams when given; else a known local Orthanc port or a PACS-like name."""
     if pacs_upstreams:
         return any(t in pacs_upstreams for t in targets)
-    return any(PACS_HINT.search(t) for t in targets)
+    return any(t in local_pacs or PACS_HINT.search(t) for t in targets)
 
 
 def _walk_locations(nodes, headers, auth, out_missing, out_proxies, ctx):
@@ -149,7 +150,7 @@ def _walk_locations(nodes, headers, auth, out_missing, out_proxies, ctx):
         if pp is not None and pp.args:
             targets = _targets(pp.args[0], ctx["upstreams"])
             for t in targets:
-                out_proxies.append(Proxy(where, t, pp.at, a, _is_pacs(targets, ctx["pacs"])))
+                out_proxies.append(Proxy(where, t, pp.at, a, _is_pacs(targets, ctx["pacs"], ctx["local_pacs"])))
         _walk_locations(loc.block, h, a, out_missing, out_proxies, ctx)
 
 
@@ -178,12 +179,12 @@ def _redirects(server: list[Node]) -> bool:
     return bool(root) and is_https_return(root[0].block)
 
 
-def servers(nodes: list[Node], pacs_upstreams: list[str] | None) -> list[Server]:
+def servers(nodes: list[Node], pacs_upstreams: list[str] | None, local_pacs: list[str] = ()) -> list[Server]:
     http_nodes = _find(nodes, "http")
     contexts = [h.block for h in http_nodes] if http_nodes else [nodes]  # a lone conf.d snippet
     out = []
     for http in contexts:
-        ctx = {"upstreams": _upstreams(http), "pacs": pacs_upstreams}
+        ctx = {"upstreams": _upstreams(http), "pacs": pacs_upstreams, "local_pacs": list(local_pacs)}
         for srv in _find(http, "server"):
             out.append(_server(srv, http, ctx))
     return out
@@ -227,11 +228,12 @@ def _server(srv_node: Node, http: list[Node], ctx) -> Server:
     return Server(srv_node, props, proxies)
 
 
-def collect(entry: dict) -> tuple[list[Resource], list[Proxy]]:
-    """Resources for every server block, and every proxy location (for the Orthanc check)."""
+def collect(entry: dict, local_pacs: list[str] = ()) -> tuple[list[Resource], list[Proxy]]:
+    """Resources for every server block, and every proxy location (for the Orthanc check).
+    `local_pacs`: host:port of Orthanc servers on the same machine."""
     name = entry["name"]
     try:
-        found = servers(parse(entry["config"]), entry.get("pacs_upstreams"))
+        found = servers(parse(entry["config"]), entry.get("pacs_upstreams"), local_pacs)
     except (ParseError, OSError) as exc:
         return [Resource(type="onprem.nginx_server", id=f"nginx:{name}", name=name, source="file",
                          properties={}, error=str(exc))], []

@@ -191,6 +191,14 @@ def properties(cfg: dict, version) -> dict:
     }
 
 
+def http_port(entry: dict) -> int | None:
+    try:
+        cfg, _ = load_merged(Path(entry["config"]))
+        return int(cfg.get("HttpPort", 8042))
+    except (ConfigError, TypeError, ValueError):
+        return None
+
+
 def collect(entry: dict, proxies: list, timeout: float = 3.0) -> Resource:
     """`proxies`: nginx proxy locations on the same host (nginx.Proxy)."""
     path = Path(entry["config"])
