@@ -4,7 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.enamel-installed
 
-.PHONY: demo test bench lint clean install
+.PHONY: demo test bench lint clean install system-deps
+
+# Debian's Orthanc and nginx (on-prem tests and demo), installed with apt-get when missing.
+system-deps:
+	@sh scripts/install-system-deps.sh
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,11 +21,11 @@ install: $(STAMP)
 # Runs the main job on the bundled example practice: prints the findings table and writes
 # JSON, SARIF, JUnit, Markdown, CSV and HTML reports to reports/out/. The scan finds
 # problems on purpose, so exit status 1 (findings at or above --fail-on) is expected here.
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	@$(BIN)/enamel demo --output-dir reports/out; rc=$$?; \
 	if [ $$rc -le 1 ]; then echo "demo finished (enamel exit status $$rc; reports in reports/out/)"; else exit $$rc; fi
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -64,7 +64,7 @@ def live_part(ruleset, console) -> Collection:
             path.write_text(yaml.safe_dump(inv, sort_keys=False), encoding="utf-8")
             return collect_inventory(str(path))
         finally:
-            ls.stop_all(servers, grace=1.0)  # throwaway instances: do not wait for a slow shutdown
+            ls.stop_all(servers, grace=0.5)  # throwaway instances: do not wait for a slow shutdown
 
 
 PARTS = [config_part, live_part]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import warnings
 
 # OpenSSL reasons that mean "this client could not even offer it", not "the server refused"
 LOCAL_TLS_FAILURES = {"NO_CIPHERS_AVAILABLE", "NO_PROTOCOLS_AVAILABLE"}
@@ -38,7 +39,9 @@ def client_context(version: ssl.TLSVersion | None = None, cert: str | None = Non
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     if version is not None:
-        ctx.minimum_version = ctx.maximum_version = version
+        with warnings.catch_warnings():  # offering TLS 1.0/1.1 is the point of the probe
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ctx.maximum_version = version
         if version < ssl.TLSVersion.TLSv1_2:
             ctx.set_ciphers("ALL:@SECLEVEL=0")
     if cert:
