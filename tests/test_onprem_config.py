@@ -262,3 +262,15 @@ def test_windows_script_is_shipped_with_docs():
     assert (ROOT / "scripts" / "collect-windows.ps1").exists()
     doc = (ROOT / "docs" / "windows-export.md").read_text()
     assert windows.FORMAT in doc
+
+
+def test_error_unexpected_probe_failure_is_an_error_finding(tmp_path, monkeypatch):
+    from scanner.collectors.onprem import tls
+
+    def boom(entry, timeout):
+        raise RuntimeError("unexpected")
+    monkeypatch.setattr(tls, "collect", boom)
+    from scanner.collectors.onprem import collect_inventory
+    inv = write_inventory(tmp_path / "inv.yaml", {"tls": [{"name": "x", "host": "127.0.0.1", "port": 9}]})
+    (res,) = collect_inventory(str(inv)).resources
+    assert res.type == "onprem.tls_endpoint" and "probe failed: RuntimeError: unexpected" in res.error

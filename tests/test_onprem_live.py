@@ -250,3 +250,20 @@ def test_no_phi_or_password_in_any_output(report):
     for f in report["out"].rglob("*"):
         assert HARDENED_USER[1] not in f.read_text(errors="replace")
     assert HARDENED_USER[1] not in report["proc"].stdout + report["proc"].stderr
+
+
+@pytest.mark.parametrize("kind,target", [("tls", "hung"), ("tls", "closed"), ("tls", "http"),
+                                         ("dicom", "hung"), ("dicom", "closed"), ("dicom", "http"),
+                                         ("web", "hung"), ("web", "closed")])
+def test_error_probe_of_bad_port_is_bounded(site, kind, target):
+    from scanner.collectors.onprem import dicom, tls, web
+    port = {"hung": site["hung"].ports["port"], "closed": ls.free_port(),
+            "http": site["o_insecure"].ports["http"]}[target]
+    entry = {"name": "t", "host": ls.LOOPBACK, "port": port, "url": f"http://{ls.LOOPBACK}:{port}"}
+    timeout = 1.0
+    t0 = time.monotonic()
+    res = {"tls": tls, "dicom": dicom, "web": web}[kind].collect(entry, timeout)
+    elapsed = time.monotonic() - t0
+    assert res.error, res.properties
+    assert elapsed < 3 * timeout + 1, elapsed  # DICOM: association wait, then a TLS handshake
+    print(f"{kind} {target}: {elapsed:.2f}s: {res.error}")

@@ -6,6 +6,7 @@ that cannot be read or reached becomes a Resource with `error` set, so every rul
 reports `error` (fail closed), and the rest of the site is still scanned."""
 from __future__ import annotations
 
+from ...model import Resource
 from .. import Collection
 
 KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores")
@@ -29,41 +30,60 @@ def collect(args, ctx=None) -> Collection:
 
 
 def collect_inventory(path: str) -> Collection:
-    from . import file_store, inventory, nginx, orthanc, windows
+    from . import file_store, inventory, windows
     inv = inventory.load(path)
     out = Collection(sources=[f"onprem:{inv.path.name}"])
-    timeout = inv.timeout
-    nginx_resources, proxies_by_host = [], {}
-    orthanc_ports: dict = {}  # host -> Orthanc HTTP ports there: a proxy to one of them is a PACS proxy
+    out.resources.extend(_configs(inv))
+    out.resources.extend(_probe_all(inv, inv.timeout))
+    out.resources.extend(windows.collect(e) for e in inv.entries("windows"))
+    out.resources.extend(file_store.collect(e, inv.approved_paths) for e in inv.entries("file_stores"))
+    return out
+
+
+def _configs(inv) -> list:
+    """Orthanc and nginx, correlated by `host:` (same value, or both unset): a proxy to a
+    local Orthanc's HTTP port is a PACS proxy, and marks that Orthanc proxied_from_localhost."""
+    from . import nginx, orthanc
+    orthanc_ports: dict = {}
     for entry in inv.entries("orthanc"):
         port = orthanc.http_port(entry)
         if port:
             orthanc_ports.setdefault(entry.get("host"), []).append(port)
+    nginx_resources, proxies_by_host = [], {}
     for entry in inv.entries("nginx"):
         local = [f"{h}:{p}" for p in orthanc_ports.get(entry.get("host"), []) for h in ("127.0.0.1", "localhost")]
         resources, proxies = nginx.collect(entry, local)
         nginx_resources.extend(resources)
         proxies_by_host.setdefault(entry.get("host"), []).extend(proxies)
-    for entry in inv.entries("orthanc"):  # proxies on the same host (same `host:`, or both unset)
-        out.resources.append(orthanc.collect(entry, proxies_by_host.get(entry.get("host"), []), timeout))
-    out.resources.extend(nginx_resources)
-    out.resources.extend(_probe_all(inv, timeout))
-    for entry in inv.entries("windows"):
-        out.resources.append(windows.collect(entry))
-    for entry in inv.entries("file_stores"):
-        out.resources.append(file_store.collect(entry, inv.approved_paths))
-    return out
+    orthancs = [orthanc.collect(e, proxies_by_host.get(e.get("host"), []), inv.timeout)
+                for e in inv.entries("orthanc")]
+    return orthancs + nginx_resources
+
+
+PROBES = {"tls": ("tls", "onprem.tls_endpoint"), "dicom": ("dicom", "onprem.dicom_endpoint"),
+          "web": ("web", "onprem.pacs_web")}
+
+
+def _guarded(kind: str, entry: dict, timeout: float):
+    """One probe; an unexpected failure makes its resource an error instead of ending the scan."""
+    import importlib
+    modname, rtype = PROBES[kind]
+    try:
+        return importlib.import_module(f"{__name__}.{modname}").collect(entry, timeout)
+    except Exception as exc:  # noqa: BLE001 - fail closed on anything the probe did not foresee
+        target = entry.get("url") or f"{entry.get('host')}:{entry.get('port')}"
+        return Resource(type=rtype, id=f"{kind}:{target}", name=entry["name"], source="probe", properties={},
+                        error=f"{target}: probe failed: {type(exc).__name__}: {exc}")
 
 
 def _probe_all(inv, timeout: float) -> list:
     """Network probes run side by side (each bounded by `timeout`), in inventory order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from . import dicom, tls, web
-    jobs = [(tls.collect, e) for e in inv.entries("tls")] + [(dicom.collect, e) for e in inv.entries("dicom")] \
-        + [(web.collect, e) for e in inv.entries("web")]
+    from .dicom import quiet
+    jobs = [(kind, e) for kind in PROBES for e in inv.entries(kind)]
     if not jobs:
         return []
-    with dicom.quiet(), ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="probe") as pool:
-        futures = [pool.submit(fn, entry, timeout) for fn, entry in jobs]
+    with quiet(), ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="probe") as pool:
+        futures = [pool.submit(_guarded, kind, entry, timeout) for kind, entry in jobs]
         return [f.result() for f in futures]
