@@ -273,4 +273,12 @@ def test_error_unexpected_probe_failure_is_an_error_finding(tmp_path, monkeypatc
     from scanner.collectors.onprem import collect_inventory
     inv = write_inventory(tmp_path / "inv.yaml", {"tls": [{"name": "x", "host": "127.0.0.1", "port": 9}]})
     (res,) = collect_inventory(str(inv)).resources
-    assert res.type == "onprem.tls_endpoint" and "probe failed: RuntimeError: unexpected" in res.error
+    assert res.type == "onprem.tls_endpoint" and "collection failed: RuntimeError: unexpected" in res.error
+
+
+def test_error_malformed_orthanc_value_is_an_error_finding(tmp_path):
+    d = _orthanc_dir(tmp_path, c='{"DicomPort": "not-a-port"}')
+    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [{"name": "odd", "config": str(d), "version": "1.10.1"}]})
+    _, report = scan(inv, tmp_path / "out")
+    assert {f["status"] for f in report["findings"]} == {"error"}
+    assert "collection failed: ValueError" in report["findings"][0]["message"]

@@ -150,7 +150,7 @@ def test_fail_insecure_orthanc_config_and_proxy(report):
     for rule in ("orthanc-webdav-disabled", "orthanc-dicom-check-called-aet", "orthanc-dicom-always-allow-disabled",
                  "orthanc-dicom-tls-enabled", "orthanc-lua-execution-disabled", "orthanc-explorer-disabled"):
         assert s[rule] == "fail", rule
-    assert s["orthanc-dicom-tls-minimum-protocol"] == "skip"  # 1.10.1 lacks the option (version probed)
+    assert s["orthanc-dicom-tls-minimum-protocol"] == "skip"  # no DICOM TLS at all: out of scope
     d = _status(report, "default-pacs")
     assert d["orthanc-no-default-credentials"] == "fail"
     assert d["orthanc-remote-access-requires-authentication"] == "pass"  # auth is on: with orthanc/orthanc
@@ -163,9 +163,13 @@ def test_pass_hardened_orthanc_config(report):
     assert bad == {}
 
 
-def test_version_probed_from_rest(report):
-    f = by_rule(report["report"], "insecure-pacs")["orthanc-dicom-tls-minimum-protocol"]
-    assert f["status"] == "skip"
+def test_version_probed_from_rest(site, report):
+    from scanner.collectors.onprem import orthanc
+    assert orthanc.probe_version(f"http://{ls.LOOPBACK}:{site['o_insecure'].ports['http']}", 2) == "1.10.1"
+    hidden = orthanc.probe_version(f"http://{ls.LOOPBACK}:{site['o_hardened'].ports['http']}", 2)
+    assert "401" in hidden["$unknown"]  # authentication on: version unknown, never guessed
+    # the probed version (no version: in the inventory) is what made DICOM TLS rules apply
+    assert by_rule(report["report"], "insecure-pacs")["orthanc-dicom-tls-enabled"]["status"] == "fail"
 
 
 def _nginx(report, site, proxy, port_kind):

@@ -35,8 +35,9 @@ def collect_inventory(path: str) -> Collection:
     out = Collection(sources=[f"onprem:{inv.path.name}"])
     out.resources.extend(_configs(inv))
     out.resources.extend(_probe_all(inv, inv.timeout))
-    out.resources.extend(windows.collect(e) for e in inv.entries("windows"))
-    out.resources.extend(file_store.collect(e, inv.approved_paths) for e in inv.entries("file_stores"))
+    out.resources.extend(guarded(windows.collect, "onprem.windows_host", e) for e in inv.entries("windows"))
+    out.resources.extend(guarded(file_store.collect, "onprem.dicom_file_store", e, inv.approved_paths)
+                         for e in inv.entries("file_stores"))
     return out
 
 
@@ -52,10 +53,12 @@ def _configs(inv) -> list:
     nginx_resources, proxies_by_host = [], {}
     for entry in inv.entries("nginx"):
         local = [f"{h}:{p}" for p in orthanc_ports.get(entry.get("host"), []) for h in ("127.0.0.1", "localhost")]
-        resources, proxies = nginx.collect(entry, local)
+        resources, proxies = guarded(nginx.collect, "onprem.nginx_server", entry, local)
+        if not isinstance(resources, list):  # the guard turned a failure into one error resource
+            resources, proxies = [resources], []
         nginx_resources.extend(resources)
         proxies_by_host.setdefault(entry.get("host"), []).extend(proxies)
-    orthancs = [orthanc.collect(e, proxies_by_host.get(e.get("host"), []), inv.timeout)
+    orthancs = [guarded(orthanc.collect, "onprem.orthanc", e, proxies_by_host.get(e.get("host"), []), inv.timeout)
                 for e in inv.entries("orthanc")]
     return orthancs + nginx_resources
 
@@ -64,16 +67,23 @@ PROBES = {"tls": ("tls", "onprem.tls_endpoint"), "dicom": ("dicom", "onprem.dico
           "web": ("web", "onprem.pacs_web")}
 
 
+def guarded(fn, rtype: str, entry: dict, *args):
+    """Run one collector; anything it did not foresee makes its resource an error (fail
+    closed) instead of ending the whole scan."""
+    try:
+        return fn(entry, *args)
+    except Exception as exc:  # noqa: BLE001
+        target = entry.get("url") or entry.get("config") or entry.get("file") or entry.get("path") \
+            or f"{entry.get('host')}:{entry.get('port')}"
+        return Resource(type=rtype, id=f"{rtype}:{target}", name=entry.get("name") or str(target),
+                        source="probe" if rtype in ("onprem.tls_endpoint", "onprem.dicom_endpoint", "onprem.pacs_web")
+                        else "file", properties={}, error=f"{target}: collection failed: {type(exc).__name__}: {exc}")
+
+
 def _guarded(kind: str, entry: dict, timeout: float):
-    """One probe; an unexpected failure makes its resource an error instead of ending the scan."""
     import importlib
     modname, rtype = PROBES[kind]
-    try:
-        return importlib.import_module(f"{__name__}.{modname}").collect(entry, timeout)
-    except Exception as exc:  # noqa: BLE001 - fail closed on anything the probe did not foresee
-        target = entry.get("url") or f"{entry.get('host')}:{entry.get('port')}"
-        return Resource(type=rtype, id=f"{kind}:{target}", name=entry["name"], source="probe", properties={},
-                        error=f"{target}: probe failed: {type(exc).__name__}: {exc}")
+    return guarded(lambda e, t: importlib.import_module(f"{__name__}.{modname}").collect(e, t), rtype, entry, timeout)
 
 
 def _probe_all(inv, timeout: float) -> list:

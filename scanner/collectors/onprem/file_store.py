@@ -34,8 +34,10 @@ def collect(entry: dict, approved: list[Path], now: float | None = None) -> Reso
     name = entry["name"]
     limit = int(entry.get("max_files", DEFAULT_MAX_FILES))
     props: dict = {"path": str(path), "exists": path.is_dir(), "on_approved_archive": under(path, approved)}
-    res = lambda **kw: Resource(type="onprem.dicom_file_store", id=f"store:{path}", name=name,  # noqa: E731
-                                source="file", properties=props, **kw)
+
+    def res(**kw):
+        return Resource(type="onprem.dicom_file_store", id=f"store:{path}", name=name, source="file",
+                        properties=props, **kw)
     if not path.is_dir():
         return res(error=f"{path}: folder not found or not a directory")
     now = now or time.time()

@@ -42,7 +42,8 @@ def _bitlocker(vols):
 
 
 def _disabled(proto: dict) -> bool:
-    """Both sides off: Enabled=0 (or DisabledByDefault=1 with Enabled unset is not enough)."""
+    """Both Server and Client have Enabled=0. DisabledByDefault=1 alone still lets an
+    application ask for the protocol, and an unset value is the Windows default (enabled)."""
     return all(isinstance(proto.get(side), dict) and proto[side].get("Enabled") == 0
                for side in ("Server", "Client"))
 
