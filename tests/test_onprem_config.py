@@ -193,7 +193,7 @@ def test_windows_exports_pass_and_fail(tmp_path):
         {"name": "good", "file": str(EXAMPLES / "hardened" / "workstation.json")},
         {"name": "bad", "file": str(EXAMPLES / "insecure" / "workstation.json")}]})
     _, report = scan(inv, tmp_path / "out")
-    good, bad = _status(report, "OP1-XRAY"), _status(report, "OP2-SENSOR")
+    good, bad = _status(report, "good"), _status(report, "bad")
     assert set(good.values()) == {"pass"} and len(good) == 6
     assert set(bad.values()) == {"fail"} and len(bad) == 6
 

@@ -97,5 +97,5 @@ def collect(entry: dict) -> Resource:
         "local_administrators": sorted(map(str, admins)) if isinstance(admins, list) else admins,
         "local_administrators_count": len(admins) if isinstance(admins, list) else admins,
     }
-    return Resource(type="onprem.windows_host", id=rid, name=props["computer_name"] or name, source="file",
-                    properties=props)
+    shown = entry.get("name") or props["computer_name"] or name
+    return Resource(type="onprem.windows_host", id=rid, name=shown, source="file", properties=props)
