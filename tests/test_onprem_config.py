@@ -58,15 +58,17 @@ def _orthanc_dir(tmp_path, **files):
 
 
 def test_orthanc_merges_directory_with_comments():
-    cfg, files = orthanc.load_merged(EXAMPLES / "insecure" / "orthanc")
+    cfg, files, origin = orthanc.load_merged(EXAMPLES / "insecure" / "orthanc")
     assert [f.name for f in files] == ["credentials.json", "orthanc.json"]
+    assert origin["RegisteredUsers"].name == "credentials.json"
+    assert orthanc.main_file(files, origin).name == "orthanc.json"  # where findings point
     assert cfg["RegisteredUsers"] == {} and cfg["DicomAet"] == "BRIGHTPACS"
 
 
 def test_orthanc_reads_debian_config_when_installed():
     if not os.path.isdir("/etc/orthanc"):
         pytest.skip("Debian orthanc package not installed")
-    cfg, files = orthanc.load_merged(__import__("pathlib").Path("/etc/orthanc"))
+    cfg, _, _ = orthanc.load_merged(__import__("pathlib").Path("/etc/orthanc"))
     props = orthanc.properties(cfg, "1.10.1")
     assert props["webdav_enabled"] is True and props["dicom_check_called_aet"] is False
     assert props["dicom_always_allow"]["store"] is True

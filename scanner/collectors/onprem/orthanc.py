@@ -77,7 +77,8 @@ def _key_line(text: str, key: str) -> int | None:
     return None
 
 
-def load_merged(path: Path) -> tuple[dict, list[Path]]:
+def load_merged(path: Path) -> tuple[dict, list[Path], dict]:
+    """(merged configuration, files read, top-level key -> file defining it)."""
     import json5
     files = config_files(path)
     merged: dict = {}
@@ -99,7 +100,14 @@ def load_merged(path: Path) -> tuple[dict, list[Path]]:
                                   f"and {f}:{_key_line(text, k) or '?'} (Orthanc refuses to start)")
             origin[k] = (f, text)
             merged[k] = v
-    return merged, files
+    return merged, files, {k: f for k, (f, _) in origin.items()}
+
+
+def main_file(files: list[Path], origin: dict) -> Path:
+    """The file that defines most top-level keys (orthanc.json next to credentials.json)."""
+    from collections import Counter
+    counts = Counter(origin.values())
+    return max(files, key=lambda f: counts.get(f, 0))
 
 
 def parse_version(text: str | None) -> tuple[int, ...] | None:
@@ -193,7 +201,7 @@ def properties(cfg: dict, version) -> dict:
 
 def http_port(entry: dict) -> int | None:
     try:
-        cfg, _ = load_merged(Path(entry["config"]))
+        cfg, _, _ = load_merged(Path(entry["config"]))
         return int(cfg.get("HttpPort", 8042))
     except (ConfigError, TypeError, ValueError):
         return None
@@ -204,7 +212,7 @@ def collect(entry: dict, proxies: list, timeout: float = 3.0) -> Resource:
     path = Path(entry["config"])
     name = entry["name"]
     try:
-        cfg, files = load_merged(path)
+        cfg, files, origin = load_merged(path)
     except ConfigError as exc:
         return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file",
                         properties={}, error=str(exc))
@@ -216,7 +224,7 @@ def collect(entry: dict, proxies: list, timeout: float = 3.0) -> Resource:
         version = unknown("give version: or url: in the inventory")
     props = properties(cfg, version)
     props["config_files"] = [str(f) for f in files]
-    props["location"] = {"path": str(path), "line": 1}
+    props["location"] = {"path": str(main_file(files, origin)), "line": 1}
     port = int(cfg.get("HttpPort", 8042))
     mine = [p for p in proxies if _targets_local_port(p.target, port)]
     props["proxied_from_localhost"] = bool(mine)
