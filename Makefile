@@ -8,7 +8,11 @@ CHECKOV_VENV    ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test bench lint clean install checkov
+.PHONY: demo test bench lint clean install checkov system-deps
+
+# Debian's Orthanc and nginx (on-prem tests and demo), installed with apt-get when missing.
+system-deps:
+	@sh scripts/install-system-deps.sh
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,11 +31,11 @@ checkov: $(CHECKOV)
 # Runs the main job on the bundled example practice: prints the findings table and writes
 # JSON, SARIF, JUnit, Markdown, CSV and HTML reports to reports/out/. The scan finds
 # problems on purpose, so exit status 1 (findings at or above --fail-on) is expected here.
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	@$(BIN)/enamel demo --output-dir reports/out; rc=$$?; \
 	if [ $$rc -le 1 ]; then echo "demo finished (enamel exit status $$rc; reports in reports/out/)"; else exit $$rc; fi
 
-test: $(STAMP) $(CHECKOV)
+test: $(STAMP) $(CHECKOV) system-deps
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
 	$(BIN)/python -m pytest
 

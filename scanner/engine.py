@@ -457,6 +457,10 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
                          "name": f"all {rule.resource} in {err.region or 'every region'}",
                          "source": err.source, "account": err.account, "region": err.region}
                 append(Finding(rule, scope, "error", detail=err.message, explainer=cr))
+    for f in findings:  # a resource read from a config file points its findings at it (SARIF)
+        loc = f.resource.properties.get("location") if isinstance(f.resource, Resource) else None
+        if isinstance(loc, dict) and isinstance(loc.get("path"), str) and isinstance(loc.get("line"), int):
+            f.location = {"path": loc["path"], "start_line": max(1, loc["line"])}
     return findings
 
 

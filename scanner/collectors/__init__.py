@@ -19,6 +19,7 @@ REGISTRY: dict[str, str] = {
     "file": "scanner.collectors.resources_file",
     "attestation": "scanner.collectors.attestation",
     "iac": "scanner.collectors.checkov",
+    "onprem": "scanner.collectors.onprem",
 }
 
 

@@ -25,7 +25,16 @@ def attestation_part(ruleset, console) -> Collection:
     return out
 
 
-PARTS = [practice_part, attestation_part]
+def onprem_part(ruleset, console) -> Collection:
+    """The example site's PACS, proxy and workstations, and live probes of local servers."""
+    from .onprem import PARTS as ONPREM_PARTS
+    out = Collection()
+    for part in ONPREM_PARTS:
+        out.extend(part(ruleset, console))
+    return out
+
+
+PARTS = [practice_part, attestation_part, onprem_part]
 
 
 def collect_demo(ruleset, console) -> Collection:

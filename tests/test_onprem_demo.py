@@ -1,0 +1,40 @@
+"""`enamel demo` grows an on-prem part: the bundled site plus live probes of servers it
+starts itself, stopped by PID, fast, and without any patient identifier in its outputs."""
+import json
+import subprocess
+import time
+
+from conftest import run_enamel, validate_report
+from scanner.demo import localservers as ls
+from scanner.demo.onprem import DEMO_PATIENT
+
+
+def _children_alive() -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [l for l in out.splitlines() if "enamel-demo-" in l or "scanner.demo.localservers" in l]
+
+
+def test_demo_includes_onprem_live_probes_and_stops_its_servers(tmp_path):
+    t0 = time.monotonic()
+    proc = run_enamel("demo", "--output-dir", tmp_path, "--format", "json,sarif,markdown,html,csv,junit")
+    seconds = time.monotonic() - t0
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads((tmp_path / "enamel-report.json").read_text())
+    validate_report(report)
+    types = {f["resource"]["type"] for f in report["findings"]}
+    assert {"onprem.orthanc", "onprem.nginx_server", "onprem.windows_host", "onprem.dicom_endpoint",
+            "onprem.tls_endpoint", "onprem.dicom_file_store"} <= types
+    status = {(f["rule_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}
+    assert status[("dicom-endpoint-rejects-unknown-calling-ae", "sensor-hub-scp")] == "fail"
+    assert status[("dicom-endpoint-tls", "viewer-scp-tls")] == "pass"
+    assert status[("dicom-store-phi-outside-archive", "op2-sensor-export")] == "fail"
+    if ls.binary("Orthanc") and ls.binary("nginx"):
+        assert status[("pacs-web-requires-authentication", "front-office-proxy")] == "fail"
+        assert status[("tls-endpoint-legacy-protocols-disabled", "front-office-proxy")] == "fail"
+    else:
+        assert "not installed" in proc.stderr
+    assert _children_alive() == []
+    everything = proc.stdout + proc.stderr + "".join(f.read_text() for f in tmp_path.iterdir())
+    for value in DEMO_PATIENT:
+        assert value not in everything
+    assert seconds < 30, seconds
