@@ -1,0 +1,28 @@
+"""RDS DB instances (aws.rds_instance): encryption, public access, backups, deletion protection."""
+from __future__ import annotations
+
+from .base import Out, paginate, resource, tag_dict
+
+SERVICE = "rds"
+GLOBAL = False
+TYPES = ("aws.rds_instance",)
+ACTIONS = ("rds:DescribeDBInstances",)
+CONDITIONAL = {}
+
+
+def collect(aws, region, regions) -> Out:
+    out = Out()
+    try:
+        dbs = list(paginate(aws.client("rds", region), "describe_db_instances", "DBInstances"))
+    except Exception as exc:  # noqa: BLE001
+        out.fail(SERVICE, region, aws.account, TYPES, exc)
+        return out
+    for d in dbs:
+        props = {"arn": d["DBInstanceArn"], "tags": tag_dict(d.get("TagList")), "engine": d.get("Engine"),
+                 "storage_encrypted": bool(d.get("StorageEncrypted")), "kms_key_id": d.get("KmsKeyId"),
+                 "publicly_accessible": bool(d.get("PubliclyAccessible")),
+                 "backup_retention_days": int(d.get("BackupRetentionPeriod") or 0),
+                 "deletion_protection": bool(d.get("DeletionProtection")), "multi_az": bool(d.get("MultiAZ"))}
+        out.resources.append(resource(aws, "aws.rds_instance", d["DBInstanceArn"], d["DBInstanceIdentifier"],
+                                      props, region))
+    return out
