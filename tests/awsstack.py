@@ -208,7 +208,8 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
                          LogGroupName=flow_group, DeliverLogsPermissionArn=repl_role)
     made["vpcs"] = [f"{prefix}-imaging-vpc"]
-    sess.client("s3control", region_name=HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
+    from scanner.collectors.aws.base import make_client  # S3 Control behind a custom endpoint
+    make_client(sess, "s3control", HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     return made
 

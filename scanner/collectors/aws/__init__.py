@@ -39,6 +39,14 @@ def modules():
     return [importlib.import_module(f"{__name__}.{m}") for m in COLLECTORS]
 
 
+def conditional_actions() -> dict[str, str]:
+    """Actions only some accounts make the scanner call (with the condition)."""
+    out = {"ec2:DescribeRegions": "only with --regions all"}
+    for m in modules():
+        out.update(m.CONDITIONAL)
+    return out
+
+
 def declared_actions() -> set[str]:
     """Every IAM action the scanner may call: what the shipped audit policy must grant."""
     acts = set(SESSION_ACTIONS) | set(REGION_ACTIONS)
