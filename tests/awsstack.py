@@ -247,6 +247,10 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::fail-public-phi-bucket/*"}]}))
     s3.put_bucket_encryption(Bucket="fail-public-phi-bucket", ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.create_bucket(Bucket="fail-old-tls-bucket")  # a policy that still accepts TLS 1.0
+    s3.put_bucket_policy(Bucket="fail-old-tls-bucket", Policy=_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.0"}},
+         "Resource": ["arn:aws:s3:::fail-old-tls-bucket", "arn:aws:s3:::fail-old-tls-bucket/*"]}]}))
     # -- KMS
     k = kms.create_key(Description="no rotation, default policy")["KeyMetadata"]["Arn"]
     kms.create_alias(AliasName="alias/fail-shared-admin-use-no-rotation", TargetKeyId=k)
@@ -357,7 +361,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         "s3-bucket-data-class-tagged": ["fail-bare-bucket"], "s3-bucket-encrypted-at-rest": ["fail-bare-bucket"],
         "s3-bucket-versioning": ["fail-bare-bucket"], "s3-bucket-public-access-block": ["fail-bare-bucket"],
         "s3-bucket-ownership-enforced": ["fail-bare-bucket"], "s3-bucket-deny-insecure-transport": ["fail-bare-bucket"],
-        "s3-bucket-minimum-tls-version": ["fail-bare-bucket"], "s3-bucket-no-public-grants": ["fail-public-phi-bucket"],
+        "s3-bucket-minimum-tls-version": ["fail-old-tls-bucket"], "s3-bucket-no-public-grants": ["fail-public-phi-bucket"],
         "s3-bucket-kms-encryption": ["fail-public-phi-bucket"], "s3-bucket-key-enabled": ["fail-public-phi-bucket"],
         "s3-bucket-access-logging": ["fail-public-phi-bucket"], "s3-bucket-lifecycle-archival": ["fail-public-phi-bucket"],
         "s3-bucket-object-lock-retention": ["fail-public-phi-bucket"], "s3-bucket-replication": ["fail-public-phi-bucket"],
