@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -29,9 +30,11 @@ def moto_server():
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
+    _reset(url)  # moto's backends live in this process: start every server from a clean state
+    nowhere = os.path.join(tempfile.gettempdir(), "enamel-tests-no-aws-config")
     env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": HOME, "AWS_MAX_ATTEMPTS": "1", "AWS_CONFIG_FILE": os.devnull,
-           "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+           "AWS_DEFAULT_REGION": HOME, "AWS_MAX_ATTEMPTS": "1", "AWS_CONFIG_FILE": nowhere,
+           "AWS_SHARED_CREDENTIALS_FILE": nowhere, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
     saved = {k: os.environ.get(k) for k in env}
     for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         saved[k] = os.environ.pop(k, None)
@@ -39,12 +42,18 @@ def moto_server():
     try:
         yield url
     finally:
+        _reset(url)
         server.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _reset(url: str) -> None:
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=10).read()
 
 
 def session(account: str = ACCOUNT_A):
