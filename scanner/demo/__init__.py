@@ -14,7 +14,13 @@ def practice_part(ruleset, console) -> Collection:
     return read(str(paths.demo_dir() / "practice.yaml"), ruleset.type_schemas)
 
 
-PARTS = [practice_part]
+def live_aws_part(ruleset, console) -> Collection:
+    """The same kind of practice, live: a local moto server scanned by the AWS collector."""
+    from .aws_live import live_aws_part as run
+    return run(ruleset, console)
+
+
+PARTS = [practice_part, live_aws_part]
 
 
 def collect_demo(ruleset, console) -> Collection:

@@ -11,16 +11,18 @@ from .base import SOURCE, Aws, describe_failure, make_client
 DEFAULT_REGION = "us-east-1"
 
 
-def session_for(profile=None, role_arn=None, external_id=None):
-    """(boto3 session, account id). AssumeRole uses the ExternalId the client set on its role."""
+def session_for(profile=None, role_arn=None, external_id=None, credentials=None, endpoint_url=None):
+    """(boto3 session, home region). AssumeRole passes the ExternalId the client set on its
+    role. `credentials` ({aws_access_key_id, aws_secret_access_key}) is for the demo's local
+    moto server only; real scans use the standard chain."""
     import boto3
-    base = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    base = boto3.Session(profile_name=profile, **(credentials or {}))
     region = base.region_name or DEFAULT_REGION
     if role_arn:
         kwargs = {"RoleArn": role_arn, "RoleSessionName": "enamel-audit", "DurationSeconds": 3600}
         if external_id:
             kwargs["ExternalId"] = external_id
-        creds = make_client(base, "sts", region).assume_role(**kwargs)["Credentials"]
+        creds = make_client(base, "sts", region, endpoint_url).assume_role(**kwargs)["Credentials"]
         base = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                              aws_session_token=creds["SessionToken"], region_name=region)
     return base, region
@@ -34,14 +36,12 @@ def resolve_regions(aws: Aws, spec: str | None) -> list[str]:
     return [r.strip() for r in spec.split(",") if r.strip()]
 
 
-def scan(profile=None, role_arn=None, external_id=None, regions=None, session_hook=None):
-    """-> (Collection, Aws or None). `session_hook(session)` lets tests add botocore hooks."""
+def scan(profile=None, role_arn=None, external_id=None, regions=None, credentials=None, endpoint_url=None):
+    """-> (Collection, Aws or None)."""
     out = Collection(sources=["aws"])
     try:
-        session, home = session_for(profile, role_arn, external_id)
-        if session_hook:
-            session_hook(session)
-        aws = Aws(session=session, account="", home_region=home)
+        session, home = session_for(profile, role_arn, external_id, credentials, endpoint_url)
+        aws = Aws(session=session, account="", home_region=home, endpoint_url=endpoint_url)
         session.events.register("before-call", aws.record)
         aws.account = aws.client("sts").get_caller_identity()["Account"]
         region_list = resolve_regions(aws, regions)
