@@ -52,6 +52,7 @@ def scan(profile=None, role_arn=None, external_id=None, regions=None, credential
                 out.errors.append(CollectionError(source=SOURCE, service="sts", message=msg, resource_type=t))
         return out, None
     out.sources = [f"aws:{aws.account}"]
+    limit_malloc_arenas()
     tasks = []
     for m in modules():
         for region in ([home] if m.GLOBAL else region_list):
@@ -63,6 +64,19 @@ def scan(profile=None, role_arn=None, external_id=None, regions=None, credential
             out.resources.extend(res.resources)
             out.errors.extend(res.errors)
     return out, aws
+
+
+def limit_malloc_arenas(n: int = 1) -> None:
+    """glibc gives each busy thread its own malloc arena; for an I/O-bound scan that only
+    inflates memory (about 20 MB at 50 buckets). Same effect as MALLOC_ARENA_MAX=1;
+    a no-op where glibc's mallopt is missing."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, n)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return
 
 
 def _run(mod, aws, region, regions):

@@ -122,14 +122,15 @@ def _bucket(aws, name: str, region: str | None, tags: dict, where: dict):
     no_repl = {"enabled": False, "destinations": []}
     if is_error(v):  # cannot tell whether lock or replication exist
         props["object_lock"] = props["replication"] = v
-    elif v["status"] == "Disabled":  # both need versioning: nothing to read
+    elif v["status"] != "Enabled":
+        # Object Lock and replication both need versioning Enabled, and neither lets it be
+        # suspended afterwards: nothing to read
         props["object_lock"], props["replication"] = dict(_NO_LOCK), no_repl
     else:
         props["object_lock"] = read(lambda: _object_lock(s3, name),
                                     absent={"ObjectLockConfigurationNotFoundError": dict(_NO_LOCK)})
-        props["replication"] = no_repl if v["status"] != "Enabled" else read(
-            lambda: _replication(s3, name, aws, where),
-            absent={"ReplicationConfigurationNotFoundError": no_repl})
+        props["replication"] = read(lambda: _replication(s3, name, aws, where),
+                                    absent={"ReplicationConfigurationNotFoundError": no_repl})
     return resource(aws, "aws.s3_bucket", arn, name, props, region)
 
 
