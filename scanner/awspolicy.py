@@ -157,3 +157,30 @@ def key_policy_facts(doc, owner_account: str | None = None) -> dict:
     return {"admins": sorted(admins), "users": sorted(users),
             "admin_user_overlap": sorted(admins & users), "allows_public": allows_public,
             "cross_account_principals": _cross_accounts(stmts, owner_account) if owner_account else []}
+
+
+def trust_policy_facts(doc, owner_account: str | None) -> dict:
+    """Who may assume a role (aws.iam_role), from its trust policy (JSON, URL-encoded JSON or parsed)."""
+    from urllib.parse import unquote
+    if isinstance(doc, str):
+        doc = json.loads(unquote(doc))
+    accounts, services = set(), set()
+    ext_id = mfa = True
+    any_external = False
+    for s in _statements(doc or {}):
+        if s.get("Effect") != "Allow":
+            continue
+        p = s.get("Principal") or {}
+        p = {"AWS": "*"} if p == "*" else p
+        services.update(str(x) for x in _list(p.get("Service")))
+        cond = _conditions(s)
+        keys = {k for body in cond.values() for k in body}
+        for who in _list(p.get("AWS")):
+            acct = "*" if who == "*" else _account_of(str(who))
+            if acct and acct != owner_account:
+                accounts.add(acct)
+                any_external = True
+                ext_id = ext_id and "sts:externalid" in keys
+                mfa = mfa and "aws:multifactorauthpresent" in keys
+    return {"trusted_accounts": sorted(accounts), "trusted_services": sorted(services),
+            "requires_external_id": any_external and ext_id, "requires_mfa": any_external and mfa}

@@ -6,6 +6,7 @@ import csv
 import io
 import time
 
+from ... import awspolicy
 from .base import CallFailed, Out, error_code, paginate, read, resource
 
 SERVICE = "iam"
@@ -107,36 +108,7 @@ def _roles(aws, iam, out: Out) -> None:
     for r in roles:
         if r.get("Path", "/").startswith("/aws-service-role/"):
             continue  # AWS-managed service-linked roles: not the practice's to change
-        props = {"arn": r["Arn"], **trust_facts(r.get("AssumeRolePolicyDocument"), aws.account),
+        props = {"arn": r["Arn"], **awspolicy.trust_policy_facts(r.get("AssumeRolePolicyDocument"), aws.account),
                  "tags": read(lambda r=r: {t["Key"]: t["Value"] for t in
                                            paginate(iam, "list_role_tags", "Tags", RoleName=r["RoleName"])})}
         out.resources.append(resource(aws, "aws.iam_role", r["Arn"], r["RoleName"], props, None))
-
-
-def trust_facts(doc, owner_account: str) -> dict:
-    """Who may assume a role, from its trust policy."""
-    import json
-    from urllib.parse import unquote
-    from ...awspolicy import _account_of, _conditions, _list, _statements
-    if isinstance(doc, str):
-        doc = json.loads(unquote(doc))
-    accounts, services = set(), set()
-    ext_id = mfa = True
-    any_external = False
-    for s in _statements(doc or {}):
-        if s.get("Effect") != "Allow":
-            continue
-        p = s.get("Principal") or {}
-        p = {"AWS": "*"} if p == "*" else p
-        services.update(str(x) for x in _list(p.get("Service")))
-        cond = _conditions(s)
-        keys = {k for body in cond.values() for k in body}
-        for who in _list(p.get("AWS")):
-            acct = "*" if who == "*" else _account_of(str(who))
-            if acct and acct != owner_account:
-                accounts.add(acct)
-                any_external = True
-                ext_id = ext_id and "sts:externalid" in keys
-                mfa = mfa and "aws:multifactorauthpresent" in keys
-    return {"trusted_accounts": sorted(accounts), "trusted_services": sorted(services),
-            "requires_external_id": any_external and ext_id, "requires_mfa": any_external and mfa}
