@@ -70,3 +70,41 @@ def test_pass_same_account_without_denial_has_no_errors(account, tmp_path):
     assert report["errors"] == []
     statuses = {f["status"] for f in report["findings"] if f["rule_id"].startswith("rds-")}
     assert "pass" in statuses and "error" not in statuses
+
+
+def _failing(code: str, status: int):
+    def hook(model, **_):
+        from botocore.awsrequest import AWSResponse
+        return AWSResponse("https://example.invalid/", status, {}, None), {
+            "Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return hook
+
+
+@pytest.mark.parametrize("event,code,status,types", [
+    ("before-call.cloudwatch-logs", "ThrottlingException", 400, {"aws.cloudwatch_log_group"}),
+    ("before-call.kms.ListKeys", "AccessDeniedException", 400, {"aws.kms_key"}),
+    ("before-call.s3.GetBucketPolicy", "AccessDenied", 403, set()),
+])
+def test_error_injected_failures_fail_closed(account, monkeypatch, event, code, status, types):
+    """Throttling that outlived the retries, and denials, at service and at property level."""
+    from scanner.engine import evaluate
+    from scanner.ruleset import load_rules
+    real = runner.session_for
+
+    def failing_session(*a, **kw):
+        session, region = real(*a, **kw)
+        session.events.register(event, _failing(code, status))
+        return session, region
+
+    monkeypatch.setattr(runner, "session_for", failing_session)
+    col, _ = runner.scan(regions=stack.HOME)
+    assert {e.resource_type for e in col.errors} == types
+    assert all(code in e.message for e in col.errors)
+    found = evaluate(load_rules().rules, col.resources, errors=col.errors)
+    if not types:  # property-level: the bucket's policy rules are `error`, not pass/fail
+        bucket = [f for f in found if f.resource_ref["name"] == "fail-bare-bucket"]
+        by_rule = {f.rule.id: f.status for f in bucket}
+        assert by_rule["s3-bucket-deny-insecure-transport"] == "error"
+        assert by_rule["s3-bucket-versioning"] == "fail"
+    for t in types:
+        assert {f.status for f in found if f.rule.resource == t} == {"error"}
