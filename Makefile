@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.enamel-installed
 
-.PHONY: demo test bench lint clean install
+.PHONY: demo test bench bench-aws lint clean install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+
+# live AWS scan against a local moto server (N buckets + proportional resources)
+bench-aws: $(STAMP)
+	$(BIN)/python bench/aws_scan.py --sizes $${SIZES:-50,1000}
 
 clean:
 	rm -rf $(VENV) reports/out .pytest_cache
