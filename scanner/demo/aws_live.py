@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ REGION = "us-east-1"
 # moto accepts any key; these never leave the loopback server
 DEMO_CREDENTIALS = {"aws_access_key_id": "demo", "aws_secret_access_key": "demo", "region_name": REGION}
 START_TIMEOUT_S = 20
+STOP_GRACE_S = 0.5
 
 
 def available() -> str | None:
@@ -57,12 +59,14 @@ def start_server() -> tuple[subprocess.Popen, str]:
 
 
 def stop_server(proc: subprocess.Popen) -> None:
+    """SIGTERM by PID; moto's threads may linger on keep-alive connections, so SIGKILL
+    after a short grace period (the server holds nothing worth flushing)."""
     if proc.poll() is None:
-        os.kill(proc.pid, 15)
+        os.kill(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=STOP_GRACE_S)
         except subprocess.TimeoutExpired:
-            os.kill(proc.pid, 9)
+            os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
 
 
