@@ -1,7 +1,7 @@
 """AWS Backup: vaults with their lock (aws.backup_vault) and plans (aws.backup_plan)."""
 from __future__ import annotations
 
-from .base import Out, paginate, read, resource
+from .base import Out, listed, paginate, read, resource
 
 SERVICE = "backup"
 GLOBAL = False
@@ -14,21 +14,17 @@ CONDITIONAL = {"backup:GetBackupSelection": "only for plans that have selections
 def collect(aws, region, regions) -> Out:
     out = Out()
     bk = aws.client("backup", region)
-    try:
-        for v in paginate(bk, "list_backup_vaults", "BackupVaultList"):
-            props = {"arn": v["BackupVaultArn"], "kms_key_id": v.get("EncryptionKeyArn"),
-                     "locked": bool(v.get("Locked")), "min_retention_days": v.get("MinRetentionDays"),
-                     "max_retention_days": v.get("MaxRetentionDays")}
-            out.resources.append(resource(aws, "aws.backup_vault", v["BackupVaultArn"], v["BackupVaultName"],
-                                          props, region))
-    except Exception as exc:  # noqa: BLE001
-        out.fail(SERVICE, region, aws.account, ("aws.backup_vault",), exc)
-    try:
-        plans = list(paginate(bk, "list_backup_plans", "BackupPlansList"))
-    except Exception as exc:  # noqa: BLE001
-        out.fail(SERVICE, region, aws.account, ("aws.backup_plan",), exc)
-        return out
-    for p in plans:
+    vaults = listed(out, aws, SERVICE, region, ("aws.backup_vault",),
+                    lambda: paginate(bk, "list_backup_vaults", "BackupVaultList"))
+    for v in vaults or []:
+        props = {"arn": v["BackupVaultArn"], "kms_key_id": v.get("EncryptionKeyArn"),
+                 "locked": bool(v.get("Locked")), "min_retention_days": v.get("MinRetentionDays"),
+                 "max_retention_days": v.get("MaxRetentionDays")}
+        out.resources.append(resource(aws, "aws.backup_vault", v["BackupVaultArn"], v["BackupVaultName"],
+                                      props, region))
+    plans = listed(out, aws, SERVICE, region, ("aws.backup_plan",),
+                   lambda: paginate(bk, "list_backup_plans", "BackupPlansList"))
+    for p in plans or []:
         pid = p["BackupPlanId"]
         rules = read(lambda: plan_rules(bk.get_backup_plan(BackupPlanId=pid)["BackupPlan"], region))
         selected = read(lambda: sorted({arn for s in paginate(bk, "list_backup_selections", "BackupSelectionsList",

@@ -178,6 +178,15 @@ class Out:
                                                region=region, account=account, resource_type=t))
 
 
+def listed(out: Out, aws: Aws, service: str, region: str | None, types, fn):
+    """fn()'s items, or None once its failure is recorded as collection errors for `types`."""
+    try:
+        return list(fn())
+    except Exception as exc:  # noqa: BLE001 - a failed listing must never look empty
+        out.fail(service, region, aws.account, types, exc)
+        return None
+
+
 def resource(aws: Aws, type_: str, id_: str, name: str, props: dict, region: str | None,
              error: str | None = None) -> Resource:
     return Resource(type=type_, id=id_, name=name, source=SOURCE, properties=props,

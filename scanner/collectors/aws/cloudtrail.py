@@ -1,7 +1,7 @@
 """CloudTrail trails (aws.cloudtrail_trail): multi-region, validation, KMS, logging, S3 data events."""
 from __future__ import annotations
 
-from .base import Out, read, resource
+from .base import Out, listed, read, resource
 
 SERVICE = "cloudtrail"
 GLOBAL = False
@@ -13,12 +13,9 @@ CONDITIONAL = {}
 def collect(aws, region, regions) -> Out:
     out = Out()
     ct = aws.client("cloudtrail", region)
-    try:
-        trails = ct.describe_trails(includeShadowTrails=False)["trailList"]
-    except Exception as exc:  # noqa: BLE001
-        out.fail(SERVICE, region, aws.account, TYPES, exc)
-        return out
-    for t in trails:
+    trails = listed(out, aws, SERVICE, region, TYPES,
+                    lambda: ct.describe_trails(includeShadowTrails=False)["trailList"])
+    for t in trails or []:
         arn = t["TrailARN"]
         props = {"arn": arn, "multi_region": bool(t.get("IsMultiRegionTrail")),
                  "log_file_validation": bool(t.get("LogFileValidationEnabled")),

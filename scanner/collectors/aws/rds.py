@@ -1,7 +1,7 @@
 """RDS DB instances (aws.rds_instance): encryption, public access, backups, deletion protection."""
 from __future__ import annotations
 
-from .base import Out, paginate, resource, tag_dict
+from .base import Out, listed, paginate, resource, tag_dict
 
 SERVICE = "rds"
 GLOBAL = False
@@ -12,12 +12,9 @@ CONDITIONAL = {}
 
 def collect(aws, region, regions) -> Out:
     out = Out()
-    try:
-        dbs = list(paginate(aws.client("rds", region), "describe_db_instances", "DBInstances"))
-    except Exception as exc:  # noqa: BLE001
-        out.fail(SERVICE, region, aws.account, TYPES, exc)
-        return out
-    for d in dbs:
+    dbs = listed(out, aws, SERVICE, region, TYPES,
+                 lambda: paginate(aws.client("rds", region), "describe_db_instances", "DBInstances"))
+    for d in dbs or []:
         props = {"arn": d["DBInstanceArn"], "tags": tag_dict(d.get("TagList")), "engine": d.get("Engine"),
                  "storage_encrypted": bool(d.get("StorageEncrypted")), "kms_key_id": d.get("KmsKeyId"),
                  "publicly_accessible": bool(d.get("PubliclyAccessible")),
