@@ -108,3 +108,14 @@ def test_error_injected_failures_fail_closed(account, monkeypatch, event, code, 
         assert by_rule["s3-bucket-versioning"] == "fail"
     for t in types:
         assert {f.status for f in found if f.rule.resource == t} == {"error"}
+
+
+def test_error_unsupported_region_fails_closed_and_the_rest_completes(account):
+    """A region the endpoint cannot serve: its listings become errors, never empty regions."""
+    col, _ = runner.scan(regions=f"{stack.HOME},nowhere-9")
+    bad = {e.resource_type for e in col.errors if e.region == "nowhere-9"}
+    assert {"aws.kms_key", "aws.rds_instance", "aws.cloudtrail_trail", "aws.vpc"} <= bad
+    assert all(e.region == "nowhere-9" for e in col.errors)
+    region = next(r for r in col.resources if r.type == "aws.ec2_region" and r.region == "nowhere-9")
+    assert "$error" in region.properties["guardduty_enabled"]
+    assert any(r.type == "aws.rds_instance" and r.region == stack.HOME for r in col.resources)
