@@ -119,3 +119,17 @@ def test_error_unsupported_region_fails_closed_and_the_rest_completes(account):
     region = next(r for r in col.resources if r.type == "aws.ec2_region" and r.region == "nowhere-9")
     assert "$error" in region.properties["guardduty_enabled"]
     assert any(r.type == "aws.rds_instance" and r.region == stack.HOME for r in col.resources)
+
+
+def test_pass_named_profile_from_the_standard_chain(account, tmp_path, monkeypatch):
+    """--profile reads a shared-credentials profile (no env keys), like a practice's SSO/CLI setup."""
+    creds = tmp_path / "credentials"
+    creds.write_text("[practice]\naws_access_key_id = profilekey\naws_secret_access_key = profilesecret\n"
+                     f"region = {stack.HOME}\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    col, aws = runner.scan(profile="practice", regions=stack.HOME)
+    assert col.errors == [] and aws.account == stack.ACCOUNT_A
+    assert any(r.name == "fail-bare-bucket" for r in col.resources)
+    assert "profilesecret" not in json.dumps([r.to_dict() for r in col.resources])
