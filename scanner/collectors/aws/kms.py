@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ... import awspolicy
-from .base import Out, paginate, read, resource
+from .base import Out, describe_failure, paginate, read, resource
 
 SERVICE = "kms"
 GLOBAL = False
@@ -28,7 +28,6 @@ def collect(aws, region, regions) -> Out:
         try:
             meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
         except Exception as exc:  # noqa: BLE001 - one key unreadable: that key is `error`
-            from .base import describe_failure
             out.resources.append(resource(aws, "aws.kms_key", f"arn:aws:kms:{region}:{aws.account}:key/{key_id}",
                                           key_id, {}, region, error=describe_failure(exc)))
             continue

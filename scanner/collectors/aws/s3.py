@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ... import awspolicy
 from ...model import error_value
-from .base import Out, describe_failure, is_error, paginate, read, resource
+from .base import Out, describe_failure, error_code, is_error, listed, paginate, read, resource
 
 SERVICE = "s3"
 GLOBAL = True
@@ -36,10 +36,8 @@ NO_PAB = {k: False for _, k in PAB_KEYS}
 def collect(aws, region, regions) -> Out:
     out = Out()
     _account(aws, out)
-    try:
-        buckets = _buckets(aws, regions)
-    except Exception as exc:  # noqa: BLE001 - whole service failed: error findings, never pass
-        out.fail(SERVICE, None, aws.account, ("aws.s3_bucket",), exc)
+    buckets = listed(out, aws, SERVICE, None, ("aws.s3_bucket",), lambda: _buckets(aws, regions))
+    if buckets is None:
         return out
     where = dict(buckets)
     tags = _tags(aws, sorted({r for _, r in buckets if r}))
@@ -53,8 +51,7 @@ def _account(aws, out: Out) -> None:
     try:
         cfg = s3c.get_public_access_block(AccountId=aws.account)["PublicAccessBlockConfiguration"]
         pab = {k: bool(cfg.get(src, False)) for src, k in PAB_KEYS}
-    except Exception as exc:  # noqa: BLE001
-        from .base import error_code
+    except Exception as exc:  # noqa: BLE001 - only "not configured" means all four off
         if error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
             out.fail(SERVICE, None, aws.account, ("aws.s3_account",), exc)
             return
