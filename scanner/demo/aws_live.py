@@ -122,4 +122,7 @@ def live_aws_part(ruleset, console) -> Collection:
     finally:
         stop_server(proc)
     collection.sources = [f"aws-live-demo (moto on {url})"]
+    if console is not None:
+        console.print(f"[dim]live AWS part: scanned {len(collection.resources)} resources on a local moto server "
+                      f"({url}, stopped)[/dim]")
     return collection
