@@ -32,12 +32,14 @@ def permissions(rules) -> list[dict]:
     """Security group rules -> one item per CIDR (an item without cidr for group references)."""
     out = []
     for p in rules or []:
-        proto = str(p.get("IpProtocol", "-1"))
-        if proto == "-1" or p.get("FromPort") in (None, -1):
+        proto = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}.get(str(p.get("IpProtocol", "-1")),
+                                                                       str(p.get("IpProtocol", "-1")))
+        if proto in ("icmp", "icmpv6"):  # type/code, not ports: never overlaps a port range
+            rng = {"from": int(p.get("FromPort", -1)), "to": int(p.get("ToPort", -1))}
+        elif proto == "-1" or p.get("FromPort") in (None, -1):
             rng = {"from": 0, "to": 65535}
         else:
             rng = {"from": int(p["FromPort"]), "to": int(p.get("ToPort", p["FromPort"]))}
-        proto = {"6": "tcp", "17": "udp", "1": "icmp"}.get(proto, proto)
         for r in p.get("IpRanges") or []:
             out.append({"protocol": proto, "port_range": rng, "cidr": r["CidrIp"], "description": r.get("Description")})
         for r in p.get("Ipv6Ranges") or []:
