@@ -8,7 +8,7 @@ CHECKOV_VENV    ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test bench lint clean install checkov system-deps
+.PHONY: demo test bench bench-aws lint clean install checkov system-deps
 
 # Debian's Orthanc and nginx (on-prem tests and demo), installed with apt-get when missing.
 system-deps:
@@ -41,6 +41,10 @@ test: $(STAMP) $(CHECKOV) system-deps
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+
+# live AWS scan against a local moto server (N buckets + proportional resources)
+bench-aws: $(STAMP)
+	$(BIN)/python bench/aws_scan.py --sizes $${SIZES:-50,1000}
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) reports/out .pytest_cache

@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "attestation": "scanner.collectors.attestation",
     "iac": "scanner.collectors.checkov",
     "onprem": "scanner.collectors.onprem",
+    "aws": "scanner.collectors.aws",
 }
 
 

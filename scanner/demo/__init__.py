@@ -34,7 +34,13 @@ def onprem_part(ruleset, console) -> Collection:
     return out
 
 
-PARTS = [practice_part, attestation_part, onprem_part]
+def live_aws_part(ruleset, console) -> Collection:
+    """The same kind of practice, live: a local moto server scanned by the AWS collector."""
+    from .aws_live import live_aws_part as run
+    return run(ruleset, console)
+
+
+PARTS = [practice_part, live_aws_part, attestation_part, onprem_part]
 
 
 def collect_demo(ruleset, console) -> Collection:

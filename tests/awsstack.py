@@ -1,0 +1,407 @@
+"""Test helpers for the live AWS collector: a real moto server on loopback and the stacks
+provisioned in it through boto3 (over HTTP, exactly as a client would).
+
+`provision_infra_stack` builds an account shaped like the Pulumi program in infra/ (KMS keys
+with separated admin/user policies, the imaging archive bucket and its replica, the log
+bucket, CloudTrail, the audit log group, the password policy, a VPC with flow logs), so
+the plan and the live scan of the same design can be compared key by key. Resource names
+say what the rules should conclude: pass-* / fail-*."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+ACCOUNT_A = "123456789012"  # moto's default account
+ACCOUNT_B = "222233334444"  # reached through the audit role (AssumeRole + ExternalId)
+EXTERNAL_ID = "enamel-test-external-id"
+AUDIT_ROLE = "EnamelAudit"
+HOME, REPLICA = "us-east-1", "us-west-2"
+
+
+@contextmanager
+def moto_server():
+    """A ThreadedMotoServer on 127.0.0.1 with a free port; env pointing boto3 at it."""
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    from moto.server import ThreadedMotoServer
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    _reset(url)  # moto's backends live in this process: start every server from a clean state
+    nowhere = os.path.join(tempfile.gettempdir(), "enamel-tests-no-aws-config")
+    env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_DEFAULT_REGION": HOME, "AWS_MAX_ATTEMPTS": "1", "AWS_CONFIG_FILE": nowhere,
+           "AWS_SHARED_CREDENTIALS_FILE": nowhere, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    saved = {k: os.environ.get(k) for k in env}
+    for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        saved[k] = os.environ.pop(k, None)
+    os.environ.update(env)
+    try:
+        yield url
+    finally:
+        _reset(url)
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _reset(url: str) -> None:
+    import urllib.request
+    urllib.request.urlopen(urllib.request.Request(url + "/moto-api/reset", method="POST"), timeout=10).read()
+
+
+def session(account: str = ACCOUNT_A):
+    """A boto3 session acting in `account` (other accounts via moto's STS AssumeRole)."""
+    import boto3
+    base = boto3.Session(region_name=HOME)
+    if account == ACCOUNT_A:
+        return base
+    creds = base.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup",
+                                           RoleSessionName="setup")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name=HOME)
+
+
+def _policy(doc) -> str:
+    return json.dumps(doc)
+
+
+def key_policy(account: str, admin: str, user: str, extra: list | None = None) -> str:
+    return _policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": admin},
+         "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+                    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+                    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
+         "Resource": "*"},
+        {"Sid": "KeyUse", "Effect": "Allow", "Principal": {"AWS": user},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+         "Resource": "*"},
+        {"Sid": "AuditRead", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:role/{AUDIT_ROLE}"},
+         "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
+         "Resource": "*"},
+    ] + (extra or [])})
+
+
+def bucket_policy(name: str, extra: list | None = None) -> str:
+    res = [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
+    return _policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+         "Resource": res, "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        {"Sid": "DenyOldTls", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+         "Resource": res, "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
+    ] + (extra or [])})
+
+
+def _role(iam, name: str, trust: dict, tags: dict | None = None) -> str:
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+                           Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])["Role"]["Arn"]
+
+
+def _service_trust(service: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+
+
+def _phi_key(kms, account: str, alias: str, admin: str, user: str) -> str:
+    arn = kms.create_key(Description=alias, Tags=[{"TagKey": "data_class", "TagValue": "phi"}],
+                         Policy=key_policy(account, admin, user),
+                         BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["Arn"]
+    kms.enable_key_rotation(KeyId=arn)
+    kms.create_alias(AliasName=alias, TargetKeyId=arn)
+    return arn
+
+
+def _bucket(s3, name: str, region: str, data_class: str, lock: bool = False):
+    kw = {"Bucket": name, "ObjectLockEnabledForBucket": lock}
+    if region != "us-east-1":
+        kw["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**kw)
+    s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "data_class", "Value": data_class}]})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _log_bucket(s3, name: str, region: str):
+    _bucket(s3, name, region, "logs")
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_policy(Bucket=name, Policy=bucket_policy(name, [
+        {"Sid": "ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+         "Action": ["s3:PutObject"], "Resource": f"arn:aws:s3:::{name}/*"}]))
+
+
+def _archive_bucket(s3, name: str, region: str, key_arn: str, log_bucket: str, retention_days: int):
+    _bucket(s3, name, region, "phi", lock=True)
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+        "BucketKeyEnabled": True}]})
+    s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": retention_days}}})
+    s3.put_bucket_policy(Bucket=name, Policy=bucket_policy(name))
+    s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": log_bucket, "TargetPrefix": f"{name}/"}})
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
+        "ID": "archive-old-studies", "Status": "Enabled", "Filter": {"Prefix": ""},
+        "Transitions": [{"Days": 365, "StorageClass": "GLACIER"}]}]})
+
+
+def _replicate(s3, source: str, dest: str, role: str, dest_key: str, account: str):
+    s3.put_bucket_replication(Bucket=source, ReplicationConfiguration={"Role": role, "Rules": [{
+        "ID": "replica", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+        "DeleteMarkerReplication": {"Status": "Disabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": {"Bucket": f"arn:aws:s3:::{dest}", "Account": account, "StorageClass": "STANDARD_IA",
+                        "EncryptionConfiguration": {"ReplicaKmsKeyID": dest_key}}}]})
+
+
+def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
+    """The infra/ design, provisioned live. Returns {kind: name or id} of what it made.
+
+    Deviation from a one-way design, on purpose: the replica bucket also replicates back
+    to the primary (bidirectional replication), so it too satisfies the PHI replication
+    rule and the whole stack scans with zero `fail`."""
+    made = {}
+    iam, logs, ct = sess.client("iam"), sess.client("logs", region_name=HOME), sess.client("cloudtrail", region_name=HOME)
+    own_trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}
+    admin = _role(iam, f"{prefix}-key-admin", own_trust)
+    writer = _role(iam, f"{prefix}-archive-writer", own_trust)
+    repl_role = _role(iam, f"{prefix}-replication", _service_trust("s3.amazonaws.com"))
+    made["roles"] = [f"{prefix}-key-admin", f"{prefix}-archive-writer", f"{prefix}-replication"]
+    key = _phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
+    rkey = _phi_key(sess.client("kms", region_name=REPLICA), account, f"alias/{prefix}-archive-replica", admin, writer)
+    made["keys"] = [f"alias/{prefix}-archive", f"alias/{prefix}-archive-replica"]
+    s3, s3r = sess.client("s3", region_name=HOME), sess.client("s3", region_name=REPLICA)
+    logb, rlogb = f"{prefix}-access-logs-{account}", f"{prefix}-access-logs-replica-{account}"
+    arch, repl = f"{prefix}-xray-archive-{account}", f"{prefix}-xray-archive-replica-{account}"
+    _log_bucket(s3, logb, HOME)
+    _log_bucket(s3r, rlogb, REPLICA)
+    _archive_bucket(s3, arch, HOME, key, logb, 2192)
+    _archive_bucket(s3r, repl, REPLICA, rkey, rlogb, 2192)
+    _replicate(s3, arch, repl, repl_role, rkey, account)
+    _replicate(s3r, repl, arch, repl_role, key, account)
+    made["buckets"] = [logb, rlogb, arch, repl]
+    trail_bucket = f"{prefix}-cloudtrail-{account}"
+    _log_bucket(s3, trail_bucket, HOME)
+    made["buckets"].append(trail_bucket)
+    group = f"/{prefix}/audit"
+    logs.create_log_group(logGroupName=group, kmsKeyId=key)
+    logs.put_retention_policy(logGroupName=group, retentionInDays=2192)
+    made["log_groups"] = [group]
+    trail = f"{prefix}-audit-trail"
+    ct.create_trail(Name=trail, S3BucketName=trail_bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True,
+                    KmsKeyId=key, IncludeGlobalServiceEvents=True)
+    ct.put_event_selectors(TrailName=trail, AdvancedEventSelectors=[{"Name": "imaging object access", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+        {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{arch}/", f"arn:aws:s3:::{repl}/"]}]}])
+    ct.start_logging(Name=trail)
+    made["trails"] = [trail]
+    iam.update_account_password_policy(MinimumPasswordLength=14, RequireSymbols=True, RequireNumbers=True,
+                                       RequireUppercaseCharacters=True, RequireLowercaseCharacters=True,
+                                       PasswordReusePrevention=24, MaxPasswordAge=90)
+    ec2 = sess.client("ec2", region_name=HOME)
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [
+        {"Key": "Name", "Value": f"{prefix}-imaging-vpc"}]}])["Vpc"]["VpcId"]
+    flow_group = f"/{prefix}/vpc-flow"
+    logs.create_log_group(logGroupName=flow_group, kmsKeyId=key)
+    logs.put_retention_policy(logGroupName=flow_group, retentionInDays=2192)
+    made["log_groups"].append(flow_group)
+    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
+                         LogGroupName=flow_group, DeliverLogsPermissionArn=repl_role)
+    made["vpcs"] = [f"{prefix}-imaging-vpc"]
+    from scanner.collectors.aws.base import make_client  # S3 Control behind a custom endpoint
+    make_client(sess, "s3control", HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    return made
+
+
+def age_access_key(account: str, user: str, days: int) -> None:
+    """moto has no API to back-date an access key: set its creation date in moto's backend
+    (this process runs the ThreadedMotoServer, so the backend is the server's)."""
+    from moto.iam.models import iam_backends
+    for key in iam_backends[account]["global"].users[user].access_keys:
+        key.create_date = datetime.now(timezone.utc) - timedelta(days=days)
+
+
+def enable_root_mfa(account: str) -> None:
+    """moto cannot activate root MFA through its API: set the account summary flag in its
+    backend (the credential report has no root row either)."""
+    from moto.iam.models import iam_backends
+    iam_backends[account]["global"].account_summary._account_mfa_enabled = 1
+
+
+def _tag(ec2, rid: str, name: str) -> None:
+    ec2.create_tags(Resources=[rid], Tags=[{"Key": "Name", "Value": name}])
+
+
+def provision_rule_cases(sess, account: str, other_account: str) -> dict:
+    """Compliant and non-compliant resources for every AWS rule, next to the infra stack.
+    Returns {rule id: {"pass": [names], "fail": [names]}} for resources named by outcome."""
+    s3, kms = sess.client("s3", region_name=HOME), sess.client("kms", region_name=HOME)
+    ec2, iam = sess.client("ec2", region_name=HOME), sess.client("iam")
+    # -- S3: a bare bucket and a public PHI bucket
+    s3.create_bucket(Bucket="fail-bare-bucket")
+    s3.create_bucket(Bucket="fail-public-phi-bucket", ObjectOwnership="ObjectWriter")
+    s3.put_bucket_tagging(Bucket="fail-public-phi-bucket", Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]})
+    s3.put_bucket_acl(Bucket="fail-public-phi-bucket", ACL="public-read")
+    s3.put_bucket_policy(Bucket="fail-public-phi-bucket", Policy=_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::fail-public-phi-bucket/*"}]}))
+    s3.put_bucket_encryption(Bucket="fail-public-phi-bucket", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.create_bucket(Bucket="fail-old-tls-bucket")  # a policy that still accepts TLS 1.0
+    s3.put_bucket_policy(Bucket="fail-old-tls-bucket", Policy=_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.0"}},
+         "Resource": ["arn:aws:s3:::fail-old-tls-bucket", "arn:aws:s3:::fail-old-tls-bucket/*"]}]}))
+    # -- KMS
+    k = kms.create_key(Description="no rotation, default policy")["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/fail-shared-admin-use-no-rotation", TargetKeyId=k)
+    admin = f"arn:aws:iam::{account}:role/pass-key-admin"
+    k = kms.create_key(Description="public", BypassPolicyLockoutSafetyCheck=True, Policy=key_policy(
+        account, admin, f"arn:aws:iam::{account}:role/pass-archive-writer",
+        [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]))["KeyMetadata"]["Arn"]
+    kms.enable_key_rotation(KeyId=k)
+    kms.create_alias(AliasName="alias/fail-public-key", TargetKeyId=k)
+    # -- CloudTrail and logs
+    s3.create_bucket(Bucket="fail-weak-trail-bucket")
+    sess.client("cloudtrail", region_name=HOME).create_trail(Name="fail-weak-trail", S3BucketName="fail-weak-trail-bucket")
+    logs = sess.client("logs", region_name=HOME)
+    logs.create_log_group(logGroupName="fail-short-unencrypted-logs")
+    logs.put_retention_policy(logGroupName="fail-short-unencrypted-logs", retentionInDays=30)
+    # -- EC2 regions: EBS encryption by default and GuardDuty on in both scanned regions
+    for region in (HOME, REPLICA):
+        sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
+        sess.client("guardduty", region_name=region).create_detector(Enable=True)
+    # -- VPCs and security groups
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["pass-imaging-vpc"]}])["Vpcs"][0]["VpcId"]
+    default_vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    _tag(ec2, default_vpc, "fail-default-vpc")
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    for g in groups:
+        if g["VpcId"] == vpc:
+            ec2.revoke_security_group_egress(GroupId=g["GroupId"], IpPermissions=g["IpPermissionsEgress"])
+            _tag(ec2, g["GroupId"], "pass-imaging-default-sg")
+        elif g["VpcId"] == default_vpc:
+            _tag(ec2, g["GroupId"], "fail-default-sg")
+    for name, port in (("pass-viewer-https", 443), ("fail-open-admin-ports", 22)):
+        gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+        _tag(ec2, gid, name)
+        ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    # -- EBS volumes, snapshots, AMIs
+    vols = {}
+    for name, enc in (("pass-encrypted-volume", True), ("fail-unencrypted-volume", False)):
+        vols[name] = ec2.create_volume(AvailabilityZone=f"{HOME}a", Size=1, Encrypted=enc, TagSpecifications=[
+            {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": name}]}])["VolumeId"]
+    for name, public in (("pass-private-snapshot", False), ("fail-public-snapshot", True)):
+        sid = ec2.create_snapshot(VolumeId=vols["pass-encrypted-volume"], TagSpecifications=[
+            {"ResourceType": "snapshot", "Tags": [{"Key": "Name", "Value": name}]}])["SnapshotId"]
+        if public:
+            ec2.modify_snapshot_attribute(SnapshotId=sid, Attribute="createVolumePermission",
+                                          OperationType="add", GroupNames=["all"])
+        iid = ec2.register_image(Name=name.replace("snapshot", "image"), RootDeviceName="/dev/xvda",
+                                 BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"SnapshotId": sid}}])["ImageId"]
+        _tag(ec2, iid, name.replace("snapshot", "image"))
+        if public:
+            ec2.modify_image_attribute(ImageId=iid, LaunchPermission={"Add": [{"Group": "all"}]})
+    # -- RDS
+    rds = sess.client("rds", region_name=HOME)
+    for name, good in (("pass-pms-db", True), ("fail-open-db", False)):
+        rds.create_db_instance(DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t3.micro",
+                               MasterUsername="dentist", MasterUserPassword="not-a-real-secret-1", AllocatedStorage=20,
+                               StorageEncrypted=good, PubliclyAccessible=not good, DeletionProtection=good,
+                               BackupRetentionPeriod=14 if good else 0)
+    # -- ELBv2 listeners
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{HOME}{az}")["Subnet"]["SubnetId"]
+               for i, az in ((1, "a"), (2, "b"))]
+    cert = sess.client("acm", region_name=HOME).request_certificate(DomainName="viewer.example.test")["CertificateArn"]
+    elb = sess.client("elbv2", region_name=HOME)
+    tg = elb.create_target_group(Name="viewer", Protocol="HTTP", Port=8042, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    forward = [{"Type": "forward", "TargetGroupArn": tg}]
+    for lb_name, listeners in (
+            ("pass-viewer", [(443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06", forward),
+                             (80, "HTTP", None, [{"Type": "redirect", "RedirectConfig": {
+                                 "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])]),
+            ("fail-viewer", [(8080, "HTTP", None, forward), (8443, "HTTPS", "ELBSecurityPolicy-2016-08", forward)])):
+        lb = elb.create_load_balancer(Name=lb_name, Subnets=subnets, Scheme="internet-facing")["LoadBalancers"][0]
+        for port, proto, pol, actions in listeners:
+            kw = {"SslPolicy": pol, "Certificates": [{"CertificateArn": cert}]} if pol else {}
+            elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port,
+                                DefaultActions=actions, **kw)
+    # -- AWS Backup
+    bk, bkr = sess.client("backup", region_name=HOME), sess.client("backup", region_name=REPLICA)
+    for name in ("pass-locked-vault", "fail-unlocked-vault"):
+        bk.create_backup_vault(BackupVaultName=name)
+    bk.put_backup_vault_lock_configuration(BackupVaultName="pass-locked-vault", MinRetentionDays=35,
+                                           MaxRetentionDays=3650)
+    far = bkr.create_backup_vault(BackupVaultName="pass-offsite-vault")["BackupVaultArn"]
+    bkr.put_backup_vault_lock_configuration(BackupVaultName="pass-offsite-vault", MinRetentionDays=35)
+    for name, copies in (("pass-offsite-plan", [{"DestinationBackupVaultArn": far}]), ("fail-local-plan", [])):
+        bk.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [{
+            "RuleName": "daily", "TargetBackupVaultName": "pass-locked-vault",
+            "ScheduleExpression": "cron(0 5 * * ? *)", "Lifecycle": {"DeleteAfterDays": 35},
+            "CopyActions": copies}]})
+    # -- IAM users and roles
+    for name in ("pass-console-mfa", "fail-console-no-mfa", "pass-fresh-key", "fail-stale-key"):
+        iam.create_user(UserName=name)
+    for name in ("pass-console-mfa", "fail-console-no-mfa"):
+        iam.create_login_profile(UserName=name, Password="Long-enough-passw0rd!")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="pass-console-mfa")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(UserName="pass-console-mfa", SerialNumber=serial,
+                          AuthenticationCode1="123456", AuthenticationCode2="654321")
+    for name in ("pass-fresh-key", "fail-stale-key"):
+        iam.create_access_key(UserName=name)
+    age_access_key(account, "fail-stale-key", 200)
+    other = f"arn:aws:iam::{other_account}:root"
+    _role(iam, "pass-msp-audit-role", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+    _role(iam, "fail-vendor-role", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole"}]})
+    enable_root_mfa(account)
+    fail = {
+        "s3-bucket-data-class-tagged": ["fail-bare-bucket"], "s3-bucket-encrypted-at-rest": ["fail-bare-bucket"],
+        "s3-bucket-versioning": ["fail-bare-bucket"], "s3-bucket-public-access-block": ["fail-bare-bucket"],
+        "s3-bucket-ownership-enforced": ["fail-bare-bucket"], "s3-bucket-deny-insecure-transport": ["fail-bare-bucket"],
+        "s3-bucket-minimum-tls-version": ["fail-old-tls-bucket"], "s3-bucket-no-public-grants": ["fail-public-phi-bucket"],
+        "s3-bucket-kms-encryption": ["fail-public-phi-bucket"], "s3-bucket-key-enabled": ["fail-public-phi-bucket"],
+        "s3-bucket-access-logging": ["fail-public-phi-bucket"], "s3-bucket-lifecycle-archival": ["fail-public-phi-bucket"],
+        "s3-bucket-object-lock-retention": ["fail-public-phi-bucket"], "s3-bucket-replication": ["fail-public-phi-bucket"],
+        "kms-key-rotation": ["alias/fail-shared-admin-use-no-rotation"],
+        "kms-key-separation-of-duties": ["alias/fail-shared-admin-use-no-rotation"],
+        "kms-key-policy-not-public": ["alias/fail-public-key"],
+        "cloudtrail-kms-encryption": ["fail-weak-trail"], "cloudtrail-log-file-validation": ["fail-weak-trail"],
+        "cloudtrail-multi-region": ["fail-weak-trail"], "cloudtrail-s3-data-events": ["fail-weak-trail"],
+        "log-group-kms-encryption": ["fail-short-unencrypted-logs"], "log-group-retention": ["fail-short-unencrypted-logs"],
+        "ec2-default-security-group-closed": ["fail-default-sg"], "ec2-security-group-admin-ports": ["fail-open-admin-ports"],
+        "vpc-flow-logs": ["fail-default-vpc"], "ebs-volume-encrypted": ["fail-unencrypted-volume"],
+        "ebs-snapshot-not-public": ["fail-public-snapshot"], "ec2-image-not-public": ["fail-public-image"],
+        "rds-storage-encrypted": ["fail-open-db"], "rds-not-public": ["fail-open-db"],
+        "rds-automated-backups": ["fail-open-db"], "rds-deletion-protection": ["fail-open-db"],
+        "elb-listener-https": ["fail-viewer:8080"], "elb-listener-tls-policy": ["fail-viewer:8443"],
+        "backup-vault-lock": ["fail-unlocked-vault"], "backup-plan-offsite-copy": ["fail-local-plan"],
+        "iam-user-console-mfa": ["fail-console-no-mfa"], "iam-user-access-key-rotation": ["fail-stale-key"],
+        "iam-role-external-id": ["fail-vendor-role"],
+    }
+    return fail
+
+
+def provision_audit_role(sess, trusted_account: str) -> str:
+    """The cross-account audit role (trust: the MSP's account, with ExternalId), created from
+    the shipped policy. moto does not enforce trust or permission policies; the ExternalId
+    still travels in the AssumeRole call the scanner makes."""
+    from pathlib import Path
+    iam = sess.client("iam")
+    policy = (Path(__file__).resolve().parent.parent / "policies" / "aws-audit-policy.json").read_text()
+    arn = _role(iam, AUDIT_ROLE, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"}, "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+    iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="enamel-audit", PolicyDocument=policy)
+    return arn

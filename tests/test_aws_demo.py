@@ -1,0 +1,37 @@
+"""`enamel demo`'s live AWS part: moto on loopback, provisioned, scanned live, stopped."""
+import pytest
+
+from scanner.demo import aws_live
+
+
+@pytest.mark.skipif(aws_live.available() is not None, reason="moto/boto3 not installed")
+def test_pass_live_demo_scans_a_local_practice_and_stops_the_server(ruleset, monkeypatch):
+    started = []
+    real_start = aws_live.start_server
+
+    def start():
+        proc, url = real_start()
+        started.append(proc)
+        assert url.startswith("http://127.0.0.1:")
+        return proc, url
+
+    monkeypatch.setattr(aws_live, "start_server", start)
+    from scanner.engine import evaluate
+    col = aws_live.live_aws_part(ruleset, None)
+    (proc,) = started
+    assert proc.poll() is not None  # stopped by PID
+    assert col.errors == [] and col.resources and {r.source for r in col.resources} == {"live"}
+    statuses = {(f.resource.name, f.rule.id): f.status for f in evaluate(ruleset.rules, col.resources)}
+    assert statuses[("bsd-live-xray-archive", "s3-bucket-kms-encryption")] == "pass"
+    assert statuses[("bsd-live-referrals-share", "s3-bucket-no-public-grants")] == "fail"
+    assert statuses[("bsd-live-orthanc", "ec2-security-group-admin-ports")] == "fail"
+    assert statuses[("bsd-live-front-desk", "iam-user-console-mfa")] == "fail"
+
+
+def test_skip_live_demo_without_moto_says_why(ruleset, monkeypatch):
+    from rich.console import Console
+    monkeypatch.setattr(aws_live, "available", lambda: "live AWS demo skipped: moto not installed")
+    console = Console(record=True, width=200)
+    col = aws_live.live_aws_part(ruleset, console)
+    assert col.resources == [] and col.errors == []
+    assert "live AWS demo skipped: moto not installed" in console.export_text()
