@@ -1,0 +1,194 @@
+"""Facts about IAM policy documents (S3 bucket policies, KMS key policies), shared by every
+source that reads AWS policies: the Pulumi plan gate and the live AWS collector read a
+policy document the same way, so one rule serves both.
+
+Plain functions over plain JSON (a dict, or the JSON text of one). Unparsable text raises
+ValueError; callers turn that into an unknown or error value.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+
+# condition keys that limit an Allow to Principal "*" to known callers (not public)
+_LIMITING_KEYS = {
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce",
+    "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:userid",
+    "aws:sourceorgid", "aws:principalorgpaths", "kms:calleraccount", "kms:viaservice",
+    "aws:sourceip",
+}
+# KMS actions: administering a key vs using it to protect data
+KMS_ADMIN_ACTIONS = (
+    "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:DisableKey", "kms:EnableKey",
+    "kms:DisableKeyRotation", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:UpdateAlias",
+    "kms:UpdateKeyDescription", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+    "kms:TagResource", "kms:UntagResource", "kms:DeleteImportedKeyMaterial", "kms:ImportKeyMaterial",
+)
+KMS_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+                   "kms:ReEncryptFrom", "kms:ReEncryptTo")
+_ACCOUNT_RE = re.compile(r"^(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::|$)")
+
+
+def load_document(doc) -> dict | None:
+    """A policy as a dict (None when there is no policy). Raises ValueError if unparsable."""
+    if doc is None or doc == "":
+        return None
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(doc)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"policy is not JSON: {e.msg}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("policy is not a JSON object")
+    return doc
+
+
+def statements(doc: dict) -> list[dict]:
+    st = doc.get("Statement", [])
+    st = [st] if isinstance(st, dict) else st
+    if not isinstance(st, list):
+        raise ValueError("Statement is neither an object nor a list")
+    return [s for s in st if isinstance(s, dict)]
+
+
+def _as_list(v) -> list:
+    if v is None:
+        return []
+    return list(v) if isinstance(v, (list, tuple)) else [v]
+
+
+def principals(stmt: dict) -> list[str]:
+    """AWS and service principals of a statement ("*" for everyone)."""
+    p = stmt.get("Principal")
+    if p is None:
+        return []
+    if p == "*":
+        return ["*"]
+    if isinstance(p, dict):
+        out = []
+        for kind in ("AWS", "Service", "Federated", "CanonicalUser"):
+            out.extend(str(x) for x in _as_list(p.get(kind)))
+        return out
+    return [str(x) for x in _as_list(p)]
+
+
+def _conditions(stmt: dict) -> dict[str, dict[str, list]]:
+    """{operator: {lower-case key: [values]}}"""
+    out: dict[str, dict[str, list]] = {}
+    for op, block in (stmt.get("Condition") or {}).items():
+        if isinstance(block, dict):
+            out[op] = {str(k).lower(): [str(v) for v in _as_list(val)] for k, val in block.items()}
+    return out
+
+
+def _is_limited(stmt: dict) -> bool:
+    return any(k in _LIMITING_KEYS for block in _conditions(stmt).values() for k in block)
+
+
+def _actions_match(stmt: dict, wanted) -> bool:
+    pats = [str(a).lower() for a in _as_list(stmt.get("Action"))]
+    return any(fnmatch.fnmatchcase(w.lower(), p) for p in pats for w in wanted)
+
+
+def account_of(principal: str) -> str | None:
+    m = _ACCOUNT_RE.match(principal)
+    return m.group(1) if m else None
+
+
+def _allows_public(sts: list[dict]) -> bool:
+    return any(s.get("Effect") == "Allow" and "*" in principals(s) and not _is_limited(s) for s in sts)
+
+
+def _cross_accounts(sts: list[dict], owner_account: str | None) -> list[str]:
+    found = []
+    for s in sts:
+        if s.get("Effect") != "Allow":
+            continue
+        for p in principals(s):
+            acct = account_of(p)
+            if acct and acct != owner_account and acct not in found:
+                found.append(acct)
+    return sorted(found)
+
+
+def _tls_version(v: str) -> str:
+    try:
+        return f"{float(v):.1f}"
+    except ValueError:
+        return v
+
+
+def bucket_policy_facts(doc, owner_account: str | None) -> dict:
+    """The `policy` object of aws.s3_bucket from a bucket policy document (or None).
+
+    denies_insecure_transport: a Deny to everyone on s3 actions with Bool/BoolIfExists
+    aws:SecureTransport = false. min_tls_version: the highest NumericLessThan s3:TlsVersion
+    in a Deny to everyone (None if none). allows_public: an Allow to Principal * without a
+    limiting condition (source account/ARN/VPC/org...). cross_account_principals: 12-digit
+    account ids other than owner_account named by an Allow."""
+    d = load_document(doc)
+    if d is None:
+        return {"present": False, "denies_insecure_transport": False, "min_tls_version": None,
+                "allows_public": False, "cross_account_principals": []}
+    sts = statements(d)
+    denies, tls = False, None
+    for s in sts:
+        if s.get("Effect") != "Deny" or "*" not in principals(s) or not _actions_match(s, ["s3:GetObject", "s3:PutObject"]):
+            continue
+        cond = _conditions(s)
+        for op in ("Bool", "BoolIfExists"):
+            if [v.lower() for v in cond.get(op, {}).get("aws:securetransport", [])] == ["false"]:
+                denies = True
+        for v in cond.get("NumericLessThan", {}).get("s3:tlsversion", []):
+            v = _tls_version(v)
+            if tls is None or float(v) > float(tls):
+                tls = v
+    return {"present": True, "denies_insecure_transport": denies, "min_tls_version": tls,
+            "allows_public": _allows_public(sts), "cross_account_principals": _cross_accounts(sts, owner_account)}
+
+
+def default_key_policy(account: str) -> dict:
+    """The policy AWS attaches to a key created without one: the account root gets kms:*."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]}
+
+
+def key_policy_facts(doc, owner_account: str | None = None) -> dict:
+    """The `policy` object of aws.kms_key from a key policy document.
+
+    admins: principals an Allow grants any key-administration action (kms:Put*, kms:Schedule-
+    KeyDeletion, kms:*, ...); users: principals granted a data action (kms:Decrypt, Encrypt,
+    GenerateDataKey*, ReEncrypt*); admin_user_overlap: principals in both (sorted).
+    Principal "*" counts as public unless a condition limits it."""
+    d = load_document(doc)
+    sts = statements(d) if d else []
+    admins: list[str] = []
+    users: list[str] = []
+    for s in sts:
+        if s.get("Effect") != "Allow":
+            continue
+        ps = [p for p in principals(s) if p != "*"]
+        if _actions_match(s, KMS_ADMIN_ACTIONS):
+            admins.extend(p for p in ps if p not in admins)
+        if _actions_match(s, KMS_USE_ACTIONS):
+            users.extend(p for p in ps if p not in users)
+    return {"admins": sorted(admins), "users": sorted(users),
+            "admin_user_overlap": sorted(set(admins) & set(users)),
+            "allows_public": _allows_public(sts), "cross_account_principals": _cross_accounts(sts, owner_account)}
+
+
+def vpc_endpoint_policy_facts(doc) -> dict:
+    """Which S3 resources an endpoint policy allows: {"allows_all": bool, "resources": [...]}.
+    allows_all when there is no policy (AWS's default is full access) or an Allow names "*"
+    or arn:aws:s3:::* as its resource."""
+    d = load_document(doc)
+    if d is None:
+        return {"allows_all": True, "resources": ["*"]}
+    res: list[str] = []
+    for s in statements(d):
+        if s.get("Effect") == "Allow":
+            res.extend(str(r) for r in _as_list(s.get("Resource")) if str(r) not in res)
+    allows_all = any(r in ("*", "arn:aws:s3:::*", "arn:aws:s3:::*/*") for r in res)
+    return {"allows_all": allows_all, "resources": sorted(res)}
