@@ -11,6 +11,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from .phi_key import PhiKey, PhiKeyArgs
+
 MFA_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Sid": "DenyAllWithoutMfa", "Effect": "Deny", "NotAction": ["iam:ChangePassword", "iam:GetUser",
                                                                  "sts:GetSessionToken"],
@@ -20,7 +22,7 @@ MFA_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
 @dataclass
 class AccountBaselineArgs:
     backup_resource_arns: Sequence[pulumi.Input[str]] = field(default_factory=list)
-    backup_kms_key_arn: Optional[pulumi.Input[str]] = None
+    backup_kms_key_arn: Optional[pulumi.Input[str]] = None  # default: a new PhiKey
     human_role_principals: Sequence[str] = field(default_factory=list)  # who may assume the imaging role
     password_max_age_days: int = 90
     backup_retention_days: int = 35
@@ -67,17 +69,21 @@ class AccountBaseline(pulumi.ComponentResource):
             aws.s3.AccountPublicAccessBlock(f"{name}-s3-public-access-block", block_public_acls=True,
                                             block_public_policy=True, ignore_public_acls=True,
                                             restrict_public_buckets=True, opts=child)
-        vault = aws.backup.Vault(f"{name}-vault", kms_key_arn=args.backup_kms_key_arn, force_destroy=False,
+        backup_key = args.backup_kms_key_arn
+        if backup_key is None:
+            backup_key = PhiKey(f"{name}-backup-key", PhiKeyArgs(description="Backup vault encryption key"),
+                                opts=child).arn
+        vault = aws.backup.Vault(f"{name}-vault", kms_key_arn=backup_key, force_destroy=False,
                                  tags={"data_class": "phi"}, opts=child)
         if args.vault_lock:
             aws.backup.VaultLockConfiguration(f"{name}-vault-lock", backup_vault_name=vault.name,
                                               min_retention_days=args.vault_min_retention_days,
                                               max_retention_days=args.vault_max_retention_days,
                                               changeable_for_days=3, opts=child)
-        plan = aws.backup.Plan(f"{name}-plan", opts=child, rules=[aws.backup.PlanRuleArgs(
-            rule_name="daily", target_vault_name=vault.name, schedule="cron(0 5 * * ? *)",
-            lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.backup_retention_days))])
-        if args.backup_resource_arns:
+        if args.backup_resource_arns:  # a plan only when there is something to back up
+            plan = aws.backup.Plan(f"{name}-plan", opts=child, rules=[aws.backup.PlanRuleArgs(
+                rule_name="daily", target_vault_name=vault.name, schedule="cron(0 5 * * ? *)",
+                lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.backup_retention_days))])
             role = aws.iam.Role(f"{name}-backup-role", opts=child, assume_role_policy=json.dumps({
                 "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                         "Principal": {"Service": "backup.amazonaws.com"}}]}))

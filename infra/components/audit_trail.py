@@ -59,8 +59,9 @@ class AuditTrail(pulumi.ComponentResource):
                                {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                                 "Resource": f"{arn}:*"}]})))
         selectors = None
-        if args.data_events and args.data_event_bucket_arns:
-            values = pulumi.Output.all(*args.data_event_bucket_arns).apply(lambda arns: [f"{a}/" for a in arns])
+        if args.data_events:  # the named buckets' objects, or every bucket's when none is named
+            values = pulumi.Output.all(*args.data_event_bucket_arns).apply(
+                lambda arns: [f"{a}/" for a in arns] or ["arn:aws:s3"])
             selectors = [aws.cloudtrail.TrailEventSelectorArgs(
                 read_write_type="All", include_management_events=True,
                 data_resources=[aws.cloudtrail.TrailEventSelectorDataResourceArgs(type="AWS::S3::Object",

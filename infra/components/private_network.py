@@ -12,11 +12,13 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from .phi_key import PhiKey, PhiKeyArgs
+
 
 @dataclass
 class PrivateNetworkArgs:
     allowed_bucket_arns: Sequence[pulumi.Input[str]] = field(default_factory=list)
-    log_kms_key_arn: Optional[pulumi.Input[str]] = None   # flow log group key (recommended)
+    log_kms_key_arn: Optional[pulumi.Input[str]] = None   # flow log group key; default: a new PhiKey
     region: Optional[str] = None                           # default: the stack's aws:region
     cidr_block: str = "10.20.0.0/16"
     availability_zones: Sequence[str] = ("a", "b")         # suffixes of the region
@@ -28,11 +30,15 @@ class PrivateNetworkArgs:
 
 
 def endpoint_policy(bucket_arns: list) -> str:
+    """Allow the archive buckets only; with none named, deny everything."""
     resources = [r for a in bucket_arns for r in (a, f"{a}/*")]
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "ArchiveBucketsOnly", "Effect": "Allow", "Principal": "*",
-         "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
-         "Resource": resources}]}, sort_keys=True)
+    if not resources:
+        statement = {"Sid": "NoBucketsNamed", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}
+    else:
+        statement = {"Sid": "ArchiveBucketsOnly", "Effect": "Allow", "Principal": "*",
+                     "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+                     "Resource": resources}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
 
 
 class PrivateNetwork(pulumi.ComponentResource):
@@ -80,8 +86,13 @@ class PrivateNetwork(pulumi.ComponentResource):
                             subnet_ids=[s.id for s in subnets], security_group_ids=[endpoint_sg.id],
                             tags=tags, opts=child)
         if args.flow_logs:
+            log_key = args.log_kms_key_arn
+            if log_key is None:
+                log_key = PhiKey(f"{name}-flow-logs-key", PhiKeyArgs(
+                    data_class="logs", description="Flow log encryption key",
+                    service_principals=[f"logs.{region}.amazonaws.com"]), opts=child).arn
             group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=args.flow_log_retention_days,
-                                            kms_key_id=args.log_kms_key_arn, tags={"data_class": "logs"},
+                                            kms_key_id=log_key, tags={"data_class": "logs"},
                                             opts=child)
             role = aws.iam.Role(f"{name}-flow-logs-role", opts=child, assume_role_policy=json.dumps({
                 "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",

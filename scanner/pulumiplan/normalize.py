@@ -155,6 +155,7 @@ class Plan:
                     region = reg
         self.region = region or "us-east-1"
         self.providers = providers
+        self.urns: dict[tuple[str, str], str] = {}  # (type, id) -> URN of the record it came from
         self.account = account or self._account_from_arns()
 
     def _account_from_arns(self) -> str | None:
@@ -187,6 +188,7 @@ class Plan:
         return None
 
     def resource(self, rtype: str, rec: dict, rid: str, name: str, props: dict, global_: bool = False) -> Resource:
+        self.urns[(rtype, str(rid))] = rec["urn"]
         return Resource(type=rtype, id=str(rid), name=str(name), source=self.source, properties=props,
                         account=self.account, region=None if global_ else self.region_of(rec))
 
@@ -483,6 +485,8 @@ def ec2_regions(plan: Plan) -> list[Resource]:
             region = plan.region_of(rec)
             by_region.setdefault(region, {}).update(fill(rec["props"]))
             first.setdefault(region, rec)
+    for region, rec in first.items():
+        plan.urns[("aws.ec2_region", f"{plan.account}:{region}")] = rec["urn"]
     return [Resource(type="aws.ec2_region", id=f"{plan.account}:{region}", name=region, source=plan.source,
                      properties=props, account=plan.account, region=region)
             for region, props in by_region.items()]
@@ -644,9 +648,12 @@ BUILDERS = (lambda plan: Buckets(plan).resources(), kms_keys, trails, log_groups
 
 
 def normalize(records: list[dict], source: str, account: str | None = None,
-              region: str | None = None) -> list[Resource]:
+              region: str | None = None, urns: dict | None = None) -> list[Resource]:
+    """`urns`, when given, is filled with (type, id) -> the URN each Resource came from."""
     plan = Plan(records, source, account, region)
     out: list[Resource] = []
     for build in BUILDERS:
         out.extend(build(plan))
+    if urns is not None:
+        urns.update(plan.urns)
     return out
