@@ -80,11 +80,16 @@ def _num(v):
     return v
 
 
+def _secret(v) -> bool:
+    return type(v) is dict and v.get(UNKNOWN_KEY) == "secret"
+
+
 def merged(rec: dict) -> dict:
-    """Outputs over inputs, except where the output is not known but the input is."""
+    """Outputs over inputs, except where the output is computed-unknown (a preview of a
+    create) but the input is known. A secret on either side stays a secret."""
     out = dict(rec["inputs"])
     for k, v in rec["outputs"].items():
-        if not (is_marker(v) and k in out and not is_marker(out[k])):
+        if _secret(v) or not (is_marker(v) and k in out and not is_marker(out[k])):
             out[k] = v
     return _num(out)
 
