@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.enamel-installed
 
-.PHONY: demo test bench lint clean install
+.PHONY: demo test bench bench-plan-gate lint clean install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+
+# cold-process wall time of `enamel scan --pulumi infra/` (next to checkov start-up if installed)
+bench-plan-gate: $(STAMP)
+	bash bench/plan_gate.sh
 
 clean:
 	rm -rf $(VENV) reports/out .pytest_cache
