@@ -11,6 +11,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from ._iam import service_role
+
 from .phi_key import PhiKey, PhiKeyArgs
 
 MFA_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -84,9 +86,7 @@ class AccountBaseline(pulumi.ComponentResource):
             plan = aws.backup.Plan(f"{name}-plan", opts=child, rules=[aws.backup.PlanRuleArgs(
                 rule_name="daily", target_vault_name=vault.name, schedule="cron(0 5 * * ? *)",
                 lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=args.backup_retention_days))])
-            role = aws.iam.Role(f"{name}-backup-role", opts=child, assume_role_policy=json.dumps({
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                        "Principal": {"Service": "backup.amazonaws.com"}}]}))
+            role = service_role(f"{name}-backup-role", "backup.amazonaws.com", self)
             for policy in ("AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForS3Backup"):
                 aws.iam.RolePolicyAttachment(f"{name}-backup-{policy}", role=role.name, opts=child,
                                              policy_arn=f"arn:aws:iam::aws:policy/service-role/{policy}"

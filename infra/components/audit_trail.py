@@ -10,6 +10,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from ._iam import service_role
+
 from ._bucket import BucketSpec, hardened_bucket, service_write_statement
 from .phi_key import PhiKey, PhiKeyArgs
 
@@ -51,9 +53,7 @@ class AuditTrail(pulumi.ComponentResource):
         group = aws.cloudwatch.LogGroup(f"{name}-log-group", retention_in_days=args.log_retention_days,
                                         kms_key_id=key.arn if args.log_group_encryption else None,
                                         tags={"data_class": "logs"}, opts=child)
-        role = aws.iam.Role(f"{name}-cloudwatch-role", opts=child, assume_role_policy=json.dumps({
-            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                    "Principal": {"Service": "cloudtrail.amazonaws.com"}}]}))
+        role = service_role(f"{name}-cloudwatch-role", "cloudtrail.amazonaws.com", self)
         aws.iam.RolePolicy(f"{name}-cloudwatch-policy", role=role.id, opts=child,
                            policy=group.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [
                                {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

@@ -14,6 +14,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from ._iam import service_role
+
 from ._bucket import BucketSpec, hardened_bucket, service_write_statement
 from .phi_key import PhiKey, PhiKeyArgs
 
@@ -93,9 +95,7 @@ class ImagingArchive(pulumi.ComponentResource):
         primary = copy("", args.region, key_arn)
         replica = copy("replica-", args.dr_region, replica_key.arn)
         if args.replicate:
-            role = aws.iam.Role(f"{name}-replication-role", opts=child, assume_role_policy=json.dumps({
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                        "Principal": {"Service": "s3.amazonaws.com"}}]}))
+            role = service_role(f"{name}-replication-role", "s3.amazonaws.com", self)
             aws.iam.RolePolicy(f"{name}-replication-policy", role=role.id, opts=child,
                                policy=pulumi.Output.all(primary.arn, replica.arn, key_arn, replica_key.arn).apply(
                                    lambda v: replication_role_policy([v[0], v[1]], [v[0], v[1]], [v[2], v[3]])))

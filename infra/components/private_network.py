@@ -12,6 +12,8 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from ._iam import service_role
+
 from .phi_key import PhiKey, PhiKeyArgs
 
 
@@ -94,9 +96,7 @@ class PrivateNetwork(pulumi.ComponentResource):
             group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=args.flow_log_retention_days,
                                             kms_key_id=log_key, tags={"data_class": "logs"},
                                             opts=child)
-            role = aws.iam.Role(f"{name}-flow-logs-role", opts=child, assume_role_policy=json.dumps({
-                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                        "Principal": {"Service": "vpc-flow-logs.amazonaws.com"}}]}))
+            role = service_role(f"{name}-flow-logs-role", "vpc-flow-logs.amazonaws.com", self)
             aws.iam.RolePolicy(f"{name}-flow-logs-policy", role=role.id, opts=child,
                                policy=group.arn.apply(lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [
                                    {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents",

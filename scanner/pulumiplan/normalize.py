@@ -192,6 +192,11 @@ class Plan:
             return v
         return None
 
+    def named(self, rtype: str, rec: dict, props: dict) -> Resource:
+        """A resource identified by its ARN and named by its `name` (Pulumi's when unset)."""
+        p = rec["props"]
+        return self.resource(rtype, rec, p.get("arn") or rec["id"], p.get("name") or rec["name"], props)
+
     def resource(self, rtype: str, rec: dict, rid: str, name: str, props: dict, global_: bool = False) -> Resource:
         self.urns[(rtype, str(rid))] = rec["urn"]
         return Resource(type=rtype, id=str(rid), name=str(name), source=self.source, properties=props,
@@ -439,7 +444,7 @@ def trails(plan: Plan) -> list[Resource]:
                  "kms_key_id": p.get("kmsKeyId"), "is_logging": p.get("enableLogging", True),
                  "s3_bucket": p.get("s3BucketName"), "cloudwatch_log_group_arn": group,
                  "data_events": _prop(_data_events, p)}
-        out.append(plan.resource("aws.cloudtrail_trail", rec, p.get("arn") or rec["id"], p.get("name") or rec["name"], props))
+        out.append(plan.named("aws.cloudtrail_trail", rec, props))
     return out
 
 
@@ -451,7 +456,7 @@ def log_groups(plan: Plan) -> list[Resource]:
         props = {"arn": p.get("arn"), "kms_key_id": p.get("kmsKeyId"),
                  "retention_days": days if days else None,
                  "retention_never_expires": days if is_marker(days) else not days}
-        out.append(plan.resource("aws.cloudwatch_log_group", rec, p.get("arn") or rec["id"], p.get("name") or rec["name"], props))
+        out.append(plan.named("aws.cloudwatch_log_group", rec, props))
     return out
 
 
@@ -618,7 +623,7 @@ def backup(plan: Plan) -> list[Resource]:
         props = {"arn": p.get("arn"), "kms_key_id": p.get("kmsKeyArn"), "locked": lk is not None,
                  "min_retention_days": (lk or {}).get("minRetentionDays"),
                  "max_retention_days": (lk or {}).get("maxRetentionDays")}
-        out.append(plan.resource("aws.backup_vault", rec, p.get("arn") or rec["id"], p.get("name") or rec["name"], props))
+        out.append(plan.named("aws.backup_vault", rec, props))
     plans = plan.by_type.get("aws:backup/plan:Plan", [])
     pidx = _index(plans)
     selected = defaultdict(list)
@@ -644,7 +649,7 @@ def backup(plan: Plan) -> list[Resource]:
         def resources(urn=rec["urn"]):
             return sorted({need(a) for lst in selected[urn] for a in need(lst)})
         props = {"arn": p.get("arn"), "rules": _prop(rules), "selected_resources": _prop(resources)}
-        out.append(plan.resource("aws.backup_plan", rec, p.get("arn") or rec["id"], p.get("name") or rec["name"], props))
+        out.append(plan.named("aws.backup_plan", rec, props))
     return out
 
 
