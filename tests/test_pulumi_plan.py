@@ -215,6 +215,20 @@ def test_pass_v6_bucket_tokens_join_like_v7():
     assert bucket.properties["public_access_block"]["block_public_acls"] is False
 
 
+def test_pass_inline_bucket_encryption_and_logging_are_read():
+    recs = [{"type": "aws:s3/bucket:Bucket", "urn": "urn:b", "name": "b", "id": "b1", "custom": True,
+             "inputs": {"tags": {"data_class": "phi"}, "logging": {"targetBucket": "logs1"},
+                        "serverSideEncryptionConfiguration": {"rule": {
+                            "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
+                                                                   "kmsMasterKeyId": "arn:aws:kms:us-east-1:1:key/k"},
+                            "bucketKeyEnabled": True}}},
+             "outputs": {}, "provider": None, "parent": None, "region": None, "deps": {}}]
+    (bucket,) = normalize.normalize(recs, "plan", account="111122223333")
+    assert bucket.properties["encryption"] == {"sse_algorithm": "aws:kms", "kms_key_id": "arn:aws:kms:us-east-1:1:key/k",
+                                               "kms_key_managed_by": "customer", "bucket_key_enabled": True}
+    assert bucket.properties["logging"] == {"enabled": True, "target_bucket": "logs1"}
+
+
 def test_pass_config_comes_from_the_stack_file(tmp_path):
     code = 'ImagingArchive("a", ImagingArchiveArgs(retention_years=pulumi.Config().get_int("retentionYears")))'
     _, resources = plan_snippet(tmp_path, code, config={"snippet:retentionYears": 10})

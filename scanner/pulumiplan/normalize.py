@@ -226,9 +226,13 @@ def _tags(p: dict):
 # ---------------------------------------------------------------------------------------
 # S3 buckets
 
-def _encryption(sub, _plan):
+def _encryption(sub, bucket):
     if sub is None:
-        return {"sse_algorithm": "AES256", "kms_key_id": None, "kms_key_managed_by": "none", "bucket_key_enabled": False}
+        inline = need(bucket.get("serverSideEncryptionConfiguration"))  # the bucket's deprecated inline form
+        if not inline:
+            return {"sse_algorithm": "AES256", "kms_key_id": None, "kms_key_managed_by": "none",
+                    "bucket_key_enabled": False}
+        sub = {"rules": [need(inline.get("rule"))]}
     rule = need(g(need(sub.get("rules")), 0)) or {}
     default = need(g(rule, "applyServerSideEncryptionByDefault")) or {}
     alg = need(default.get("sseAlgorithm"))
@@ -290,8 +294,10 @@ def _acl(sub, bucket):
     return {"public_grants": grants}
 
 
-def _logging(sub, _):
+def _logging(sub, bucket):
     if sub is None:
+        sub = need(bucket.get("logging"))  # the bucket's deprecated inline form
+    if not sub:
         return {"enabled": False, "target_bucket": None}
     return {"enabled": True, "target_bucket": need(sub.get("targetBucket"))}
 
