@@ -192,3 +192,26 @@ def vpc_endpoint_policy_facts(doc) -> dict:
             res.extend(str(r) for r in _as_list(s.get("Resource")) if str(r) not in res)
     allows_all = any(r in ("*", "arn:aws:s3:::*", "arn:aws:s3:::*/*") for r in res)
     return {"allows_all": allows_all, "resources": sorted(res)}
+
+
+def trust_policy_facts(doc, owner_account: str | None) -> dict:
+    """Facts of aws.iam_role from its trust (assume-role) policy: trusted_accounts (account
+    ids other than owner_account an Allow names), trusted_services, requires_external_id
+    (every Allow to an AWS principal conditions on sts:ExternalId), requires_mfa (every Allow
+    to an AWS principal requires aws:MultiFactorAuthPresent true or an aws:MultiFactorAuthAge)."""
+    d = load_document(doc)
+    sts = [s for s in (statements(d) if d else []) if s.get("Effect") == "Allow"]
+    services = sorted({str(x) for s in sts for x in _as_list((s.get("Principal") or {}).get("Service"))
+                       if isinstance(s.get("Principal"), dict)})
+    aws_stmts = [s for s in sts if s.get("Principal") == "*" or
+                 (isinstance(s.get("Principal"), dict) and s["Principal"].get("AWS"))]
+
+    def has(s, key, value=None):
+        for block in _conditions(s).values():
+            if key in block and (value is None or [v.lower() for v in block[key]] == [value]):
+                return True
+        return False
+    return {"trusted_accounts": _cross_accounts(sts, owner_account), "trusted_services": services,
+            "requires_external_id": bool(aws_stmts) and all(has(s, "sts:externalid") for s in aws_stmts),
+            "requires_mfa": bool(aws_stmts) and all(has(s, "aws:multifactorauthpresent", "true")
+                                                    or has(s, "aws:multifactorauthage") for s in aws_stmts)}

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from scanner.awspolicy import (bucket_policy_facts, default_key_policy, key_policy_facts,
+from scanner.awspolicy import (bucket_policy_facts, default_key_policy, key_policy_facts, trust_policy_facts,
                                vpc_endpoint_policy_facts)
 
 ARN = "arn:aws:s3:::xrays"
@@ -83,3 +83,17 @@ def test_endpoint_policy_facts():
     assert vpc_endpoint_policy_facts(named)["allows_all"] is False
     star = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::*"}]}
     assert vpc_endpoint_policy_facts(star)["allows_all"] is True
+
+
+def test_trust_policy_facts():
+    human = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::1:root"},
+                            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
+    assert trust_policy_facts(human, "000000000001") == {
+        "trusted_accounts": [], "trusted_services": [], "requires_external_id": False, "requires_mfa": True}
+    vendor = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "999988887777"},
+                             "Condition": {"StringEquals": {"sts:ExternalId": "x"}}},
+                            {"Effect": "Allow", "Action": "sts:AssumeRole",
+                             "Principal": {"Service": "backup.amazonaws.com"}}]}
+    facts = trust_policy_facts(vendor, "111122223333")
+    assert facts["trusted_accounts"] == ["999988887777"] and facts["trusted_services"] == ["backup.amazonaws.com"]
+    assert facts["requires_external_id"] is True and facts["requires_mfa"] is False

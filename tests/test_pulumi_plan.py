@@ -36,7 +36,7 @@ def test_pass_dogfood_infra_has_no_fail_and_no_unknown():
     types = {f["resource"]["type"] for f in report["findings"]}
     assert types >= {"aws.s3_bucket", "aws.kms_key", "aws.cloudtrail_trail", "aws.cloudwatch_log_group",
                      "aws.iam_account", "aws.s3_account", "aws.ec2_security_group", "aws.ec2_region", "aws.vpc",
-                     "aws.backup_vault", "aws.backup_plan"}
+                     "aws.backup_vault", "aws.backup_plan", "aws.iam_role"}
     assert {f["resource"]["source"] for f in report["findings"]} == {"plan"}
     assert report["scan"]["sources"] == ["pulumi:enamel-imaging-archive/dev (mocks)"]
 
@@ -93,6 +93,7 @@ WEAKENINGS = [
     ('AccountBaseline("w", AccountBaselineArgs(ebs_encryption_by_default=False))', "ebs-encryption-by-default",
      "164.312(a)(2)(iv)"),
     ('AccountBaseline("w", AccountBaselineArgs(vault_lock=False))', "backup-vault-locked", "164.308(a)(7)(ii)(A)"),
+    ('AccountBaseline("w", AccountBaselineArgs(human_role_requires_mfa=False))', "iam-role-human-mfa", "164.312(d)"),
 ]
 
 

@@ -30,7 +30,9 @@ class AccountBaselineArgs:
     backup_retention_days: int = 35
     vault_min_retention_days: int = 7
     vault_max_retention_days: int = 3650
+    extra_regions: Sequence[str] = field(default_factory=list)  # GuardDuty + EBS default encryption there too
     # weakenings (explicit only)
+    human_role_requires_mfa: bool = True
     min_password_length: int = 14
     password_reuse_prevention: int = 24
     guardduty: bool = True
@@ -57,16 +59,19 @@ class AccountBaseline(pulumi.ComponentResource):
         mfa = aws.iam.Policy(f"{name}-require-mfa", description="Deny everything without MFA",
                              policy=MFA_POLICY, opts=child)
         principals = list(args.human_role_principals)
+        mfa_only = {"Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}} if args.human_role_requires_mfa else {}
         trust = account.apply(lambda acct: json.dumps({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Principal": {"AWS": principals or [f"arn:aws:iam::{acct}:root"]},
-             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}, sort_keys=True))
+             "Principal": {"AWS": principals or [f"arn:aws:iam::{acct}:root"]}, **mfa_only}]}, sort_keys=True))
         human = aws.iam.Role(f"{name}-imaging-staff", assume_role_policy=trust, max_session_duration=3600,
                              tags={"access": "human"}, opts=child)
         aws.iam.RolePolicyAttachment(f"{name}-imaging-staff-mfa", role=human.name, policy_arn=mfa.arn, opts=child)
-        aws.guardduty.Detector(f"{name}-guardduty", enable=args.guardduty,
-                               finding_publishing_frequency="FIFTEEN_MINUTES", opts=child)
-        aws.ebs.EncryptionByDefault(f"{name}-ebs-encryption", enabled=args.ebs_encryption_by_default, opts=child)
+        for region in (None, *args.extra_regions):
+            suffix = f"-{region}" if region else ""
+            aws.guardduty.Detector(f"{name}-guardduty{suffix}", enable=args.guardduty, region=region,
+                                   finding_publishing_frequency="FIFTEEN_MINUTES", opts=child)
+            aws.ebs.EncryptionByDefault(f"{name}-ebs-encryption{suffix}", enabled=args.ebs_encryption_by_default,
+                                        region=region, opts=child)
         if args.account_public_access_block:
             aws.s3.AccountPublicAccessBlock(f"{name}-s3-public-access-block", block_public_acls=True,
                                             block_public_policy=True, ignore_public_acls=True,

@@ -14,6 +14,7 @@ import os
 import runpy
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import InputError
@@ -180,6 +181,15 @@ def run(project: Project) -> tuple[list[dict], str]:
         from pulumi.runtime.sync_await import _sync_await
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        # the SDK calls the monitor from the loop's executor, and the mock monitor makes an
+        # event loop in each worker thread: give the workers loops we can close afterwards
+        worker_loops: list = []
+
+        def init_worker():
+            worker_loops.append(asyncio.new_event_loop())
+            asyncio.set_event_loop(worker_loops[-1])
+        executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enamel-pulumi-rpc", initializer=init_worker)
+        loop.set_default_executor(executor)
         try:
             pulumi.runtime.set_mocks(mocks, project=project.name, stack=project.stack, preview=True,
                                      monitor=monitor)
@@ -189,6 +199,9 @@ def run(project: Project) -> tuple[list[dict], str]:
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
             box["error"] = e
         finally:
+            executor.shutdown(wait=True)
+            for wl in worker_loops:
+                wl.close()
             loop.close()
 
     with _RUN_LOCK:

@@ -659,8 +659,20 @@ def backup(plan: Plan) -> list[Resource]:
     return out
 
 
+def iam_roles(plan: Plan) -> list[Resource]:
+    out = []
+    for rec in plan.by_type.get("aws:iam/role:Role", []):
+        p = rec["props"]
+        facts = _prop(policy_facts, p.get("assumeRolePolicy"), awspolicy.trust_policy_facts, plan.account)
+        props = {"arn": p.get("arn"), "tags": _tags(p)}
+        for k in ("trusted_accounts", "trusted_services", "requires_external_id", "requires_mfa"):
+            props[k] = facts if is_marker(facts) else facts[k]
+        out.append(plan.named("aws.iam_role", rec, props))
+    return out
+
+
 BUILDERS = (lambda plan: Buckets(plan).resources(), kms_keys, trails, log_groups, iam_account, s3_account,
-            ec2_regions, security_groups, vpcs, backup)
+            ec2_regions, security_groups, vpcs, backup, iam_roles)
 
 
 def normalize(records: list[dict], source: str, account: str | None = None,
