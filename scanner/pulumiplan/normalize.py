@@ -186,7 +186,7 @@ class Plan:
         if isinstance(v, str) and v in index:
             return index[v]
         for urn in rec.get("deps", {}).get(prop, []):
-            if urn in self.by_urn and self.by_urn[urn]["urn"] in index:
+            if urn in index:
                 return index[urn]
         if is_marker(v):
             return v
