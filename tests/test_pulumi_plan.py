@@ -238,6 +238,19 @@ def test_pass_config_comes_from_the_stack_file(tmp_path):
     assert days == {3650}
 
 
+def test_unknown_secret_config_value_is_unknown_not_a_pass(tmp_path):
+    code = ('cfg = pulumi.Config()\n'
+            'PhiKey("k", PhiKeyArgs(alias=None, description=cfg.require_secret("keyDescription")))\n'
+            'import pulumi_aws as aws\n'
+            'aws.cloudwatch.LogGroup("g", retention_in_days=2192, kms_key_id=cfg.require_secret("logKey"))')
+    _, resources = plan_snippet(tmp_path, code, config={"snippet:keyDescription": {"secure": "v1:AAAA"},
+                                                        "snippet:logKey": {"secure": "v1:BBBB"}})
+    (group,) = [r for r in resources if r.type == "aws.cloudwatch_log_group"]
+    assert group.properties["kms_key_id"] == {"$unknown": "secret"}
+    (f,) = evaluate([BY_ID["log-group-kms-encryption"]], [group])
+    assert f.status == "unknown"
+
+
 def test_pass_each_run_has_a_fresh_runtime(tmp_path):
     import sys
     before = {n for n in sys.modules if n == "components" or n.startswith("components.")}

@@ -19,7 +19,8 @@ def add_arguments(group) -> None:
                        help="a Pulumi Python program (its folder, or the project folder with Pulumi.yaml) "
                             "to plan under mocks; repeatable")
     group.add_argument("--pulumi-stack", metavar="NAME", default=None,
-                       help="stack whose Pulumi.<NAME>.yaml config --pulumi uses (default: the only one, or dev)")
+                       help="stack whose Pulumi.<NAME>.yaml config --pulumi uses "
+                            "(default: the only stack file, else dev, else the first by name)")
     group.add_argument("--pulumi-preview", metavar="FILE", action="append", default=[],
                        help="JSON written by `pulumi preview --json`; repeatable")
     group.add_argument("--pulumi-state", metavar="FILE", action="append", default=[],

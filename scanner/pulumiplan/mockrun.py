@@ -90,7 +90,7 @@ def _make_classes():
             inputs = plain(args.inputs)
             typ = args.typ
             rid = args.resource_id or f"{_ID_PREFIX.get(typ, '')}{args.name}-{_short(typ, args.name)}"
-            state = dict(inputs)
+            state = dict(args.inputs)  # as the SDK sent them: secrets stay secrets for the program
             if typ.startswith("pulumi:providers:"):
                 self.providers[rid] = inputs.get("region") if isinstance(inputs.get("region"), str) else self.region
             name_prop = _NAME_PROPS.get(typ) or ("name" if "{name}" in _ARN_FORMS.get(typ, "") else None)

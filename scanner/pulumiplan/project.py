@@ -61,8 +61,9 @@ def find(directory: str, stack: str | None = None) -> Project:
     stack_file = root / f"Pulumi.{stack}.yaml"
     if stack_file.is_file():
         for key, value in (_read_yaml(stack_file).get("config") or {}).items():
-            if isinstance(value, dict) and "secure" in value:
+            if isinstance(value, dict) and "secure" in value:  # encrypted: we cannot read it
                 secrets.append(_qualify(name, key))
+                config[_qualify(name, key)] = "[secret]"  # a secret Output in the program -> unknown
                 continue
             config[_qualify(name, key)] = _as_config_string(value)
     return Project(name=name, root=root, program=program, stack=stack, config=config, secret_keys=secrets)
