@@ -47,8 +47,7 @@ def test_fail_weakened_variant_exits_one_with_findings():
     failed = {f["rule_id"] for f in report["findings"] if f["status"] == "fail"}
     assert {"kms-key-rotation", "s3-bucket-object-lock-retention", "vpc-flow-logs", "guardduty-enabled",
             "backup-vault-locked", "iam-password-policy"} <= failed
-    assert all(f["resource"]["name"].startswith(("weak-", "alias/weak-")) or f["resource"]["type"] in
-               ("aws.iam_account", "aws.ec2_region") for f in report["findings"] if f["status"] == "fail")
+    assert all("weak-" in f["resource"]["name"] for f in report["findings"] if f["status"] == "fail")
 
 
 # one weakening per control, through a component's explicit argument:
@@ -296,3 +295,26 @@ def test_pass_deleted_resources_are_not_planned(tmp_path):
     path.write_text(json.dumps(copy.deepcopy(doc)))
     col = pulumi_source.from_preview(str(path))
     assert not [r for r in col.resources if r.type == "aws.cloudtrail_trail"]
+
+
+def test_pass_cli_reads_preview_and_state_files():
+    proc, report = _scan_json("--pulumi-preview", FIXTURES / "preview.json",
+                              "--pulumi-state", FIXTURES / "stack-export.json")
+    assert proc.returncode == 0, proc.stderr
+    assert report["scan"]["sources"] == ["pulumi-preview:preview.json", "pulumi-state:stack-export.json"]
+    assert {f["resource"]["source"] for f in report["findings"]} == {"plan", "state"}
+    assert report["summary"]["by_status"]["fail"] == 0 and report["summary"]["by_status"]["unknown"] == 0
+
+
+def test_fail_demo_shows_the_plan_gate_of_infra_and_the_weakened_variant(tmp_path):
+    proc = run_enamel("demo", "--output-dir", tmp_path, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads((tmp_path / "enamel-report.json").read_text())
+    validate_report(report)
+    assert {"pulumi:enamel-imaging-archive/dev (mocks)", "pulumi:enamel-weakened-archive/demo (mocks)"} <= \
+        set(report["scan"]["sources"])
+    plan = [f for f in report["findings"] if f["resource"]["source"] == "plan"]
+    weak = [f for f in plan if "weak-" in f["resource"]["name"]]
+    strong = [f for f in plan if "weak-" not in f["resource"]["name"]]
+    assert any(f["status"] == "fail" for f in weak)
+    assert strong and all(f["status"] in ("pass", "skip") for f in strong)

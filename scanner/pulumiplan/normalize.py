@@ -476,16 +476,15 @@ def iam_account(plan: Plan) -> list[Resource]:
             "require_uppercase": p.get("requireUppercaseCharacters", False),
             "require_lowercase": p.get("requireLowercaseCharacters", False),
             "reuse_prevention": p.get("passwordReusePrevention"), "max_age_days": p.get("maxPasswordAge")}}
-        acct = plan.account or "account"
-        out.append(plan.resource("aws.iam_account", rec, acct, acct, props, global_=True))
+        # named after the Pulumi resource that declares it, so two programs stay apart
+        out.append(plan.resource("aws.iam_account", rec, plan.account or "account", rec["name"], props, global_=True))
     return out
 
 
 def s3_account(plan: Plan) -> list[Resource]:
     out = []
     for rec in plan.by_type.get("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", []):
-        acct = plan.account or "account"
-        out.append(plan.resource("aws.s3_account", rec, acct, acct,
+        out.append(plan.resource("aws.s3_account", rec, plan.account or "account", rec["name"],
                                  {"public_access_block": _public_access_block(rec["props"], None)}, global_=True))
     return out
 
@@ -503,8 +502,8 @@ def ec2_regions(plan: Plan) -> list[Resource]:
             first.setdefault(region, rec)
     for region, rec in first.items():
         plan.urns[("aws.ec2_region", f"{plan.account}:{region}")] = rec["urn"]
-    return [Resource(type="aws.ec2_region", id=f"{plan.account}:{region}", name=region, source=plan.source,
-                     properties=props, account=plan.account, region=region)
+    return [Resource(type="aws.ec2_region", id=f"{plan.account}:{region}", name=f"{region} ({first[region]['name']})",
+                     source=plan.source, properties=props, account=plan.account, region=region)
             for region, props in by_region.items()]
 
 
