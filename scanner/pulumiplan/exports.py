@@ -43,7 +43,8 @@ def _record(state: dict) -> dict:
             "custom": bool(state.get("custom")), "inputs": plain(state.get("inputs") or {}),
             "outputs": plain(state.get("outputs") or {}), "provider": state.get("provider") or None,
             "parent": state.get("parent") or None, "region": None,
-            "deps": state.get("propertyDependencies") or {}}
+            # Pulumi writes null for a property without dependencies
+            "deps": {k: list(v or []) for k, v in (state.get("propertyDependencies") or {}).items()}}
 
 
 def _load(path: str) -> dict:
