@@ -323,3 +323,13 @@ def test_fail_demo_shows_the_plan_gate_of_infra_and_the_weakened_variant(tmp_pat
     strong = [f for f in plan if "weak-" not in f["resource"]["name"]]
     assert any(f["status"] == "fail" for f in weak)
     assert strong and all(f["status"] in ("pass", "skip") for f in strong)
+
+
+def test_pass_region_comes_from_an_explicit_provider(tmp_path):
+    code = ('import pulumi_aws as aws\n'
+            'dr = aws.Provider("dr", region="eu-west-1")\n'
+            'aws.s3.Bucket("b", tags={"data_class": "logs"}, opts=pulumi.ResourceOptions(provider=dr))\n'
+            'aws.s3.Bucket("c", tags={"data_class": "logs"})')
+    _, resources = plan_snippet(tmp_path, code)
+    regions = {r.name.split("-")[0]: r.region for r in resources if r.type == "aws.s3_bucket"}
+    assert regions == {"b": "eu-west-1", "c": "us-east-1"}
