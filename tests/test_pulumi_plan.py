@@ -333,3 +333,13 @@ def test_pass_region_comes_from_an_explicit_provider(tmp_path):
     _, resources = plan_snippet(tmp_path, code)
     regions = {r.name.split("-")[0]: r.region for r in resources if r.type == "aws.s3_bucket"}
     assert regions == {"b": "eu-west-1", "c": "us-east-1"}
+
+
+def test_pass_msp_stack_example_plans_clean_in_its_own_account():
+    col = pulumi_source.plan_program(str(ROOT), "msp-prod")
+    findings = evaluate(RULES, col.resources)
+    assert not [(f.rule.id, f.resource.name) for f in findings if f.status in ("fail", "unknown", "error")]
+    assert {r.account for r in col.resources} == {"210987654321"}
+    lock = {r.properties["object_lock"]["retention_days"] for r in col.resources
+            if r.type == "aws.s3_bucket" and r.properties["tags"]["data_class"] == "phi"}
+    assert lock == {3650}  # retentionYears: 10
