@@ -38,6 +38,15 @@ _ARN_FORMS = {
     "aws:backup/vault:Vault": "arn:aws:backup:{region}:{account}:backup-vault:{name}",
     "aws:backup/plan:Plan": "arn:aws:backup:{region}:{account}:backup-plan:{id}",
     "aws:cloudtrail/trail:Trail": "arn:aws:cloudtrail:{region}:{account}:trail/{name}",
+    "aws:ec2/vpc:Vpc": "arn:aws:ec2:{region}:{account}:vpc/{id}",
+    "aws:ec2/subnet:Subnet": "arn:aws:ec2:{region}:{account}:subnet/{id}",
+    "aws:ec2/routeTable:RouteTable": "arn:aws:ec2:{region}:{account}:route-table/{id}",
+    "aws:ec2/securityGroup:SecurityGroup": "arn:aws:ec2:{region}:{account}:security-group/{id}",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "arn:aws:ec2:{region}:{account}:security-group/{id}",
+    "aws:ec2/internetGateway:InternetGateway": "arn:aws:ec2:{region}:{account}:internet-gateway/{id}",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "arn:aws:ec2:{region}:{account}:vpc-endpoint/{id}",
+    "aws:ec2/flowLog:FlowLog": "arn:aws:ec2:{region}:{account}:vpc-flow-log/{id}",
+    "aws:guardduty/detector:Detector": "arn:aws:guardduty:{region}:{account}:detector/{id}",
 }
 _ID_PREFIX = {"aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/routeTable:RouteTable": "rtb-",
               "aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
@@ -97,10 +106,7 @@ def _make_classes():
             if name_prop and not isinstance(state.get(name_prop), str):
                 state[name_prop] = rid  # Pulumi auto-naming
             region = self.region_of(inputs, args.provider)
-            form = _ARN_FORMS.get(typ)
-            if form is None and typ.startswith("aws:"):
-                service = typ.split(":")[1].split("/")[0]
-                form = f"arn:aws:{service}:{{region}}:{{account}}:{typ.rsplit(':', 1)[-1].lower()}/{{id}}"
+            form = _ARN_FORMS.get(typ)  # only types whose provider returns an ARN
             if form:
                 state.setdefault("arn", form.format(id=rid, region=region, account=self.account,
                                                     name=state.get("name", rid)))
