@@ -102,3 +102,38 @@ def test_fail_weakened_stack_violations_name_the_weakened_resources(pack):
     (flow,) = _run(pack["vpc-flow-logs"], args)
     assert flow[1].endswith("::weak-imaging-vpc")
     assert _run(pack["backup-vault-locked"], args)
+
+
+def test_fail_crossguard_analyzer_reports_through_its_own_servicer(pack):
+    """The pack driven through pulumi_policy's own analyzer servicer (what the CLI talks to
+    over gRPC), with protobuf resources built from the weakened stack export."""
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import proto
+    from pulumi_policy import EnforcementLevel
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    def request(path):
+        doc = json.loads(path.read_text())
+        out = []
+        for r in doc["deployment"]["resources"]:
+            if not r.get("custom") or r["type"].startswith("pulumi:"):
+                continue
+            props = struct_pb2.Struct()
+            props.update(r["outputs"])
+            deps = {k: proto.AnalyzerPropertyDependencies(urns=v) for k, v in r.get("propertyDependencies", {}).items()}
+            out.append(proto.AnalyzerResource(type=r["type"], properties=props, urn=r["urn"],
+                                              name=r["urn"].rsplit("::", 1)[-1], parent=r.get("parent", ""),
+                                              dependencies=r.get("dependencies", []), propertyDependencies=deps))
+        return proto.AnalyzeStackRequest(resources=out)
+
+    servicer = _PolicyAnalyzerServicer("enamel-hipaa", "0.1.0", list(pack.values()), EnforcementLevel.MANDATORY)
+    assert list(servicer.AnalyzeStack(request(FIXTURES / "stack-export.json"), None).diagnostics) == []
+    diags = servicer.AnalyzeStack(request(FIXTURES / "weakened-stack-export.json"), None).diagnostics
+    by_policy = {}
+    for d in diags:
+        by_policy.setdefault(d.policyName, []).append(d)
+    assert {"backup-vault-locked", "guardduty-enabled", "s3-bucket-deny-insecure-transport", "vpc-flow-logs",
+            "s3-bucket-object-lock-retention"} <= set(by_policy)
+    (guardduty,) = by_policy["guardduty-enabled"]
+    assert guardduty.urn.endswith("aws:guardduty/detector:Detector::weak-baseline-guardduty")
+    assert guardduty.enforcementLevel == proto.MANDATORY

@@ -14,7 +14,7 @@ Importable without the Pulumi CLI; `pulumi_policy` is imported by `policies()` o
 """
 from __future__ import annotations
 
-from scanner.engine import evaluate
+from scanner.engine import evaluate, leaf_keys
 from scanner.model import unknown
 from scanner.pulumiplan import UNKNOWN_SENTINEL, normalize
 from scanner.ruleset import load_rules
@@ -61,11 +61,13 @@ def record(resource_type: str, props, urn: str, name: str, provider=None, proper
 def _violations(rule, records: list[dict], report_violation) -> None:
     urns: dict = {}
     resources = normalize.normalize(records, "plan", urns=urns)
+    key = leaf_keys(rule.assertion)[0]
     for f in evaluate([rule], resources, include_skipped=False):
         if f.status in REPORTED:
             prefix = "" if f.status == "fail" else f"{f.status}: "
+            ref = (f.resource.type, f.resource.id)
             report_violation(f"{prefix}{f.message} [HIPAA {', '.join(rule.hipaa)}]",
-                             urns.get((f.resource.type, f.resource.id)))
+                             urns.get(ref + (key,)) or urns.get(ref))
 
 
 def resource_validator(rule):

@@ -125,13 +125,19 @@ def ec2_regions(plan: Plan) -> list[Resource]:
                         ("aws:guardduty/detector:Detector", lambda p: {"guardduty_enabled": p.get("enable", True)})):
         for rec in plan.by_type.get(ctype, []):
             region = plan.region_of(rec)
-            by_region.setdefault(region, {}).update(fill(rec["props"]))
+            filled = fill(rec["props"])
+            by_region.setdefault(region, {}).update(filled)
             first.setdefault(region, rec)
-    for region, rec in first.items():
+            for key in filled:  # which Pulumi resource declared each property
+                plan.urns[("aws.ec2_region", f"{plan.account}:{region}", key)] = rec["urn"]
+    out = []
+    for region, props in by_region.items():
+        rec = first[region]
         plan.urns[("aws.ec2_region", f"{plan.account}:{region}")] = rec["urn"]
-    return [Resource(type="aws.ec2_region", id=f"{plan.account}:{region}", name=f"{region} ({first[region]['name']})",
-                     source=plan.source, properties=props, account=plan.account, region=region)
-            for region, props in by_region.items()]
+        owner = (rec.get("parent") or rec["urn"]).rsplit("::", 1)[-1]  # the component, so two programs stay apart
+        out.append(Resource(type="aws.ec2_region", id=f"{plan.account}:{region}", name=f"{region} ({owner})",
+                            source=plan.source, properties=props, account=plan.account, region=region))
+    return out
 
 
 def backup(plan: Plan) -> list[Resource]:
