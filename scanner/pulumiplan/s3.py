@@ -156,7 +156,11 @@ class Buckets:
             p = rec["props"]
             name = p.get("bucket") if isinstance(p.get("bucket"), str) else (rec.get("id") or rec["name"])
             subs = self.subs[rec["urn"]]
-            props = {"arn": p["arn"] if isinstance(p.get("arn"), str) else f"arn:aws:s3:::{name}", "tags": _tags(p)}
+            arn = p.get("arn")
+            if not isinstance(arn, str) and not is_marker(arn):
+                known_name = isinstance(p.get("bucket"), str) or rec.get("id")
+                arn = f"arn:aws:s3:::{name}" if known_name else unknown("bucket name not known until deploy")
+            props = {"arn": arn, "tags": _tags(p)}
             for prop, build in (("encryption", _encryption), ("versioning", _versioning),
                                 ("object_lock", _object_lock), ("public_access_block", _public_access_block),
                                 ("ownership", _ownership), ("acl", _acl), ("logging", _logging),
