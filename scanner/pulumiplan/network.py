@@ -7,6 +7,7 @@ from .. import awspolicy
 from ..model import Resource, unknown
 from .plan import Plan, _index, _prop, _tags, is_marker, need, policy_facts
 
+
 def _rule_items(rules, cidr_keys=("cidrBlocks", "ipv6CidrBlocks")) -> list[dict]:
     items = []
     for r in need(rules) or []:

@@ -27,6 +27,7 @@ BUCKET_SUBS = {  # canonical sub-resource type -> the bucket property it fills
 }
 BUCKET = "aws:s3/bucket:Bucket"
 
+
 def _encryption(sub, bucket):
     if sub is None:
         inline = need(bucket.get("serverSideEncryptionConfiguration"))  # the bucket's deprecated inline form

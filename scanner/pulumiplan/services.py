@@ -8,6 +8,7 @@ from ..model import Resource
 from .plan import Plan, _index, _prop, _tags, g, is_marker, need, policy_facts
 from .s3 import _public_access_block
 
+
 def kms_keys(plan: Plan) -> list[Resource]:
     keys = plan.by_type.get("aws:kms/key:Key", [])
     idx = _index(keys, "keyId", "arn")
