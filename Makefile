@@ -8,7 +8,7 @@ CHECKOV_VENV    ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test bench bench-aws lint clean install checkov system-deps
+.PHONY: demo test bench bench-aws bench-plan-gate lint clean install checkov system-deps
 
 # Debian's Orthanc and nginx (on-prem tests and demo), installed with apt-get when missing.
 system-deps:
@@ -45,6 +45,9 @@ bench: $(STAMP)
 # live AWS scan against a local moto server (N buckets + proportional resources)
 bench-aws: $(STAMP)
 	$(BIN)/python bench/aws_scan.py --sizes $${SIZES:-50,1000}
+# cold-process wall time of `enamel scan --pulumi infra/` (next to checkov start-up if installed)
+bench-plan-gate: $(STAMP)
+	bash bench/plan_gate.sh
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) reports/out .pytest_cache

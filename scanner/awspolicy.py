@@ -1,95 +1,120 @@
-"""Facts the rules need from S3 bucket policies and KMS key policies: plain functions over
-the parsed policy document, shared by every source that sees a policy (live AWS, Pulumi).
+"""Facts about IAM policy documents (S3 bucket policies, KMS key policies), shared by every
+source that reads AWS policies: the Pulumi plan gate and the live AWS collector read a
+policy document the same way, so one rule serves both.
 
-Output keys follow rules/schema/types/aws.s3_bucket.json (`policy`) and aws.kms_key.json
-(`policy`)."""
+Plain functions over plain JSON (a dict, or the JSON text of one). Unparsable text raises
+ValueError; callers turn that into an unknown or error value.
+"""
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
-from fnmatch import fnmatchcase
 
-# Condition keys that pin an Allow to known callers: with one of them, Principal "*" is
-# not public.
-LIMITING_KEYS = {"aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpc",
-                 "aws:sourcevpce", "aws:sourceip", "aws:principalorgid", "aws:principalaccount",
-                 "aws:principalarn", "aws:sourceorgid", "aws:principalorgpaths", "aws:userid",
-                 "aws:username", "kms:calleraccount", "kms:viaservice"}
-# actions that make a principal a key administrator (read-only Describe/List/Get do not)
-KMS_ADMIN_MARKERS = ("kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey",
-                     "kms:EnableKey", "kms:CreateGrant", "kms:UpdateKeyDescription",
-                     "kms:DeleteAlias", "kms:CancelKeyDeletion", "kms:TagResource")
-KMS_USE_MARKERS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
-                   "kms:ReEncryptTo")
-ACCOUNT_RE = re.compile(r"^(?:arn:aws[\w-]*:iam::)?(\d{12})(?::|$)")
+# condition keys that limit an Allow to Principal "*" to known callers (not public)
+_LIMITING_KEYS = {
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce",
+    "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:userid",
+    "aws:sourceorgid", "aws:principalorgpaths", "kms:calleraccount", "kms:viaservice",
+    "aws:sourceip",
+}
+# KMS actions: administering a key vs using it to protect data
+KMS_ADMIN_ACTIONS = (
+    "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:DisableKey", "kms:EnableKey",
+    "kms:DisableKeyRotation", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:UpdateAlias",
+    "kms:UpdateKeyDescription", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+    "kms:TagResource", "kms:UntagResource", "kms:DeleteImportedKeyMaterial", "kms:ImportKeyMaterial",
+)
+KMS_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+                   "kms:ReEncryptFrom", "kms:ReEncryptTo")
+_ACCOUNT_RE = re.compile(r"^(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::|$)")
 
 
-def _load(doc):
+def load_document(doc) -> dict | None:
+    """A policy as a dict (None when there is no policy). Raises ValueError if unparsable."""
     if doc is None or doc == "":
         return None
     if isinstance(doc, str):
-        doc = json.loads(doc)
+        try:
+            doc = json.loads(doc)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"policy is not JSON: {e.msg}") from None
+    if not isinstance(doc, dict):
+        raise ValueError("policy is not a JSON object")
     return doc
 
 
-def _list(v) -> list:
+def statements(doc: dict) -> list[dict]:
+    st = doc.get("Statement", [])
+    st = [st] if isinstance(st, dict) else st
+    if not isinstance(st, list):
+        raise ValueError("Statement is neither an object nor a list")
+    return [s for s in st if isinstance(s, dict)]
+
+
+def _as_list(v) -> list:
     if v is None:
         return []
-    return v if isinstance(v, list) else [v]
+    return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
-def _statements(doc) -> list[dict]:
-    return [s for s in _list((doc or {}).get("Statement")) if isinstance(s, dict)]
-
-
-def _principals(stmt) -> tuple[bool, list[str]]:
-    """(is_everyone, AWS principal strings) of a statement."""
+def principals(stmt: dict) -> list[str]:
+    """AWS and service principals of a statement ("*" for everyone)."""
     p = stmt.get("Principal")
+    if p is None:
+        return []
     if p == "*":
-        return True, []
-    if not isinstance(p, dict):
-        return False, []
-    aws = [str(x) for x in _list(p.get("AWS"))]
-    return "*" in aws, [x for x in aws if x != "*"]
+        return ["*"]
+    if isinstance(p, dict):
+        out = []
+        for kind in ("AWS", "Service", "Federated", "CanonicalUser"):
+            out.extend(str(x) for x in _as_list(p.get(kind)))
+        return out
+    return [str(x) for x in _as_list(p)]
 
 
-def _covers(patterns, action: str) -> bool:
-    a = action.lower()
-    return any(fnmatchcase(a, str(p).lower()) for p in patterns)
-
-
-def _conditions(stmt) -> dict:
-    """{operator: {key(lower): [values as str]}}"""
-    out = {}
-    for op, body in (stmt.get("Condition") or {}).items():
-        if isinstance(body, dict):
-            out[op] = {k.lower(): [str(v).lower() for v in _list(val)] for k, val in body.items()}
+def _conditions(stmt: dict) -> dict[str, dict[str, list]]:
+    """{operator: {lower-case key: [values]}}"""
+    out: dict[str, dict[str, list]] = {}
+    for op, block in (stmt.get("Condition") or {}).items():
+        if isinstance(block, dict):
+            out[op] = {str(k).lower(): [str(v) for v in _as_list(val)] for k, val in block.items()}
     return out
 
 
-def _limited(stmt) -> bool:
-    return any(k in LIMITING_KEYS for body in _conditions(stmt).values() for k in body)
+def _is_limited(stmt: dict) -> bool:
+    return any(k in _LIMITING_KEYS for block in _conditions(stmt).values() for k in block)
 
 
-def _account_of(principal: str) -> str | None:
-    m = ACCOUNT_RE.match(principal)
+def _actions_match(stmt: dict, wanted) -> bool:
+    pats = [str(a).lower() for a in _as_list(stmt.get("Action"))]
+    return any(fnmatch.fnmatchcase(w.lower(), p) for p in pats for w in wanted)
+
+
+def account_of(principal: str) -> str | None:
+    m = _ACCOUNT_RE.match(principal)
     return m.group(1) if m else None
 
 
-def _cross_accounts(statements, owner_account: str | None) -> list[str]:
-    out = set()
-    for s in statements:
+def _allows_public(sts: list[dict]) -> bool:
+    return any(s.get("Effect") == "Allow" and "*" in principals(s) and not _is_limited(s) for s in sts)
+
+
+def _cross_accounts(sts: list[dict], owner_account: str | None) -> list[str]:
+    found = []
+    for s in sts:
         if s.get("Effect") != "Allow":
             continue
-        for p in _principals(s)[1]:
-            acct = _account_of(p)
-            if acct and acct != owner_account:
-                out.add(acct)
-    return sorted(out)
+        for p in principals(s):
+            acct = account_of(p)
+            if acct and acct != owner_account and acct not in found:
+                found.append(acct)
+    return sorted(found)
 
 
-def _covers_bucket_and_objects(stmt) -> bool:
-    res = [str(r) for r in _list(stmt.get("Resource"))]
+def _covers_bucket_and_objects(stmt: dict) -> bool:
+    """A Deny protects the archive only if it names the bucket AND its objects (or "*")."""
+    res = [str(r) for r in _as_list(stmt.get("Resource"))]
     if "*" in res:
         return True
     bucket = any(r.startswith("arn:") and "/" not in r.split(":::", 1)[-1] for r in res)
@@ -97,90 +122,110 @@ def _covers_bucket_and_objects(stmt) -> bool:
     return bucket and objects
 
 
-def _version_text(v: str) -> str:
+def _tls_version(v: str) -> str:
     try:
-        f = float(v)
+        return f"{float(v):.1f}"
     except ValueError:
         return v
-    return f"{f:g}" if "." in f"{f:g}" else f"{f:.1f}"
 
 
 def bucket_policy_facts(doc, owner_account: str | None) -> dict:
-    """Facts of an S3 bucket policy (a JSON string or a parsed document; None = no policy)."""
-    doc = _load(doc)
-    if not doc:
+    """The `policy` object of aws.s3_bucket from a bucket policy document (or None).
+
+    denies_insecure_transport: a Deny to everyone on s3 actions with Bool/BoolIfExists
+    aws:SecureTransport = false. min_tls_version: the highest NumericLessThan s3:TlsVersion
+    in a Deny to everyone (None if none). allows_public: an Allow to Principal * without a
+    limiting condition (source account/ARN/VPC/org...). cross_account_principals: 12-digit
+    account ids other than owner_account named by an Allow."""
+    d = load_document(doc)
+    if d is None:
         return {"present": False, "denies_insecure_transport": False, "min_tls_version": None,
                 "allows_public": False, "cross_account_principals": []}
-    stmts = _statements(doc)
-    denies_http = False
-    tls_versions = []
-    allows_public = False
-    for s in stmts:
-        everyone, _ = _principals(s)
-        actions = _list(s.get("Action"))
-        if s.get("Effect") == "Deny" and everyone and _covers(actions, "s3:GetObject") \
-                and _covers(actions, "s3:PutObject") and _covers_bucket_and_objects(s):
-            cond = _conditions(s)
-            if "false" in cond.get("Bool", {}).get("aws:securetransport", []):
-                denies_http = True
-            for v in cond.get("NumericLessThan", {}).get("s3:tlsversion", []):
-                tls_versions.append(_version_text(v))
-        if s.get("Effect") == "Allow" and everyone and not _limited(s):
-            allows_public = True
-    min_tls = max(tls_versions, key=lambda v: tuple(int(x) for x in v.split(".") if x.isdigit()),
-                  default=None)
-    return {"present": True, "denies_insecure_transport": denies_http, "min_tls_version": min_tls,
-            "allows_public": allows_public,
-            "cross_account_principals": _cross_accounts(stmts, owner_account)}
+    sts = statements(d)
+    denies, tls = False, None
+    for s in sts:
+        if s.get("Effect") != "Deny" or "*" not in principals(s) or not _actions_match(s, ["s3:GetObject", "s3:PutObject"]) \
+                or not _covers_bucket_and_objects(s):
+            continue
+        cond = _conditions(s)
+        for op in ("Bool", "BoolIfExists"):
+            if [v.lower() for v in cond.get(op, {}).get("aws:securetransport", [])] == ["false"]:
+                denies = True
+        for v in cond.get("NumericLessThan", {}).get("s3:tlsversion", []):
+            v = _tls_version(v)
+            if tls is None or float(v) > float(tls):
+                tls = v
+    return {"present": True, "denies_insecure_transport": denies, "min_tls_version": tls,
+            "allows_public": _allows_public(sts), "cross_account_principals": _cross_accounts(sts, owner_account)}
+
+
+def default_key_policy(account: str) -> dict:
+    """The policy AWS attaches to a key created without one: the account root gets kms:*."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]}
 
 
 def key_policy_facts(doc, owner_account: str | None = None) -> dict:
-    """Facts of a KMS key policy: who administers the key, who uses it, and who does both.
-    `owner_account` (optional) lets cross-account principals be named."""
-    doc = _load(doc) or {}
-    stmts = _statements(doc)
-    admins, users = set(), set()
-    allows_public = False
-    for s in stmts:
+    """The `policy` object of aws.kms_key from a key policy document.
+
+    admins: principals an Allow grants any key-administration action (kms:Put*, kms:Schedule-
+    KeyDeletion, kms:*, ...); users: principals granted a data action (kms:Decrypt, Encrypt,
+    GenerateDataKey*, ReEncrypt*); admin_user_overlap: principals in both (sorted).
+    Principal "*" counts as public unless a condition limits it."""
+    d = load_document(doc)
+    sts = statements(d) if d else []
+    admins: list[str] = []
+    users: list[str] = []
+    for s in sts:
         if s.get("Effect") != "Allow":
             continue
-        everyone, principals = _principals(s)
-        if everyone:
-            principals = principals + ["*"]
-            if not _limited(s):
-                allows_public = True
-        actions = _list(s.get("Action"))
-        if any(_covers(actions, a) for a in KMS_ADMIN_MARKERS):
-            admins.update(principals)
-        if any(_covers(actions, a) for a in KMS_USE_MARKERS):
-            users.update(principals)
+        ps = [p for p in principals(s) if p != "*"]
+        if _actions_match(s, KMS_ADMIN_ACTIONS):
+            admins.extend(p for p in ps if p not in admins)
+        if _actions_match(s, KMS_USE_ACTIONS):
+            users.extend(p for p in ps if p not in users)
     return {"admins": sorted(admins), "users": sorted(users),
-            "admin_user_overlap": sorted(admins & users), "allows_public": allows_public,
-            "cross_account_principals": _cross_accounts(stmts, owner_account) if owner_account else []}
+            "admin_user_overlap": sorted(set(admins) & set(users)),
+            "allows_public": _allows_public(sts), "cross_account_principals": _cross_accounts(sts, owner_account)}
+
+
+def vpc_endpoint_policy_facts(doc) -> dict:
+    """Which S3 resources an endpoint policy allows: {"allows_all": bool, "resources": [...]}.
+    allows_all when there is no policy (AWS's default is full access) or an Allow names "*"
+    or arn:aws:s3:::* as its resource."""
+    d = load_document(doc)
+    if d is None:
+        return {"allows_all": True, "resources": ["*"]}
+    res: list[str] = []
+    for s in statements(d):
+        if s.get("Effect") == "Allow":
+            res.extend(str(r) for r in _as_list(s.get("Resource")) if str(r) not in res)
+    allows_all = any(r in ("*", "arn:aws:s3:::*", "arn:aws:s3:::*/*") for r in res)
+    return {"allows_all": allows_all, "resources": sorted(res)}
 
 
 def trust_policy_facts(doc, owner_account: str | None) -> dict:
-    """Who may assume a role (aws.iam_role), from its trust policy (JSON, URL-encoded JSON or parsed)."""
-    from urllib.parse import unquote
-    if isinstance(doc, str):
-        doc = json.loads(unquote(doc))
-    accounts, services = set(), set()
-    ext_id = mfa = True
-    any_external = False
-    for s in _statements(doc or {}):
-        if s.get("Effect") != "Allow":
-            continue
-        p = s.get("Principal") or {}
-        p = {"AWS": "*"} if p == "*" else p
-        services.update(str(x) for x in _list(p.get("Service")))
-        cond = _conditions(s)
-        keys = {k for body in cond.values() for k in body}
-        for who in _list(p.get("AWS")):
-            acct = "*" if who == "*" else _account_of(str(who))
-            if acct and acct != owner_account:
-                accounts.add(acct)
-                any_external = True
-                ext_id = ext_id and "sts:externalid" in keys
-                mfa = mfa and "aws:multifactorauthpresent" in keys
-    return {"trusted_accounts": sorted(accounts), "trusted_services": sorted(services),
-            "requires_external_id": any_external and ext_id, "requires_mfa": any_external and mfa}
+    """Facts of aws.iam_role from its trust (assume-role) policy: trusted_accounts (account
+    ids other than owner_account an Allow names), trusted_services, requires_external_id
+    (every Allow to an AWS principal conditions on sts:ExternalId), requires_mfa (every Allow
+    to an AWS principal requires aws:MultiFactorAuthPresent true or an aws:MultiFactorAuthAge)."""
+    d = load_document(doc)
+    sts = [s for s in (statements(d) if d else []) if s.get("Effect") == "Allow"]
+    services = sorted({str(x) for s in sts for x in _as_list((s.get("Principal") or {}).get("Service"))
+                       if isinstance(s.get("Principal"), dict)})
+    aws_stmts = [s for s in sts if s.get("Principal") == "*" or
+                 (isinstance(s.get("Principal"), dict) and s["Principal"].get("AWS"))]
+
+    def has(s, key, value=None):
+        for block in _conditions(s).values():
+            if key in block and (value is None or [v.lower() for v in block[key]] == [value]):
+                return True
+        return False
+    trusted = _cross_accounts(sts, owner_account)
+    if any("*" in principals(s) for s in aws_stmts):
+        trusted = ["*", *trusted]  # anyone with an AWS account: the worst case, never dropped
+    return {"trusted_accounts": trusted, "trusted_services": services,
+            "requires_external_id": bool(aws_stmts) and all(has(s, "sts:externalid") for s in aws_stmts),
+            "requires_mfa": bool(aws_stmts) and all(has(s, "aws:multifactorauthpresent", "true")
+                                                    or has(s, "aws:multifactorauthage") for s in aws_stmts)}

@@ -31,3 +31,8 @@ def templates_dir() -> Path:
 
 def demo_dir() -> Path:
     return _PKG / "demo"
+
+
+def infra_dir() -> Path:
+    """The Pulumi program of the hardened archive (source checkouts only)."""
+    return _ROOT / "infra"

@@ -56,3 +56,27 @@ def check_sarif(sarif: dict, report: dict) -> None:
         loc = res["locations"][0]["physicalLocation"]
         assert loc["artifactLocation"]["uri"] and loc["region"]["startLine"] >= 1
         assert run["tool"]["driver"]["rules"][res["ruleIndex"]]["id"] == res["ruleId"]
+
+
+INFRA = ROOT / "infra"
+
+
+def plan_snippet(tmp_path: Path, code: str, config: dict | None = None):
+    """Plan a small Pulumi program (infra/components importable) under mocks; returns
+    (records, resources). `config` entries go to the stack's Pulumi.test.yaml."""
+    import yaml
+
+    from scanner.pulumiplan import mockrun, normalize, project
+    prog = tmp_path / "prog"
+    prog.mkdir(exist_ok=True)
+    (prog / "Pulumi.yaml").write_text("name: snippet\nruntime: python\n")
+    (prog / "Pulumi.test.yaml").write_text(yaml.safe_dump({"config": {"aws:region": "us-east-1", **(config or {})}}))
+    (prog / "__main__.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(INFRA)!r})\nimport pulumi\nfrom components import *\n{code}\n")
+    proj = project.find(str(prog), "test")
+    records, account = mockrun.run(proj)
+    return records, normalize.normalize(records, "plan", account=account, region="us-east-1")
+
+
+def by_type(records: list[dict], token: str) -> list[dict]:
+    return [r for r in records if r["type"] == token]

@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "iac": "scanner.collectors.checkov",
     "onprem": "scanner.collectors.onprem",
     "aws": "scanner.collectors.aws",
+    "pulumi": "scanner.collectors.pulumi",
 }
 
 
