@@ -17,6 +17,7 @@ from ..model import CollectionError, Resource
 # name -> module path. Order is the order options appear in --help.
 REGISTRY: dict[str, str] = {
     "file": "scanner.collectors.resources_file",
+    "azure": "scanner.collectors.azure",
 }
 
 

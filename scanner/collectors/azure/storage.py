@@ -1,0 +1,147 @@
+"""Storage accounts (azure-mgmt-storage), their blob service (blobServices/default) and its
+diagnostic settings (azure-mgmt-monitor) -> `azure.storage_account` resources.
+
+The SDK's attribute names are read here (enable_https_traffic_only, network_rule_set,
+encryption.key_vault_properties, ...); ARM's JSON names never appear. Every value is
+normalised to an explicit one: what ARM leaves null takes the value Azure applies for
+null (minimumTlsVersion null is TLS 1.0, allowSharedKeyAccess null is allowed, ...), and
+what cannot be inferred is recorded as unknown, never as a passing value."""
+from __future__ import annotations
+
+from ...model import Resource, error_value, unknown
+from .arm import ArmSettings, describe_error
+from .values import enum_str, flag, resource_group
+
+TYPE = "azure.storage_account"
+# blob log categories, and the category groups that include them
+LOG_CATEGORIES = {"StorageRead": "blob_read_logged", "StorageWrite": "blob_write_logged",
+                  "StorageDelete": "blob_delete_logged"}
+GROUPS = {"allLogs": ("StorageRead", "StorageWrite", "StorageDelete"), "audit": ("StorageWrite", "StorageDelete")}
+DESTINATIONS = (("workspace_id", "log_analytics"), ("storage_account_id", "storage"),
+                ("event_hub_authorization_rule_id", "event_hub"), ("marketplace_partner_id", "partner"))
+
+
+def clients(credential, subscription: str, settings: ArmSettings):
+    from azure.mgmt.monitor import MonitorManagementClient
+    from azure.mgmt.storage import StorageManagementClient
+    kw = settings.client_kwargs()
+    return StorageManagementClient(credential, subscription, **kw), MonitorManagementClient(credential, subscription, **kw)
+
+
+def list_accounts(client) -> list:
+    return list(client.storage_accounts.list())  # follows nextLink
+
+
+def to_resource(account, client, monitor, subscription: str, settings: ArmSettings) -> Resource:
+    from azure.core.exceptions import ClientAuthenticationError, AzureError
+    props = account_properties(account)
+    rg = props["resource_group"]
+    try:
+        props["blob"] = blob_properties(client.blob_services.get_service_properties(rg, account.name))
+    except ClientAuthenticationError:
+        raise
+    except AzureError as exc:
+        props["blob"] = error_value(f"blobServices/default: {describe_error(exc, settings)}")
+    try:
+        uri = f"{account.id.lstrip('/')}/blobServices/default"
+        props["diagnostics"] = diagnostics(list(monitor.diagnostic_settings.list(uri)))
+    except ClientAuthenticationError:
+        raise
+    except AzureError as exc:
+        props["diagnostics"] = error_value(f"diagnosticSettings: {describe_error(exc, settings)}")
+    return Resource(type=TYPE, id=account.id, name=account.name, source="live", properties=props,
+                    account=subscription, region=account.location)
+
+
+def account_properties(a) -> dict:
+    enc = a.encryption
+    kv = getattr(enc, "key_vault_properties", None) if enc else None
+    blob_enc = getattr(getattr(enc, "services", None), "blob", None) if enc else None
+    imm = a.immutable_storage_with_versioning
+    policy = getattr(imm, "immutability_policy", None) if imm else None
+    return {
+        "id": a.id,
+        "resource_group": resource_group(a.id),
+        "location": a.location,
+        "kind": enum_str(a.kind),
+        "sku": enum_str(getattr(a.sku, "name", None)),
+        "tags": dict(a.tags or {}),
+        "minimum_tls_version": enum_str(a.minimum_tls_version) or "TLS1_0",
+        "https_only": flag(a.enable_https_traffic_only, unknown("supportsHttpsTrafficOnly not returned by ARM")),
+        "allow_blob_public_access": flag(a.allow_blob_public_access, True),
+        "allow_shared_key_access": flag(a.allow_shared_key_access, True),
+        "allow_cross_tenant_replication": flag(a.allow_cross_tenant_replication, True),
+        "default_to_oauth_authentication": flag(a.default_to_o_auth_authentication, False),
+        "public_network_access": enum_str(a.public_network_access) or "Enabled",
+        "network_rules": network_rules(a.network_rule_set),
+        "private_endpoints": sum(1 for c in a.private_endpoint_connections or ()
+                                 if enum_str(getattr(getattr(c, "private_link_service_connection_state", None),
+                                                     "status", None)) == "Approved"),
+        "encryption": {
+            "key_source": enum_str(getattr(enc, "key_source", None)) or "Microsoft.Storage",
+            "key_vault_uri": getattr(kv, "key_vault_uri", None) or None,
+            "key_name": getattr(kv, "key_name", None) or None,
+            "key_version": getattr(kv, "key_version", None) or None,
+            "infrastructure_encryption": flag(getattr(enc, "require_infrastructure_encryption", None), False),
+            "blob_encryption_enabled": flag(getattr(blob_enc, "enabled", None),
+                                            unknown("encryption.services.blob not returned by ARM")),
+        },
+        "immutability": {
+            "enabled": flag(getattr(imm, "enabled", None), False),
+            "policy_state": enum_str(getattr(policy, "state", None)) or "none",
+            "period_days": getattr(policy, "immutability_period_since_creation_in_days", None),
+        },
+    }
+
+
+def network_rules(rs) -> dict:
+    if rs is None:  # no networkAcls: every network may connect
+        return {"default_action": "Allow", "bypass": [], "ip_rules": [], "virtual_network_rules": [],
+                "resource_access_rules": 0}
+    bypass = [b.strip() for b in (enum_str(rs.bypass) or "").split(",") if b.strip() and b.strip() != "None"]
+    return {
+        "default_action": enum_str(rs.default_action) or "Allow",
+        "bypass": bypass,
+        "ip_rules": [r.ip_address_or_range for r in rs.ip_rules or ()],
+        "virtual_network_rules": [r.virtual_network_resource_id for r in rs.virtual_network_rules or ()],
+        "resource_access_rules": len(rs.resource_access_rules or ()),
+    }
+
+
+def _retention(policy) -> tuple[bool, int | None]:
+    enabled = flag(getattr(policy, "enabled", None), False)
+    return enabled, (getattr(policy, "days", None) if enabled else None)
+
+
+def blob_properties(bs) -> dict:
+    soft, soft_days = _retention(bs.delete_retention_policy)
+    cont, cont_days = _retention(bs.container_delete_retention_policy)
+    pitr, pitr_days = _retention(bs.restore_policy)
+    return {
+        "soft_delete_enabled": soft, "soft_delete_days": soft_days,
+        "container_soft_delete_enabled": cont, "container_soft_delete_days": cont_days,
+        "versioning_enabled": flag(bs.is_versioning_enabled, False),
+        "change_feed_enabled": flag(getattr(bs.change_feed, "enabled", None), False),
+        "point_in_time_restore_enabled": pitr, "point_in_time_restore_days": pitr_days,
+    }
+
+
+def diagnostics(settings: list) -> dict:
+    """A category counts as logged when an enabled log (or a category group that includes
+    it) goes to at least one destination."""
+    logged: set[str] = set()
+    destinations: list[str] = []
+    for s in settings:
+        dests = [name for attr, name in DESTINATIONS if getattr(s, attr, None)]
+        if not dests:
+            continue
+        destinations.extend(d for d in dests if d not in destinations)
+        for log in s.logs or ():
+            if not log.enabled:
+                continue
+            if log.category in LOG_CATEGORIES:
+                logged.add(log.category)
+            logged.update(GROUPS.get(getattr(log, "category_group", None) or "", ()))
+    out = {"settings": len(settings), "destinations": destinations}
+    out.update({key: cat in logged for cat, key in LOG_CATEGORIES.items()})
+    return out

@@ -1,0 +1,239 @@
+"""A small HTTPS stand-in for Azure Resource Manager (and the Entra ID token endpoint),
+for tests only. No ARM emulator exists, so the real azure SDK clients are pointed at this.
+
+It serves ARM-shaped JSON read from a fixtures directory:
+
+    tenant.json              subscriptions: [{subscriptionId, displayName, accounts, vaults,
+                             mode}], page_size, client_id, client_secret
+    accounts/<name>.json     {"storageAccount": ARM JSON, "blobService": ARM JSON,
+                             "diagnosticSettings": [ARM JSON, ...]}
+    vaults/<name>.json       {"vault": ARM JSON}
+
+A subscription's `mode` is "ok", "denied" (every request under it gets HTTP 403
+AuthorizationFailed), "throttled_once" (its first request gets 429 with Retry-After, the
+rest are served) or "throttled" (always 429). ARM requests need the bearer token that
+the token endpoint issued; the token endpoint accepts only the configured client secret.
+
+Listens on 127.0.0.1 on a free port, speaks TLS with a certificate signed by a CA the
+test made (see `make_ca`), and records every request in `requests`.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import secrets
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+API = "/subscriptions/(?P<sub>[^/]+)"
+ROUTES = [
+    ("subscriptions", re.compile(r"^/subscriptions$")),
+    ("accounts", re.compile(API + r"/providers/Microsoft\.Storage/storageAccounts$", re.I)),
+    ("blob_service", re.compile(API + r"/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/"
+                                r"(?P<name>[^/]+)/blobServices/default$", re.I)),
+    ("diagnostics", re.compile(r"^/?" + API + r"/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/"
+                               r"(?P<name>[^/]+)/blobServices/default/providers/Microsoft\.Insights/"
+                               r"diagnosticSettings$", re.I)),
+    ("vaults", re.compile(API + r"/providers/Microsoft\.KeyVault/vaults$", re.I)),
+    ("oidc", re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")),
+    ("token", re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")),
+]
+
+
+def make_ca(directory: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for 127.0.0.1; returns (ca, cert, key) paths."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "enamel test CA")])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = (directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return paths
+
+
+class ArmStandIn:
+    def __init__(self, fixtures: Path, cert: Path, key: Path, retry_after: int = 1):
+        self.fixtures = Path(fixtures)
+        self.tenant = json.loads((self.fixtures / "tenant.json").read_text())
+        self.subs = {s["subscriptionId"]: s for s in self.tenant["subscriptions"]}
+        self.retry_after = retry_after
+        self.requests: list[tuple[float, str, str, int]] = []  # (time, method, path, status)
+        self.tokens: set[str] = set()
+        self._throttled: set[str] = set()
+        self._lock = threading.Lock()
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server.standin = self
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        daemon=True)
+
+    def start(self) -> "ArmStandIn":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- fixtures -------------------------------------------------------------------------
+    def account(self, name: str) -> dict:
+        return json.loads((self.fixtures / "accounts" / f"{name}.json").read_text())
+
+    def vault(self, name: str) -> dict:
+        return json.loads((self.fixtures / "vaults" / f"{name}.json").read_text())["vault"]
+
+    def hits(self, pattern: str) -> list[tuple[float, str, str, int]]:
+        rx = re.compile(pattern, re.I)
+        return [r for r in self.requests if rx.search(r[2])]
+
+    # -- responses ------------------------------------------------------------------------
+    def respond(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, dict]:
+        for name, rx in ROUTES:
+            m = rx.match(path)
+            if m:
+                break
+        else:
+            return 404, {}, _arm_error("InvalidResourceType", f"no route for {path}")
+        groups = m.groupdict()
+        if name == "oidc":
+            return 200, {}, self._oidc(groups["tenant"])
+        if name == "token":
+            return self._token(parse_qs(body.decode()))
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+            return 401, {}, _arm_error("InvalidAuthenticationToken", "The access token is invalid.")
+        if name == "subscriptions":
+            value = [{"id": f"/subscriptions/{s['subscriptionId']}", "subscriptionId": s["subscriptionId"],
+                      "displayName": s["displayName"], "state": s.get("state", "Enabled"),
+                      "tenantId": self.tenant["tenant_id"]} for s in self.tenant["subscriptions"]]
+            return 200, {}, {"value": value}
+        sub = self.subs.get(groups["sub"])
+        if sub is None:
+            return 404, {}, _arm_error("SubscriptionNotFound", f"The subscription '{groups['sub']}' could not be found.")
+        blocked = self._blocked(sub)
+        if blocked:
+            return blocked
+        if name == "accounts":
+            items = [self.account(a)["storageAccount"] for a in sub["accounts"]]
+            return 200, {}, self._page(path, query, items)
+        if name == "vaults":
+            return 200, {}, self._page(path, query, [self.vault(v) for v in sub.get("vaults", [])])
+        if groups["name"] not in sub["accounts"]:
+            return 404, {}, _arm_error("ResourceNotFound", f"storage account {groups['name']} not found")
+        fixture = self.account(groups["name"])
+        if name == "blob_service":
+            if fixture.get("blobService") == "denied":
+                return 403, {}, _arm_error("AuthorizationFailed", "The client does not have authorization to perform "
+                                           "action 'Microsoft.Storage/storageAccounts/blobServices/read'.")
+            return 200, {}, fixture["blobService"]
+        return 200, {}, {"value": fixture.get("diagnosticSettings", [])}
+
+    def _blocked(self, sub: dict):
+        mode = sub.get("mode", "ok")
+        if mode == "denied":
+            return 403, {}, _arm_error("AuthorizationFailed", "The client 'enamel-test' does not have authorization "
+                                       f"to perform action 'read' over scope "
+                                       f"'/subscriptions/{sub['subscriptionId']}'.")
+        throttle = mode == "throttled"
+        if mode == "throttled_once":
+            with self._lock:
+                throttle = sub["subscriptionId"] not in self._throttled
+                self._throttled.add(sub["subscriptionId"])
+        if throttle:
+            return 429, {"Retry-After": str(self.retry_after)}, _arm_error(
+                "TooManyRequests", "The request is being throttled.")
+        return None
+
+    def _page(self, path: str, query: dict, items: list) -> dict:
+        size = int(self.tenant.get("page_size", 2))
+        start = int(query.get("$skiptoken", ["0"])[0])
+        out = {"value": items[start:start + size]}
+        if start + size < len(items):
+            out["nextLink"] = f"{self.url}{path}?api-version={query['api-version'][0]}&$skiptoken={start + size}"
+        return out
+
+    def _oidc(self, tenant: str) -> dict:
+        base = f"{self.url}/{tenant}"
+        return {"token_endpoint": f"{base}/oauth2/v2.0/token",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "issuer": f"{base}/v2.0", "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"]}
+
+    def _token(self, form: dict) -> tuple[int, dict, dict]:
+        ok = (form.get("client_id", [""])[0] == self.tenant["client_id"]
+              and form.get("client_secret", [""])[0] == self.tenant["client_secret"])
+        if not ok:
+            return 401, {}, {"error": "invalid_client",
+                             "error_description": "AADSTS7000215: Invalid client secret provided."}
+        token = secrets.token_urlsafe(24)
+        self.tokens.add(token)
+        return 200, {}, {"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token}
+
+
+def _arm_error(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self):
+        standin: ArmStandIn = self.server.standin
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, headers, payload = standin.respond(self.command, parts.path, parse_qs(parts.query),
+                                                   self.headers, body)
+        standin.requests.append((time.monotonic(), self.command, parts.path, status))
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-ms-request-id", secrets.token_hex(8))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = _handle
+
+    def log_message(self, *args):  # keep test output clean
+        pass
