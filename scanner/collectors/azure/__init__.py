@@ -9,6 +9,9 @@ credential that cannot get a token makes its tenant an error; when no identity w
 all the scan stops with one line (exit 2)."""
 from __future__ import annotations
 
+import logging
+import os
+
 from ...errors import InputError
 from ...model import CollectionError
 from .. import Collection
@@ -51,6 +54,7 @@ def _subscriptions(values: list[str]) -> tuple[str, ...] | None:
 
 
 def collect(args, ctx=None) -> Collection:
+    quiet_sdk_logs()
     settings = arm.from_args(args)
     subs = _subscriptions(args.subscription)
     if args.azure_tenants:
@@ -71,7 +75,8 @@ def collect_targets(targets: list[auth.Target], settings: arm.ArmSettings) -> Co
             out.extend(scan_target(target, settings))
         except ClientAuthenticationError as exc:
             reason = credential_reason(exc)
-            failed.append(f"{target.name}: {target.describe} could not get a token: {reason}")
+            who = "" if target.name == "default" else f"{target.name}: "
+            failed.append(f"{who}{target.describe} could not get a token: {reason}")
             out.errors.extend(CollectionError("azure", service, f"credential failed: {reason}",
                                               account=target.name, resource_type=rtype)
                               for service, rtype in SERVICES)
@@ -139,7 +144,17 @@ def credential_reason(exc: BaseException) -> str:
     parts = []
     for line in text.splitlines():
         line = " ".join(line.split())
-        if not line or line.startswith(("Attempted credentials", "To mitigate", "Visit ", "Content:")):
+        if not line or line.startswith(("Attempted credentials", "To mitigate", "Visit ", "Content:")) \
+                or "failed to retrieve a token from the included credentials" in line:
             continue
         parts.append(line)
     return ("; ".join(parts) or type(exc).__name__)[:600]
+
+
+def quiet_sdk_logs() -> None:
+    """azure-identity logs each failed credential as a multi-line warning; the scan reports
+    failures itself, in one line. ENAMEL_DEBUG=1 keeps the SDK's logs."""
+    log = logging.getLogger("azure")
+    if not os.environ.get("ENAMEL_DEBUG") and not log.handlers:
+        log.addHandler(logging.NullHandler())
+        log.propagate = False

@@ -1,0 +1,232 @@
+"""Live Azure scan against the local HTTPS ARM stand-in (tests/arm_standin.py).
+
+The real azure-mgmt-storage / -monitor / -keyvault / -resource-subscriptions clients and
+real azure-identity credentials (ClientSecretCredential, DefaultAzureCredential's
+EnvironmentCredential) talk to the stand-in over TLS verified with a CA made here; the
+token comes from the stand-in's token endpoint, never from Entra ID. Every azure rule's
+pass and fail verdict is asserted on what the stand-in served."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arm_standin import ArmStandIn, make_ca
+from conftest import run_enamel, validate_report
+
+FIXTURES = Path(__file__).parent / "fixtures" / "azure"
+TENANT = json.loads((FIXTURES / "tenant.json").read_text())
+SUB_OK, SUB_DENIED, SUB_THROTTLED_ONCE, SUB_THROTTLED = (s["subscriptionId"] for s in TENANT["subscriptions"])
+SECRET_ENV = "ENAMEL_TEST_IMAGING_SECRET"
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "azure"
+
+# rule -> (an account or vault served by the stand-in that passes it, one that fails it)
+VERDICTS = {
+    "storage-minimum-tls-version": ("pass_tls13_vnet", "fail_legacy_defaults"),
+    "storage-https-only": ("pass_hardened", "fail_tls11_http"),
+    "storage-blob-public-access-disabled": ("pass_hardened", "fail_legacy_defaults"),
+    "storage-shared-key-access-disabled": ("pass_hardened", "fail_legacy_defaults"),
+    "storage-cross-tenant-replication-disabled": ("pass_hardened", "fail_tls11_http"),
+    "storage-network-default-deny": ("pass_tls13_vnet", "fail_open_network"),
+    "storage-phi-private-access": ("pass_tls13_vnet", "fail_ip_allowlist"),
+    "storage-customer-managed-key": ("pass_hardened", "fail_platform_keys"),
+    "storage-infrastructure-encryption": ("pass_hardened", "fail_platform_keys"),
+    "storage-blob-soft-delete": ("pass_hardened", "fail_short_retention"),
+    "storage-container-soft-delete": ("pass_hardened", "fail_legacy_defaults"),
+    "storage-blob-versioning": ("pass_hardened", "fail_short_retention"),
+    "storage-immutability": ("pass_hardened", "fail_short_retention"),
+    "storage-blob-audit-logging": ("pass_tls13_vnet", "fail_read_not_logged"),
+    "storage-account-data-class-tagged": ("pass_hardened", "fail_legacy_defaults"),
+    "key-vault-soft-delete": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-purge-protection": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-network-default-deny": ("pass_phi_keys", "fail_purgeable_keys"),
+}
+# more fail verdicts the fixtures were built to show (ARM nulls normalised to failing values)
+MORE_FAILS = {
+    "storage-minimum-tls-version": ["fail_tls11_http"],
+    "storage-blob-soft-delete": ["fail_legacy_defaults"],
+    "storage-blob-audit-logging": ["fail_legacy_defaults"],
+    "storage-container-soft-delete": ["fail_short_retention"],
+    "storage-network-default-deny": ["fail_legacy_defaults"],
+}
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory):
+    ca, cert, key = make_ca(tmp_path_factory.mktemp("arm-ca"))
+    server = ArmStandIn(FIXTURES, cert, key, retry_after=1).start()
+    server.ca = ca
+    yield server
+    server.stop()
+
+
+def clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "MSI_", "IDENTITY_"))}
+    env.update(extra)
+    return env
+
+
+def endpoint_args(standin) -> list:
+    return ["--azure-endpoint", standin.url, "--azure-ca-bundle", standin.ca, "--azure-authority", standin.url,
+            "--azure-max-retries", "1", "--azure-max-retry-after", "5"]
+
+
+def tenants_file(tmp_path, **azure_extra) -> Path:
+    block = {"tenant_id": TENANT["tenant_id"], "client_id": TENANT["client_id"], "client_secret_env": SECRET_ENV,
+             "subscriptions": "all"}
+    block.update(azure_extra)
+    p = tmp_path / "tenants.yaml"
+    p.write_text(yaml.safe_dump({"tenants": [{"name": "Bright Smile Dental", "azure": block}]}, sort_keys=False))
+    return p
+
+
+@pytest.fixture(scope="module")
+def scan(standin, tmp_path_factory):
+    """One MSP-style scan of every subscription the service principal sees, through the CLI."""
+    tmp = tmp_path_factory.mktemp("azure-scan")
+    standin.requests.clear()
+    r = run_enamel("scan", "--azure-tenants", tenants_file(tmp), *endpoint_args(standin), "--format", "json",
+                   "--fail-on", "none", "--fail-on-error",
+                   env=clean_env(**{SECRET_ENV: TENANT["client_secret"]}))
+    assert "Traceback" not in r.stderr, r.stderr
+    report = json.loads(r.stdout)
+    validate_report(report)
+    return r, report, list(standin.requests)
+
+
+def verdicts(report, rule_id: str) -> dict:
+    return {f["resource"]["name"]: f["status"] for f in report["findings"] if f["rule_id"] == rule_id}
+
+
+def test_every_azure_rule_is_checked_against_the_standin():
+    assert set(VERDICTS) == {p.stem for p in RULES_DIR.glob("*.yaml")}
+
+
+@pytest.mark.parametrize("rule_id", sorted(VERDICTS))
+def test_rule_pass_and_fail_verdicts_from_live_collection(scan, rule_id):
+    _, report, _ = scan
+    got = verdicts(report, rule_id)
+    passing, failing = VERDICTS[rule_id]
+    assert got[passing] == "pass", got
+    for name in [failing, *MORE_FAILS.get(rule_id, [])]:
+        assert got[name] == "fail", (name, got)
+    fail = next(f for f in report["findings"] if f["rule_id"] == rule_id and f["resource"]["name"] == failing)
+    assert "expected:" in fail["message"] and fail["evidence"]
+
+
+def test_compliant_accounts_pass_every_rule(scan):
+    _, report, _ = scan
+    for name in ("pass_hardened", "pass_tls13_vnet", "pass_after_throttle", "pass_phi_keys"):
+        statuses = {f["rule_id"]: f["status"] for f in report["findings"] if f["resource"]["name"] == name}
+        assert statuses and set(statuses.values()) == {"pass"}, (name, statuses)
+
+
+def test_tls13_minimum_passes_a_tls12_rule_and_unset_minimum_is_tls10(scan):
+    _, report, _ = scan
+    tls = {f["resource"]["name"]: f for f in report["findings"] if f["rule_id"] == "storage-minimum-tls-version"}
+    assert tls["pass_tls13_vnet"]["evidence"] == {"minimum_tls_version": "TLS1_3"}
+    assert tls["fail_legacy_defaults"]["evidence"] == {"minimum_tls_version": "TLS1_0"}
+    assert tls["fail_tls11_http"]["status"] == "fail"
+
+
+def test_storage_accounts_are_paged_through_next_link(scan):
+    _, report, requests = scan
+    listing = [r for r in requests if r[2] == f"/subscriptions/{SUB_OK}/providers/Microsoft.Storage/storageAccounts"]
+    accounts = next(s["accounts"] for s in TENANT["subscriptions"] if s["subscriptionId"] == SUB_OK)
+    assert len(listing) == -(-len(accounts) // TENANT["page_size"]) > 1
+    seen = {f["resource"]["name"] for f in report["findings"] if f["resource"]["type"] == "azure.storage_account"
+            and f["resource"]["account"] == SUB_OK}
+    assert seen == set(accounts)
+
+
+def test_denied_subscription_gives_error_findings_never_pass(scan):
+    r, report, _ = scan
+    assert r.returncode == 3  # incomplete scan with --fail-on-error
+    assert report["scan"]["complete"] is False
+    denied = [e for e in report["errors"] if e["account"] == SUB_DENIED]
+    assert {e["service"] for e in denied} == {"storage", "keyvault"}
+    assert all("HTTP 403 AuthorizationFailed" in e["message"] for e in denied)
+    scoped = [f for f in report["findings"] if f["resource"]["account"] == SUB_DENIED]
+    assert {f["rule_id"] for f in scoped} == set(VERDICTS)
+    assert {f["status"] for f in scoped} == {"error"}
+
+
+def test_throttled_request_waits_for_retry_after_then_succeeds(scan):
+    _, report, requests = scan
+    listing = [r for r in requests if r[2].startswith(f"/subscriptions/{SUB_THROTTLED_ONCE}/providers/Microsoft.Storage")]
+    assert [r[3] for r in listing] == [429, 200]
+    assert listing[1][0] - listing[0][0] >= 0.95  # Retry-After: 1 was honoured
+    assert not [e for e in report["errors"] if e["account"] == SUB_THROTTLED_ONCE]
+    assert set(verdicts(report, "storage-blob-versioning").values()) >= {"pass"}
+    assert verdicts(report, "storage-blob-versioning")["pass_after_throttle"] == "pass"
+
+
+def test_persistent_throttling_is_an_error_after_bounded_retries(scan):
+    _, report, requests = scan
+    listing = [r for r in requests if r[2].startswith(f"/subscriptions/{SUB_THROTTLED}/providers/Microsoft.Storage")]
+    assert [r[3] for r in listing] == [429, 429]  # the call and --azure-max-retries 1
+    errs = [e for e in report["errors"] if e["account"] == SUB_THROTTLED]
+    assert errs and all(e["message"].startswith("throttled (HTTP 429") for e in errs)
+    assert {f["status"] for f in report["findings"] if f["resource"]["account"] == SUB_THROTTLED} == {"error"}
+
+
+def test_denied_blob_service_read_makes_blob_rules_error_not_pass(scan):
+    _, report, _ = scan
+    got = {f["rule_id"]: f for f in report["findings"] if f["resource"]["name"] == "error_blob_denied"}
+    for rule_id in ("storage-blob-soft-delete", "storage-container-soft-delete", "storage-blob-versioning"):
+        assert got[rule_id]["status"] == "error"
+        assert "HTTP 403" in got[rule_id]["message"]
+    assert got["storage-minimum-tls-version"]["status"] == "pass"  # what was read is still judged
+
+
+def test_arm_requests_carry_the_token_from_the_token_endpoint(scan, standin):
+    _, _, requests = scan
+    assert [r[2] for r in requests if "oauth2" in r[2]] == [f"/{TENANT['tenant_id']}/oauth2/v2.0/token"]
+    assert not [r for r in requests if r[3] == 401]
+    assert standin.tokens
+
+
+def test_default_credential_from_environment_scans_one_subscription(standin):
+    env = clean_env(AZURE_TENANT_ID=TENANT["tenant_id"], AZURE_CLIENT_ID=TENANT["client_id"],
+                    AZURE_CLIENT_SECRET=TENANT["client_secret"], AZURE_TOKEN_CREDENTIALS="EnvironmentCredential")
+    r = run_enamel("scan", "--azure", "--subscription", SUB_OK, *endpoint_args(standin), "--format", "json",
+                   "--fail-on", "high", env=env)
+    assert r.returncode == 1, r.stderr  # high findings
+    report = json.loads(r.stdout)
+    validate_report(report)
+    assert report["errors"] == [] and report["scan"]["sources"] == [f"azure:{SUB_OK}"]
+    assert verdicts(report, "key-vault-purge-protection") == {"pass_phi_keys": "pass", "fail_purgeable_keys": "fail"}
+
+
+def test_rejected_secret_exits_2_with_one_line(standin, tmp_path):
+    r = run_enamel("scan", "--azure-tenants", tenants_file(tmp_path), *endpoint_args(standin),
+                   env=clean_env(**{SECRET_ENV: "not-the-secret"}))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("enamel: error: azure credentials: Bright Smile Dental: ClientSecretCredential")
+    assert "Invalid client secret" in r.stderr and "not-the-secret" not in r.stderr
+
+
+def test_unconfigured_default_credential_exits_2_with_one_line(standin):
+    r = run_enamel("scan", "--azure", "--subscription", SUB_OK, *endpoint_args(standin),
+                   env=clean_env(AZURE_TOKEN_CREDENTIALS="EnvironmentCredential"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("enamel: error: azure credentials: DefaultAzureCredential could not get a token: "
+                               "EnvironmentCredential: EnvironmentCredential authentication unavailable")
+
+
+def test_secret_in_tenants_file_is_refused(tmp_path):
+    p = tenants_file(tmp_path, client_secret="hunter2")
+    r = run_enamel("scan", "--azure-tenants", p, env=clean_env())
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{p}:" in r.stderr and "secrets are never read from a config file" in r.stderr
+    assert "hunter2" not in r.stderr
+
+
+def test_missing_secret_environment_variable_exits_2(tmp_path):
+    p = tenants_file(tmp_path)
+    r = run_enamel("scan", "--azure-tenants", p, env=clean_env())
+    assert r.returncode == 2 and f"environment variable {SECRET_ENV}" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
