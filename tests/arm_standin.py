@@ -12,7 +12,8 @@ It serves ARM-shaped JSON read from a fixtures directory:
 A subscription's `mode` is "ok", "denied" (every request under it gets HTTP 403
 AuthorizationFailed), "throttled_once" (its first request gets 429 with Retry-After, the
 rest are served) or "throttled" (always 429). ARM requests need the bearer token that
-the token endpoint issued; the token endpoint accepts only the configured client secret.
+the token endpoint issued; the token endpoint accepts only the configured client secret,
+or a client assertion (JWT) signed by a certificate registered with `trust_certificate`.
 
 Listens on 127.0.0.1 on a free port, speaks TLS with a certificate signed by a CA the
 test made (see `make_ca`), and records every request in `requests`.
@@ -43,6 +44,16 @@ ROUTES = [
     ("oidc", re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")),
     ("token", re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")),
 ]
+
+
+# the ARM permission each route needs (what a least-privilege role must grant)
+ACTIONS = {
+    "subscriptions": "Microsoft.Resources/subscriptions/read",
+    "accounts": "Microsoft.Storage/storageAccounts/read",
+    "blob_service": "Microsoft.Storage/storageAccounts/blobServices/read",
+    "diagnostics": "Microsoft.Insights/diagnosticSettings/read",
+    "vaults": "Microsoft.KeyVault/vaults/read",
+}
 
 
 def make_ca(directory: Path) -> tuple[Path, Path, Path]:
@@ -84,14 +95,35 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
+def make_client_certificate(directory: Path) -> tuple[Path, bytes]:
+    """A self-signed RSA certificate for a service principal: (PEM with key and cert, cert PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "enamel-scanner")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    path = directory / "client.pem"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()) + cert_pem)
+    return path, cert_pem
+
+
 class ArmStandIn:
     def __init__(self, fixtures: Path, cert: Path, key: Path, retry_after: int = 1):
         self.fixtures = Path(fixtures)
         self.tenant = json.loads((self.fixtures / "tenant.json").read_text())
         self.subs = {s["subscriptionId"]: s for s in self.tenant["subscriptions"]}
         self.retry_after = retry_after
-        self.requests: list[tuple[float, str, str, int]] = []  # (time, method, path, status)
+        self.requests: list[tuple[float, str, str, int, str]] = []  # (time, method, path, status, route)
         self.tokens: set[str] = set()
+        self.trusted_keys: list = []
         self._throttled: set[str] = set()
         self._lock = threading.Lock()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -113,6 +145,10 @@ class ArmStandIn:
         self.server.server_close()
         self._thread.join(timeout=5)
 
+    def trust_certificate(self, cert_pem: bytes) -> None:
+        from cryptography import x509
+        self.trusted_keys.append(x509.load_pem_x509_certificate(cert_pem).public_key())
+
     # -- fixtures -------------------------------------------------------------------------
     def account(self, name: str) -> dict:
         return json.loads((self.fixtures / "accounts" / f"{name}.json").read_text())
@@ -125,18 +161,23 @@ class ArmStandIn:
         return [r for r in self.requests if rx.search(r[2])]
 
     # -- responses ------------------------------------------------------------------------
-    def respond(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, dict]:
+    @staticmethod
+    def route(path: str):
         for name, rx in ROUTES:
             m = rx.match(path)
             if m:
-                break
-        else:
+                return name, m
+        return None, None
+
+    def respond(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, dict]:
+        name, m = self.route(path)
+        if name is None:
             return 404, {}, _arm_error("InvalidResourceType", f"no route for {path}")
         groups = m.groupdict()
         if name == "oidc":
             return 200, {}, self._oidc(groups["tenant"])
         if name == "token":
-            return self._token(parse_qs(body.decode()))
+            return self._token(groups["tenant"], parse_qs(body.decode()))
         auth = headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return 401, {}, _arm_error("InvalidAuthenticationToken", "The access token is invalid.")
@@ -197,15 +238,30 @@ class ArmStandIn:
                 "issuer": f"{base}/v2.0", "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"]}
 
-    def _token(self, form: dict) -> tuple[int, dict, dict]:
-        ok = (form.get("client_id", [""])[0] == self.tenant["client_id"]
-              and form.get("client_secret", [""])[0] == self.tenant["client_secret"])
+    def _token(self, tenant: str, form: dict) -> tuple[int, dict, dict]:
+        ok = form.get("client_id", [""])[0] == self.tenant["client_id"]
+        if "client_assertion" in form:
+            ok = ok and self._assertion_ok(form["client_assertion"][0], f"{self.url}/{tenant}/oauth2/v2.0/token")
+        else:
+            ok = ok and form.get("client_secret", [""])[0] == self.tenant["client_secret"]
         if not ok:
             return 401, {}, {"error": "invalid_client",
                              "error_description": "AADSTS7000215: Invalid client secret provided."}
         token = secrets.token_urlsafe(24)
         self.tokens.add(token)
         return 200, {}, {"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token}
+
+
+    def _assertion_ok(self, assertion: str, audience: str) -> bool:
+        import jwt  # PyJWT, which msal (azure-identity) depends on
+        for key in self.trusted_keys:
+            try:
+                jwt.decode(assertion, key, algorithms=["PS256", "RS256"], audience=audience,
+                           issuer=self.tenant["client_id"])
+                return True
+            except jwt.PyJWTError:
+                continue
+        return False
 
 
 def _arm_error(code: str, message: str) -> dict:
@@ -222,7 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         status, headers, payload = standin.respond(self.command, parts.path, parse_qs(parts.query),
                                                    self.headers, body)
-        standin.requests.append((time.monotonic(), self.command, parts.path, status))
+        standin.requests.append((time.monotonic(), self.command, parts.path, status, standin.route(parts.path)[0]))
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arm_standin import ArmStandIn, make_ca
+from arm_standin import ACTIONS, ArmStandIn, make_ca, make_client_certificate
 from conftest import run_enamel, validate_report
+from scanner import schemas
+from scanner.collectors import azure
 
 FIXTURES = Path(__file__).parent / "fixtures" / "azure"
 TENANT = json.loads((FIXTURES / "tenant.json").read_text())
@@ -61,6 +63,10 @@ def standin(tmp_path_factory):
     server.stop()
 
 
+def settings_for(standin, **kw):
+    return azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(standin.ca), authority=standin.url, **kw)
+
+
 def clean_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "MSI_", "IDENTITY_"))}
     env.update(extra)
@@ -72,12 +78,17 @@ def endpoint_args(standin) -> list:
             "--azure-max-retries", "1", "--azure-max-retry-after", "5"]
 
 
-def tenants_file(tmp_path, **azure_extra) -> Path:
+def tenant_block(**extra) -> dict:
     block = {"tenant_id": TENANT["tenant_id"], "client_id": TENANT["client_id"], "client_secret_env": SECRET_ENV,
              "subscriptions": "all"}
-    block.update(azure_extra)
+    block.update(extra)
+    return {k: v for k, v in block.items() if v is not None}
+
+
+def tenants_file(tmp_path, *more, **azure_extra) -> Path:
     p = tmp_path / "tenants.yaml"
-    p.write_text(yaml.safe_dump({"tenants": [{"name": "Bright Smile Dental", "azure": block}]}, sort_keys=False))
+    tenants = [{"name": "Bright Smile Dental", "azure": tenant_block(**azure_extra)}, *more]
+    p.write_text(yaml.safe_dump({"tenants": tenants}, sort_keys=False))
     return p
 
 
@@ -230,3 +241,83 @@ def test_missing_secret_environment_variable_exits_2(tmp_path):
     r = run_enamel("scan", "--azure-tenants", p, env=clean_env())
     assert r.returncode == 2 and f"environment variable {SECRET_ENV}" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_collected_properties_follow_the_type_schemas(standin):
+    """In process: the real SDK models normalised into exactly the schema's keys and values."""
+    from azure.identity import ClientSecretCredential
+    settings = settings_for(standin, max_retries=0)
+
+    def make():
+        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
+                                      **settings.identity_kwargs())
+    out = azure.collect_targets([azure.auth.Target("t", "ClientSecretCredential", make, (SUB_OK,))], settings)
+    assert out.errors == [] and out.sources == [f"azure:{SUB_OK}"]
+    types = schemas.type_schemas()
+    import jsonschema
+    for res in out.resources:
+        props = dict(res.properties)
+        if res.name == "error_blob_denied":
+            assert set(props.pop("blob")) == {"$error"}
+        jsonschema.validate(props, types[res.type])
+        assert res.source == "live" and res.account == SUB_OK and res.region == "eastus2"
+    legacy = next(r for r in out.resources if r.name == "fail_legacy_defaults").properties
+    assert (legacy["minimum_tls_version"], legacy["allow_shared_key_access"], legacy["allow_blob_public_access"],
+            legacy["public_network_access"]) == ("TLS1_0", True, True, "Enabled")
+
+
+def test_shipped_reader_role_grants_exactly_the_actions_the_scan_uses(scan):
+    _, _, requests = scan
+    role = json.loads((Path(azure.__file__).parent / "reader-role.json").read_text())
+    used = {ACTIONS[r[4]] for r in requests if r[4] in ACTIONS}
+    assert set(role["Actions"]) == set(azure.ACTIONS) == used
+    assert role["DataActions"] == [] and not any("write" in a or "listKeys" in a for a in role["Actions"])
+
+
+def test_certificate_tenant_and_a_failing_tenant_in_one_msp_scan(standin, tmp_path):
+    """One tenant signs in with a certificate (client assertion checked by the token endpoint),
+    the other's secret is rejected: its scope is an error, the first is still scanned."""
+    cert_path, cert_pem = make_client_certificate(tmp_path)
+    standin.trust_certificate(cert_pem)
+    wrong = {"name": "Wrong Secret Dental", "azure": tenant_block(client_secret_env="ENAMEL_TEST_WRONG_SECRET")}
+    p = tenants_file(tmp_path, wrong, client_secret_env=None, certificate_path=str(cert_path),
+                     subscriptions=[SUB_OK])
+    r = run_enamel("scan", "--azure-tenants", p, *endpoint_args(standin), "--format", "json", "--fail-on", "none",
+                   "--fail-on-error", env=clean_env(ENAMEL_TEST_WRONG_SECRET="not-it"))
+    assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
+    report = json.loads(r.stdout)
+    validate_report(report)
+    assert verdicts(report, "storage-https-only")["pass_hardened"] == "pass"
+    errs = [e for e in report["errors"] if e["account"] == "Wrong Secret Dental"]
+    assert {e["service"] for e in errs} == {"storage", "keyvault"}
+    assert all("Invalid client secret" in e["message"] for e in errs)
+    assert "not-it" not in r.stdout
+
+
+def test_tenant_option_scans_only_that_tenant(standin, tmp_path):
+    other = {"name": "Other Practice", "azure": tenant_block(client_secret_env="ENAMEL_TEST_UNSET_SECRET")}
+    p = tenants_file(tmp_path, other, subscriptions=[SUB_OK])
+    r = run_enamel("scan", "--azure-tenants", p, "--tenant", "Bright Smile Dental", *endpoint_args(standin),
+                   "--format", "json", "--fail-on", "none",
+                   env=clean_env(**{SECRET_ENV: TENANT["client_secret"]}))
+    assert r.returncode == 0, r.stderr  # the other tenant's unset variable is never read
+    report = json.loads(r.stdout)
+    assert report["scan"]["tenant"] == "Bright Smile Dental" and report["scan"]["sources"] == [f"azure:{SUB_OK}"]
+
+
+def test_unreachable_arm_is_an_error_not_a_pass(standin, tmp_path):
+    """A closed port: the SDK's connection error becomes error findings for the subscription."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"https://127.0.0.1:{s.getsockname()[1]}"
+    from azure.core.credentials import AccessToken
+
+    class StaticToken:  # a TokenCredential: get_token(*scopes) -> AccessToken
+        def get_token(self, *scopes, **kwargs):
+            return AccessToken("test-token", 2**31)
+    settings = azure.arm.ArmSettings(endpoint=closed, ca_bundle=str(standin.ca), max_retries=0)
+    out = azure.collect_targets([azure.auth.Target("t", "static", StaticToken, (SUB_OK,))], settings)
+    assert out.resources == []
+    assert {e.resource_type for e in out.errors} == {"azure.storage_account", "azure.key_vault"}
+    assert all(e.message.startswith("could not reach ARM") for e in out.errors)

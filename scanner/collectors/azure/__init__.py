@@ -19,6 +19,8 @@ from . import arm, auth, keyvault, storage
 
 SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE))
 SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
+# every ARM permission the collector uses; reader-role.json (shipped) grants exactly these
+ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS
 
 
 def add_arguments(group) -> None:

@@ -7,6 +7,7 @@ from .arm import ArmSettings
 from .values import enum_str, flag, resource_group
 
 TYPE = "azure.key_vault"
+ACTIONS = ("Microsoft.KeyVault/vaults/read",)
 
 
 def list_vaults(credential, subscription: str, settings: ArmSettings) -> list:

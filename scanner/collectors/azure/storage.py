@@ -13,6 +13,8 @@ from .arm import ArmSettings, describe_error
 from .values import enum_str, flag, resource_group
 
 TYPE = "azure.storage_account"
+ACTIONS = ("Microsoft.Storage/storageAccounts/read", "Microsoft.Storage/storageAccounts/blobServices/read",
+           "Microsoft.Insights/diagnosticSettings/read")
 # blob log categories, and the category groups that include them
 LOG_CATEGORIES = {"StorageRead": "blob_read_logged", "StorageWrite": "blob_write_logged",
                   "StorageDelete": "blob_delete_logged"}
