@@ -116,11 +116,12 @@ def make_client_certificate(directory: Path) -> tuple[Path, bytes]:
 
 
 class ArmStandIn:
-    def __init__(self, fixtures: Path, cert: Path, key: Path, retry_after: int = 1):
+    def __init__(self, fixtures: Path, cert: Path, key: Path, retry_after: int = 1, latency: float = 0.0):
         self.fixtures = Path(fixtures)
         self.tenant = json.loads((self.fixtures / "tenant.json").read_text())
         self.subs = {s["subscriptionId"]: s for s in self.tenant["subscriptions"]}
         self.retry_after = retry_after
+        self.latency = latency  # seconds added to every ARM response (benchmarks)
         self.requests: list[tuple[float, str, str, int, str]] = []  # (time, method, path, status, route)
         self.tokens: set[str] = set()
         self.trusted_keys: list = []
@@ -178,6 +179,8 @@ class ArmStandIn:
             return 200, {}, self._oidc(groups["tenant"])
         if name == "token":
             return self._token(groups["tenant"], parse_qs(body.decode()))
+        if self.latency:
+            time.sleep(self.latency)
         auth = headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return 401, {}, _arm_error("InvalidAuthenticationToken", "The access token is invalid.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from ...errors import InputError
 from ...model import CollectionError
@@ -43,6 +44,8 @@ def add_arguments(group) -> None:
                        help="retries of a throttled or failed ARM call before it is an error (default 3)")
     group.add_argument("--azure-max-retry-after", metavar="SECONDS", type=float, default=60.0,
                        help="longest Retry-After to wait for; longer is an error (default 60)")
+    group.add_argument("--azure-workers", metavar="N", type=int, default=8,
+                       help="storage accounts read in parallel (default 8)")
 
 
 def wanted(args) -> bool:
@@ -136,7 +139,8 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
             out.errors.append(CollectionError("azure", service, arm.describe_error(exc, settings),
                                               account=sub, resource_type=rtype))
             continue
-        out.resources.extend(convert(item) for item in items)
+        with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+            out.resources.extend(pool.map(convert, items))  # keeps order; re-raises credential errors
     return out
 
 

@@ -26,6 +26,7 @@ class ArmSettings:
     max_retries: int = 3
     max_retry_after: float = 60.0     # longer Retry-After than this: give up (an error, never a pass)
     timeout: float = 60.0
+    workers: int = 8                  # per-account reads in parallel (azure SDK clients are thread-safe)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -68,6 +69,7 @@ def from_args(args) -> ArmSettings:
         authority=args.azure_authority or env.get("AZURE_AUTHORITY_HOST") or None,
         max_retries=args.azure_max_retries,
         max_retry_after=args.azure_max_retry_after,
+        workers=max(1, args.azure_workers),
     )
 
 
