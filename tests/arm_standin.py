@@ -273,6 +273,7 @@ def _arm_error(code: str, message: str) -> dict:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def _handle(self):
         standin: ArmStandIn = self.server.standin
