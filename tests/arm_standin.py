@@ -122,6 +122,7 @@ class ArmStandIn:
         self.subs = {s["subscriptionId"]: s for s in self.tenant["subscriptions"]}
         self.retry_after = retry_after
         self.latency = latency  # seconds added to every ARM response (benchmarks)
+        self.deny_subscription_list = False
         self.requests: list[tuple[float, str, str, int, str]] = []  # (time, method, path, status, route)
         self.tokens: set[str] = set()
         self.trusted_keys: list = []
@@ -185,6 +186,9 @@ class ArmStandIn:
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return 401, {}, _arm_error("InvalidAuthenticationToken", "The access token is invalid.")
         if name == "subscriptions":
+            if self.deny_subscription_list:
+                return 403, {}, _arm_error("AuthorizationFailed", "The client does not have authorization to list "
+                                           "subscriptions.")
             value = [{"id": f"/subscriptions/{s['subscriptionId']}", "subscriptionId": s["subscriptionId"],
                       "displayName": s["displayName"], "state": s.get("state", "Enabled"),
                       "tenantId": self.tenant["tenant_id"]} for s in self.tenant["subscriptions"]]

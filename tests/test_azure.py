@@ -233,6 +233,7 @@ def test_secret_in_tenants_file_is_refused(tmp_path):
     r = run_enamel("scan", "--azure-tenants", p, env=clean_env())
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"{p}:" in r.stderr and "secrets are never read from a config file" in r.stderr
+    assert "client_secret_env" in r.stderr
     assert "hunter2" not in r.stderr
 
 
@@ -321,3 +322,35 @@ def test_unreachable_arm_is_an_error_not_a_pass(standin, tmp_path):
     assert out.resources == []
     assert {e.resource_type for e in out.errors} == {"azure.storage_account", "azure.key_vault"}
     assert all(e.message.startswith("could not reach ARM") for e in out.errors)
+
+
+def test_denied_subscription_listing_is_an_error_for_every_azure_rule(standin):
+    from azure.identity import ClientSecretCredential
+    settings = settings_for(standin, max_retries=0)
+
+    def make():
+        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
+                                      **settings.identity_kwargs())
+    standin.deny_subscription_list = True
+    try:
+        out = azure.collect_targets([azure.auth.Target("Bright Smile Dental", "csc", make, None)], settings)
+    finally:
+        standin.deny_subscription_list = False
+    assert out.resources == []
+    assert {(e.resource_type, e.account) for e in out.errors} == {
+        ("azure.storage_account", "Bright Smile Dental"), ("azure.key_vault", "Bright Smile Dental")}
+    assert all(e.message.startswith("listing subscriptions: access denied (HTTP 403") for e in out.errors)
+
+
+def test_collected_file_evaluates_like_the_live_scan(standin, tmp_path):
+    """`enamel collect --azure` writes the normalised resources; scanning that file gives the
+    same verdicts as scanning live."""
+    env = clean_env(**{SECRET_ENV: TENANT["client_secret"]})
+    args = ["--azure-tenants", tenants_file(tmp_path), "--subscription", SUB_OK, *endpoint_args(standin)]
+    out = tmp_path / "azure.json"
+    r = run_enamel("collect", *args, "-o", out, env=env)
+    assert r.returncode == 0, r.stderr
+    live = run_enamel("scan", *args, "--format", "json", "--fail-on", "none", env=env)
+    offline = run_enamel("scan", "--resources", out, "--format", "json", "--fail-on", "none", env=env)
+    strip = lambda rep: sorted((f["rule_id"], f["resource"]["id"], f["status"]) for f in json.loads(rep)["findings"])
+    assert strip(live.stdout) == strip(offline.stdout) and len(strip(live.stdout)) > 100

@@ -12,7 +12,10 @@ from ... import schemas, yamlsrc
 from ...errors import InputError
 from .arm import ArmSettings
 
-SECRET_KEYS = ("client_secret", "secret", "password", "certificate_password", "certificate_data", "private_key")
+# keys someone might write a secret under, and where the secret belongs instead
+SECRET_KEYS = {"client_secret": "client_secret_env", "secret": "client_secret_env", "password": "certificate_password_env",
+               "certificate_password": "certificate_password_env", "certificate_data": "certificate_env",
+               "private_key": "certificate_env"}
 
 
 @dataclass(frozen=True)
@@ -34,14 +37,7 @@ def default_target(settings: ArmSettings, subscriptions: tuple[str, ...] | None)
 def load_tenants(path: str, settings: ArmSettings, only: str | None = None,
                  cli_subscriptions: tuple[str, ...] | None = None) -> list[Target]:
     data, lines = yamlsrc.load(path)
-    for i, tenant in enumerate((data or {}).get("tenants") or [] if isinstance(data, dict) else []):
-        block = tenant.get("azure") if isinstance(tenant, dict) else None
-        for key in (block or {}) if isinstance(block, dict) else ():
-            if key in SECRET_KEYS:
-                raise InputError(path, f"secrets are never read from a config file: remove {key!r} and name the "
-                                 f"environment variable that holds it ({key.split('_')[0]}_..._env)",
-                                 line=yamlsrc.line_of(lines, ("tenants", i, "azure", key)),
-                                 where=f"tenants/{i}/azure/{key}")
+    _refuse_secrets(path, data, lines)
     err = next(iter(schemas.validator("azure_tenants").iter_errors(data)), None)
     if err is not None:
         raise yamlsrc.schema_error(path, lines, err)
@@ -58,6 +54,20 @@ def load_tenants(path: str, settings: ArmSettings, only: str | None = None,
     if not targets:
         raise InputError(path, f"no tenant with an azure block{f' named {only!r}' if only else ''}")
     return targets
+
+
+def _refuse_secrets(path, data, lines) -> None:
+    """A secret written in the file is an error naming its line (before the schema, whose
+    message would only say 'additional property')."""
+    tenants = data.get("tenants") if isinstance(data, dict) else None
+    for i, tenant in enumerate(tenants if isinstance(tenants, list) else []):
+        block = tenant.get("azure") if isinstance(tenant, dict) else None
+        for key in block if isinstance(block, dict) else ():
+            if key in SECRET_KEYS:
+                raise InputError(path, f"secrets are never read from a config file: remove {key!r} and put the "
+                                 f"environment variable that holds it in {SECRET_KEYS[key]}",
+                                 line=yamlsrc.line_of(lines, ("tenants", i, "azure", key)),
+                                 where=f"tenants/{i}/azure/{key}")
 
 
 def _env(path, lines, where, key, name) -> str:
