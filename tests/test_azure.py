@@ -354,3 +354,12 @@ def test_collected_file_evaluates_like_the_live_scan(standin, tmp_path):
     offline = run_enamel("scan", "--resources", out, "--format", "json", "--fail-on", "none", env=env)
     strip = lambda rep: sorted((f["rule_id"], f["resource"]["id"], f["status"]) for f in json.loads(rep)["findings"])
     assert strip(live.stdout) == strip(offline.stdout) and len(strip(live.stdout)) > 100
+
+
+@pytest.mark.parametrize("cli,expected", [([], (SUB_OK,)), (["all"], None), (["x", "x", "y"], ("x", "y"))])
+def test_command_line_subscriptions_override_the_tenants_file(tmp_path, monkeypatch, cli, expected):
+    monkeypatch.setenv(SECRET_ENV, "s")
+    p = tenants_file(tmp_path, subscriptions=[SUB_OK])
+    subs = azure._subscriptions(cli)
+    (target,) = azure.auth.load_tenants(str(p), azure.arm.ArmSettings(), cli_subscriptions=subs if cli else False)
+    assert target.subscriptions == expected and target.describe.startswith("ClientSecretCredential")

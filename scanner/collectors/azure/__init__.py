@@ -64,7 +64,7 @@ def collect(args, ctx=None) -> Collection:
     subs = _subscriptions(args.subscription)
     if args.azure_tenants:
         targets = auth.load_tenants(args.azure_tenants, settings, only=getattr(args, "tenant", None),
-                                    cli_subscriptions=subs)
+                                    cli_subscriptions=subs if args.subscription else False)
     else:
         targets = [auth.default_target(settings, subs)]
     return collect_targets(targets, settings)

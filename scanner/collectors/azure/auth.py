@@ -13,9 +13,10 @@ from ...errors import InputError
 from .arm import ArmSettings
 
 # keys someone might write a secret under, and where the secret belongs instead
-SECRET_KEYS = {"client_secret": "client_secret_env", "secret": "client_secret_env", "password": "certificate_password_env",
-               "certificate_password": "certificate_password_env", "certificate_data": "certificate_env",
-               "private_key": "certificate_env"}
+SECRET_KEYS = {"client_secret": "client_secret_env", "secret": "client_secret_env",
+               "password": "certificate_password_env", "certificate_password": "certificate_password_env",
+               "certificate_data": "certificate_env", "private_key": "certificate_env"}
+ALL = None  # subscriptions: every one the identity can see
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ def default_target(settings: ArmSettings, subscriptions: tuple[str, ...] | None)
 
 
 def load_tenants(path: str, settings: ArmSettings, only: str | None = None,
-                 cli_subscriptions: tuple[str, ...] | None = None) -> list[Target]:
+                 cli_subscriptions: tuple[str, ...] | None | bool = False) -> list[Target]:
+    """`cli_subscriptions`: False when the command line named none (the file decides),
+    else what it named (None for all), which overrides the file."""
     data, lines = yamlsrc.load(path)
     _refuse_secrets(path, data, lines)
     err = next(iter(schemas.validator("azure_tenants").iter_errors(data)), None)
@@ -48,8 +51,9 @@ def load_tenants(path: str, settings: ArmSettings, only: str | None = None,
         block = tenant["azure"]
         where = ("tenants", i, "azure")
         subs = cli_subscriptions
-        if subs is None and isinstance(block.get("subscriptions"), list):
-            subs = tuple(block["subscriptions"])
+        if subs is False:
+            listed = block.get("subscriptions")
+            subs = tuple(listed) if isinstance(listed, list) else ALL
         targets.append(_service_principal(path, lines, where, tenant["name"], block, settings, subs))
     if not targets:
         raise InputError(path, f"no tenant with an azure block{f' named {only!r}' if only else ''}")
