@@ -363,3 +363,18 @@ def test_command_line_subscriptions_override_the_tenants_file(tmp_path, monkeypa
     subs = azure._subscriptions(cli)
     (target,) = azure.auth.load_tenants(str(p), azure.arm.ArmSettings(), cli_subscriptions=subs if cli else False)
     assert target.subscriptions == expected and target.describe.startswith("ClientSecretCredential")
+
+
+def test_unknown_cloud_in_environment_exits_2():
+    r = run_enamel("scan", "--azure", env=clean_env(ENAMEL_AZURE_CLOUD="mars"))
+    assert r.returncode == 2 and "unknown Azure cloud 'mars'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_missing_azure_sdk_exits_2_naming_the_extra():
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['azure.identity'] = None; from scanner.cli import main; "
+            "sys.exit(main(['scan', '--azure']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), timeout=60,
+                       cwd=Path(__file__).resolve().parent.parent)
+    assert r.returncode == 2 and "pip install 'enamel[azure]'" in r.stderr and "Traceback" not in r.stderr

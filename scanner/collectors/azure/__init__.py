@@ -59,6 +59,12 @@ def _subscriptions(values: list[str]) -> tuple[str, ...] | None:
 
 
 def collect(args, ctx=None) -> Collection:
+    try:
+        import azure.identity  # noqa: F401
+        import azure.mgmt.storage  # noqa: F401
+    except ImportError as exc:
+        raise InputError("command line", f"--azure needs the Azure SDK ({exc.name} is missing): "
+                         "pip install 'enamel[azure]'") from None
     quiet_sdk_logs()
     settings = arm.from_args(args)
     subs = _subscriptions(args.subscription)

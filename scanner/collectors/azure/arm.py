@@ -61,9 +61,15 @@ class ArmSettings:
 
 
 def from_args(args) -> ArmSettings:
+    from ...errors import InputError
     env = os.environ
+    cloud = args.azure_cloud or env.get("ENAMEL_AZURE_CLOUD") or "public"
+    if cloud not in CLOUDS:
+        raise InputError("ENAMEL_AZURE_CLOUD", f"unknown Azure cloud {cloud!r} (choose from {', '.join(CLOUDS)})")
+    if args.azure_max_retries < 0 or args.azure_max_retry_after < 0:
+        raise InputError("command line", "--azure-max-retries and --azure-max-retry-after cannot be negative")
     return ArmSettings(
-        cloud=args.azure_cloud or env.get("ENAMEL_AZURE_CLOUD") or "public",
+        cloud=cloud,
         endpoint=args.azure_endpoint or env.get("ENAMEL_AZURE_ENDPOINT") or None,
         ca_bundle=args.azure_ca_bundle or env.get("ENAMEL_AZURE_CA_BUNDLE") or None,
         authority=args.azure_authority or env.get("AZURE_AUTHORITY_HOST") or None,
