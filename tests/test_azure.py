@@ -19,7 +19,8 @@ from scanner.collectors import azure
 
 FIXTURES = Path(__file__).parent / "fixtures" / "azure"
 TENANT = json.loads((FIXTURES / "tenant.json").read_text())
-SUB_OK, SUB_DENIED, SUB_THROTTLED_ONCE, SUB_THROTTLED = (s["subscriptionId"] for s in TENANT["subscriptions"])
+SUB_OK, SUB_DENIED, SUB_THROTTLED_ONCE, SUB_THROTTLED, SUB_UNREGISTERED = (
+    s["subscriptionId"] for s in TENANT["subscriptions"])
 SECRET_ENV = "ENAMEL_TEST_IMAGING_SECRET"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "azure"
 
@@ -180,6 +181,16 @@ def test_persistent_throttling_is_an_error_after_bounded_retries(scan):
     errs = [e for e in report["errors"] if e["account"] == SUB_THROTTLED]
     assert errs and all(e["message"].startswith("throttled (HTTP 429") for e in errs)
     assert {f["status"] for f in report["findings"] if f["resource"]["account"] == SUB_THROTTLED} == {"error"}
+
+
+def test_scan_never_writes_not_even_to_register_a_resource_provider(scan):
+    _, report, requests = scan
+    assert {r[1] for r in requests if r[4] != "token"} == {"GET"}
+    unregistered = [r for r in requests if r[2].startswith(f"/subscriptions/{SUB_UNREGISTERED}/")]
+    assert unregistered and {(r[1], r[3]) for r in unregistered} == {("GET", 409)}
+    errs = [e for e in report["errors"] if e["account"] == SUB_UNREGISTERED]
+    assert errs and all("the scan is read-only" in e["message"] for e in errs)
+    assert {f["status"] for f in report["findings"] if f["resource"]["account"] == SUB_UNREGISTERED} == {"error"}
 
 
 def test_denied_blob_service_read_makes_blob_rules_error_not_pass(scan):
@@ -378,3 +389,17 @@ def test_missing_azure_sdk_exits_2_naming_the_extra():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), timeout=60,
                        cwd=Path(__file__).resolve().parent.parent)
     assert r.returncode == 2 and "pip install 'enamel[azure]'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_retry_after_longer_than_the_limit_is_not_waited_for(standin):
+    from azure.identity import ClientSecretCredential
+    settings = settings_for(standin, max_retries=3, max_retry_after=0.5)  # the stand-in asks for 1 s
+
+    def make():
+        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
+                                      **settings.identity_kwargs())
+    before = len(standin.requests)
+    out = azure.collect_targets([azure.auth.Target("t", "csc", make, (SUB_THROTTLED,))], settings)
+    listing = [r for r in standin.requests[before:] if r[4] in ("accounts", "vaults")]
+    assert [r[3] for r in listing] == [429, 429]  # one storage and one key vault call, no retry
+    assert len(out.errors) == 2 and all("HTTP 429" in e.message for e in out.errors)

@@ -54,7 +54,7 @@ class ArmSettings:
     def client_kwargs(self) -> dict:
         """Keyword arguments for every azure-mgmt client."""
         kw = {"base_url": self.base_url, "credential_scopes": [self.scope], "retry_policy": retry_policy(self),
-              "connection_timeout": 10, "read_timeout": self.timeout}
+              "per_retry_policies": [read_only_policy()], "connection_timeout": 10, "read_timeout": self.timeout}
         if self.ca_bundle:
             kw["connection_verify"] = self.ca_bundle
         return kw
@@ -96,6 +96,26 @@ def retry_policy(settings: ArmSettings):
     return BoundedRetryPolicy(retry_total=settings.max_retries, retry_connect=settings.max_retries,
                               retry_read=settings.max_retries, retry_status=settings.max_retries,
                               retry_backoff_factor=0.5, retry_backoff_max=30)
+
+
+def read_only_policy():
+    from azure.core.exceptions import AzureError
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class ReadOnlyPolicy(SansIOHTTPPolicy):
+        """The scan only reads. azure-mgmt-core answers a 409 MissingSubscriptionRegistration
+        by POSTing .../register and polling until registered; this refuses any request that
+        is not a GET before it leaves, so that call fails (an error) instead of changing the
+        subscription."""
+
+        def on_request(self, request):
+            http = request.http_request
+            if http.method != "GET":
+                path = http.url.split("?", 1)[0].split("/subscriptions/", 1)[-1]
+                raise AzureError(f"refused {http.method} /subscriptions/{path}: the scan is read-only "
+                                 "(a resource provider is probably not registered in this subscription)")
+
+    return ReadOnlyPolicy()
 
 
 def describe_error(exc: BaseException, settings: ArmSettings | None = None) -> str:
