@@ -68,6 +68,15 @@ def settings_for(standin, **kw):
     return azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(standin.ca), authority=standin.url, **kw)
 
 
+def secret_target(settings, name, subscriptions):
+    """A tenant scanned with a real ClientSecretCredential whose token comes from the stand-in."""
+    def make():
+        from azure.identity import ClientSecretCredential
+        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
+                                      **settings.identity_kwargs())
+    return azure.auth.Target(name, "ClientSecretCredential", make, subscriptions)
+
+
 def clean_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "MSI_", "IDENTITY_"))}
     env.update(extra)
@@ -257,13 +266,8 @@ def test_missing_secret_environment_variable_exits_2(tmp_path):
 
 def test_collected_properties_follow_the_type_schemas(standin):
     """In process: the real SDK models normalised into exactly the schema's keys and values."""
-    from azure.identity import ClientSecretCredential
     settings = settings_for(standin, max_retries=0)
-
-    def make():
-        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
-                                      **settings.identity_kwargs())
-    out = azure.collect_targets([azure.auth.Target("t", "ClientSecretCredential", make, (SUB_OK,))], settings)
+    out = azure.collect_targets([secret_target(settings, "t", (SUB_OK,))], settings)
     assert out.errors == [] and out.sources == [f"azure:{SUB_OK}"]
     types = schemas.type_schemas()
     import jsonschema
@@ -336,15 +340,10 @@ def test_unreachable_arm_is_an_error_not_a_pass(standin, tmp_path):
 
 
 def test_denied_subscription_listing_is_an_error_for_every_azure_rule(standin):
-    from azure.identity import ClientSecretCredential
     settings = settings_for(standin, max_retries=0)
-
-    def make():
-        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
-                                      **settings.identity_kwargs())
     standin.deny_subscription_list = True
     try:
-        out = azure.collect_targets([azure.auth.Target("Bright Smile Dental", "csc", make, None)], settings)
+        out = azure.collect_targets([secret_target(settings, "Bright Smile Dental", None)], settings)
     finally:
         standin.deny_subscription_list = False
     assert out.resources == []
@@ -392,14 +391,9 @@ def test_missing_azure_sdk_exits_2_naming_the_extra():
 
 
 def test_retry_after_longer_than_the_limit_is_not_waited_for(standin):
-    from azure.identity import ClientSecretCredential
     settings = settings_for(standin, max_retries=3, max_retry_after=0.5)  # the stand-in asks for 1 s
-
-    def make():
-        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
-                                      **settings.identity_kwargs())
     before = len(standin.requests)
-    out = azure.collect_targets([azure.auth.Target("t", "csc", make, (SUB_THROTTLED,))], settings)
+    out = azure.collect_targets([secret_target(settings, "t", (SUB_THROTTLED,))], settings)
     listing = [r for r in standin.requests[before:] if r[4] in ("accounts", "vaults")]
     assert [r[3] for r in listing] == [429, 429]  # one storage and one key vault call, no retry
     assert len(out.errors) == 2 and all("HTTP 429" in e.message for e in out.errors)
