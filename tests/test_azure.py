@@ -202,6 +202,16 @@ def test_scan_never_writes_not_even_to_register_a_resource_provider(scan):
     assert {f["status"] for f in report["findings"] if f["resource"]["account"] == SUB_UNREGISTERED} == {"error"}
 
 
+def test_file_storage_account_skips_blob_rules_and_is_not_asked_for_a_blob_service(scan):
+    _, report, requests = scan
+    got = {f["rule_id"]: f["status"] for f in report["findings"] if f["resource"]["name"] == "skip_premium_files"}
+    blob_rules = {"storage-blob-soft-delete", "storage-container-soft-delete", "storage-blob-versioning",
+                  "storage-blob-audit-logging"}
+    assert {r for r, st in got.items() if st == "skip"} == blob_rules
+    assert {st for r, st in got.items() if r not in blob_rules} == {"pass"}
+    assert not [r for r in requests if "/skip_premium_files/" in r[2]]
+
+
 def test_denied_blob_service_read_makes_blob_rules_error_not_pass(scan):
     _, report, _ = scan
     got = {f["rule_id"]: f for f in report["findings"] if f["resource"]["name"] == "error_blob_denied"}
@@ -273,9 +283,11 @@ def test_collected_properties_follow_the_type_schemas(standin):
     import jsonschema
     for res in out.resources:
         props = dict(res.properties)
-        if res.name == "error_blob_denied":
-            assert set(props.pop("blob")) == {"$error"}
-        jsonschema.validate(props, types[res.type])
+        markers = {k: set(v) for k, v in props.items() if isinstance(v, dict) and set(v) & {"$error", "$unknown"}}
+        expected = {"error_blob_denied": {"blob": {"$error"}},
+                    "skip_premium_files": {"blob": {"$unknown"}, "diagnostics": {"$unknown"}}}
+        assert markers == expected.get(res.name, {}), res.name
+        jsonschema.validate({k: v for k, v in props.items() if k not in markers}, types[res.type])
         assert res.source == "live" and res.account == SUB_OK and res.region == "eastus2"
     legacy = next(r for r in out.resources if r.name == "fail_legacy_defaults").properties
     assert (legacy["minimum_tls_version"], legacy["allow_shared_key_access"], legacy["allow_blob_public_access"],

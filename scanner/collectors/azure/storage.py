@@ -35,24 +35,29 @@ def list_accounts(client) -> list:
 
 
 def to_resource(account, client, monitor, subscription: str, settings: ArmSettings) -> Resource:
-    from azure.core.exceptions import ClientAuthenticationError, AzureError
     props = account_properties(account)
-    rg = props["resource_group"]
-    try:
-        props["blob"] = blob_properties(client.blob_services.get_service_properties(rg, account.name))
-    except ClientAuthenticationError:
-        raise
-    except AzureError as exc:
-        props["blob"] = error_value(f"blobServices/default: {describe_error(exc, settings)}")
-    try:
-        uri = f"{account.id.lstrip('/')}/blobServices/default"
-        props["diagnostics"] = diagnostics(list(monitor.diagnostic_settings.list(uri)))
-    except ClientAuthenticationError:
-        raise
-    except AzureError as exc:
-        props["diagnostics"] = error_value(f"diagnosticSettings: {describe_error(exc, settings)}")
+    if props["kind"] == "FileStorage":  # premium file shares: no blob service to read
+        props["blob"] = props["diagnostics"] = unknown("FileStorage accounts have no blob service")
+    else:
+        rg, uri = props["resource_group"], f"{account.id.lstrip('/')}/blobServices/default"
+        props["blob"] = _read("blobServices/default", settings, lambda: blob_properties(
+            client.blob_services.get_service_properties(rg, account.name)))
+        props["diagnostics"] = _read("diagnosticSettings", settings, lambda: diagnostics(
+            list(monitor.diagnostic_settings.list(uri))))
     return Resource(type=TYPE, id=account.id, name=account.name, source="live", properties=props,
                     account=subscription, region=account.location)
+
+
+def _read(what: str, settings: ArmSettings, read):
+    """One per-account read; a failure is an `$error` value (the rules needing it say
+    `error`), except a credential failure, which stops the tenant."""
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
+    try:
+        return read()
+    except ClientAuthenticationError:
+        raise
+    except AzureError as exc:
+        return error_value(f"{what}: {describe_error(exc, settings)}")
 
 
 def account_properties(a) -> dict:
