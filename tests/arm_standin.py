@@ -11,8 +11,9 @@ It serves ARM-shaped JSON read from a fixtures directory:
 
 A subscription's `mode` is "ok", "denied" (every request under it gets HTTP 403
 AuthorizationFailed), "throttled_once" (its first request gets 429 with Retry-After, the
-rest are served), "throttled" (always 429) or "unregistered" (409
-MissingSubscriptionRegistration, which makes the SDK try to register the provider). ARM requests need the bearer token that
+rest are served), "throttled" (always 429), "unregistered" (409
+MissingSubscriptionRegistration, which makes the SDK try to register the provider) or
+"other_tenant" (401 InvalidAuthenticationTokenTenant: the token is for another tenant). ARM requests need the bearer token that
 the token endpoint issued; the token endpoint accepts only the configured client secret,
 or a client assertion (JWT) signed by a certificate registered with `trust_certificate`.
 
@@ -221,6 +222,9 @@ class ArmStandIn:
             return 403, {}, _arm_error("AuthorizationFailed", "The client 'enamel-test' does not have authorization "
                                        f"to perform action 'read' over scope "
                                        f"'/subscriptions/{sub['subscriptionId']}'.")
+        if mode == "other_tenant":
+            return 401, {}, _arm_error("InvalidAuthenticationTokenTenant", "The access token is from the wrong "
+                                       "issuer. It must match the tenant associated with this subscription.")
         if mode == "unregistered":
             return 409, {}, _arm_error("MissingSubscriptionRegistration", "The subscription is not registered to "
                                        "use namespace 'Microsoft.Storage'.")

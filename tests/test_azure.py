@@ -19,7 +19,7 @@ from scanner.collectors import azure
 
 FIXTURES = Path(__file__).parent / "fixtures" / "azure"
 TENANT = json.loads((FIXTURES / "tenant.json").read_text())
-SUB_OK, SUB_DENIED, SUB_THROTTLED_ONCE, SUB_THROTTLED, SUB_UNREGISTERED = (
+SUB_OK, SUB_DENIED, SUB_THROTTLED_ONCE, SUB_THROTTLED, SUB_UNREGISTERED, SUB_OTHER_TENANT = (
     s["subscriptionId"] for s in TENANT["subscriptions"])
 SECRET_ENV = "ENAMEL_TEST_IMAGING_SECRET"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "azure"
@@ -173,6 +173,15 @@ def test_denied_subscription_gives_error_findings_never_pass(scan):
     assert {f["status"] for f in scoped} == {"error"}
 
 
+def test_subscription_of_another_tenant_is_an_error_and_the_rest_is_scanned(scan):
+    _, report, _ = scan
+    errs = [e for e in report["errors"] if e["account"] == SUB_OTHER_TENANT]
+    assert {e["service"] for e in errs} == {"storage", "keyvault"}
+    assert all(e["message"].startswith("credential failed: access denied (HTTP 401 InvalidAuthenticationTokenTenant)")
+               for e in errs)
+    assert {f["status"] for f in report["findings"] if f["resource"]["account"] == SUB_OTHER_TENANT} == {"error"}
+
+
 def test_throttled_request_waits_for_retry_after_then_succeeds(scan):
     _, report, requests = scan
     listing = [r for r in requests if r[2].startswith(f"/subscriptions/{SUB_THROTTLED_ONCE}/providers/Microsoft.Storage")]
@@ -224,7 +233,7 @@ def test_denied_blob_service_read_makes_blob_rules_error_not_pass(scan):
 def test_arm_requests_carry_the_token_from_the_token_endpoint(scan, standin):
     _, _, requests = scan
     assert [r[2] for r in requests if "oauth2" in r[2]] == [f"/{TENANT['tenant_id']}/oauth2/v2.0/token"]
-    assert not [r for r in requests if r[3] == 401]
+    assert {r[2].split("/")[2] for r in requests if r[3] == 401} == {SUB_OTHER_TENANT}
     assert standin.tokens
 
 
@@ -245,7 +254,7 @@ def test_rejected_secret_exits_2_with_one_line(standin, tmp_path):
                    env=clean_env(**{SECRET_ENV: "not-the-secret"}))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert r.stderr.startswith("enamel: error: azure credentials: Bright Smile Dental: ClientSecretCredential")
+    assert r.stderr.startswith("enamel: error: azure credentials: Bright Smile Dental: ClientSecretCredential (tenant ")
     assert "Invalid client secret" in r.stderr and "not-the-secret" not in r.stderr
 
 
@@ -254,7 +263,7 @@ def test_unconfigured_default_credential_exits_2_with_one_line(standin):
                    env=clean_env(AZURE_TOKEN_CREDENTIALS="EnvironmentCredential"))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert r.stderr.startswith("enamel: error: azure credentials: DefaultAzureCredential could not get a token: "
+    assert r.stderr.startswith("enamel: error: azure credentials: DefaultAzureCredential failed: "
                                "EnvironmentCredential: EnvironmentCredential authentication unavailable")
 
 

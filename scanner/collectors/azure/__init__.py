@@ -87,7 +87,7 @@ def collect_targets(targets: list[auth.Target], settings: arm.ArmSettings) -> Co
         except ClientAuthenticationError as exc:
             reason = credential_reason(exc)
             who = "" if target.name == "default" else f"{target.name}: "
-            failed.append(f"{who}{target.describe} could not get a token: {reason}")
+            failed.append(f"{who}{target.describe} failed: {reason}")
             out.errors.extend(CollectionError("azure", service, f"credential failed: {reason}",
                                               account=target.name, resource_type=rtype)
                               for service, rtype in SERVICES)
@@ -113,8 +113,17 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
             out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
                               for service, rtype in SERVICES)
             return out
+    denied = []
     for sub in subs:
-        out.extend(scan_subscription(credential, sub, settings))
+        try:
+            out.extend(scan_subscription(credential, sub, settings))
+        except ClientAuthenticationError as exc:  # e.g. 401 InvalidAuthenticationTokenTenant for one subscription
+            denied.append(exc)
+            why = f"credential failed: {credential_reason(exc)}"
+            out.errors.extend(CollectionError("azure", service, why, account=sub, resource_type=rtype)
+                              for service, rtype in SERVICES)
+    if denied and len(denied) == len(subs):
+        raise denied[0]  # the identity works nowhere: a credential failure, not a finding
     return out
 
 
@@ -151,7 +160,10 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
 
 
 def credential_reason(exc: BaseException) -> str:
-    """azure-identity's multi-line message as one line, without the troubleshooting link."""
+    """ARM's 401 as its code and message; azure-identity's multi-line message as one line,
+    without the troubleshooting links."""
+    if getattr(exc, "status_code", None) and getattr(exc, "error", None) is not None:
+        return arm.describe_error(exc)
     text = str(getattr(exc, "message", None) or exc)
     parts = []
     for line in text.splitlines():
