@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from arm_standin import ArmStandIn, make_ca  # noqa: E402
+from arm_standin import ArmStandIn  # noqa: E402
+from certs import make_ca  # noqa: E402
 from scanner.collectors import azure  # noqa: E402
 
 SOURCE = ROOT / "tests" / "fixtures" / "azure"

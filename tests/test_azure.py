@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arm_standin import ACTIONS, ArmStandIn, make_ca, make_client_certificate
+from arm_standin import ACTIONS, ArmStandIn
+from certs import make_ca, make_client_certificate
 from conftest import run_enamel, validate_report
 from scanner import schemas
 from scanner.collectors import azure
