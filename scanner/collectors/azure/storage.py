@@ -77,6 +77,7 @@ def account_properties(a) -> dict:
         "https_only": flag(a.enable_https_traffic_only, unknown("supportsHttpsTrafficOnly not returned by ARM")),
         "allow_blob_public_access": flag(a.allow_blob_public_access, True),
         "allow_shared_key_access": flag(a.allow_shared_key_access, True),
+        "shared_key_policies": shared_key_policies(a.key_policy, a.sas_policy),
         "allow_cross_tenant_replication": flag(a.allow_cross_tenant_replication, True),
         "default_to_oauth_authentication": flag(a.default_to_o_auth_authentication, False),
         "public_network_access": enum_str(a.public_network_access) or "Enabled",
@@ -99,6 +100,14 @@ def account_properties(a) -> dict:
             "period_days": getattr(policy, "immutability_period_since_creation_in_days", None),
         },
     }
+
+
+def shared_key_policies(key_policy, sas_policy) -> dict:
+    days = getattr(key_policy, "key_expiration_period_in_days", None)
+    period = getattr(sas_policy, "sas_expiration_period", None)
+    return {"key_expiry_policy": days is not None, "key_expiration_days": days,
+            "sas_expiry_policy": period is not None, "sas_expiration_period": period,
+            "sas_expiration_action": enum_str(getattr(sas_policy, "expiration_action", None)) if period else None}
 
 
 def network_rules(rs) -> dict:
