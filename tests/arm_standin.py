@@ -7,7 +7,7 @@ It serves ARM-shaped JSON read from a fixtures directory:
                              mode}], page_size, client_id, client_secret
     accounts/<name>.json     {"storageAccount": ARM JSON, "blobService": ARM JSON,
                              "diagnosticSettings": [ARM JSON, ...]}
-    vaults/<name>.json       {"vault": ARM JSON}
+    vaults/<name>.json       {"vault": ARM JSON, "diagnosticSettings": [ARM JSON, ...]}
 
 A subscription's `mode` is "ok", "denied" (every request under it gets HTTP 403
 AuthorizationFailed), "throttled_once" (its first request gets 429 with Retry-After, the
@@ -44,6 +44,8 @@ ROUTES = [
                                r"(?P<name>[^/]+)/blobServices/default/providers/Microsoft\.Insights/"
                                r"diagnosticSettings$", re.I)),
     ("vaults", re.compile(API + r"/providers/Microsoft\.KeyVault/vaults$", re.I)),
+    ("vault_diagnostics", re.compile(API + r"/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/(?P<vault>[^/]+)"
+                                     r"/providers/Microsoft\.Insights/diagnosticSettings$", re.I)),
     ("oidc", re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")),
     ("token", re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")),
 ]
@@ -56,6 +58,7 @@ ACTIONS = {
     "blob_service": "Microsoft.Storage/storageAccounts/blobServices/read",
     "diagnostics": "Microsoft.Insights/diagnosticSettings/read",
     "vaults": "Microsoft.KeyVault/vaults/read",
+    "vault_diagnostics": "Microsoft.Insights/diagnosticSettings/read",
 }
 
 
@@ -100,7 +103,7 @@ class ArmStandIn:
         return json.loads((self.fixtures / "accounts" / f"{name}.json").read_text())
 
     def vault(self, name: str) -> dict:
-        return json.loads((self.fixtures / "vaults" / f"{name}.json").read_text())["vault"]
+        return json.loads((self.fixtures / "vaults" / f"{name}.json").read_text())
 
     # -- responses ------------------------------------------------------------------------
     @staticmethod
@@ -145,7 +148,11 @@ class ArmStandIn:
             items = [self.account(a)["storageAccount"] for a in sub["accounts"]]
             return 200, {}, self._page(path, query, items)
         if name == "vaults":
-            return 200, {}, self._page(path, query, [self.vault(v) for v in sub.get("vaults", [])])
+            return 200, {}, self._page(path, query, [self.vault(v)["vault"] for v in sub.get("vaults", [])])
+        if name == "vault_diagnostics":
+            if groups["vault"] not in sub.get("vaults", []):
+                return 404, {}, _arm_error("ResourceNotFound", f"key vault {groups['vault']} not found")
+            return 200, {}, {"value": self.vault(groups["vault"]).get("diagnosticSettings", [])}
         if groups["name"] not in sub["accounts"]:
             return 404, {}, _arm_error("ResourceNotFound", f"storage account {groups['name']} not found")
         fixture = self.account(groups["name"])

@@ -46,6 +46,7 @@ VERDICTS = {
     "key-vault-soft-delete": ("pass_phi_keys", "fail_purgeable_keys"),
     "key-vault-purge-protection": ("pass_phi_keys", "fail_purgeable_keys"),
     "key-vault-network-default-deny": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-audit-logging": ("pass_phi_keys", "fail_purgeable_keys"),
 }
 # more fail verdicts the fixtures were built to show (ARM nulls normalised to failing values)
 MORE_FAILS = {

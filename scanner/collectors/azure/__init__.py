@@ -16,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from ...errors import InputError
 from ...model import CollectionError
 from .. import Collection
-from . import arm, auth, keyvault, storage
+from . import arm, auth, keyvault, monitor, storage
 
 SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE))
 SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
 # every ARM permission the collector uses; reader-role.json (shipped) grants exactly these
-ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS
+ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS + monitor.ACTIONS
 
 
 def add_arguments(group) -> None:
@@ -138,12 +138,12 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
     from azure.core.exceptions import AzureError, ClientAuthenticationError
 
     out = Collection(sources=[f"azure:{sub}"])
-    client, monitor = storage.clients(credential, sub, settings)
+    client, logs = storage.client(credential, sub, settings), monitor.client(credential, sub, settings)
     steps = (
         ("storage", storage.TYPE, lambda: storage.list_accounts(client),
-         lambda a: storage.to_resource(a, client, monitor, sub, settings)),
+         lambda a: storage.to_resource(a, client, logs, sub, settings)),
         ("keyvault", keyvault.TYPE, lambda: keyvault.list_vaults(credential, sub, settings),
-         lambda v: keyvault.to_resource(v, sub)),
+         lambda v: keyvault.to_resource(v, logs, sub, settings)),
     )
     for service, rtype, list_items, convert in steps:
         try:

@@ -3,11 +3,14 @@ RBAC and network exposure of the vaults that hold customer-managed keys."""
 from __future__ import annotations
 
 from ...model import Resource, unknown
+from . import monitor as diag
 from .arm import ArmSettings
 from .values import enum_str, flag, resource_group
 
 TYPE = "azure.key_vault"
 ACTIONS = ("Microsoft.KeyVault/vaults/read",)
+AUDIT = {"AuditEvent": "audit_logged"}
+GROUPS = {"audit": ("AuditEvent",), "allLogs": ("AuditEvent",)}
 
 
 def list_vaults(credential, subscription: str, settings: ArmSettings) -> list:
@@ -16,7 +19,7 @@ def list_vaults(credential, subscription: str, settings: ArmSettings) -> list:
     return list(client.vaults.list_by_subscription())  # follows nextLink
 
 
-def to_resource(vault, subscription: str) -> Resource:
+def to_resource(vault, monitor, subscription: str, settings: ArmSettings) -> Resource:
     p = vault.properties
     acls = getattr(p, "network_acls", None)
     soft = flag(p.enable_soft_delete, unknown("enableSoftDelete not returned by ARM"))
@@ -32,6 +35,8 @@ def to_resource(vault, subscription: str) -> Resource:
         "rbac_authorization": flag(p.enable_rbac_authorization, False),
         "public_network_access": enum_str(p.public_network_access) or "Enabled",
         "network_default_action": enum_str(getattr(acls, "default_action", None)) or "Allow",
+        "diagnostics": diag.guarded("diagnosticSettings", settings, lambda: diag.logged(
+            monitor, vault.id, AUDIT, GROUPS)),
     }
     return Resource(type=TYPE, id=vault.id, name=vault.name, source="live", properties=props,
                     account=subscription, region=vault.location)

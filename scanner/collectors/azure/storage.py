@@ -8,26 +8,23 @@ null (minimumTlsVersion null is TLS 1.0, allowSharedKeyAccess null is allowed, .
 what cannot be inferred is recorded as unknown, never as a passing value."""
 from __future__ import annotations
 
-from ...model import Resource, error_value, unknown
-from .arm import ArmSettings, describe_error
+from ...model import Resource, unknown
+from . import monitor as diag
+from .arm import ArmSettings
 from .values import enum_str, flag, resource_group
 
 TYPE = "azure.storage_account"
-ACTIONS = ("Microsoft.Storage/storageAccounts/read", "Microsoft.Storage/storageAccounts/blobServices/read",
-           "Microsoft.Insights/diagnosticSettings/read")
-# blob log categories, and the category groups that include them
+ACTIONS = ("Microsoft.Storage/storageAccounts/read", "Microsoft.Storage/storageAccounts/blobServices/read")
+# blob log categories, and the category groups that include them (audit: conservatively
+# only what Microsoft documents for certain, write and delete)
 LOG_CATEGORIES = {"StorageRead": "blob_read_logged", "StorageWrite": "blob_write_logged",
                   "StorageDelete": "blob_delete_logged"}
 GROUPS = {"allLogs": ("StorageRead", "StorageWrite", "StorageDelete"), "audit": ("StorageWrite", "StorageDelete")}
-DESTINATIONS = (("workspace_id", "log_analytics"), ("storage_account_id", "storage"),
-                ("event_hub_authorization_rule_id", "event_hub"), ("marketplace_partner_id", "partner"))
 
 
-def clients(credential, subscription: str, settings: ArmSettings):
-    from azure.mgmt.monitor import MonitorManagementClient
+def client(credential, subscription: str, settings: ArmSettings):
     from azure.mgmt.storage import StorageManagementClient
-    kw = settings.client_kwargs()
-    return StorageManagementClient(credential, subscription, **kw), MonitorManagementClient(credential, subscription, **kw)
+    return StorageManagementClient(credential, subscription, **settings.client_kwargs())
 
 
 def list_accounts(client) -> list:
@@ -39,25 +36,13 @@ def to_resource(account, client, monitor, subscription: str, settings: ArmSettin
     if props["kind"] == "FileStorage":  # premium file shares: no blob service to read
         props["blob"] = props["diagnostics"] = unknown("FileStorage accounts have no blob service")
     else:
-        rg, uri = props["resource_group"], f"{account.id.lstrip('/')}/blobServices/default"
-        props["blob"] = _read("blobServices/default", settings, lambda: blob_properties(
+        rg, blob_service = props["resource_group"], f"{account.id}/blobServices/default"
+        props["blob"] = diag.guarded("blobServices/default", settings, lambda: blob_properties(
             client.blob_services.get_service_properties(rg, account.name)))
-        props["diagnostics"] = _read("diagnosticSettings", settings, lambda: diagnostics(
-            list(monitor.diagnostic_settings.list(uri))))
+        props["diagnostics"] = diag.guarded("diagnosticSettings", settings, lambda: diag.logged(
+            monitor, blob_service, LOG_CATEGORIES, GROUPS))
     return Resource(type=TYPE, id=account.id, name=account.name, source="live", properties=props,
                     account=subscription, region=account.location)
-
-
-def _read(what: str, settings: ArmSettings, read):
-    """One per-account read; a failure is an `$error` value (the rules needing it say
-    `error`), except a credential failure, which stops the tenant."""
-    from azure.core.exceptions import AzureError, ClientAuthenticationError
-    try:
-        return read()
-    except ClientAuthenticationError:
-        raise
-    except AzureError as exc:
-        return error_value(f"{what}: {describe_error(exc, settings)}")
 
 
 def account_properties(a) -> dict:
@@ -140,24 +125,3 @@ def blob_properties(bs) -> dict:
         "change_feed_enabled": flag(getattr(bs.change_feed, "enabled", None), False),
         "point_in_time_restore_enabled": pitr, "point_in_time_restore_days": pitr_days,
     }
-
-
-def diagnostics(settings: list) -> dict:
-    """A category counts as logged when an enabled log (or a category group that includes
-    it) goes to at least one destination."""
-    logged: set[str] = set()
-    destinations: list[str] = []
-    for s in settings:
-        dests = [name for attr, name in DESTINATIONS if getattr(s, attr, None)]
-        if not dests:
-            continue
-        destinations.extend(d for d in dests if d not in destinations)
-        for log in s.logs or ():
-            if not log.enabled:
-                continue
-            if log.category in LOG_CATEGORIES:
-                logged.add(log.category)
-            logged.update(GROUPS.get(getattr(log, "category_group", None) or "", ()))
-    out = {"settings": len(settings), "destinations": destinations}
-    out.update({key: cat in logged for cat, key in LOG_CATEGORIES.items()})
-    return out
