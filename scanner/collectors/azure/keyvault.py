@@ -1,5 +1,5 @@
 """Key vaults (azure-mgmt-keyvault) -> `azure.key_vault`: soft delete, purge protection,
-RBAC and network exposure of the vaults that hold customer-managed keys."""
+RBAC, network exposure and audit logging of the vaults that hold customer-managed keys."""
 from __future__ import annotations
 
 from ...model import Resource, unknown
