@@ -27,21 +27,21 @@ RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "azure"
 
 # rule -> (an account or vault served by the stand-in that passes it, one that fails it)
 VERDICTS = {
-    "storage-minimum-tls-version": ("pass_tls13_vnet", "fail_legacy_defaults"),
-    "storage-https-only": ("pass_hardened", "fail_tls11_http"),
-    "storage-blob-public-access-disabled": ("pass_hardened", "fail_legacy_defaults"),
-    "storage-shared-key-access-disabled": ("pass_hardened", "fail_legacy_defaults"),
-    "storage-shared-key-expiry-policy": ("fail_tls11_http", "fail_legacy_defaults"),
-    "storage-cross-tenant-replication-disabled": ("pass_hardened", "fail_tls11_http"),
-    "storage-network-default-deny": ("pass_tls13_vnet", "fail_open_network"),
-    "storage-phi-private-access": ("pass_tls13_vnet", "fail_ip_allowlist"),
-    "storage-customer-managed-key": ("pass_hardened", "fail_platform_keys"),
-    "storage-infrastructure-encryption": ("pass_hardened", "fail_platform_keys"),
-    "storage-blob-soft-delete": ("pass_hardened", "fail_short_retention"),
-    "storage-container-soft-delete": ("pass_hardened", "fail_legacy_defaults"),
-    "storage-blob-versioning": ("pass_hardened", "fail_short_retention"),
-    "storage-immutability": ("pass_hardened", "fail_short_retention"),
-    "storage-blob-audit-logging": ("pass_tls13_vnet", "fail_read_not_logged"),
+    "storage-account-minimum-tls-version": ("pass_tls13_vnet", "fail_legacy_defaults"),
+    "storage-account-https-only": ("pass_hardened", "fail_tls11_http"),
+    "storage-account-blob-public-access-disabled": ("pass_hardened", "fail_legacy_defaults"),
+    "storage-account-shared-key-access-disabled": ("pass_hardened", "fail_legacy_defaults"),
+    "storage-account-shared-key-expiry-policy": ("fail_tls11_http", "fail_legacy_defaults"),
+    "storage-account-cross-tenant-replication-disabled": ("pass_hardened", "fail_tls11_http"),
+    "storage-account-network-default-deny": ("pass_tls13_vnet", "fail_open_network"),
+    "storage-account-phi-private-access": ("pass_tls13_vnet", "fail_ip_allowlist"),
+    "storage-account-customer-managed-key": ("pass_hardened", "fail_platform_keys"),
+    "storage-account-infrastructure-encryption": ("pass_hardened", "fail_platform_keys"),
+    "storage-account-blob-soft-delete": ("pass_hardened", "fail_short_retention"),
+    "storage-account-container-soft-delete": ("pass_hardened", "fail_legacy_defaults"),
+    "storage-account-blob-versioning": ("pass_hardened", "fail_short_retention"),
+    "storage-account-immutability": ("pass_hardened", "fail_short_retention"),
+    "storage-account-blob-audit-logging": ("pass_tls13_vnet", "fail_read_not_logged"),
     "storage-account-data-class-tagged": ("pass_hardened", "fail_legacy_defaults"),
     "key-vault-soft-delete": ("pass_phi_keys", "fail_purgeable_keys"),
     "key-vault-purge-protection": ("pass_phi_keys", "fail_purgeable_keys"),
@@ -50,11 +50,11 @@ VERDICTS = {
 }
 # more fail verdicts the fixtures were built to show (ARM nulls normalised to failing values)
 MORE_FAILS = {
-    "storage-minimum-tls-version": ["fail_tls11_http"],
-    "storage-blob-soft-delete": ["fail_legacy_defaults"],
-    "storage-blob-audit-logging": ["fail_legacy_defaults"],
-    "storage-container-soft-delete": ["fail_short_retention"],
-    "storage-network-default-deny": ["fail_legacy_defaults"],
+    "storage-account-minimum-tls-version": ["fail_tls11_http"],
+    "storage-account-blob-soft-delete": ["fail_legacy_defaults"],
+    "storage-account-blob-audit-logging": ["fail_legacy_defaults"],
+    "storage-account-container-soft-delete": ["fail_short_retention"],
+    "storage-account-network-default-deny": ["fail_legacy_defaults"],
 }
 
 
@@ -145,13 +145,13 @@ def test_compliant_accounts_pass_every_rule(scan):
         statuses = {f["rule_id"]: f["status"] for f in report["findings"] if f["resource"]["name"] == name}
         # shared-key expiry policies only matter where shared keys are allowed: not here
         skipped = {r for r, st in statuses.items() if st == "skip"}
-        assert skipped <= {"storage-shared-key-expiry-policy"}, (name, statuses)
+        assert skipped <= {"storage-account-shared-key-expiry-policy"}, (name, statuses)
         assert statuses and set(statuses.values()) - {"skip"} == {"pass"}, (name, statuses)
 
 
 def test_tls13_minimum_passes_a_tls12_rule_and_unset_minimum_is_tls10(scan):
     _, report, _ = scan
-    tls = {f["resource"]["name"]: f for f in report["findings"] if f["rule_id"] == "storage-minimum-tls-version"}
+    tls = {f["resource"]["name"]: f for f in report["findings"] if f["rule_id"] == "storage-account-minimum-tls-version"}
     assert tls["pass_tls13_vnet"]["evidence"] == {"minimum_tls_version": "TLS1_3"}
     assert tls["fail_legacy_defaults"]["evidence"] == {"minimum_tls_version": "TLS1_0"}
     assert tls["fail_tls11_http"]["status"] == "fail"
@@ -194,8 +194,8 @@ def test_throttled_request_waits_for_retry_after_then_succeeds(scan):
     assert [r[3] for r in listing] == [429, 200]
     assert listing[1][0] - listing[0][0] >= 0.95  # Retry-After: 1 was honoured
     assert not [e for e in report["errors"] if e["account"] == SUB_THROTTLED_ONCE]
-    assert set(verdicts(report, "storage-blob-versioning").values()) >= {"pass"}
-    assert verdicts(report, "storage-blob-versioning")["pass_after_throttle"] == "pass"
+    assert set(verdicts(report, "storage-account-blob-versioning").values()) >= {"pass"}
+    assert verdicts(report, "storage-account-blob-versioning")["pass_after_throttle"] == "pass"
 
 
 def test_persistent_throttling_is_an_error_after_bounded_retries(scan):
@@ -220,9 +220,9 @@ def test_scan_never_writes_not_even_to_register_a_resource_provider(scan):
 def test_file_storage_account_skips_blob_rules_and_is_not_asked_for_a_blob_service(scan):
     _, report, requests = scan
     got = {f["rule_id"]: f["status"] for f in report["findings"] if f["resource"]["name"] == "skip_premium_files"}
-    blob_rules = {"storage-blob-soft-delete", "storage-container-soft-delete", "storage-blob-versioning",
-                  "storage-blob-audit-logging"}
-    assert {r for r, st in got.items() if st == "skip"} == blob_rules | {"storage-shared-key-expiry-policy"}
+    blob_rules = {"storage-account-blob-soft-delete", "storage-account-container-soft-delete", "storage-account-blob-versioning",
+                  "storage-account-blob-audit-logging"}
+    assert {r for r, st in got.items() if st == "skip"} == blob_rules | {"storage-account-shared-key-expiry-policy"}
     assert {st for r, st in got.items() if st != "skip"} == {"pass"}
     assert not [r for r in requests if "/skip_premium_files/" in r[2]]
 
@@ -230,10 +230,10 @@ def test_file_storage_account_skips_blob_rules_and_is_not_asked_for_a_blob_servi
 def test_denied_blob_service_read_makes_blob_rules_error_not_pass(scan):
     _, report, _ = scan
     got = {f["rule_id"]: f for f in report["findings"] if f["resource"]["name"] == "error_blob_denied"}
-    for rule_id in ("storage-blob-soft-delete", "storage-container-soft-delete", "storage-blob-versioning"):
+    for rule_id in ("storage-account-blob-soft-delete", "storage-account-container-soft-delete", "storage-account-blob-versioning"):
         assert got[rule_id]["status"] == "error"
         assert "HTTP 403" in got[rule_id]["message"]
-    assert got["storage-minimum-tls-version"]["status"] == "pass"  # what was read is still judged
+    assert got["storage-account-minimum-tls-version"]["status"] == "pass"  # what was read is still judged
 
 
 def test_arm_requests_carry_the_token_from_the_token_endpoint(scan, standin):
@@ -330,7 +330,7 @@ def test_certificate_tenant_and_a_failing_tenant_in_one_msp_scan(standin, tmp_pa
     assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
     report = json.loads(r.stdout)
     validate_report(report)
-    assert verdicts(report, "storage-https-only")["pass_hardened"] == "pass"
+    assert verdicts(report, "storage-account-https-only")["pass_hardened"] == "pass"
     errs = [e for e in report["errors"] if e["account"] == "Wrong Secret Dental"]
     assert {e["service"] for e in errs} == {"storage", "keyvault"}
     assert all("Invalid client secret" in e["message"] for e in errs)
