@@ -70,6 +70,7 @@ class ArmStandIn:
         self.retry_after = retry_after
         self.latency = latency  # seconds added to every ARM response (benchmarks)
         self.deny_subscription_list = False
+        self.hide_subscriptions = False  # list none: an identity without role assignments
         self.requests: list[tuple[float, str, str, int, str]] = []  # (time, method, path, status, route)
         self.tokens: set[str] = set()
         self.trusted_keys: list = []
@@ -136,7 +137,8 @@ class ArmStandIn:
                                            "subscriptions.")
             value = [{"id": f"/subscriptions/{s['subscriptionId']}", "subscriptionId": s["subscriptionId"],
                       "displayName": s["displayName"], "state": s.get("state", "Enabled"),
-                      "tenantId": self.tenant["tenant_id"]} for s in self.tenant["subscriptions"]]
+                      "tenantId": self.tenant["tenant_id"]} for s in self.tenant["subscriptions"]
+                     if not self.hide_subscriptions]
             return 200, {}, {"value": value}
         sub = self.subs.get(groups["sub"])
         if sub is None:

@@ -379,6 +379,17 @@ def test_denied_subscription_listing_is_an_error_for_every_azure_rule(standin):
     assert all(e.message.startswith("listing subscriptions: access denied (HTTP 403") for e in out.errors)
 
 
+def test_identity_that_sees_no_subscription_is_an_error_not_a_clean_scan(standin):
+    settings = settings_for(standin, max_retries=0)
+    standin.hide_subscriptions = True
+    try:
+        out = azure.collect_targets([secret_target(settings, "Bright Smile Dental", None)], settings)
+    finally:
+        standin.hide_subscriptions = False
+    assert out.resources == [] and len(out.errors) == 2
+    assert all("sees no enabled subscription" in e.message for e in out.errors)
+
+
 def test_collected_file_evaluates_like_the_live_scan(standin, tmp_path):
     """`enamel collect --azure` writes the normalised resources; scanning that file gives the
     same verdicts as scanning live."""

@@ -113,6 +113,11 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
             out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
                               for service, rtype in SERVICES)
             return out
+        if not subs:  # nothing visible is not the same as nothing wrong
+            why = f"{target.describe} sees no enabled subscription (check its role assignments)"
+            out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
+                              for service, rtype in SERVICES)
+            return out
     denied = []
     for sub in subs:
         try:
