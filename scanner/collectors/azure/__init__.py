@@ -35,7 +35,8 @@ def add_arguments(group) -> None:
     group.add_argument("--azure-cloud", choices=sorted(arm.CLOUDS), default=None,
                        help="Azure cloud (default public; env ENAMEL_AZURE_CLOUD)")
     group.add_argument("--azure-endpoint", metavar="URL",
-                       help="ARM base URL, e.g. for Azure Stack or a test stand-in (env ENAMEL_AZURE_ENDPOINT)")
+                       help="ARM base URL, e.g. a proxy or a test stand-in; the token scope follows --azure-cloud "
+                            "(env ENAMEL_AZURE_ENDPOINT)")
     group.add_argument("--azure-authority", metavar="URL",
                        help="Entra ID authority host for tenant credentials (env AZURE_AUTHORITY_HOST)")
     group.add_argument("--azure-ca-bundle", metavar="PEM",
