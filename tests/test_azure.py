@@ -348,7 +348,7 @@ def test_tenant_option_scans_only_that_tenant(standin, tmp_path):
     assert report["scan"]["tenant"] == "Bright Smile Dental" and report["scan"]["sources"] == [f"azure:{SUB_OK}"]
 
 
-def test_unreachable_arm_is_an_error_not_a_pass(standin, tmp_path):
+def test_unreachable_arm_is_an_error_not_a_pass(standin):
     """A closed port: the SDK's connection error becomes error findings for the subscription."""
     import socket
     with socket.socket() as s:

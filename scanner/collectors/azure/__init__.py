@@ -9,6 +9,7 @@ credential that cannot get a token makes its tenant an error; when no identity w
 all the scan stops with one line (exit 2)."""
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ from . import arm, auth, keyvault, monitor, storage
 
 SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE))
 SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
+SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.monitor", "azure.mgmt.keyvault",
+               "azure.mgmt.resource.subscriptions")
 # every ARM permission the collector uses; reader-role.json (shipped) grants exactly these
 ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS + monitor.ACTIONS
 
@@ -60,12 +63,12 @@ def _subscriptions(values: list[str]) -> tuple[str, ...] | None:
 
 
 def collect(args, ctx=None) -> Collection:
-    try:
-        import azure.identity  # noqa: F401
-        import azure.mgmt.storage  # noqa: F401
-    except ImportError as exc:
-        raise InputError("command line", f"--azure needs the Azure SDK ({exc.name} is missing): "
-                         "pip install 'enamel[azure]'") from None
+    for module in SDK_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise InputError("command line", f"--azure needs the Azure SDK ({module} is missing): "
+                             "pip install 'enamel[azure]'") from None
     quiet_sdk_logs()
     settings = arm.from_args(args)
     subs = _subscriptions(args.subscription)
