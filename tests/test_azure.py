@@ -304,6 +304,8 @@ def test_collected_properties_follow_the_type_schemas(standin):
         assert markers == expected.get(res.name, {}), res.name
         jsonschema.validate({k: v for k, v in props.items() if k not in markers}, types[res.type])
         assert res.source == "live" and res.account == SUB_OK and res.region == "eastus2"
+    vnet = next(r for r in out.resources if r.name == "pass_tls13_vnet").properties
+    assert vnet["tags"] == {"data_class": "phi", "owner": "Dr Lee"}  # served as Data_Class, Owner
     legacy = next(r for r in out.resources if r.name == "fail_legacy_defaults").properties
     assert (legacy["minimum_tls_version"], legacy["allow_shared_key_access"], legacy["allow_blob_public_access"],
             legacy["public_network_access"]) == ("TLS1_0", True, True, "Enabled")

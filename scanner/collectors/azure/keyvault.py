@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...model import Resource, unknown
 from . import monitor as diag
 from .arm import ArmSettings
-from .values import enum_str, flag, resource_group
+from .values import enum_str, flag, resource_group, tags
 
 TYPE = "azure.key_vault"
 ACTIONS = ("Microsoft.KeyVault/vaults/read",)
@@ -27,7 +27,7 @@ def to_resource(vault, monitor, subscription: str, settings: ArmSettings) -> Res
         "id": vault.id,
         "resource_group": resource_group(vault.id),
         "location": vault.location,
-        "tags": dict(vault.tags or {}),
+        "tags": tags(vault.tags),
         "vault_uri": p.vault_uri,
         "soft_delete_enabled": soft,
         "soft_delete_days": (p.soft_delete_retention_in_days or 90) if soft is True else None,

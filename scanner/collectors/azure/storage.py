@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...model import Resource, unknown
 from . import monitor as diag
 from .arm import ArmSettings
-from .values import enum_str, flag, resource_group
+from .values import enum_str, flag, resource_group, tags
 
 TYPE = "azure.storage_account"
 ACTIONS = ("Microsoft.Storage/storageAccounts/read", "Microsoft.Storage/storageAccounts/blobServices/read")
@@ -57,7 +57,7 @@ def account_properties(a) -> dict:
         "location": a.location,
         "kind": enum_str(a.kind),
         "sku": enum_str(getattr(a.sku, "name", None)),
-        "tags": dict(a.tags or {}),
+        "tags": tags(a.tags),
         "minimum_tls_version": enum_str(a.minimum_tls_version) or "TLS1_0",
         "https_only": flag(a.enable_https_traffic_only, unknown("supportsHttpsTrafficOnly not returned by ARM")),
         "allow_blob_public_access": flag(a.allow_blob_public_access, True),

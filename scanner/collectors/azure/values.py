@@ -24,3 +24,8 @@ def resource_group(resource_id: str) -> str:
         if p.lower() == "resourcegroups":
             return parts[i + 1]
     raise ValueError(f"no resource group in {resource_id!r}")
+
+
+def tags(t) -> dict:
+    """Azure tag names are case-insensitive: `Data_Class` is `data_class` (values kept)."""
+    return {str(k).lower(): str(v) for k, v in (t or {}).items()}
