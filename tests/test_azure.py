@@ -368,28 +368,21 @@ def test_unreachable_arm_is_an_error_not_a_pass(standin):
     assert all(e.message.startswith("could not reach ARM") for e in out.errors)
 
 
-def test_denied_subscription_listing_is_an_error_for_every_azure_rule(standin):
+@pytest.mark.parametrize("switch,message", [
+    ("deny_subscription_list", "listing subscriptions: access denied (HTTP 403"),  # listing refused
+    ("hide_subscriptions", "ClientSecretCredential sees no enabled subscription"),  # nothing visible
+])
+def test_subscription_listing_that_yields_nothing_is_an_error_not_a_clean_scan(standin, switch, message):
     settings = settings_for(standin, max_retries=0)
-    standin.deny_subscription_list = True
+    setattr(standin, switch, True)
     try:
         out = azure.collect_targets([secret_target(settings, "Bright Smile Dental", None)], settings)
     finally:
-        standin.deny_subscription_list = False
+        setattr(standin, switch, False)
     assert out.resources == []
     assert {(e.resource_type, e.account) for e in out.errors} == {
         ("azure.storage_account", "Bright Smile Dental"), ("azure.key_vault", "Bright Smile Dental")}
-    assert all(e.message.startswith("listing subscriptions: access denied (HTTP 403") for e in out.errors)
-
-
-def test_identity_that_sees_no_subscription_is_an_error_not_a_clean_scan(standin):
-    settings = settings_for(standin, max_retries=0)
-    standin.hide_subscriptions = True
-    try:
-        out = azure.collect_targets([secret_target(settings, "Bright Smile Dental", None)], settings)
-    finally:
-        standin.hide_subscriptions = False
-    assert out.resources == [] and len(out.errors) == 2
-    assert all("sees no enabled subscription" in e.message for e in out.errors)
+    assert all(e.message.startswith(message) for e in out.errors)
 
 
 def test_collected_file_evaluates_like_the_live_scan(standin, tmp_path):
