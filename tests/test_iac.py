@@ -76,8 +76,9 @@ def test_mapping_table_covers_aws_and_azure_and_reuses_enamel_rules(ruleset):
     assert providers.count("aws") >= 40 and providers.count("azure") >= 15
     assert m["CKV_AWS_145"].rule is ruleset.by_id()["s3-bucket-kms-encryption"]  # the real rule object
     assert "CKV_AWS_19" not in m  # passes a bucket with no settings at all
-    new = m["CKV_AZURE_3"].rule
-    assert new.id == "storage-account-https-only" and new.provider == "iac" and new.references["checkov"] == "CKV_AZURE_3"
+    assert m["CKV_AZURE_3"].rule is ruleset.by_id()["storage-account-https-only"]  # live Azure rule reused
+    new = m["CKV_AWS_27"].rule  # a control no live collector checks: defined by the table
+    assert new.id == "sqs-queue-encrypted" and new.provider == "iac" and new.references["checkov"] == "CKV_AWS_27"
     for x in m.values():
         assert set(x.rule.hipaa) <= set(ruleset.catalogue)
 

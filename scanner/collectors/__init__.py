@@ -22,6 +22,7 @@ REGISTRY: dict[str, str] = {
     "onprem": "scanner.collectors.onprem",
     "aws": "scanner.collectors.aws",
     "pulumi": "scanner.collectors.pulumi",
+    "azure": "scanner.collectors.azure",
 }
 
 

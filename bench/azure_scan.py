@@ -1,0 +1,83 @@
+"""How long a live Azure scan of N storage accounts takes, against the local ARM stand-in
+with a fixed per-request latency (real ARM answers in roughly 50-300 ms), reading accounts
+one at a time and with the default 8 workers. Prints one line per run.
+
+    .venv/bin/python bench/azure_scan.py [ACCOUNTS] [LATENCY_MS]
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from arm_standin import ArmStandIn  # noqa: E402
+from certs import make_ca  # noqa: E402
+from scanner.collectors import azure  # noqa: E402
+
+SOURCE = ROOT / "tests" / "fixtures" / "azure"
+
+
+def make_fixtures(directory: Path, count: int) -> dict:
+    """`count` accounts cycling through the test fixtures, in one subscription."""
+    tenant = json.loads((SOURCE / "tenant.json").read_text())
+    sub = tenant["subscriptions"][0]
+    (directory / "accounts").mkdir()
+    shutil.copytree(SOURCE / "vaults", directory / "vaults")
+    templates = [a for a in sub["accounts"] if a != "error_blob_denied"]
+    names = []
+    for i in range(count):
+        doc = json.loads((SOURCE / "accounts" / f"{templates[i % len(templates)]}.json").read_text())
+        name = f"archive{i:04d}"
+        old = doc["storageAccount"]["id"]
+        text = json.dumps(doc).replace(old, old.rsplit("/", 1)[0] + "/" + name)
+        doc = json.loads(text)
+        doc["storageAccount"]["name"] = name
+        (directory / "accounts" / f"{name}.json").write_text(json.dumps(doc))
+        names.append(name)
+    tenant["subscriptions"] = [dict(sub, accounts=names)]
+    tenant["page_size"] = 100
+    (directory / "tenant.json").write_text(json.dumps(tenant))
+    return tenant
+
+
+def run(standin: ArmStandIn, tenant: dict, ca: Path, workers: int) -> tuple[float, int]:
+    from azure.identity import ClientSecretCredential
+    settings = azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(ca), authority=standin.url,
+                                     workers=workers)
+
+    def make():
+        return ClientSecretCredential(tenant["tenant_id"], tenant["client_id"], tenant["client_secret"],
+                                      **settings.identity_kwargs())
+    sub = tenant["subscriptions"][0]["subscriptionId"]
+    start = time.perf_counter()
+    out = azure.collect_targets([azure.auth.Target("bench", "ClientSecretCredential", make, (sub,))], settings)
+    return time.perf_counter() - start, len(out.resources)
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    latency_ms = float(sys.argv[2]) if len(sys.argv) > 2 else 50
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ca, cert, key = make_ca(tmp)
+        (tmp / "fx").mkdir()
+        tenant = make_fixtures(tmp / "fx", count)
+        standin = ArmStandIn(tmp / "fx", cert, key, latency=latency_ms / 1000).start()
+        try:
+            for workers in (1, 8):
+                standin.requests.clear()
+                seconds, n = run(standin, tenant, ca, workers)
+                print(f"azure scan: {count} storage accounts ({n} resources), {latency_ms:g} ms per ARM call, "
+                      f"{workers} worker(s): {seconds:.2f} s, {len(standin.requests)} HTTPS requests")
+        finally:
+            standin.stop()
+
+
+if __name__ == "__main__":
+    main()
