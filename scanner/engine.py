@@ -124,20 +124,22 @@ def compile_condition(cond: dict, params: dict, now: datetime, missing=None) -> 
     return _leaf(cond, params, now, missing)
 
 
-def _combine(parts: list[Check], short: bool) -> Check:
+def _fold(results, short: bool):
     """all (short=False) / any (short=True) in Kleene logic: the short-circuit value wins;
     otherwise ERROR, then unknown (None), then the neutral value."""
     neutral = not short
+    res = neutral
+    for r in results:
+        if r is short:
+            return short
+        if r is not neutral and res is not ERROR:
+            res = r
+    return res
 
+
+def _combine(parts: list[Check], short: bool) -> Check:
     def combined(obj):
-        res = neutral
-        for p in parts:
-            r = p(obj)
-            if r is short:
-                return short
-            if r is not neutral and res is not ERROR:
-                res = r
-        return res
+        return _fold(map(lambda p: p(obj), parts), short)
     return combined
 
 
@@ -225,15 +227,7 @@ def _quantifier(get, sub: Check, missing, short: bool) -> Check:
                 m = _marker(v)
                 return None if m is True else m
             return missing if v is MISSING or v is None else None
-        neutral = not short
-        res = neutral
-        for el in v:
-            r = sub(el)
-            if r is short:
-                return short
-            if r is not neutral and res is not ERROR:
-                res = r
-        return res
+        return _fold(map(sub, v), short)
     return quantified
 
 
