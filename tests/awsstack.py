@@ -19,6 +19,7 @@ ACCOUNT_B = "222233334444"  # reached through the audit role (AssumeRole + Exter
 EXTERNAL_ID = "enamel-test-external-id"
 AUDIT_ROLE = "EnamelAudit"
 HOME, REPLICA = "us-east-1", "us-west-2"
+VPC_CIDR = "10.42.0.0/16"
 
 
 @contextmanager
@@ -162,6 +163,88 @@ def _replicate(s3, source: str, dest: str, role: str, dest_key: str, account: st
                         "EncryptionConfiguration": {"ReplicaKmsKeyID": dest_key}}}]})
 
 
+def _mfa_trust(account: str, mfa: bool = True) -> dict:
+    cond = {"Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}} if mfa else {}
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole", **cond}]}
+
+
+def endpoint_policy(bucket: str) -> str:
+    """infra/'s S3 gateway endpoint policy: the archive bucket and its objects only."""
+    return _policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "ArchiveBucketsOnly", "Effect": "Allow", "Principal": "*",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]})
+
+
+def _closed(ec2, gid: str, name: str) -> None:
+    """A security group without the rules AWS adds by default (self-referencing ingress on
+    the default group, allow-all egress), as infra/ declares them."""
+    g = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
+    if g.get("IpPermissions"):
+        ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=g["IpPermissions"])
+    if g.get("IpPermissionsEgress"):
+        ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=g["IpPermissionsEgress"])
+    _tag(ec2, gid, name)
+
+
+def _private_network(ec2, prefix: str, bucket: str, public: bool = False, restrict_s3: bool = True) -> str:
+    """infra/'s PrivateNetwork: a VPC tagged data_class=phi, private subnets on one route
+    table and an S3 gateway endpoint limited to the archive bucket. `public` adds an internet
+    gateway route, `restrict_s3=False` leaves the endpoint on AWS's full-access policy."""
+    cidr = VPC_CIDR if not public else "10.43.0.0/16"
+    phi = [{"Key": "data_class", "Value": "phi"}]
+    vpc = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[{"ResourceType": "vpc", "Tags": [
+        {"Key": "Name", "Value": f"{prefix}-imaging-vpc"}, *phi]}])["Vpc"]["VpcId"]
+    table = ec2.create_route_table(VpcId=vpc, TagSpecifications=[
+        {"ResourceType": "route-table", "Tags": phi}])["RouteTable"]["RouteTableId"]
+    for i, az in ((1, "a"), (2, "b")):
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace(".0.0/16", f".{16 * i}.0/20"),
+                                   AvailabilityZone=f"{HOME}{az}")["Subnet"]["SubnetId"]
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    if public:
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{HOME}.s3", VpcEndpointType="Gateway",
+                            RouteTableIds=[table], **({"PolicyDocument": endpoint_policy(bucket)} if restrict_s3 else {}))
+    return vpc
+
+
+def _closed_groups(ec2, vpc: str, prefix: str) -> list[str]:
+    """infra/'s security groups: the default group with no rules and an endpoint group
+    allowing HTTPS from the VPC only."""
+    default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                    {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]
+    _closed(ec2, default["GroupId"], f"{prefix}-imaging-default-sg")
+    sg = ec2.create_security_group(GroupName=f"{prefix}-endpoints-sg", VpcId=vpc,
+                                   Description="HTTPS to interface endpoints from the VPC")["GroupId"]
+    _closed(ec2, sg, f"{prefix}-endpoints-sg")
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "IpRanges": [{"CidrIp": VPC_CIDR, "Description": "HTTPS from VPC"}]}])
+    return [f"{prefix}-imaging-default-sg", f"{prefix}-endpoints-sg"]
+
+
+def _backups(sess, prefix: str, key: str, dr_key: str) -> dict:
+    """infra/'s AccountBaseline backups: a KMS-encrypted, locked vault, a locked DR vault in
+    the replica region and a daily plan copying there. moto implements no backup
+    selections (CreateBackupSelection/ListBackupSelections), so the plan's selection of the
+    archive bucket cannot be made here: see awsstack.LIVE_UNDECIDED."""
+    bk, bkr = sess.client("backup", region_name=HOME), sess.client("backup", region_name=REPLICA)
+    vault, dr_vault = f"{prefix}-backup-vault", f"{prefix}-dr-backup-vault"
+    bk.create_backup_vault(BackupVaultName=vault, EncryptionKeyArn=key)
+    dr_arn = bkr.create_backup_vault(BackupVaultName=dr_vault, EncryptionKeyArn=dr_key)["BackupVaultArn"]
+    for client, name in ((bk, vault), (bkr, dr_vault)):
+        client.put_backup_vault_lock_configuration(BackupVaultName=name, MinRetentionDays=7, MaxRetentionDays=3650)
+    plan = f"{prefix}-backup-plan"
+    bk.create_backup_plan(BackupPlan={"BackupPlanName": plan, "Rules": [{
+        "RuleName": "daily", "TargetBackupVaultName": vault, "ScheduleExpression": "cron(0 5 * * ? *)",
+        "Lifecycle": {"DeleteAfterDays": 35},
+        "CopyActions": [{"DestinationBackupVaultArn": dr_arn, "Lifecycle": {"DeleteAfterDays": 35}}]}]})
+    return {"vaults": [vault, dr_vault], "plans": [plan]}
+
+
 def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     """The infra/ design, provisioned live. Returns {kind: name or id} of what it made.
 
@@ -208,8 +291,7 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
                                        RequireUppercaseCharacters=True, RequireLowercaseCharacters=True,
                                        PasswordReusePrevention=24, MaxPasswordAge=90)
     ec2 = sess.client("ec2", region_name=HOME)
-    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [
-        {"Key": "Name", "Value": f"{prefix}-imaging-vpc"}]}])["Vpc"]["VpcId"]
+    vpc = _private_network(ec2, prefix, arch)
     flow_group = f"/{prefix}/vpc-flow"
     logs.create_log_group(logGroupName=flow_group, kmsKeyId=key)
     logs.put_retention_policy(logGroupName=flow_group, retentionInDays=2192)
@@ -217,6 +299,10 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
                          LogGroupName=flow_group, DeliverLogsPermissionArn=repl_role)
     made["vpcs"] = [f"{prefix}-imaging-vpc"]
+    made["security_groups"] = _closed_groups(ec2, vpc, prefix)
+    _role(iam, f"{prefix}-imaging-staff", _mfa_trust(account), tags={"access": "human"})
+    made["roles"].append(f"{prefix}-imaging-staff")
+    made.update(_backups(sess, prefix, key, rkey))
     from scanner.collectors.aws.base import make_client  # S3 Control behind a custom endpoint
     make_client(sess, "s3control", HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
@@ -285,11 +371,10 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     _tag(ec2, default_vpc, "fail-default-vpc")
     groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
     for g in groups:
-        if g["VpcId"] == vpc:
-            ec2.revoke_security_group_egress(GroupId=g["GroupId"], IpPermissions=g["IpPermissionsEgress"])
-            _tag(ec2, g["GroupId"], "pass-imaging-default-sg")
-        elif g["VpcId"] == default_vpc:
+        if g["VpcId"] == default_vpc:
             _tag(ec2, g["GroupId"], "fail-default-sg")
+    # an imaging VPC with an internet route and an S3 endpoint on AWS's full-access policy
+    _private_network(ec2, "fail-public", "fail-bare-bucket", public=True, restrict_s3=False)
     for name, port in (("pass-viewer-https", 443), ("fail-open-admin-ports", 22)):
         gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
         _tag(ec2, gid, name)
@@ -337,11 +422,13 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
                                 DefaultActions=actions, **kw)
     # -- AWS Backup
     bk, bkr = sess.client("backup", region_name=HOME), sess.client("backup", region_name=REPLICA)
-    for name in ("pass-locked-vault", "fail-unlocked-vault"):
-        bk.create_backup_vault(BackupVaultName=name)
+    phi_key = kms.describe_key(KeyId="alias/pass-archive")["KeyMetadata"]["Arn"]
+    bk.create_backup_vault(BackupVaultName="pass-locked-vault", EncryptionKeyArn=phi_key)
+    bk.create_backup_vault(BackupVaultName="fail-unlocked-vault")  # no lock, no key of its own
     bk.put_backup_vault_lock_configuration(BackupVaultName="pass-locked-vault", MinRetentionDays=35,
                                            MaxRetentionDays=3650)
-    far = bkr.create_backup_vault(BackupVaultName="pass-offsite-vault")["BackupVaultArn"]
+    dr_key = sess.client("kms", region_name=REPLICA).describe_key(KeyId="alias/pass-archive-replica")["KeyMetadata"]["Arn"]
+    far = bkr.create_backup_vault(BackupVaultName="pass-offsite-vault", EncryptionKeyArn=dr_key)["BackupVaultArn"]
     bkr.put_backup_vault_lock_configuration(BackupVaultName="pass-offsite-vault", MinRetentionDays=35)
     for name, copies in (("pass-offsite-plan", [{"DestinationBackupVaultArn": far}]), ("fail-local-plan", [])):
         bk.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [{
@@ -363,6 +450,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     _role(iam, "pass-msp-audit-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole",
          "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+    _role(iam, "fail-staff-no-mfa", _mfa_trust(account, mfa=False), tags={"access": "human"})
     _role(iam, "fail-vendor-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole"}]})
     enable_root_mfa(account)
@@ -388,9 +476,25 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         "elb-listener-https": ["fail-viewer:8080"], "elb-listener-tls-policy": ["fail-viewer:8443"],
         "backup-vault-lock": ["fail-unlocked-vault"], "backup-plan-offsite-copy": ["fail-local-plan"],
         "iam-user-console-mfa": ["fail-console-no-mfa"], "iam-user-access-key-rotation": ["fail-stale-key"],
-        "iam-role-external-id": ["fail-vendor-role"],
+        "iam-role-external-id": ["fail-vendor-role"], "iam-role-human-mfa": ["fail-staff-no-mfa"],
+        "backup-vault-kms-encryption": ["fail-unlocked-vault"],
+        "vpc-imaging-no-internet-route": ["fail-public-imaging-vpc"],
+        "vpc-s3-endpoint-restricted": ["fail-public-imaging-vpc"],
     }
     return fail
+
+
+
+# Rules a live scan of moto cannot decide, with the one status every finding must have
+# (the live tests assert exactly this instead of a pass and a fail).
+LIVE_UNDECIDED = {
+    "backup-plan-covers-archive": (
+        "error", "moto implements no backup selections (ListBackupSelections answers HTTP 500), so "
+                 "selected_resources is an $error value and the rule fails closed"),
+    "kms-key-deletion-window": (
+        "skip", "DescribeKey reports PendingDeletionWindowInDays only for a key pending deletion (moto: "
+                "never), so live emits null and the rule, scoped to sources that know the window, skips"),
+}
 
 
 def provision_audit_role(sess, trusted_account: str) -> str:
