@@ -3,7 +3,9 @@ provisioned in it through boto3 (over HTTP, exactly as a client would).
 
 `provision_infra_stack` builds an account shaped like the Pulumi program in infra/ (KMS keys
 with separated admin/user policies, the imaging archive bucket and its replica, the log
-bucket, CloudTrail, the audit log group, the password policy, a VPC with flow logs), so
+bucket, CloudTrail, the audit log group, the password policy, a private VPC with flow logs
+and a restricted S3 endpoint, the MFA-only staff role, backup vaults and a plan copying to
+the DR region, EBS encryption by default and GuardDuty), so
 the plan and the live scan of the same design can be compared key by key. Resource names
 say what the rules should conclude: pass-* / fail-*."""
 from __future__ import annotations
@@ -20,18 +22,28 @@ EXTERNAL_ID = "enamel-test-external-id"
 AUDIT_ROLE = "EnamelAudit"
 HOME, REPLICA = "us-east-1", "us-west-2"
 VPC_CIDR = "10.42.0.0/16"
+RETENTION_DAYS = 7 * 365  # infra/'s default Object Lock retention (retentionYears 7)
 
 
 @contextmanager
-def moto_server():
-    """A ThreadedMotoServer on 127.0.0.1 with a free port; env pointing boto3 at it."""
+def server():
+    """A ThreadedMotoServer on 127.0.0.1 with a free port; stopped on exit."""
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
     from moto.server import ThreadedMotoServer
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    _reset(url)  # moto's backends live in this process: start every server from a clean state
+    srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    srv.start()
+    host, port = srv.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        srv.stop()
+
+
+@contextmanager
+def account_env(url: str):
+    """moto reset to a clean state (its backends live in this process) and the env pointing
+    boto3 (and CLI subprocesses) at it; the env is restored and moto reset again on exit."""
+    _reset(url)
     nowhere = os.path.join(tempfile.gettempdir(), "enamel-tests-no-aws-config")
     env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": HOME, "AWS_MAX_ATTEMPTS": "1", "AWS_CONFIG_FILE": nowhere,
@@ -44,7 +56,6 @@ def moto_server():
         yield url
     finally:
         _reset(url)
-        server.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -267,8 +278,8 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     arch, repl = f"{prefix}-xray-archive-{account}", f"{prefix}-xray-archive-replica-{account}"
     _log_bucket(s3, logb, HOME)
     _log_bucket(s3r, rlogb, REPLICA)
-    _archive_bucket(s3, arch, HOME, key, logb, 2192)
-    _archive_bucket(s3r, repl, REPLICA, rkey, rlogb, 2192)
+    _archive_bucket(s3, arch, HOME, key, logb, RETENTION_DAYS)
+    _archive_bucket(s3r, repl, REPLICA, rkey, rlogb, RETENTION_DAYS)
     _replicate(s3, arch, repl, repl_role, rkey, account)
     _replicate(s3r, repl, arch, repl_role, key, account)
     made["buckets"] = [logb, rlogb, arch, repl]
@@ -303,6 +314,9 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     _role(iam, f"{prefix}-imaging-staff", _mfa_trust(account), tags={"access": "human"})
     made["roles"].append(f"{prefix}-imaging-staff")
     made.update(_backups(sess, prefix, key, rkey))
+    for region in (HOME, REPLICA):  # AccountBaseline: EBS encryption by default and GuardDuty, both regions
+        sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
+        sess.client("guardduty", region_name=region).create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
     from scanner.collectors.aws.base import make_client  # S3 Control behind a custom endpoint
     make_client(sess, "s3control", HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
@@ -361,10 +375,6 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     logs = sess.client("logs", region_name=HOME)
     logs.create_log_group(logGroupName="fail-short-unencrypted-logs")
     logs.put_retention_policy(logGroupName="fail-short-unencrypted-logs", retentionInDays=30)
-    # -- EC2 regions: EBS encryption by default and GuardDuty on in both scanned regions
-    for region in (HOME, REPLICA):
-        sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
-        sess.client("guardduty", region_name=region).create_detector(Enable=True)
     # -- VPCs and security groups
     vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["pass-imaging-vpc"]}])["Vpcs"][0]["VpcId"]
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]

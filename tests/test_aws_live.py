@@ -24,17 +24,17 @@ REGIONS = f"{stack.HOME},{stack.REPLICA}"
 
 
 @pytest.fixture(scope="module")
-def live():
-    with stack.moto_server() as url:
-        a = stack.session(stack.ACCOUNT_A)
-        b = stack.session(stack.ACCOUNT_B)
-        made = stack.provision_infra_stack(a, stack.ACCOUNT_A)
-        expect_fail = stack.provision_rule_cases(a, stack.ACCOUNT_A, stack.ACCOUNT_B)
-        role = stack.provision_audit_role(b, stack.ACCOUNT_A)
-        col_a, aws_a = scan(regions=REGIONS)
-        col_b, aws_b = scan(role_arn=role, external_id=stack.EXTERNAL_ID, regions=stack.HOME)
-        yield {"url": url, "made": made, "expect_fail": expect_fail, "a": col_a, "b": col_b,
-               "calls": aws_a.calls, "role": role}
+def live(moto_account):
+    url = moto_account
+    a = stack.session(stack.ACCOUNT_A)
+    b = stack.session(stack.ACCOUNT_B)
+    made = stack.provision_infra_stack(a, stack.ACCOUNT_A)
+    expect_fail = stack.provision_rule_cases(a, stack.ACCOUNT_A, stack.ACCOUNT_B)
+    role = stack.provision_audit_role(b, stack.ACCOUNT_A)
+    col_a, aws_a = scan(regions=REGIONS)
+    col_b, aws_b = scan(role_arn=role, external_id=stack.EXTERNAL_ID, regions=stack.HOME)
+    yield {"url": url, "made": made, "expect_fail": expect_fail, "a": col_a, "b": col_b,
+           "calls": aws_a.calls, "role": role}
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_pass_infra_stack_scans_with_zero_fail(live, findings):
 def test_pass_bucket_properties_read_live(live):
     arch = next(r for r in live["a"].resources if r.name == f"pass-xray-archive-{stack.ACCOUNT_A}")
     p = arch.properties
-    assert p["object_lock"] == {"enabled": True, "mode": "COMPLIANCE", "retention_days": 2192}
+    assert p["object_lock"] == {"enabled": True, "mode": "COMPLIANCE", "retention_days": stack.RETENTION_DAYS}
     assert p["encryption"]["sse_algorithm"] == "aws:kms" and p["encryption"]["bucket_key_enabled"] is True
     assert p["policy"]["min_tls_version"] == "1.2" and p["policy"]["denies_insecure_transport"] is True
     assert p["replication"]["destinations"][0]["region"] == stack.REPLICA
