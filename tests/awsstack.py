@@ -120,7 +120,7 @@ def _service_trust(service: str) -> dict:
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
 
 
-def _phi_key(kms, account: str, alias: str, admin: str, user: str) -> str:
+def phi_key(kms, account: str, alias: str, admin: str, user: str) -> str:
     arn = kms.create_key(Description=alias, Tags=[{"TagKey": "data_class", "TagValue": "phi"}],
                          Policy=key_policy(account, admin, user),
                          BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["Arn"]
@@ -141,7 +141,7 @@ def _bucket(s3, name: str, region: str, data_class: str, lock: bool = False):
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
-def _log_bucket(s3, name: str, region: str):
+def log_bucket(s3, name: str, region: str):
     _bucket(s3, name, region, "logs")
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
@@ -150,7 +150,7 @@ def _log_bucket(s3, name: str, region: str):
          "Action": ["s3:PutObject"], "Resource": f"arn:aws:s3:::{name}/*"}]))
 
 
-def _archive_bucket(s3, name: str, region: str, key_arn: str, log_bucket: str, retention_days: int):
+def archive_bucket(s3, name: str, region: str, key_arn: str, log_target: str, retention_days: int):
     _bucket(s3, name, region, "phi", lock=True)
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
         "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
@@ -159,7 +159,7 @@ def _archive_bucket(s3, name: str, region: str, key_arn: str, log_bucket: str, r
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": retention_days}}})
     s3.put_bucket_policy(Bucket=name, Policy=bucket_policy(name))
     s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
-        "TargetBucket": log_bucket, "TargetPrefix": f"{name}/"}})
+        "TargetBucket": log_target, "TargetPrefix": f"{name}/"}})
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
         "ID": "archive-old-studies", "Status": "Enabled", "Filter": {"Prefix": ""},
         "Transitions": [{"Days": 365, "StorageClass": "GLACIER"}]}]})
@@ -270,21 +270,21 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     writer = _role(iam, f"{prefix}-archive-writer", own_trust)
     repl_role = _role(iam, f"{prefix}-replication", _service_trust("s3.amazonaws.com"))
     made["roles"] = [f"{prefix}-key-admin", f"{prefix}-archive-writer", f"{prefix}-replication"]
-    key = _phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
-    rkey = _phi_key(sess.client("kms", region_name=REPLICA), account, f"alias/{prefix}-archive-replica", admin, writer)
+    key = phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
+    rkey = phi_key(sess.client("kms", region_name=REPLICA), account, f"alias/{prefix}-archive-replica", admin, writer)
     made["keys"] = [f"alias/{prefix}-archive", f"alias/{prefix}-archive-replica"]
     s3, s3r = sess.client("s3", region_name=HOME), sess.client("s3", region_name=REPLICA)
     logb, rlogb = f"{prefix}-access-logs-{account}", f"{prefix}-access-logs-replica-{account}"
     arch, repl = f"{prefix}-xray-archive-{account}", f"{prefix}-xray-archive-replica-{account}"
-    _log_bucket(s3, logb, HOME)
-    _log_bucket(s3r, rlogb, REPLICA)
-    _archive_bucket(s3, arch, HOME, key, logb, RETENTION_DAYS)
-    _archive_bucket(s3r, repl, REPLICA, rkey, rlogb, RETENTION_DAYS)
+    log_bucket(s3, logb, HOME)
+    log_bucket(s3r, rlogb, REPLICA)
+    archive_bucket(s3, arch, HOME, key, logb, RETENTION_DAYS)
+    archive_bucket(s3r, repl, REPLICA, rkey, rlogb, RETENTION_DAYS)
     _replicate(s3, arch, repl, repl_role, rkey, account)
     _replicate(s3r, repl, arch, repl_role, key, account)
     made["buckets"] = [logb, rlogb, arch, repl]
     trail_bucket = f"{prefix}-cloudtrail-{account}"
-    _log_bucket(s3, trail_bucket, HOME)
+    log_bucket(s3, trail_bucket, HOME)
     made["buckets"].append(trail_bucket)
     group = f"/{prefix}/audit"
     logs.create_log_group(logGroupName=group, kmsKeyId=key)
@@ -432,8 +432,8 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
                                 DefaultActions=actions, **kw)
     # -- AWS Backup
     bk, bkr = sess.client("backup", region_name=HOME), sess.client("backup", region_name=REPLICA)
-    phi_key = kms.describe_key(KeyId="alias/pass-archive")["KeyMetadata"]["Arn"]
-    bk.create_backup_vault(BackupVaultName="pass-locked-vault", EncryptionKeyArn=phi_key)
+    archive_key = kms.describe_key(KeyId="alias/pass-archive")["KeyMetadata"]["Arn"]
+    bk.create_backup_vault(BackupVaultName="pass-locked-vault", EncryptionKeyArn=archive_key)
     bk.create_backup_vault(BackupVaultName="fail-unlocked-vault")  # no lock, no key of its own
     bk.put_backup_vault_lock_configuration(BackupVaultName="pass-locked-vault", MinRetentionDays=35,
                                            MaxRetentionDays=3650)

@@ -23,6 +23,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars"]
 
+pytestmark = pytest.mark.usefixtures("moto_account")  # the drift scenario's account (conftest)
+
 
 @pytest.fixture(scope="module")
 def cas(tmp_path_factory):
