@@ -507,6 +507,41 @@ LIVE_UNDECIDED = {
 }
 
 
+def provision_vendor_access(sess, account: str, vendors: list[str], bucket_reader: str, replica_account: str,
+                            key_user: str) -> None:
+    """Outside accounts reaching a practice's ePHI, as the attestation cross-check sees them:
+    role `vendor-access` trusted by `vendors` (and the practice itself) with an ExternalId,
+    PHI bucket `cc-xray-archive` readable by `bucket_reader` and replicated to a bucket of
+    `replica_account` and to one of its own, key `alias/phi` usable by `key_user`, and a PHI
+    bucket `cc-untested-phi` no one outside reaches."""
+    iam, s3 = sess.client("iam"), sess.client("s3", region_name=HOME)
+    _role(iam, "vendor-access", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in (*vendors, account)]},
+         "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+    for name in ("cc-xray-archive", "cc-untested-phi"):
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]})
+    s3.put_bucket_versioning(Bucket="cc-xray-archive", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_policy(Bucket="cc-xray-archive", Policy=bucket_policy("cc-xray-archive", [
+        {"Sid": "VendorReads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{bucket_reader}:root"},
+         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::cc-xray-archive/*"}]))
+    sess.client("s3", region_name=REPLICA).create_bucket(
+        Bucket="own-copy", CreateBucketConfiguration={"LocationConstraint": REPLICA})
+    rules = [{"ID": dest, "Status": "Enabled", "Priority": i, "Filter": {"Prefix": ""},
+              "DeleteMarkerReplication": {"Status": "Disabled"},
+              "Destination": {"Bucket": f"arn:aws:s3:::{dest}", **({"Account": owner} if owner else {})}}
+             for i, (dest, owner) in enumerate((("dr-copy", replica_account), ("own-copy", None)), 1)]
+    s3.put_bucket_replication(Bucket="cc-xray-archive", ReplicationConfiguration={
+        "Role": f"arn:aws:iam::{account}:role/replication", "Rules": rules})
+    kms = sess.client("kms", region_name=HOME)
+    own = f"arn:aws:iam::{account}:role/"
+    key = kms.create_key(BypassPolicyLockoutSafetyCheck=True, Policy=key_policy(
+        account, own + "key-admin", own + "imaging", [
+            {"Sid": "VendorUse", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{key_user}:root"},
+             "Action": ["kms:Decrypt"], "Resource": "*"}]))["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/phi", TargetKeyId=key)
+
+
 def provision_audit_role(sess, trusted_account: str) -> str:
     """The cross-account audit role (trust: the MSP's account, with ExternalId), created from
     the shipped policy. moto does not enforce trust or permission policies; the ExternalId
