@@ -114,7 +114,8 @@ def test_error_backup_selections_moto_cannot_serve_fail_closed(findings):
     _, found = findings
     got = [f for f in found if f.rule.id == "backup-plan-covers-archive"]
     assert {f.resource_ref["name"] for f in got} >= {"pass-backup-plan", "pass-offsite-plan", "fail-local-plan"}
-    assert all(f.status == "error" and "ListBackupSelections" in f.message for f in got), \
+    assert all(f.status == "error" and "ListBackupSelections: 500" in f.message and "<" not in f.message
+               for f in got), \
         [(f.status, f.message) for f in got]
 
 
