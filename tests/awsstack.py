@@ -217,8 +217,9 @@ def _private_network(ec2, prefix: str, bucket: str, public: bool = False, restri
         igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
         ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
         ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    policy = {"PolicyDocument": endpoint_policy(bucket)} if restrict_s3 else {}
     ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{HOME}.s3", VpcEndpointType="Gateway",
-                            RouteTableIds=[table], **({"PolicyDocument": endpoint_policy(bucket)} if restrict_s3 else {}))
+                            RouteTableIds=[table], **policy)
     return vpc
 
 
@@ -316,7 +317,8 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     made.update(_backups(sess, prefix, key, rkey))
     for region in (HOME, REPLICA):  # AccountBaseline: EBS encryption by default and GuardDuty, both regions
         sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
-        sess.client("guardduty", region_name=region).create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
+        sess.client("guardduty", region_name=region).create_detector(
+            Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
     from scanner.collectors.aws.base import make_client  # S3 Control behind a custom endpoint
     make_client(sess, "s3control", HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
@@ -437,7 +439,8 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     bk.create_backup_vault(BackupVaultName="fail-unlocked-vault")  # no lock, no key of its own
     bk.put_backup_vault_lock_configuration(BackupVaultName="pass-locked-vault", MinRetentionDays=35,
                                            MaxRetentionDays=3650)
-    dr_key = sess.client("kms", region_name=REPLICA).describe_key(KeyId="alias/pass-archive-replica")["KeyMetadata"]["Arn"]
+    dr_key = sess.client("kms", region_name=REPLICA).describe_key(
+        KeyId="alias/pass-archive-replica")["KeyMetadata"]["Arn"]
     far = bkr.create_backup_vault(BackupVaultName="pass-offsite-vault", EncryptionKeyArn=dr_key)["BackupVaultArn"]
     bkr.put_backup_vault_lock_configuration(BackupVaultName="pass-offsite-vault", MinRetentionDays=35)
     for name, copies in (("pass-offsite-plan", [{"DestinationBackupVaultArn": far}]), ("fail-local-plan", [])):
