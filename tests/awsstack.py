@@ -3,7 +3,9 @@ provisioned in it through boto3 (over HTTP, exactly as a client would).
 
 `provision_infra_stack` builds an account shaped like the Pulumi program in infra/ (KMS keys
 with separated admin/user policies, the imaging archive bucket and its replica, the log
-bucket, CloudTrail, the audit log group, the password policy, a VPC with flow logs), so
+bucket, CloudTrail, the audit log group, the password policy, a private VPC with flow logs
+and a restricted S3 endpoint, the MFA-only staff role, backup vaults and a plan copying to
+the DR region, EBS encryption by default and GuardDuty), so
 the plan and the live scan of the same design can be compared key by key. Resource names
 say what the rules should conclude: pass-* / fail-*."""
 from __future__ import annotations
@@ -19,18 +21,29 @@ ACCOUNT_B = "222233334444"  # reached through the audit role (AssumeRole + Exter
 EXTERNAL_ID = "enamel-test-external-id"
 AUDIT_ROLE = "EnamelAudit"
 HOME, REPLICA = "us-east-1", "us-west-2"
+VPC_CIDR = "10.42.0.0/16"
+RETENTION_DAYS = 7 * 365  # infra/'s default Object Lock retention (retentionYears 7)
 
 
 @contextmanager
-def moto_server():
-    """A ThreadedMotoServer on 127.0.0.1 with a free port; env pointing boto3 at it."""
+def server():
+    """A ThreadedMotoServer on 127.0.0.1 with a free port; stopped on exit."""
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
     from moto.server import ThreadedMotoServer
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    _reset(url)  # moto's backends live in this process: start every server from a clean state
+    srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    srv.start()
+    host, port = srv.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        srv.stop()
+
+
+@contextmanager
+def account_env(url: str):
+    """moto reset to a clean state (its backends live in this process) and the env pointing
+    boto3 (and CLI subprocesses) at it; the env is restored and moto reset again on exit."""
+    _reset(url)
     nowhere = os.path.join(tempfile.gettempdir(), "enamel-tests-no-aws-config")
     env = {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": HOME, "AWS_MAX_ATTEMPTS": "1", "AWS_CONFIG_FILE": nowhere,
@@ -43,7 +56,6 @@ def moto_server():
         yield url
     finally:
         _reset(url)
-        server.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -108,7 +120,7 @@ def _service_trust(service: str) -> dict:
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
 
 
-def _phi_key(kms, account: str, alias: str, admin: str, user: str) -> str:
+def phi_key(kms, account: str, alias: str, admin: str, user: str) -> str:
     arn = kms.create_key(Description=alias, Tags=[{"TagKey": "data_class", "TagValue": "phi"}],
                          Policy=key_policy(account, admin, user),
                          BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["Arn"]
@@ -129,7 +141,7 @@ def _bucket(s3, name: str, region: str, data_class: str, lock: bool = False):
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
-def _log_bucket(s3, name: str, region: str):
+def log_bucket(s3, name: str, region: str):
     _bucket(s3, name, region, "logs")
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
         "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
@@ -138,7 +150,7 @@ def _log_bucket(s3, name: str, region: str):
          "Action": ["s3:PutObject"], "Resource": f"arn:aws:s3:::{name}/*"}]))
 
 
-def _archive_bucket(s3, name: str, region: str, key_arn: str, log_bucket: str, retention_days: int):
+def archive_bucket(s3, name: str, region: str, key_arn: str, log_target: str, retention_days: int):
     _bucket(s3, name, region, "phi", lock=True)
     s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
         "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
@@ -147,7 +159,7 @@ def _archive_bucket(s3, name: str, region: str, key_arn: str, log_bucket: str, r
         "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": retention_days}}})
     s3.put_bucket_policy(Bucket=name, Policy=bucket_policy(name))
     s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
-        "TargetBucket": log_bucket, "TargetPrefix": f"{name}/"}})
+        "TargetBucket": log_target, "TargetPrefix": f"{name}/"}})
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
         "ID": "archive-old-studies", "Status": "Enabled", "Filter": {"Prefix": ""},
         "Transitions": [{"Days": 365, "StorageClass": "GLACIER"}]}]})
@@ -160,6 +172,89 @@ def _replicate(s3, source: str, dest: str, role: str, dest_key: str, account: st
         "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
         "Destination": {"Bucket": f"arn:aws:s3:::{dest}", "Account": account, "StorageClass": "STANDARD_IA",
                         "EncryptionConfiguration": {"ReplicaKmsKeyID": dest_key}}}]})
+
+
+def _mfa_trust(account: str, mfa: bool = True) -> dict:
+    cond = {"Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}} if mfa else {}
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole", **cond}]}
+
+
+def endpoint_policy(bucket: str) -> str:
+    """infra/'s S3 gateway endpoint policy: the archive bucket and its objects only."""
+    return _policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "ArchiveBucketsOnly", "Effect": "Allow", "Principal": "*",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+         "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}]})
+
+
+def _closed(ec2, gid: str, name: str) -> None:
+    """A security group without the rules AWS adds by default (self-referencing ingress on
+    the default group, allow-all egress), as infra/ declares them."""
+    g = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]
+    if g.get("IpPermissions"):
+        ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=g["IpPermissions"])
+    if g.get("IpPermissionsEgress"):
+        ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=g["IpPermissionsEgress"])
+    _tag(ec2, gid, name)
+
+
+def _private_network(ec2, prefix: str, bucket: str, public: bool = False, restrict_s3: bool = True) -> str:
+    """infra/'s PrivateNetwork: a VPC tagged data_class=phi, private subnets on one route
+    table and an S3 gateway endpoint limited to the archive bucket. `public` adds an internet
+    gateway route, `restrict_s3=False` leaves the endpoint on AWS's full-access policy."""
+    cidr = VPC_CIDR if not public else "10.43.0.0/16"
+    phi = [{"Key": "data_class", "Value": "phi"}]
+    vpc = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[{"ResourceType": "vpc", "Tags": [
+        {"Key": "Name", "Value": f"{prefix}-imaging-vpc"}, *phi]}])["Vpc"]["VpcId"]
+    table = ec2.create_route_table(VpcId=vpc, TagSpecifications=[
+        {"ResourceType": "route-table", "Tags": phi}])["RouteTable"]["RouteTableId"]
+    for i, az in ((1, "a"), (2, "b")):
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr.replace(".0.0/16", f".{16 * i}.0/20"),
+                                   AvailabilityZone=f"{HOME}{az}")["Subnet"]["SubnetId"]
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    if public:
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    policy = {"PolicyDocument": endpoint_policy(bucket)} if restrict_s3 else {}
+    ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{HOME}.s3", VpcEndpointType="Gateway",
+                            RouteTableIds=[table], **policy)
+    return vpc
+
+
+def _closed_groups(ec2, vpc: str, prefix: str) -> list[str]:
+    """infra/'s security groups: the default group with no rules and an endpoint group
+    allowing HTTPS from the VPC only."""
+    default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                    {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]
+    _closed(ec2, default["GroupId"], f"{prefix}-imaging-default-sg")
+    sg = ec2.create_security_group(GroupName=f"{prefix}-endpoints-sg", VpcId=vpc,
+                                   Description="HTTPS to interface endpoints from the VPC")["GroupId"]
+    _closed(ec2, sg, f"{prefix}-endpoints-sg")
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+        "IpRanges": [{"CidrIp": VPC_CIDR, "Description": "HTTPS from VPC"}]}])
+    return [f"{prefix}-imaging-default-sg", f"{prefix}-endpoints-sg"]
+
+
+def _backups(sess, prefix: str, key: str, dr_key: str) -> dict:
+    """infra/'s AccountBaseline backups: a KMS-encrypted, locked vault, a locked DR vault in
+    the replica region and a daily plan copying there. moto implements no backup
+    selections (CreateBackupSelection/ListBackupSelections), so the plan's selection of the
+    archive bucket cannot be made here: see awsstack.LIVE_UNDECIDED."""
+    bk, bkr = sess.client("backup", region_name=HOME), sess.client("backup", region_name=REPLICA)
+    vault, dr_vault = f"{prefix}-backup-vault", f"{prefix}-dr-backup-vault"
+    bk.create_backup_vault(BackupVaultName=vault, EncryptionKeyArn=key)
+    dr_arn = bkr.create_backup_vault(BackupVaultName=dr_vault, EncryptionKeyArn=dr_key)["BackupVaultArn"]
+    for client, name in ((bk, vault), (bkr, dr_vault)):
+        client.put_backup_vault_lock_configuration(BackupVaultName=name, MinRetentionDays=7, MaxRetentionDays=3650)
+    plan = f"{prefix}-backup-plan"
+    bk.create_backup_plan(BackupPlan={"BackupPlanName": plan, "Rules": [{
+        "RuleName": "daily", "TargetBackupVaultName": vault, "ScheduleExpression": "cron(0 5 * * ? *)",
+        "Lifecycle": {"DeleteAfterDays": 35},
+        "CopyActions": [{"DestinationBackupVaultArn": dr_arn, "Lifecycle": {"DeleteAfterDays": 35}}]}]})
+    return {"vaults": [vault, dr_vault], "plans": [plan]}
 
 
 def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
@@ -176,21 +271,21 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     writer = _role(iam, f"{prefix}-archive-writer", own_trust)
     repl_role = _role(iam, f"{prefix}-replication", _service_trust("s3.amazonaws.com"))
     made["roles"] = [f"{prefix}-key-admin", f"{prefix}-archive-writer", f"{prefix}-replication"]
-    key = _phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
-    rkey = _phi_key(sess.client("kms", region_name=REPLICA), account, f"alias/{prefix}-archive-replica", admin, writer)
+    key = phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
+    rkey = phi_key(sess.client("kms", region_name=REPLICA), account, f"alias/{prefix}-archive-replica", admin, writer)
     made["keys"] = [f"alias/{prefix}-archive", f"alias/{prefix}-archive-replica"]
     s3, s3r = sess.client("s3", region_name=HOME), sess.client("s3", region_name=REPLICA)
     logb, rlogb = f"{prefix}-access-logs-{account}", f"{prefix}-access-logs-replica-{account}"
     arch, repl = f"{prefix}-xray-archive-{account}", f"{prefix}-xray-archive-replica-{account}"
-    _log_bucket(s3, logb, HOME)
-    _log_bucket(s3r, rlogb, REPLICA)
-    _archive_bucket(s3, arch, HOME, key, logb, 2192)
-    _archive_bucket(s3r, repl, REPLICA, rkey, rlogb, 2192)
+    log_bucket(s3, logb, HOME)
+    log_bucket(s3r, rlogb, REPLICA)
+    archive_bucket(s3, arch, HOME, key, logb, RETENTION_DAYS)
+    archive_bucket(s3r, repl, REPLICA, rkey, rlogb, RETENTION_DAYS)
     _replicate(s3, arch, repl, repl_role, rkey, account)
     _replicate(s3r, repl, arch, repl_role, key, account)
     made["buckets"] = [logb, rlogb, arch, repl]
     trail_bucket = f"{prefix}-cloudtrail-{account}"
-    _log_bucket(s3, trail_bucket, HOME)
+    log_bucket(s3, trail_bucket, HOME)
     made["buckets"].append(trail_bucket)
     group = f"/{prefix}/audit"
     logs.create_log_group(logGroupName=group, kmsKeyId=key)
@@ -208,8 +303,7 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
                                        RequireUppercaseCharacters=True, RequireLowercaseCharacters=True,
                                        PasswordReusePrevention=24, MaxPasswordAge=90)
     ec2 = sess.client("ec2", region_name=HOME)
-    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [
-        {"Key": "Name", "Value": f"{prefix}-imaging-vpc"}]}])["Vpc"]["VpcId"]
+    vpc = _private_network(ec2, prefix, arch)
     flow_group = f"/{prefix}/vpc-flow"
     logs.create_log_group(logGroupName=flow_group, kmsKeyId=key)
     logs.put_retention_policy(logGroupName=flow_group, retentionInDays=2192)
@@ -217,6 +311,14 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
                          LogGroupName=flow_group, DeliverLogsPermissionArn=repl_role)
     made["vpcs"] = [f"{prefix}-imaging-vpc"]
+    made["security_groups"] = _closed_groups(ec2, vpc, prefix)
+    _role(iam, f"{prefix}-imaging-staff", _mfa_trust(account), tags={"access": "human"})
+    made["roles"].append(f"{prefix}-imaging-staff")
+    made.update(_backups(sess, prefix, key, rkey))
+    for region in (HOME, REPLICA):  # AccountBaseline: EBS encryption by default and GuardDuty, both regions
+        sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
+        sess.client("guardduty", region_name=region).create_detector(
+            Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
     from scanner.collectors.aws.base import make_client  # S3 Control behind a custom endpoint
     make_client(sess, "s3control", HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
@@ -275,21 +377,16 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     logs = sess.client("logs", region_name=HOME)
     logs.create_log_group(logGroupName="fail-short-unencrypted-logs")
     logs.put_retention_policy(logGroupName="fail-short-unencrypted-logs", retentionInDays=30)
-    # -- EC2 regions: EBS encryption by default and GuardDuty on in both scanned regions
-    for region in (HOME, REPLICA):
-        sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
-        sess.client("guardduty", region_name=region).create_detector(Enable=True)
     # -- VPCs and security groups
     vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["pass-imaging-vpc"]}])["Vpcs"][0]["VpcId"]
     default_vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     _tag(ec2, default_vpc, "fail-default-vpc")
     groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
     for g in groups:
-        if g["VpcId"] == vpc:
-            ec2.revoke_security_group_egress(GroupId=g["GroupId"], IpPermissions=g["IpPermissionsEgress"])
-            _tag(ec2, g["GroupId"], "pass-imaging-default-sg")
-        elif g["VpcId"] == default_vpc:
+        if g["VpcId"] == default_vpc:
             _tag(ec2, g["GroupId"], "fail-default-sg")
+    # an imaging VPC with an internet route and an S3 endpoint on AWS's full-access policy
+    _private_network(ec2, "fail-public", "fail-bare-bucket", public=True, restrict_s3=False)
     for name, port in (("pass-viewer-https", 443), ("fail-open-admin-ports", 22)):
         gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
         _tag(ec2, gid, name)
@@ -337,11 +434,14 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
                                 DefaultActions=actions, **kw)
     # -- AWS Backup
     bk, bkr = sess.client("backup", region_name=HOME), sess.client("backup", region_name=REPLICA)
-    for name in ("pass-locked-vault", "fail-unlocked-vault"):
-        bk.create_backup_vault(BackupVaultName=name)
+    archive_key = kms.describe_key(KeyId="alias/pass-archive")["KeyMetadata"]["Arn"]
+    bk.create_backup_vault(BackupVaultName="pass-locked-vault", EncryptionKeyArn=archive_key)
+    bk.create_backup_vault(BackupVaultName="fail-unlocked-vault")  # no lock, no key of its own
     bk.put_backup_vault_lock_configuration(BackupVaultName="pass-locked-vault", MinRetentionDays=35,
                                            MaxRetentionDays=3650)
-    far = bkr.create_backup_vault(BackupVaultName="pass-offsite-vault")["BackupVaultArn"]
+    dr_key = sess.client("kms", region_name=REPLICA).describe_key(
+        KeyId="alias/pass-archive-replica")["KeyMetadata"]["Arn"]
+    far = bkr.create_backup_vault(BackupVaultName="pass-offsite-vault", EncryptionKeyArn=dr_key)["BackupVaultArn"]
     bkr.put_backup_vault_lock_configuration(BackupVaultName="pass-offsite-vault", MinRetentionDays=35)
     for name, copies in (("pass-offsite-plan", [{"DestinationBackupVaultArn": far}]), ("fail-local-plan", [])):
         bk.create_backup_plan(BackupPlan={"BackupPlanName": name, "Rules": [{
@@ -363,6 +463,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     _role(iam, "pass-msp-audit-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole",
          "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+    _role(iam, "fail-staff-no-mfa", _mfa_trust(account, mfa=False), tags={"access": "human"})
     _role(iam, "fail-vendor-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole"}]})
     enable_root_mfa(account)
@@ -388,9 +489,60 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         "elb-listener-https": ["fail-viewer:8080"], "elb-listener-tls-policy": ["fail-viewer:8443"],
         "backup-vault-lock": ["fail-unlocked-vault"], "backup-plan-offsite-copy": ["fail-local-plan"],
         "iam-user-console-mfa": ["fail-console-no-mfa"], "iam-user-access-key-rotation": ["fail-stale-key"],
-        "iam-role-external-id": ["fail-vendor-role"],
+        "iam-role-external-id": ["fail-vendor-role"], "iam-role-human-mfa": ["fail-staff-no-mfa"],
+        "backup-vault-kms-encryption": ["fail-unlocked-vault"],
+        "vpc-imaging-no-internet-route": ["fail-public-imaging-vpc"],
+        "vpc-s3-endpoint-restricted": ["fail-public-imaging-vpc"],
     }
     return fail
+
+
+
+# Rules a live scan of moto cannot decide, with the one status every finding must have
+# (the live tests assert exactly this instead of a pass and a fail).
+LIVE_UNDECIDED = {
+    "backup-plan-covers-archive": (
+        "error", "moto implements no backup selections (ListBackupSelections answers HTTP 500), so "
+                 "selected_resources is an $error value and the rule fails closed"),
+    "kms-key-deletion-window": (
+        "skip", "DescribeKey reports PendingDeletionWindowInDays only for a key pending deletion (moto: "
+                "never), so live emits null and the rule, scoped to sources that know the window, skips"),
+}
+
+
+def provision_vendor_access(sess, account: str, vendors: list[str], bucket_reader: str, replica_account: str,
+                            key_user: str) -> None:
+    """Outside accounts reaching a practice's ePHI, as the attestation cross-check sees them:
+    role `vendor-access` trusted by `vendors` (and the practice itself) with an ExternalId,
+    PHI bucket `cc-xray-archive` readable by `bucket_reader` and replicated to a bucket of
+    `replica_account` and to one of its own, key `alias/phi` usable by `key_user`, and a PHI
+    bucket `cc-untested-phi` no one outside reaches."""
+    iam, s3 = sess.client("iam"), sess.client("s3", region_name=HOME)
+    _role(iam, "vendor-access", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in (*vendors, account)]},
+         "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+    for name in ("cc-xray-archive", "cc-untested-phi"):
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]})
+    s3.put_bucket_versioning(Bucket="cc-xray-archive", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_policy(Bucket="cc-xray-archive", Policy=bucket_policy("cc-xray-archive", [
+        {"Sid": "VendorReads", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{bucket_reader}:root"},
+         "Action": "s3:GetObject", "Resource": "arn:aws:s3:::cc-xray-archive/*"}]))
+    sess.client("s3", region_name=REPLICA).create_bucket(
+        Bucket="own-copy", CreateBucketConfiguration={"LocationConstraint": REPLICA})
+    rules = [{"ID": dest, "Status": "Enabled", "Priority": i, "Filter": {"Prefix": ""},
+              "DeleteMarkerReplication": {"Status": "Disabled"},
+              "Destination": {"Bucket": f"arn:aws:s3:::{dest}", **({"Account": owner} if owner else {})}}
+             for i, (dest, owner) in enumerate((("dr-copy", replica_account), ("own-copy", None)), 1)]
+    s3.put_bucket_replication(Bucket="cc-xray-archive", ReplicationConfiguration={
+        "Role": f"arn:aws:iam::{account}:role/replication", "Rules": rules})
+    kms = sess.client("kms", region_name=HOME)
+    own = f"arn:aws:iam::{account}:role/"
+    key = kms.create_key(BypassPolicyLockoutSafetyCheck=True, Policy=key_policy(
+        account, own + "key-admin", own + "imaging", [
+            {"Sid": "VendorUse", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{key_user}:root"},
+             "Action": ["kms:Decrypt"], "Resource": "*"}]))["KeyMetadata"]["Arn"]
+    kms.create_alias(AliasName="alias/phi", TargetKeyId=key)
 
 
 def provision_audit_role(sess, trusted_account: str) -> str:

@@ -78,5 +78,24 @@ def plan_snippet(tmp_path: Path, code: str, config: dict | None = None):
     return records, normalize.normalize(records, "plan", account=account, region="us-east-1")
 
 
+@pytest.fixture(scope="session")
+def moto_server_url():
+    """One moto server (127.0.0.1, free port) for the whole session; modules take a clean
+    account from it with `moto_account`."""
+    pytest.importorskip("moto")
+    import awsstack
+    with awsstack.server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def moto_account(moto_server_url):
+    """The shared moto server reset to a clean state for this module, with the AWS env
+    (AWS_ENDPOINT_URL, test credentials, no config files) pointing at it."""
+    import awsstack
+    with awsstack.account_env(moto_server_url) as url:
+        yield url
+
+
 def by_type(records: list[dict], token: str) -> list[dict]:
     return [r for r in records if r["type"] == token]

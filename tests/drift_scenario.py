@@ -1,11 +1,12 @@
-"""The drift scenario shared by the history, drift and weekly-email tests: one account
-scanned three times, in which the X-ray archive loses its encryption, the referrals share
-gains it, and then a new public bucket appears.
+"""The drift scenario shared by the history, drift and weekly-email tests: one moto account
+scanned three times with the live AWS collector, in which the X-ray archive loses its
+encryption, the referrals share gains it, and then a new public bucket appears.
 
-`scenario_source(step)` is the ONE place the scans' source is produced. Today it returns
-`--resources` fixtures that mirror that scenario exactly; switching to a moto-backed live
-scan means mutating the moto account here for each step and returning `--aws ...` options
-instead. Nothing else in the tests knows where the resources come from."""
+`scenario_source(step)` is the ONE place the scans' source is produced: it brings the moto
+account (the shared server of conftest's `moto_account`, which every test using the
+scenario must hold) to the state of `step` and returns the `--aws` options that scan it;
+`scenario_collection(step)` does the same scan in-process (for tests that choose the scan
+time). Nothing else in the tests knows where the resources come from."""
 from __future__ import annotations
 
 import json
@@ -14,23 +15,86 @@ from pathlib import Path
 
 import pytest
 
+import awsstack as stack
 from conftest import run_enamel
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SCANS = [
-    "drift/scan1_pass_archive_encrypted_fail_referrals_unencrypted.yaml",
-    "drift/scan2_fail_archive_lost_encryption_pass_referrals_gained_it.yaml",
-    "drift/scan3_fail_new_public_bucket_appeared.yaml",
-]
 TENANT = "Bright Smile Dental"
 ARCHIVE = "arn:aws:s3:::bsd-xray-archive"
 REFERRALS = "arn:aws:s3:::bsd-referrals-share"
 PUBLIC = "arn:aws:s3:::bsd-marketing-site"
+LOGS = "bsd-access-logs"
+KEY_ALIAS = "alias/bsd-phi"
+
+
+def _name(arn: str) -> str:
+    return arn.split(":::", 1)[1]
+
+
+def _key(sess) -> str:
+    """The practice's PHI key (made once per moto account: its ARN stays the same across scans)."""
+    kms = sess.client("kms", region_name=stack.HOME)
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    if KEY_ALIAS in aliases:
+        return kms.describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["Arn"]
+    role = f"arn:aws:iam::{stack.ACCOUNT_A}:role/bsd-"
+    return stack.phi_key(kms, stack.ACCOUNT_A, KEY_ALIAS, role + "key-admin", role + "imaging")
+
+
+def _encrypt(s3, bucket: str, key: str | None) -> None:
+    if key is None:
+        s3.delete_bucket_encryption(Bucket=bucket)
+    else:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+            "BucketKeyEnabled": True}]})
+
+
+def _public_bucket(s3, bucket: str) -> None:
+    """A marketing site: ACLs on, READ for everyone, a public-read policy, SSE-S3, no versioning."""
+    s3.create_bucket(Bucket=bucket, ObjectOwnership="ObjectWriter")
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "data_class", "Value": "internal"}]})
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{PUBLIC}/*"}]}))
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+
+
+def converge(step: int) -> None:
+    """Bring the moto account to the state of scan `step` (1..3), whatever state it is in:
+    1: archive KMS-encrypted, referrals share unencrypted; 2: the archive lost its encryption,
+    the share gained it; 3: as 2, plus a public marketing bucket."""
+    sess = stack.session()
+    s3 = sess.client("s3", region_name=stack.HOME)
+    key = _key(sess)
+    have = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    if LOGS not in have:
+        stack.log_bucket(s3, LOGS, stack.HOME)
+    for arn in (ARCHIVE, REFERRALS):
+        if _name(arn) not in have:
+            stack.archive_bucket(s3, _name(arn), stack.HOME, key, LOGS, stack.RETENTION_DAYS)
+    _encrypt(s3, _name(ARCHIVE), key if step == 1 else None)
+    _encrypt(s3, _name(REFERRALS), key if step >= 2 else None)
+    public = _name(PUBLIC)
+    if step == 3 and public not in have:
+        _public_bucket(s3, public)
+    elif step != 3 and public in have:
+        s3.delete_bucket(Bucket=public)
 
 
 def scenario_source(step: int) -> list[str]:
-    """Source options of scan `step` (1..3)."""
-    return ["--resources", str(FIXTURES / SCANS[step - 1])]
+    """Source options of scan `step` (1..3), with the moto account brought to that state."""
+    converge(step)
+    return ["--aws", "--regions", stack.HOME]
+
+
+def scenario_collection(step: int):
+    """Scan `step` collected in-process (the same live collector the CLI runs)."""
+    from scanner.collectors.aws.runner import scan
+    converge(step)
+    collection, _ = scan(regions=stack.HOME)
+    return collection
 
 
 def write_waivers(path: Path, today: date | None = None) -> Path:
@@ -61,7 +125,7 @@ def scan_ids(db: Path, tenant: str = TENANT) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
+def recorded(tmp_path_factory, moto_account):
     """A history with the scenario's three scans recorded through `enamel scan --record`
     (read-only for the tests that use it)."""
     tmp_path = tmp_path_factory.mktemp("recorded")

@@ -21,15 +21,14 @@ def _deny(model, **_):
 
 
 @pytest.fixture(scope="module")
-def account():
-    with stack.moto_server() as url:
-        sess = stack.session()
-        sess.client("s3").create_bucket(Bucket="fail-bare-bucket")
-        sess.client("rds").create_db_instance(
-            DBInstanceIdentifier="pass-pms-db", Engine="postgres", DBInstanceClass="db.t3.micro",
-            MasterUsername="dentist", MasterUserPassword="not-a-real-secret-1", AllocatedStorage=20,
-            StorageEncrypted=True, DeletionProtection=True, BackupRetentionPeriod=14)
-        yield url
+def account(moto_account):
+    sess = stack.session()
+    sess.client("s3").create_bucket(Bucket="fail-bare-bucket")
+    sess.client("rds").create_db_instance(
+        DBInstanceIdentifier="pass-pms-db", Engine="postgres", DBInstanceClass="db.t3.micro",
+        MasterUsername="dentist", MasterUserPassword="not-a-real-secret-1", AllocatedStorage=20,
+        StorageEncrypted=True, DeletionProtection=True, BackupRetentionPeriod=14)
+    yield moto_account
 
 
 def _scan(tmp_path, *extra):

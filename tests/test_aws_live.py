@@ -24,17 +24,17 @@ REGIONS = f"{stack.HOME},{stack.REPLICA}"
 
 
 @pytest.fixture(scope="module")
-def live():
-    with stack.moto_server() as url:
-        a = stack.session(stack.ACCOUNT_A)
-        b = stack.session(stack.ACCOUNT_B)
-        made = stack.provision_infra_stack(a, stack.ACCOUNT_A)
-        expect_fail = stack.provision_rule_cases(a, stack.ACCOUNT_A, stack.ACCOUNT_B)
-        role = stack.provision_audit_role(b, stack.ACCOUNT_A)
-        col_a, aws_a = scan(regions=REGIONS)
-        col_b, aws_b = scan(role_arn=role, external_id=stack.EXTERNAL_ID, regions=stack.HOME)
-        yield {"url": url, "made": made, "expect_fail": expect_fail, "a": col_a, "b": col_b,
-               "calls": aws_a.calls, "role": role}
+def live(moto_account):
+    url = moto_account
+    a = stack.session(stack.ACCOUNT_A)
+    b = stack.session(stack.ACCOUNT_B)
+    made = stack.provision_infra_stack(a, stack.ACCOUNT_A)
+    expect_fail = stack.provision_rule_cases(a, stack.ACCOUNT_A, stack.ACCOUNT_B)
+    role = stack.provision_audit_role(b, stack.ACCOUNT_A)
+    col_a, aws_a = scan(regions=REGIONS)
+    col_b, aws_b = scan(role_arn=role, external_id=stack.EXTERNAL_ID, regions=stack.HOME)
+    yield {"url": url, "made": made, "expect_fail": expect_fail, "a": col_a, "b": col_b,
+           "calls": aws_a.calls, "role": role}
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +86,10 @@ def test_every_aws_rule_fails_its_fail_resource_and_passes_a_pass_resource(live,
             b = {f.status for f in got if f.resource_ref["account"] == stack.ACCOUNT_B}
             assert a == {"pass"} and b == {"fail"}, (rule.id, a, b)
             continue
+        if rule.id in stack.LIVE_UNDECIDED:  # moto (or live AWS) cannot decide it: one explicit status
+            status, why = stack.LIVE_UNDECIDED[rule.id]
+            assert got and {f.status for f in got} == {status}, (rule.id, why, {f.status for f in got})
+            continue
         fails = {f.resource_ref["name"] for f in got if f.status == "fail"}
         passes = {_name(f) for f in got if f.status == "pass"}
         assert set(live["expect_fail"][rule.id]) <= fails, (rule.id, fails)
@@ -95,8 +99,24 @@ def test_every_aws_rule_fails_its_fail_resource_and_passes_a_pass_resource(live,
 def test_no_pass_named_resource_fails_or_errors(findings):
     _, found = findings
     bad = [(f.rule.id, f.resource_ref["name"], f.status, f.message) for f in found
-           if _name(f).startswith("pass") and f.status not in ("pass", "skip")]
+           if _name(f).startswith("pass") and f.status not in ("pass", "skip") and not _undecided(f)]
     assert bad == []
+
+
+def _undecided(finding) -> bool:
+    """The finding has the status awsstack.LIVE_UNDECIDED names for its rule."""
+    return stack.LIVE_UNDECIDED.get(finding.rule.id, (None,))[0] == finding.status
+
+
+def test_error_backup_selections_moto_cannot_serve_fail_closed(findings):
+    """moto has no ListBackupSelections: the plan's selection read is an $error naming the
+    call, and backup-plan-covers-archive is `error` on every plan, never pass."""
+    _, found = findings
+    got = [f for f in found if f.rule.id == "backup-plan-covers-archive"]
+    assert {f.resource_ref["name"] for f in got} >= {"pass-backup-plan", "pass-offsite-plan", "fail-local-plan"}
+    assert all(f.status == "error" and "ListBackupSelections: 500" in f.message and "<" not in f.message
+               for f in got), \
+        [(f.status, f.message) for f in got]
 
 
 def test_every_fail_named_resource_fails_something(findings):
@@ -113,21 +133,23 @@ def test_pass_infra_stack_scans_with_zero_fail(live, findings):
     """The infra/-shaped stack (provision_infra_stack) has no failing, unknown or error finding."""
     _, found = findings
     made = live["made"]
-    names = set(made["buckets"]) | set(made["keys"]) | set(made["log_groups"]) | set(made["trails"]) \
-        | set(made["vpcs"]) | set(made["roles"])
+    names = set().union(*made.values())
     mine = [f for f in found if f.resource_ref["name"] in names]
     assert {f.resource_ref["name"] for f in mine} == names
-    assert [(f.rule.id, f.resource_ref["name"], f.message) for f in mine if f.status not in ("pass", "skip")] == []
+    assert [(f.rule.id, f.resource_ref["name"], f.message) for f in mine
+            if f.status not in ("pass", "skip") and not _undecided(f)] == []
     # the stack exercises the rules it is meant to
     passed = {f.rule.id for f in mine if f.status == "pass"}
     assert {"s3-bucket-object-lock-retention", "s3-bucket-replication", "kms-key-separation-of-duties",
-            "cloudtrail-s3-data-events", "log-group-retention", "vpc-flow-logs"} <= passed
+            "cloudtrail-s3-data-events", "log-group-retention", "vpc-flow-logs", "vpc-s3-endpoint-restricted",
+            "vpc-imaging-no-internet-route", "iam-role-human-mfa", "backup-vault-kms-encryption",
+            "backup-vault-lock", "backup-plan-offsite-copy", "ec2-default-security-group-closed"} <= passed
 
 
 def test_pass_bucket_properties_read_live(live):
     arch = next(r for r in live["a"].resources if r.name == f"pass-xray-archive-{stack.ACCOUNT_A}")
     p = arch.properties
-    assert p["object_lock"] == {"enabled": True, "mode": "COMPLIANCE", "retention_days": 2192}
+    assert p["object_lock"] == {"enabled": True, "mode": "COMPLIANCE", "retention_days": stack.RETENTION_DAYS}
     assert p["encryption"]["sse_algorithm"] == "aws:kms" and p["encryption"]["bucket_key_enabled"] is True
     assert p["policy"]["min_tls_version"] == "1.2" and p["policy"]["denies_insecure_transport"] is True
     assert p["replication"]["destinations"][0]["region"] == stack.REPLICA

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import awsstack as stack
 from attestation_fixtures import FIXTURES, by_rule, register
 from conftest import run_enamel, validate_report
 from scanner import crosscheck
@@ -14,17 +15,17 @@ OWN_ACCOUNT = "111122223333"
 CURRENT, EXPIRED, UNLISTED = "444455556666", "555566667777", "999900001111"
 
 
-@pytest.fixture
-def live_sources():
-    """CLI source options for a live AWS account 111122223333 with a role trusted by an account
-    whose vendor's BAA is current (444455556666), one whose BAA expired (555566667777) and one
-    in no vendor's list (999900001111), plus PHI buckets and a key shared across accounts.
-
-    Today: a resources file with source "live" shaped exactly like the aws.* type contract.
-    When the live AWS collector (issue 4) lands, return a moto-backed `--aws` scan instead
-    (create the same role trust policy, bucket policy, replication and key policy in moto);
-    every test below keeps working unchanged."""
-    return ["--resources", str(FIXTURES / "live_role_trusts_current_expired_and_unlisted.json")]
+@pytest.fixture(scope="module")
+def live_sources(moto_account):
+    """CLI source options for a live (moto) AWS account 111122223333, scanned through the
+    audit role, with a role trusted by an account whose vendor's BAA is current
+    (444455556666), one whose BAA expired (555566667777) and one in no vendor's list
+    (999900001111), plus PHI buckets and a key shared across accounts. (Unreadable values
+    keep their resources file, live_values_unreadable.json: moto cannot deny a read.)"""
+    stack.provision_vendor_access(stack.session(OWN_ACCOUNT), OWN_ACCOUNT, [CURRENT, EXPIRED, UNLISTED],
+                                  bucket_reader=CURRENT, replica_account=EXPIRED, key_user=CURRENT)
+    return ["--aws", "--regions", stack.HOME, "--role-arn", f"arn:aws:iam::{OWN_ACCOUNT}:role/{stack.AUDIT_ROLE}",
+            "--external-id", stack.EXTERNAL_ID]
 
 
 def scan(*args):

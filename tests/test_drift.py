@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 
 from conftest import run_enamel
-from drift_scenario import ARCHIVE, FIXTURES, PUBLIC, REFERRALS, TENANT, record_scan, recorded  # noqa: F401
+from drift_scenario import ARCHIVE, FIXTURES, LOGS, PUBLIC, REFERRALS, TENANT, record_scan, recorded  # noqa: F401
 from scanner import drift, history, paths
 from scanner.collectors.resources_file import read
 from scanner.errors import InputError
@@ -16,6 +16,8 @@ from test_history import scan_report
 
 PLAN = FIXTURES / "plan_drift" / "plan_declares_encrypted_buckets.yaml"
 LIVE = FIXTURES / "plan_drift" / "live_fail_archive_unencrypted_public_bucket_unmanaged.yaml"
+
+pytestmark = pytest.mark.usefixtures("moto_account")  # the drift scenario's account (conftest)
 
 
 def validate_drift(doc: dict) -> dict:
@@ -194,6 +196,7 @@ def test_fail_incomplete_scan_shows_errors_as_new_failures_and_warns(tmp_path):
     assert doc["resolved_failures"] == []  # unreadable is not fixed: the archive's failures stay open
     unchecked = {(f["rule_id"], f["resource"]["id"]) for f in doc["open_failures"] if f.get("now_status") == "unchecked"}
     assert ("s3-bucket-encrypted-at-rest", ARCHIVE) in unchecked
-    assert len(doc["resources_removed"]) == 3
+    removed = {r["id"] for r in doc["resources_removed"]}  # the broken scan saw nothing
+    assert {ARCHIVE, REFERRALS, f"arn:aws:s3:::{LOGS}"} <= removed and PUBLIC not in removed
     md = run_enamel("drift", "--history", db, "--format", "markdown")
     assert "the newer scan was incomplete" in md.stdout

@@ -11,17 +11,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import ROOT, run_enamel
-from drift_scenario import TENANT, record_scan, scan_ids, scenario_source
+from drift_scenario import TENANT, record_scan, scan_ids, scenario_collection, scenario_source
 from scanner import history
-from scanner.collectors.resources_file import read
 from scanner.engine import evaluate
 from scanner.errors import InputError
 from scanner.report import build
 
 
+# the drift scenario lives in the shared moto server (conftest); other tests here ignore it
+pytestmark = pytest.mark.usefixtures("moto_account")
+
+
 def scan_report(ruleset, step, started: datetime, tenant=TENANT):
     """Evaluate scenario scan `step` in-process with a chosen start time: (report, resources)."""
-    coll = read(scenario_source(step)[1], ruleset.type_schemas)
+    coll = scenario_collection(step)
     findings = evaluate(ruleset.rules, coll.resources, None, coll.errors)
     stamp = started.isoformat(timespec="seconds").replace("+00:00", "Z")
     report = build(findings, coll.errors, started_at=stamp, tenant=tenant, sources=coll.sources,

@@ -23,6 +23,8 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars"]
 
+pytestmark = pytest.mark.usefixtures("moto_account")  # the drift scenario's account (conftest)
+
 
 @pytest.fixture(scope="module")
 def cas(tmp_path_factory):
@@ -47,14 +49,24 @@ def smtp(cas):
         c.stop()
 
 
-@pytest.fixture
-def history_db(tmp_path):
-    """Scans 1 and 2 of the drift scenario recorded; the weekly run scans step 3."""
-    db = tmp_path / "history.sqlite3"
-    waivers = write_waivers(tmp_path / "waivers.yaml")
+@pytest.fixture(scope="module")
+def two_scans(tmp_path_factory):
+    """Scans 1 and 2 of the drift scenario recorded once for the module."""
+    d = tmp_path_factory.mktemp("two-scans")
+    db = d / "history.sqlite3"
+    waivers = write_waivers(d / "waivers.yaml")
     record_scan(db, 1, waivers)
     record_scan(db, 2, waivers)
     return db, waivers
+
+
+@pytest.fixture
+def history_db(two_scans, tmp_path):
+    """A private copy of the two recorded scans; the weekly run scans step 3 into it."""
+    db, waivers = two_scans
+    for f in db.parent.glob(db.name + "*"):  # the database and any WAL/shared-memory file
+        shutil.copy2(f, tmp_path / f.name)
+    return tmp_path / db.name, waivers
 
 
 def weekly(db, waivers, *extra, env_extra=None):

@@ -146,7 +146,8 @@ class Buckets:
                 enabled = True
                 d = need(rule.get("destination")) or {}
                 arn = need(d.get("bucket"))
-                dests.append({"bucket": arn, "account": d.get("account"), "region": self.region_of_arn(arn),
+                dests.append({"bucket": arn, "account": d.get("account") or self.plan.account,  # live: owner when unset
+                              "region": self.region_of_arn(arn),
                               "kms_key_id": g(d, "encryptionConfiguration", "replicaKmsKeyId"),
                               "storage_class": d.get("storageClass")})
         return {"enabled": enabled, "destinations": dests}

@@ -133,6 +133,11 @@ def ec2_regions(plan: Plan) -> list[Resource]:
                 plan.urns[("aws.ec2_region", f"{plan.account}:{region}", key)] = rec["urn"]
     out = []
     for region, props in by_region.items():
+        if "ebs_encryption_by_default" in props and "ebs_default_kms_key_id" not in props:
+            # no DefaultKmsKey declared: AWS encrypts with its managed key, which live
+            # GetEbsDefaultKmsKeyId reports as alias/aws/ebs (and live reads no key when off)
+            on = props["ebs_encryption_by_default"]
+            props["ebs_default_kms_key_id"] = on if is_marker(on) else ("alias/aws/ebs" if on else None)
         rec = first[region]
         plan.urns[("aws.ec2_region", f"{plan.account}:{region}")] = rec["urn"]
         owner = (rec.get("parent") or rec["urn"]).rsplit("::", 1)[-1]  # the component, so two programs stay apart

@@ -58,7 +58,10 @@ def _describe(exc: BaseException) -> str:
         err = exc.response.get("Error", {})
         code = err.get("Code") or str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "error"))
         op = getattr(exc, "operation_name", "call")
-        return f"{op}: {code}: {err.get('Message', '')}".strip().rstrip(":")
+        msg = err.get("Message", "")
+        if msg.lstrip().startswith("<"):  # an HTML error page (a proxy, an emulator), not an AWS error
+            msg = "the endpoint answered with an HTML error page (operation not supported there?)"
+        return f"{op}: {code}: {msg}".strip().rstrip(":")
     if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
         return f"timeout: {type(exc).__name__}"
     if isinstance(exc, EndpointConnectionError):
