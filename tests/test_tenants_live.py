@@ -244,3 +244,42 @@ def test_pass_weekly_delivers_each_tenants_email_over_starttls(world):
         other = "birch-ortho" if name == "acme-dental" else "acme-dental"
         text = message_text(msg)
         assert canary(name).lower() in text and canary(other).lower() not in text
+
+
+AZ_FIXTURES = ROOT / "tests" / "fixtures" / "azure"
+AZ_SECRET_ENV = "ENAMEL_TEST_AZ_SECRET_LAKESIDE"
+
+
+@pytest.fixture(scope="module")
+def arm(tmp_path_factory):
+    from arm_standin import ArmStandIn
+    from certs import make_ca
+    ca, cert, key = make_ca(tmp_path_factory.mktemp("arm-ca"))
+    server = ArmStandIn(AZ_FIXTURES, cert, key, retry_after=1).start()
+    server.ca = ca
+    yield server
+    server.stop()
+
+
+def test_pass_azure_block_scans_with_the_tenants_own_service_principal(arm, tmp_path):
+    ident = json.loads((AZ_FIXTURES / "tenant.json").read_text())
+    ok_sub = ident["subscriptions"][0]["subscriptionId"]
+    block = {"tenant_id": ident["tenant_id"], "client_id": ident["client_id"], "subscriptions": [ok_sub]}
+    tenants = [{"name": "lakeside-ortho", "azure": {**block, "client_secret_env": AZ_SECRET_ENV}},
+               {"name": "misty-azure", "azure": {**block, "client_secret_env": "ENAMEL_TEST_AZ_SECRET_UNSET"}}]
+    (tmp_path / "tenants.yaml").write_text(yaml.safe_dump({"version": 1, "tenants": tenants}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "ENAMEL_TEST_AZ"))}
+    env.update({AZ_SECRET_ENV: ident["client_secret"], "ENAMEL_AZURE_ENDPOINT": arm.url,
+                "ENAMEL_AZURE_CA_BUNDLE": str(arm.ca), "AZURE_AUTHORITY_HOST": arm.url})
+    out = tmp_path / "out"
+    r = run_enamel("tenants", "scan", tmp_path / "tenants.yaml", "--output-dir", out, "--max-api-calls", "2",
+                   env=env, timeout=300)
+    assert r.returncode in (0, 1), r.stderr
+    rep = report(out, "lakeside-ortho")
+    assert rep["scan"]["sources"] == [f"azure:{ok_sub}"]
+    verdict = {(f["rule_id"], f["resource"]["name"]): f["status"] for f in rep["findings"]}
+    assert verdict[("storage-account-https-only", "pass_hardened")] == "pass"
+    assert verdict[("storage-account-https-only", "fail_tls11_http")] == "fail"
+    misty = json.loads((out / "misty-azure" / "tenant.json").read_text())
+    assert misty["complete"] is False and "ENAMEL_TEST_AZ_SECRET_UNSET" in misty["error"]
+    assert ident["client_secret"] not in all_text(out) + r.stdout + r.stderr
