@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.demo.aws_live import DEMO_CREDENTIALS, REGION, _free_port, stop_server  # noqa: E402
+from scanner.demo.aws_live import DEMO_CREDENTIALS, REGION, start_server, stop_server  # noqa: E402
 
 MSP_ACCOUNT = "123456789012"  # moto's default account: the MSP's own
 
@@ -47,24 +47,6 @@ def serve(port: int, latency_ms: float) -> None:
         time.sleep(latency_ms / 1000)
         return app(environ, start_response)
     make_server("127.0.0.1", port, slow, True, request_handler=MotoRequestHandler).serve_forever()
-
-
-def start(latency_ms: float) -> tuple[subprocess.Popen, str]:
-    import urllib.request
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(latency_ms)],
-                            env=dict(os.environ, MOTO_EC2_LOAD_DEFAULT_AMIS="false"))
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):  # bounded: 20 s
-        if proc.poll() is not None:
-            raise SystemExit(f"moto server exited with status {proc.returncode}")
-        try:
-            urllib.request.urlopen(url + "/moto-api/data.json", timeout=1).read()
-            return proc, url
-        except OSError:
-            time.sleep(0.1)
-    stop_server(proc)
-    raise SystemExit("moto server not ready after 20 s")
 
 
 def provision(url: str, tenants: int, buckets: int) -> list[dict]:
@@ -125,7 +107,7 @@ def main() -> None:
     print(f"{'tenants':>7} {'buckets':>7} {'lat ms':>6} {'jobs':>4} {'wall s':>7} {'speed-up':>8}  "
           f"(cpus: {os.cpu_count()})")
     for t, lat in ((int(x), float(y)) for x in args.tenants.split(",") for y in args.latency_ms.split(",")):
-        proc, url = start(lat)
+        proc, url = start_server(lambda port, lat=lat: [sys.executable, __file__, "--serve", str(port), str(lat)])
         try:
             entries = provision(url, t, args.buckets)
             with tempfile.TemporaryDirectory(prefix="enamel-bench-msp-") as tmp:

@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -16,6 +17,7 @@ import awsstack
 import msp_moto
 import smtp_server
 from conftest import ROOT, run_enamel, validate_report
+from test_azure import standin  # noqa: F401 - the ARM stand-in fixture (tests/arm_standin.py)
 from scanner.rollup import comparable
 from scanner.tenants import load_tenants, select
 
@@ -180,6 +182,8 @@ def test_pass_history_fills_each_tenants_trend_in_the_rollup(world):
         s3.delete_bucket(Bucket="cedar-new-unversioned-phi")
     assert second.returncode in (0, 1), second.stderr
     roll2 = json.loads((d / "week2" / "rollup.json").read_text())
+    schema = json.loads((ROOT / "rules" / "schema" / "rollup.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(roll2)
     by = {t["name"]: t for t in roll2["tenants"]}
     assert by["cedar-kids"]["trend"]["previous"]["started_at"] < by["cedar-kids"]["scanned_at"]
     assert by["cedar-kids"]["trend"]["fail"] > 0 and by["acme-dental"]["trend"]["fail"] == 0
@@ -250,18 +254,8 @@ AZ_FIXTURES = ROOT / "tests" / "fixtures" / "azure"
 AZ_SECRET_ENV = "ENAMEL_TEST_AZ_SECRET_LAKESIDE"
 
 
-@pytest.fixture(scope="module")
-def arm(tmp_path_factory):
-    from arm_standin import ArmStandIn
-    from certs import make_ca
-    ca, cert, key = make_ca(tmp_path_factory.mktemp("arm-ca"))
-    server = ArmStandIn(AZ_FIXTURES, cert, key, retry_after=1).start()
-    server.ca = ca
-    yield server
-    server.stop()
-
-
-def test_pass_azure_block_scans_with_the_tenants_own_service_principal(arm, tmp_path):
+def test_pass_azure_block_scans_with_the_tenants_own_service_principal(standin, tmp_path):
+    arm = standin
     ident = json.loads((AZ_FIXTURES / "tenant.json").read_text())
     ok_sub = ident["subscriptions"][0]["subscriptionId"]
     block = {"tenant_id": ident["tenant_id"], "client_id": ident["client_id"], "subscriptions": [ok_sub]}
@@ -283,3 +277,18 @@ def test_pass_azure_block_scans_with_the_tenants_own_service_principal(arm, tmp_
     misty = json.loads((out / "misty-azure" / "tenant.json").read_text())
     assert misty["complete"] is False and "ENAMEL_TEST_AZ_SECRET_UNSET" in misty["error"]
     assert ident["client_secret"] not in all_text(out) + r.stdout + r.stderr
+
+
+def test_pass_role_scan_never_touches_boto3s_default_session(world, monkeypatch):
+    import boto3
+
+    from scanner.collectors.aws.runner import scan
+
+    class Poisoned:
+        def __getattr__(self, name):
+            raise AssertionError(f"boto3's default session was used ({name})")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", Poisoned())
+    name, account, *_, xid = GOOD[0]
+    col, aws = scan(role_arn=f"arn:aws:iam::{account}:role/{msp_moto.ROLE}", external_id=xid, regions="us-east-1")
+    assert aws.account == account and not col.errors
+    assert {r.account for r in col.resources} == {account}
