@@ -102,12 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--shard", metavar="I/N", help="this job's slice: tenants whose stable hash mod N is I (0-based)")
     ts.add_argument("--output-dir", metavar="DIR", default="reports/tenants", help="one directory per tenant + roll-up")
     ts.add_argument("--jobs", type=int, default=4, metavar="K", help="tenants scanned at once (default 4)")
+    ts.add_argument("--max-api-calls", type=int, metavar="N",
+                    help="cap on cloud API calls in flight at once, across all tenants (default: no cap)")
     ts.add_argument("--format", type=_formats, default=_formats("json,html,markdown,csv"),
                     help="per-tenant report formats (JSON is always written)")
     ts.add_argument("--rules", metavar="DIR", action="append", default=[])
     ts.add_argument("--fail-on-error", action="store_true", help="exit 3 when a tenant is incomplete")
     ts.add_argument("--ci", action="store_true", help="CI mode: no colours, --fail-on-error on")
     ts.add_argument("-q", "--quiet", action="store_true")
+    add_history_arguments(ts)  # --record/--history: record each tenant's scan, trend in the roll-up
     tm = tsub.add_parser("merge", help="merge shard output directories into one roll-up")
     tm.add_argument("dirs", nargs="+", metavar="DIR")
     tm.add_argument("--output-dir", metavar="DIR", required=True)

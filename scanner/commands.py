@@ -110,14 +110,13 @@ def cmd_tenants(args) -> int:
                             only=[n.strip() for n in args.only.split(",")] if args.only else None,
                             shard=tenants.parse_shard(args.shard) if args.shard else None)
     console = _console(args, stderr=True)
-    fail_on_error = args.fail_on_error or args.ci
+    opts = tenants.run_options(args, out)
 
     def done(r):
         if not args.quiet:
             state = "ok" if r.complete else f"INCOMPLETE: {r.error or 'a source failed'}"
             console.print(f"{r.tenant.name}: {state} (exit {r.exit_code})", markup=False)
-    results = tenants.scan_all(chosen, ruleset, out, [f for f in args.format if f != "table"], args.jobs,
-                               fail_on_error, on_done=done)
+    results = tenants.scan_all(chosen, ruleset, opts, args.jobs, on_done=done)
     scanned = {r.tenant.name for r in results}
     roll = rollup.build_rollup(tenants.read_status_dirs([str(out)], scanned), ruleset.catalogue) if results else None
     if roll is not None:

@@ -48,6 +48,11 @@ def add_parsers(sub, add_sources, add_common) -> None:
     add_common(w)
     history.add_arguments(w, record_default=None)
     mailer.add_arguments(w)
+    m = w.add_argument_group("MSP: one email per tenant, to that tenant's recipients")
+    m.add_argument("--tenants", metavar="FILE", help="tenants file: scan every tenant (its own sources) and email each")
+    m.add_argument("--only", metavar="T1,T2", help="only these tenants")
+    m.add_argument("--jobs", type=int, default=4, metavar="K", help="tenants scanned at once (default 4)")
+    m.add_argument("--max-api-calls", type=int, metavar="N", help="cap on cloud API calls in flight, all tenants")
 
 
 def _open_history(args):
@@ -118,17 +123,28 @@ def cmd_history(args, console) -> int:
     return EXIT_OK
 
 
+def smtp_and_sender(args):
+    """(SMTP settings or None with --out, sender): a bad TLS policy is refused before scanning."""
+    from .settings import load_settings
+    conf = load_settings(args.config).get("smtp", {})
+    smtp = None if args.out else mailer.resolve(args, conf)
+    sender = smtp.sender if smtp else (args.smtp_from or os.environ.get("ENAMEL_SMTP_FROM") or conf.get("from")
+                                       or "enamel@localhost")
+    return smtp, sender
+
+
 def cmd_report(args, run, console) -> int:
     """`run(args)` performs the scan exactly like `enamel scan --record` (the caller's job)."""
     if args.report_command != "weekly":
         raise InputError("command line", "report needs a kind: weekly")
-    from .settings import load_settings
     from .weekly import compose, eml_name
+    if args.tenants:
+        from .tenants_weekly import weekly_per_tenant
+        return weekly_per_tenant(args, console, *smtp_and_sender(args))
+    if not args.email:
+        raise InputError("command line", "report weekly needs --email TO[,TO] (or --tenants FILE)")
     to = mailer.recipients(args.email)
-    conf = load_settings(args.config).get("smtp", {})
-    smtp = None if args.out else mailer.resolve(args, conf)  # refuse a bad TLS policy before scanning
-    sender = smtp.sender if smtp else (args.smtp_from or os.environ.get("ENAMEL_SMTP_FROM") or conf.get("from")
-                                       or "enamel@localhost")
+    smtp, sender = smtp_and_sender(args)
     args.record = True  # next week's drift needs this week's scan
     run(args)
     conn = history.connect(history.resolve(args)[0])

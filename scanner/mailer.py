@@ -33,7 +33,8 @@ class SmtpSettings:
 
 def add_arguments(parser) -> None:
     g = parser.add_argument_group("email (SMTP; password only from env ENAMEL_SMTP_PASSWORD)")
-    g.add_argument("--email", metavar="TO[,TO]", required=True, help="recipients, comma-separated")
+    g.add_argument("--email", metavar="TO[,TO]",
+                   help="recipients, comma-separated (required, except with --tenants: each tenant's own list)")
     g.add_argument("--out", metavar="DIR", help="write the email as a .eml file here instead of sending it")
     g.add_argument("--smtp-host", help="SMTP server (env ENAMEL_SMTP_HOST, config smtp.host)")
     g.add_argument("--smtp-port", type=int, help="port (env ENAMEL_SMTP_PORT; default 587 STARTTLS, 465 implicit)")

@@ -41,7 +41,7 @@ def _tenant_row(status: dict, report: dict | None, catalogue: dict) -> dict:
             "complete": complete, "error": status.get("error"), "risk": risk, "worst_severity": worst,
             "counts": counts, "families": families,
             "report": f"{status['name']}/{status['report']}" if status.get("report") else None,
-            "scanned_at": status.get("finished_at")}
+            "scanned_at": status.get("finished_at"), "trend": status.get("trend")}
 
 
 def build_rollup(entries: list[tuple[dict, dict | None]], catalogue: dict) -> dict:
@@ -60,15 +60,16 @@ def render_csv(rollup: dict) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["tenant", "display_name", "complete", "risk", "worst_severity", "family",
-                "pass", "fail", "unknown", "error", "waived"])
+                "pass", "fail", "unknown", "error", "waived", "trend_fail", "trend_unknown", "trend_error"])
     for t in rollup["tenants"]:
+        trend = [("" if (t.get("trend") or {}).get(k) is None else t["trend"][k]) for k in ("fail", "unknown", "error")]
+        head = [t["name"], t["display_name"], t["complete"], t["risk"], t["worst_severity"] or ""]
         for fam in rollup["families"]:
             c = t["families"].get(fam, {})
-            w.writerow([t["name"], t["display_name"], t["complete"], t["risk"], t["worst_severity"] or "", fam,
-                        c.get("pass", 0), c.get("fail", 0), c.get("unknown", 0), c.get("error", 0), c.get("waived", 0)])
+            w.writerow([*head, fam, c.get("pass", 0), c.get("fail", 0), c.get("unknown", 0), c.get("error", 0),
+                        c.get("waived", 0), *trend])
         if not rollup["families"] or not t["families"]:
-            w.writerow([t["name"], t["display_name"], t["complete"], t["risk"], t["worst_severity"] or "", "",
-                        0, 0, 0, 0, 0])
+            w.writerow([*head, "", 0, 0, 0, 0, 0, *trend])
     return buf.getvalue()
 
 

@@ -28,6 +28,7 @@ class Tenant:
     spec: dict                      # the tenant's entry, defaults merged in, paths absolute
     fail_on: str = "high"
     recipients: tuple[str, ...] = ()
+    source: str = ""                # the tenants file (its azure block is read from there)
 
 
 @dataclass
@@ -40,12 +41,15 @@ class TenantResult:
 
 
 def load_tenants(path: str) -> list[Tenant]:
+    from .collectors.azure.auth import refuse_secrets
     data, lines = yamlsrc.load(path)
     if not isinstance(data, dict):
         raise InputError(path, "expected a mapping with 'tenants:'", line=1)
-    err = next(iter(schemas.validator("tenants").iter_errors(data)), None)
-    if err is not None:
-        raise yamlsrc.schema_error(path, lines, err)
+    refuse_secrets(path, data, lines)
+    for name in ("tenants", "azure_tenants"):  # azure blocks: the same schema as --azure-tenants
+        err = next(iter(schemas.validator(name).iter_errors(data)), None)
+        if err is not None:
+            raise yamlsrc.schema_error(path, lines, err)
     base = Path(path).resolve().parent
     defaults = data.get("defaults", {})
     seen: dict[str, int] = {}
@@ -62,7 +66,8 @@ def load_tenants(path: str) -> list[Tenant]:
         if "resources" in spec:
             spec["resources"] = [str(base / p) for p in spec["resources"]]
         out.append(Tenant(name=t["name"], display_name=t.get("display_name", t["name"]), spec=spec,
-                          fail_on=spec.get("fail_on", "high"), recipients=tuple(spec.get("recipients", ()))))
+                          fail_on=spec.get("fail_on", "high"), recipients=tuple(spec.get("recipients", ())),
+                          source=str(Path(path).resolve())))
     return out
 
 
@@ -113,18 +118,8 @@ def source_argvs(t: Tenant) -> list[list[str]]:
                     raise TenantSourceError(f"environment variable {env} (ExternalId for {acct['role_arn']}) is not set")
                 argv += ["--external-id", value]
         groups.append(argv)
-    if "azure" in s:
-        az = s["azure"]
-        argv = ["--azure", "--azure-tenant-id", az["tenant_id"]]
-        if "client_id" in az:
-            argv += ["--azure-client-id", az["client_id"]]
-        if "client_secret_env" in az:
-            argv += ["--azure-client-secret-env", az["client_secret_env"]]
-        if "client_certificate_path_env" in az:
-            argv += ["--azure-client-certificate-env", az["client_certificate_path_env"]]
-        for sub in az.get("subscriptions", []):
-            argv += ["--subscription", sub]
-        groups.append(argv)
+    if "azure" in s:  # the azure collector reads this tenant's block (env var NAMES only) itself
+        groups.append(["--azure", "--azure-tenants", t.source])
     local: list[str] = []
     for p in s.get("resources", []):
         local += ["--resources", p]
@@ -153,42 +148,93 @@ def _scan_args(argv: list[str], tenant: Tenant):
                                 f"({' '.join(a for a in argv if a.startswith('--'))})") from None
 
 
-def scan_tenant(t: Tenant, ruleset: RuleSet, out_dir: Path, formats: list[str], fail_on_error: bool) -> TenantResult:
+@dataclass
+class RunOptions:
+    """What every tenant's scan of one run shares: output, formats, the global API call cap
+    (a semaphore, the only object shared between tenants) and the history database."""
+    out_dir: Path
+    formats: list[str]
+    fail_on_error: bool = False
+    api_slots: object = None
+    history: str | None = None
+    retention_days: int | None = None
+
+
+def run_options(args, out_dir: Path) -> RunOptions:
+    """RunOptions from `tenants scan` / `report weekly --tenants` arguments."""
+    from . import apilimit, history
+    if args.max_api_calls is not None and args.max_api_calls < 1:
+        raise InputError("command line", "--max-api-calls must be at least 1")
+    db, days = None, None
+    if getattr(args, "record", False) or getattr(args, "history", None):
+        path, days = history.resolve(args)
+        history.connect(path).close()  # create and migrate once, before tenants write in parallel
+        db = str(path)
+    return RunOptions(out_dir=out_dir, formats=[f for f in getattr(args, "format", ["json"]) if f != "table"],
+                      fail_on_error=bool(getattr(args, "fail_on_error", False) or getattr(args, "ci", False)),
+                      api_slots=apilimit.semaphore(args.max_api_calls), history=db, retention_days=days)
+
+
+def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
+    from .apilimit import KEY
     from .collectors import Collection
     from .scan import collect, make_report
     started = now_iso()
-    tdir = out_dir / t.name
+    tdir = opts.out_dir / t.name
+    trend = None
+    fail_code = 3 if opts.fail_on_error else EXIT_OK
     try:
         total = Collection()
-        for argv in source_argvs(t):
-            total.extend(collect(_scan_args(argv, t), ruleset))
+        for argv in source_argvs(t):  # each run gets a fresh ScanContext (its own sessions)
+            total.extend(collect(_scan_args(argv, t), ruleset, extra={KEY: opts.api_slots}))
         report = make_report(total, ruleset, tenant=t.name, started_at=started, fail_on=t.fail_on,
                              params=t.spec.get("params"), params_origin=f"tenant {t.name} params",
                              waivers_file=t.spec.get("waivers"))
+        if opts.history:
+            trend = record_and_trend(opts.history, opts.retention_days, report, total.resources)
     except (TenantSourceError, InputError) as exc:
-        result = TenantResult(t, complete=False, error=str(exc), exit_code=3 if fail_on_error else EXIT_OK)
+        result = TenantResult(t, complete=False, error=str(exc), exit_code=fail_code)
     except Exception as exc:  # a source crashed for this tenant only: the others go on
-        result = TenantResult(t, complete=False, error=f"{type(exc).__name__}: {exc}",
-                              exit_code=3 if fail_on_error else EXIT_OK)
+        result = TenantResult(t, complete=False, error=f"{type(exc).__name__}: {exc}", exit_code=fail_code)
     else:
         ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
-        write_reports(report, list(dict.fromkeys(["json", *formats])), tdir, ctx)
+        write_reports(report, list(dict.fromkeys(["json", *opts.formats])), tdir, ctx)
         result = TenantResult(t, complete=report["scan"]["complete"], report=report,
-                              exit_code=exit_code(report, t.fail_on, fail_on_error))
+                              exit_code=exit_code(report, t.fail_on, opts.fail_on_error))
     status = {"name": t.name, "display_name": t.display_name, "complete": result.complete,
               "error": result.error, "exit_code": result.exit_code, "started_at": started,
               "finished_at": now_iso(), "report": REPORT_FILE if result.report else None,
-              "recipients": list(t.recipients)}
+              "recipients": list(t.recipients), "trend": trend}
     atomic_write(tdir / STATUS_FILE, json.dumps(status, indent=2) + "\n")
     return result
 
 
-def scan_all(tenants: list[Tenant], ruleset: RuleSet, out_dir: Path, formats: list[str], jobs: int,
-             fail_on_error: bool, on_done=None) -> list[TenantResult]:
+TREND_STATUSES = ("fail", "unknown", "error", "pass")
+
+
+def record_and_trend(db: str, retention_days: int | None, report: dict, resources) -> dict:
+    """Record the tenant's scan in the history and compare its counts with the tenant's
+    previous recorded scan: {"previous": {id, started_at} | None, "<status>": delta | None}."""
+    from . import history
+    conn = history.connect(db)
+    try:
+        history.record(conn, report, resources, retention_days or history.DEFAULT_RETENTION_DAYS)
+        earlier = history.up_to(history.scans(conn, report["scan"]["tenant"]), report["scan"]["id"])
+    finally:
+        conn.close()
+    prev = earlier[-1] if earlier else None
+    now = report["summary"]["by_status"]
+    out: dict = {"previous": {"id": prev["id"], "started_at": prev["started_at"]} if prev else None}
+    for st in TREND_STATUSES:
+        out[st] = now.get(st, 0) - prev["summary"]["by_status"].get(st, 0) if prev else None
+    return out
+
+
+def scan_all(tenants: list[Tenant], ruleset: RuleSet, opts: RunOptions, jobs: int, on_done=None) -> list[TenantResult]:
     """Tenants in parallel (bounded pool); each tenant's collectors keep their own concurrency."""
     results: list[TenantResult] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="tenant") as pool:
-        futures = [pool.submit(scan_tenant, t, ruleset, out_dir, formats, fail_on_error) for t in tenants]
+        futures = [pool.submit(scan_tenant, t, ruleset, opts) for t in tenants]
         for fut in futures:
             r = fut.result()
             results.append(r)

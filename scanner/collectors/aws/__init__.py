@@ -65,7 +65,8 @@ def collect(args, ctx=None) -> Collection:
         raise InputError("command line", "--external-id needs --role-arn")
     from .runner import scan
     collection, aws = scan(profile=getattr(args, "profile", None), role_arn=getattr(args, "role_arn", None),
-                           external_id=getattr(args, "external_id", None), regions=getattr(args, "regions", None))
+                           external_id=getattr(args, "external_id", None), regions=getattr(args, "regions", None),
+                           api_slots=(getattr(ctx, "extra", None) or {}).get("api_calls"))
     stats_path = os.environ.get(STATS_ENV)
     if stats_path and aws is not None:
         with open(stats_path, "w", encoding="utf-8") as fh:

@@ -70,7 +70,7 @@ def collect(args, ctx=None) -> Collection:
             raise InputError("command line", f"--azure needs the Azure SDK ({module} is missing): "
                              "pip install 'enamel[azure]'") from None
     quiet_sdk_logs()
-    settings = arm.from_args(args)
+    settings = arm.from_args(args, getattr(ctx, "extra", None))
     subs = _subscriptions(args.subscription)
     if args.azure_tenants:
         targets = auth.load_tenants(args.azure_tenants, settings, only=getattr(args, "tenant", None),

@@ -53,14 +53,18 @@ class ArmSettings:
 
     def client_kwargs(self) -> dict:
         """Keyword arguments for every azure-mgmt client."""
+        from ...apilimit import KEY, azure_policy
+        per_retry = [read_only_policy(), azure_policy(self.extra.get(KEY))]
         kw = {"base_url": self.base_url, "credential_scopes": [self.scope], "retry_policy": retry_policy(self),
-              "per_retry_policies": [read_only_policy()], "connection_timeout": 10, "read_timeout": self.timeout}
+              "per_retry_policies": [p for p in per_retry if p is not None], "connection_timeout": 10,
+              "read_timeout": self.timeout}
         if self.ca_bundle:
             kw["connection_verify"] = self.ca_bundle
         return kw
 
 
-def from_args(args) -> ArmSettings:
+def from_args(args, extra: dict | None = None) -> ArmSettings:
+    """`extra`: the scan context's shared objects (e.g. the global API call cap)."""
     from ...errors import InputError
     env = os.environ
     cloud = args.azure_cloud or env.get("ENAMEL_AZURE_CLOUD") or "public"
@@ -76,6 +80,7 @@ def from_args(args) -> ArmSettings:
         max_retries=args.azure_max_retries,
         max_retry_after=args.azure_max_retry_after,
         workers=max(1, args.azure_workers),
+        extra=dict(extra or {}),
     )
 
 

@@ -40,7 +40,7 @@ def load_tenants(path: str, settings: ArmSettings, only: str | None = None,
     """`cli_subscriptions`: False when the command line named none (the file decides),
     else what it named (None for all), which overrides the file."""
     data, lines = yamlsrc.load(path)
-    _refuse_secrets(path, data, lines)
+    refuse_secrets(path, data, lines)
     err = next(iter(schemas.validator("azure_tenants").iter_errors(data)), None)
     if err is not None:
         raise yamlsrc.schema_error(path, lines, err)
@@ -60,7 +60,7 @@ def load_tenants(path: str, settings: ArmSettings, only: str | None = None,
     return targets
 
 
-def _refuse_secrets(path, data, lines) -> None:
+def refuse_secrets(path, data, lines) -> None:
     """A secret written in the file is an error naming its line (before the schema, whose
     message would only say 'additional property')."""
     tenants = data.get("tenants") if isinstance(data, dict) else None
@@ -98,7 +98,8 @@ def _service_principal(path, lines, where, name, block, settings, subs) -> Targe
     if "certificate_env" in block:
         cert = {"certificate_data": _env(path, lines, where, "certificate_env", block["certificate_env"]).encode()}
     else:
-        cert_path = os.path.expanduser(block["certificate_path"])
+        # relative to the tenants file, like every other path in it
+        cert_path = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(block["certificate_path"]))
         if not os.path.isfile(cert_path):
             raise InputError(path, f"certificate file {cert_path} not found",
                              line=yamlsrc.line_of(lines, where + ("certificate_path",)))
