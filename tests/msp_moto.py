@@ -91,7 +91,7 @@ def trust_refusal(arn: str, external_id: str | None) -> str | None:
 
 @contextmanager
 def gated_moto_server():
-    """tests/awsstack.moto_server (environment, clean state, stop) with the Gate in front:
+    """tests/awsstack.server + account_env (environment, clean state, stop) with the Gate in front:
     yields (url, gate)."""
     import logging
 
@@ -108,7 +108,8 @@ def gated_moto_server():
             self._server_ready_event.set()
             self._server.serve_forever()
 
-    with mock.patch("moto.server.ThreadedMotoServer", GatedMotoServer), awsstack.moto_server() as url:
+    with mock.patch("moto.server.ThreadedMotoServer", GatedMotoServer), awsstack.server() as url, \
+            awsstack.account_env(url):
         yield url, gate
 
 
