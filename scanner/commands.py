@@ -14,7 +14,7 @@ from .render import RenderContext, github, render, write_reports
 from .render.terminal import print_report
 from .report import EXIT_OK, exit_code, now_iso
 from .ruleset import RuleSet, load_rules
-from .scan import ScanContext, collect, make_report  # noqa: F401  (ScanContext: collectors' type)
+from .scan import collect, make_report
 
 
 def _console(args, stderr: bool = False) -> Console:
