@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from enamel_hipaa import __version__
 from enamel_hipaa.core.errors import InputError

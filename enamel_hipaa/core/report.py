@@ -1,6 +1,8 @@
 """Build the JSON report (the contract every renderer reads) and decide the exit code."""
 from __future__ import annotations
 
+import hashlib
+
 import uuid
 from datetime import datetime, timezone
 
@@ -58,3 +60,10 @@ def exit_code(report: dict, fail_on: str, fail_on_error: bool, count_unknown: bo
         if f["status"] in counted and SEVERITY_RANK[f["severity"]] >= threshold and f.get("baseline") != "unchanged":
             return EXIT_FINDINGS
     return EXIT_OK
+
+
+def finding_key(f: dict) -> str:
+    """Stable identity of a finding (also SARIF's partialFingerprints)."""
+    r = f["resource"]
+    ident = f"{f['rule_id']}|{r['type']}|{r['id']}|{r.get('account')}|{r.get('region')}"
+    return hashlib.sha256(ident.encode()).hexdigest()

@@ -4,10 +4,10 @@ never leaves a half-written report and never clobbers the previous one with a pa
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from enamel_hipaa.core.fsio import atomic_write  # noqa: F401  (re-exported: renderers write through it)
 
 # format name -> (module, file name)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -30,38 +30,6 @@ class RenderContext:
 def render(fmt: str, report: dict, ctx: RenderContext) -> str:
     module, _ = FORMATS[fmt]
     return importlib.import_module(module).render(report, ctx)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
-    """Write `text` to a temp file beside `path` and rename it into place. `mode` defaults to
-    0666 less the umask (what a plain open() gives); pass 0o600 for files holding PHI."""
-    if path.exists() and not path.is_file():
-        # /dev/null, /dev/stdout, a FIFO: write through; renaming over them would replace a
-        # device node with a regular file
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, mode if mode is not None else 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def write_reports(report: dict, formats, out_dir: str | Path, ctx: RenderContext) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from enamel_hipaa import __version__
-from enamel_hipaa.workflows.baseline import finding_key
+from enamel_hipaa.core.report import finding_key
 from enamel_hipaa.outputs import citation_title
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}

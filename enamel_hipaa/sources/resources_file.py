@@ -59,7 +59,7 @@ def read(path: str, type_schemas: dict | None = None) -> Collection:
 
 
 def write(path: str, collection: Collection, tool_version: str, collected_at: str) -> None:
-    from enamel_hipaa.outputs import atomic_write
+    from enamel_hipaa.core.fsio import atomic_write
     doc = {"version": 1, "tool": {"name": "enamel", "version": tool_version}, "collected_at": collected_at,
            "resources": [r.to_dict() for r in collection.resources],
            "errors": [e.to_dict() for e in collection.errors]}

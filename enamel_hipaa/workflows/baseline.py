@@ -5,24 +5,16 @@ never a line number, so moving code around does not make old findings new. Error
 never baselined: an incomplete scan still exits 3 with --fail-on-error."""
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from enamel_hipaa import __version__
 from enamel_hipaa.core import schemas, yamlsrc
 from enamel_hipaa.core.errors import InputError
-from enamel_hipaa.core.report import now_iso
+from enamel_hipaa.core.report import finding_key, now_iso
 
 BASELINED = ("fail", "unknown")
 VERSION = 1
-
-
-def finding_key(f: dict) -> str:
-    """Stable identity of a finding (also SARIF's partialFingerprints)."""
-    r = f["resource"]
-    ident = f"{f['rule_id']}|{r['type']}|{r['id']}|{r.get('account')}|{r.get('region')}"
-    return hashlib.sha256(ident.encode()).hexdigest()
 
 
 def load(path: str) -> set[str]:

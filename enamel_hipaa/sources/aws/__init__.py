@@ -9,16 +9,14 @@ honoured, so any AWS-compatible endpoint (moto, LocalStack) works. One module pe
 across services and regions. Anything that fails becomes an error, never a pass."""
 from __future__ import annotations
 
-import importlib
 import json
 import os
 
 from enamel_hipaa.sources import Collection
+from enamel_hipaa.sources.aws.registry import COLLECTORS, MAX_WORKERS, modules  # noqa: F401
 
-COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "ec2", "region", "vpc", "rds", "elbv2", "backup")
 SESSION_ACTIONS = ("sts:GetCallerIdentity",)
 REGION_ACTIONS = ("ec2:DescribeRegions",)  # only with --regions all
-MAX_WORKERS = 8
 STATS_ENV = "ENAMEL_AWS_STATS"  # a file path: the scan writes its API call counts there (bench, tests)
 
 
@@ -35,8 +33,6 @@ def wanted(args) -> bool:
     return bool(getattr(args, "aws", False))
 
 
-def modules():
-    return [importlib.import_module(f"{__name__}.{m}") for m in COLLECTORS]
 
 
 def conditional_actions() -> dict[str, str]:

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from enamel_hipaa.sources.apilimit import attach_botocore
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
-from enamel_hipaa.sources.aws import MAX_WORKERS, modules
+from enamel_hipaa.sources.aws.registry import MAX_WORKERS, modules
 from enamel_hipaa.sources.aws.base import SOURCE, Aws, describe_failure, make_client
 
 DEFAULT_REGION = "us-east-1"

@@ -1,0 +1,11 @@
+"""The AWS services the live scan reads: one collector module per service, in this order."""
+from __future__ import annotations
+
+import importlib
+
+COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "ec2", "region", "vpc", "rds", "elbv2", "backup")
+MAX_WORKERS = 8
+
+
+def modules():
+    return [importlib.import_module(f"enamel_hipaa.sources.aws.{m}") for m in COLLECTORS]
