@@ -244,9 +244,7 @@ fi
 if [ -z "$AUD_ACTIVE" ]; then
     if [ -r /proc/1/comm ]; then
         AUD_ACTIVE=false
-        for c in /proc/[0-9]*/comm; do
-            [ "$(cat "$c" 2>/dev/null)" = auditd ] && { AUD_ACTIVE=true; break; }
-        done
+        grep -qx auditd /proc/[0-9]*/comm 2>/dev/null && AUD_ACTIVE=true
     else note "auditd.active: neither systemctl nor /proc answer"; fi
 fi
 [ "$AUD_INSTALLED" = false ] && [ "$AUD_ACTIVE" != true ] && AUD_ACTIVE=false
@@ -315,7 +313,8 @@ orthanc_json() {
     running=""; logdir=""; logfile=""
     if [ -r /proc/1/cmdline ]; then
         running=false
-        for c in /proc/[0-9]*/cmdline; do
+        for comm in $(grep -lix 'orthanc' /proc/[0-9]*/comm 2>/dev/null); do
+            c="${comm%/comm}/cmdline"
             args=$(tr '\000' '\n' < "$c" 2>/dev/null) || continue
             case "$(printf '%s\n' "$args" | head -n 1)" in *[Oo]rthanc) ;; *) continue ;; esac
             running=true
