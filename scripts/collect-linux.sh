@@ -85,14 +85,16 @@ else
     note "lsblk: not installed"
 fi
 
+SYS_BLOCK=${ENAMEL_SYS_CLASS_BLOCK:-/sys/class/block}   # override for tests
+
 # is sysfs block device $1 (e.g. dm-0, sda1) dm-crypt, or stacked on dm-crypt? true/false
 crypt_in_stack() {
     depth=${2:-0}
     [ "$depth" -gt 8 ] && { echo false; return; }
-    if [ -r "/sys/class/block/$1/dm/uuid" ]; then
-        case "$(cat "/sys/class/block/$1/dm/uuid" 2>/dev/null)" in CRYPT-*) echo true; return ;; esac
+    if [ -r "$SYS_BLOCK/$1/dm/uuid" ]; then
+        case "$(cat "$SYS_BLOCK/$1/dm/uuid" 2>/dev/null)" in CRYPT-*) echo true; return ;; esac
     fi
-    for s in /sys/class/block/"$1"/slaves/*; do
+    for s in "$SYS_BLOCK/$1"/slaves/*; do
         [ -e "$s" ] || continue
         if [ "$(crypt_in_stack "$(basename "$s")" $((depth + 1)))" = true ]; then echo true; return; fi
     done
@@ -120,7 +122,7 @@ path_storage() {
         /dev/*)
             real=$(readlink -f "$dev" 2>/dev/null || printf '%s' "$dev")
             name=$(basename "$real")
-            if [ -d "/sys/class/block/$name" ]; then
+            if [ -d "$SYS_BLOCK/$name" ]; then
                 enc=$(crypt_in_stack "$name")
             elif have lsblk; then
                 if run lsblk -nrs -o TYPE "$real" 2>/dev/null | grep -qx crypt; then enc=true

@@ -201,3 +201,49 @@ def test_the_schema_rejects_a_guessed_value():
     doc["ssh"]["source"] = "guess"
     bad = {tuple(e.absolute_path) for e in VALIDATOR.iter_errors(doc)}
     assert bad == {("storage", "image_store", "encrypted"), ("ssh", "source")}
+
+
+def _fake_block_stack(tmp_path: Path, device: str, stack: dict[str, tuple[str, list[str]]]) -> dict:
+    """Run the collector with `df` answering `device` for the image store and a fake
+    /sys/class/block holding `stack`: name -> (dm uuid or "", slave names)."""
+    sysfs = tmp_path / "sys"
+    for name, (uuid, slaves) in stack.items():
+        (sysfs / name / "slaves").mkdir(parents=True)
+        if uuid:
+            (sysfs / name / "dm").mkdir()
+            (sysfs / name / "dm" / "uuid").write_text(uuid + "\n")
+        for s in slaves:
+            (sysfs / name / "slaves" / s).symlink_to(sysfs / s)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "df").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = -PT ]; then echo "Filesystem Type 1024-blocks Used Available Capacity Mounted on"; '
+        f'echo "{device} xfs 100 1 99 1% /srv/orthanc"; '
+        'else echo "Filesystem 1024-blocks Used Available Capacity Mounted on"; '
+        f'echo "{device} 100 1 99 1% /srv/orthanc"; fi\n')
+    (bin_dir / "df").chmod(0o755)
+    store = tmp_path / "store"
+    store.mkdir()
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "ENAMEL_SYS_CLASS_BLOCK": str(sysfs)}
+    return collect("--image-store", str(store), env=env)["storage"]["image_store"]
+
+
+def test_an_image_store_on_lvm_over_luks_is_encrypted(tmp_path):
+    img = _fake_block_stack(tmp_path, "/dev/dm-1", {
+        "dm-1": ("LVM-Hk2mX0vg0orthanc", ["dm-0"]),
+        "dm-0": ("CRYPT-LUKS2-0f3c9b7e-sda3_crypt", ["sda3"]),
+        "sda3": ("", [])})
+    assert (img["device"], img["mount_point"], img["fs_type"]) == ("/dev/dm-1", "/srv/orthanc", "xfs")
+    assert (img["encrypted"], img["encryption"]) == (True, "dm-crypt")
+
+
+def test_an_image_store_on_plain_lvm_is_not_encrypted(tmp_path):
+    img = _fake_block_stack(tmp_path, "/dev/dm-1", {
+        "dm-1": ("LVM-Hk2mX0vg0orthanc", ["sdb1"]), "sdb1": ("", [])})
+    assert (img["encrypted"], img["encryption"]) == (False, None)
+
+
+def test_an_image_store_on_a_plain_partition_is_not_encrypted(tmp_path):
+    img = _fake_block_stack(tmp_path, "/dev/sdb1", {"sdb1": ("", [])})
+    assert img["encrypted"] is False
