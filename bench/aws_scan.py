@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.demo.aws_live import DEMO_CREDENTIALS, REGION, start_server, stop_server  # noqa: E402
+from enamel_hipaa.workflows.demo.aws_live import DEMO_CREDENTIALS, REGION, start_server, stop_server
 
 
 def populate(url: str, n: int, workers: int) -> None:
@@ -85,7 +85,7 @@ def run_scan(url: str, regions: str) -> dict:
                    AWS_DEFAULT_REGION=REGION, ENAMEL_AWS_STATS=str(stats),
                    AWS_CONFIG_FILE=str(Path(tmp) / "none"), AWS_SHARED_CREDENTIALS_FILE=str(Path(tmp) / "none"))
         env.pop("AWS_PROFILE", None)
-        cmd = [sys.executable, "-m", "scanner.cli", "scan", "--aws", "--regions", regions, "--format", "json",
+        cmd = [sys.executable, "-m", "enamel_hipaa.cli", "scan", "--aws", "--regions", regions, "--format", "json",
                "--output-dir", tmp, "-q", "--fail-on", "none"]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

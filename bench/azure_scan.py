@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from arm_standin import ArmStandIn  # noqa: E402
 from certs import make_ca  # noqa: E402
-from scanner.collectors import azure  # noqa: E402
+from enamel_hipaa.sources import azure
 
 SOURCE = ROOT / "tests" / "fixtures" / "azure"
 

@@ -1,12 +1,12 @@
-"""Times the attestation cross-check (scanner.crosscheck.enrich) over a synthetic account:
+"""Times the attestation cross-check (enamel_hipaa.workflows.crosscheck.enrich) over a synthetic account:
 10,000 roles trusting 500 outside accounts and 10,000 buckets shared with 300, half PHI.
 Run: .venv/bin/python bench/crosscheck.py"""
 import time
 
-from scanner import crosscheck
-from scanner.collectors import Collection
-from scanner.collectors.attestation import build_resources
-from scanner.model import Resource
+from enamel_hipaa.workflows import crosscheck
+from enamel_hipaa.sources import Collection
+from enamel_hipaa.sources.attestation import build_resources
+from enamel_hipaa.core.model import Resource
 
 
 def main(n: int = 10_000) -> None:

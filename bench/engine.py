@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scanner.engine import evaluate  # noqa: E402
-from scanner.report import build  # noqa: E402
-from scanner.ruleset import load_rules  # noqa: E402
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.report import build
+from enamel_hipaa.core.ruleset import load_rules
 
 BASE = {
     "arn": "arn:aws:s3:::b", "tags": {"data_class": "phi"},
@@ -44,7 +44,7 @@ MUTATIONS = [
 
 
 def make_resources(n: int, seed: int = 7):
-    from scanner.model import Resource
+    from enamel_hipaa.core.model import Resource
     rnd = random.Random(seed)
     out = []
     for i in range(n):

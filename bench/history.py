@@ -9,11 +9,13 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from scanner import drift, history, paths
-from scanner.collectors.resources_file import read
-from scanner.engine import evaluate
-from scanner.report import build
-from scanner.ruleset import load_rules
+from enamel_hipaa.workflows import drift
+from enamel_hipaa.outputs import history
+from enamel_hipaa.core import paths
+from enamel_hipaa.sources.resources_file import read
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.report import build
+from enamel_hipaa.core.ruleset import load_rules
 
 
 def main(n: int) -> None:

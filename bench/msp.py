@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scanner.demo.aws_live import DEMO_CREDENTIALS, REGION, start_server, stop_server  # noqa: E402
+from enamel_hipaa.workflows.demo.aws_live import DEMO_CREDENTIALS, REGION, start_server, stop_server
 
 MSP_ACCOUNT = "123456789012"  # moto's default account: the MSP's own
 
@@ -77,7 +77,7 @@ def provision(url: str, tenants: int, buckets: int) -> list[dict]:
 
 
 def run(tenants_file: Path, out: Path, jobs: int, env: dict, cap: int | None) -> float:
-    cmd = [sys.executable, "-m", "scanner.cli", "tenants", "scan", str(tenants_file), "--output-dir", str(out),
+    cmd = [sys.executable, "-m", "enamel_hipaa.cli", "tenants", "scan", str(tenants_file), "--output-dir", str(out),
            "--jobs", str(jobs), "--format", "json", "-q"]
     if cap:
         cmd += ["--max-api-calls", str(cap)]

@@ -319,7 +319,7 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
         sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
         sess.client("guardduty", region_name=region).create_detector(
             Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")
-    from scanner.collectors.aws.base import make_client  # S3 Control behind a custom endpoint
+    from enamel_hipaa.sources.aws.base import make_client
     make_client(sess, "s3control", HOME).put_public_access_block(AccountId=account, PublicAccessBlockConfiguration={
         "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
     return made

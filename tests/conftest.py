@@ -6,8 +6,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from scanner import paths
-from scanner.ruleset import load_rules
+from enamel_hipaa.core import paths
+from enamel_hipaa.core.ruleset import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ def ruleset():
 
 def run_enamel(*args, cwd=None, env=None, timeout=120):
     """Run the real CLI in a subprocess (exit codes, stderr, no tracebacks)."""
-    return subprocess.run([sys.executable, "-m", "scanner.cli", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "enamel_hipaa.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
 
 
@@ -66,7 +66,7 @@ def plan_snippet(tmp_path: Path, code: str, config: dict | None = None):
     (records, resources). `config` entries go to the stack's Pulumi.test.yaml."""
     import yaml
 
-    from scanner.pulumiplan import mockrun, normalize, project
+    from enamel_hipaa.sources.pulumi import mockrun, normalize, project
     prog = tmp_path / "prog"
     prog.mkdir(exist_ok=True)
     (prog / "Pulumi.yaml").write_text("name: snippet\nruntime: python\n")

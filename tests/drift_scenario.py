@@ -91,7 +91,7 @@ def scenario_source(step: int) -> list[str]:
 
 def scenario_collection(step: int):
     """Scan `step` collected in-process (the same live collector the CLI runs)."""
-    from scanner.collectors.aws.runner import scan
+    from enamel_hipaa.sources.aws.runner import scan
     converge(step)
     collection, _ = scan(regions=stack.HOME)
     return collection

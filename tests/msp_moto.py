@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from unittest import mock
 from urllib.parse import parse_qs
 
-AUDIT_SESSION = "enamel-audit"  # the scanner's RoleSessionName (scanner/collectors/aws/runner.py)
+AUDIT_SESSION = "enamel-audit"  # the scanner's RoleSessionName (enamel_hipaa/sources/aws/runner.py)
 ROLE = "EnamelAudit"
 DENIED = ("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
           "<Code>AccessDenied</Code><Message>{msg}</Message></Error><RequestId>enamel-test</RequestId></ErrorResponse>")

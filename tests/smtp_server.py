@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from certs import TestCA, issue_server_cert, new_ca
-from scanner.demo.localservers import LOOPBACK, free_port
+from enamel_hipaa.workflows.demo.localservers import LOOPBACK, free_port
 
 
 

@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from scanner import apilimit
+from enamel_hipaa.sources import apilimit
 
 
 def test_fail_no_slot_within_the_bound_raises_instead_of_waiting_forever():

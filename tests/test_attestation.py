@@ -7,7 +7,7 @@ import pytest
 
 from attestation_fixtures import FIXTURES, by_rule, day, register
 from conftest import run_enamel, validate_report
-from scanner.ruleset import load_rules
+from enamel_hipaa.core.ruleset import load_rules
 
 ATTESTATION_RULES = sorted(r.id for r in load_rules().rules if r.provider == "attestation")
 REGISTER_ONLY = [r for r in ATTESTATION_RULES if r != "attestation-external-party-baa"]

@@ -1,7 +1,7 @@
 """`enamel demo`'s live AWS part: moto on loopback, provisioned, scanned live, stopped."""
 import pytest
 
-from scanner.demo import aws_live
+from enamel_hipaa.workflows.demo import aws_live
 
 
 @pytest.mark.skipif(aws_live.available() is not None, reason="moto/boto3 not installed")
@@ -16,7 +16,7 @@ def test_pass_live_demo_scans_a_local_practice_and_stops_the_server(ruleset, mon
         return proc, url
 
     monkeypatch.setattr(aws_live, "start_server", start)
-    from scanner.engine import evaluate
+    from enamel_hipaa.core.engine import evaluate
     col = aws_live.live_aws_part(ruleset, None)
     (proc,) = started
     assert proc.poll() is not None  # stopped by PID

@@ -9,8 +9,8 @@ pytest.importorskip("moto")
 
 import awsstack as stack  # noqa: E402
 from conftest import validate_report  # noqa: E402
-from scanner import cli  # noqa: E402
-from scanner.collectors.aws import runner  # noqa: E402
+from enamel_hipaa import cli
+from enamel_hipaa.sources.aws import runner
 
 
 def _deny(model, **_):
@@ -86,8 +86,8 @@ def _failing(code: str, status: int):
 ])
 def test_error_injected_failures_fail_closed(account, monkeypatch, event, code, status, types):
     """Throttling that outlived the retries, and denials, at service and at property level."""
-    from scanner.engine import evaluate
-    from scanner.ruleset import load_rules
+    from enamel_hipaa.core.engine import evaluate
+    from enamel_hipaa.core.ruleset import load_rules
     real = runner.session_for
 
     def failing_session(*a, **kw):

@@ -13,11 +13,11 @@ import pytest
 pytest.importorskip("moto")
 
 import awsstack as stack  # noqa: E402
-from scanner import schemas  # noqa: E402
-from scanner.collectors.aws import conditional_actions, declared_actions, modules  # noqa: E402
-from scanner.collectors.aws.runner import scan  # noqa: E402
-from scanner.engine import evaluate  # noqa: E402
-from scanner.ruleset import load_rules  # noqa: E402
+from enamel_hipaa.core import schemas
+from enamel_hipaa.sources.aws import conditional_actions, declared_actions, modules
+from enamel_hipaa.sources.aws.runner import scan
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.ruleset import load_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = f"{stack.HOME},{stack.REPLICA}"

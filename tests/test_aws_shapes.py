@@ -1,10 +1,10 @@
 """Pure mapping functions of the AWS collectors (API response -> normalised properties)."""
-from scanner.collectors.aws.cloudtrail import data_events
-from scanner.collectors.aws.ec2 import permissions
-from scanner.collectors.aws.elbv2 import policy_floors
-from scanner.engine import evaluate
-from scanner.model import Resource
-from scanner.ruleset import load_rules
+from enamel_hipaa.sources.aws.cloudtrail import data_events
+from enamel_hipaa.sources.aws.ec2 import permissions
+from enamel_hipaa.sources.aws.elbv2 import policy_floors
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.model import Resource
+from enamel_hipaa.core.ruleset import load_rules
 
 
 def test_security_group_rules_become_one_item_per_range():

@@ -1,10 +1,9 @@
-"""scanner.awspolicy: the policy-document semantics shared by the plan gate and live AWS."""
+"""enamel_hipaa.sources.normalise.aws.policy: the policy-document semantics shared by the plan gate and live AWS."""
 import json
 
 import pytest
 
-from scanner.awspolicy import (bucket_policy_facts, default_key_policy, key_policy_facts, trust_policy_facts,
-                               vpc_endpoint_policy_facts)
+from enamel_hipaa.sources.normalise.aws.policy import bucket_policy_facts, default_key_policy, key_policy_facts, trust_policy_facts, vpc_endpoint_policy_facts
 
 ARN = "arn:aws:s3:::xrays"
 TLS_ONLY = {"Version": "2012-10-17", "Statement": [

@@ -15,8 +15,8 @@ import yaml
 from arm_standin import ACTIONS, ArmStandIn
 from certs import make_ca, make_client_certificate
 from conftest import run_enamel, validate_report
-from scanner import schemas
-from scanner.collectors import azure
+from enamel_hipaa.core import schemas
+from enamel_hipaa.sources import azure
 
 FIXTURES = Path(__file__).parent / "fixtures" / "azure"
 TENANT = json.loads((FIXTURES / "tenant.json").read_text())
@@ -416,11 +416,11 @@ def test_unknown_cloud_in_environment_exits_2():
 def test_missing_azure_sdk_exits_2_naming_the_extra():
     import subprocess
     import sys
-    code = ("import sys; sys.modules['azure.identity'] = None; from scanner.cli import main; "
+    code = ("import sys; sys.modules['azure.identity'] = None; from enamel_hipaa.cli import main; "
             "sys.exit(main(['scan', '--azure']))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), timeout=60,
                        cwd=Path(__file__).resolve().parent.parent)
-    assert r.returncode == 2 and "pip install 'enamel[azure]'" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "pip install 'enamel-hipaa[azure]'" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_retry_after_longer_than_the_limit_is_not_waited_for(standin):

@@ -12,12 +12,12 @@ import pytest
 import yaml
 
 from conftest import ROOT, check_sarif, run_enamel, validate_report
-from scanner.baseline import finding_key
-from scanner.render import github
+from enamel_hipaa.workflows.baseline import finding_key
+from enamel_hipaa.outputs import github
 
 FIX = ROOT / "tests" / "fixtures" / "iac"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-PRACTICE = ROOT / "scanner" / "demo" / "practice.yaml"  # a resources file: no checkov needed
+PRACTICE = ROOT / "enamel_hipaa" / "workflows" / "demo" / "practice.yaml"  # a resources file: no checkov needed
 BIN = Path(sys.executable).parent  # the venv running the tests, where `enamel` is installed
 
 
@@ -217,7 +217,7 @@ def test_ci_examples_use_the_real_command_line():
     assert set(step["with"]) <= set(action_inputs)
     assert gh["permissions"]["security-events"] == "write"
     gl = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text())["enamel-hipaa"]
-    from scanner.cli import build_parser
+    from enamel_hipaa.cli import build_parser
     for line in gl["script"]:
         argv = shlex.split(line)
         assert argv[0] == "enamel"

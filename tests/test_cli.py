@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from conftest import run_enamel, validate_report
-from scanner import cli
+from enamel_hipaa import cli
 
-PRACTICE = "scanner/demo/practice.yaml"
+PRACTICE = "enamel_hipaa/workflows/demo/practice.yaml"
 
 
 def resources_file(tmp_path, resources, errors=()):
@@ -151,7 +151,7 @@ def test_failed_render_keeps_previous_reports(tmp_path, monkeypatch, capsys):
 
     def boom(report, ctx):
         raise RuntimeError("template exploded")
-    import scanner.render.html as html
+    import enamel_hipaa.outputs.html as html
     monkeypatch.setattr(html, "render", boom)
     assert cli.main(["demo", "--output-dir", str(tmp_path), "--format", "json,html", "-q"]) == cli.EXIT_INTERNAL
     after = {p.name: p.read_text() for p in tmp_path.iterdir()}

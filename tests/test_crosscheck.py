@@ -7,9 +7,9 @@ import pytest
 import awsstack as stack
 from attestation_fixtures import FIXTURES, by_rule, register
 from conftest import run_enamel, validate_report
-from scanner import crosscheck
-from scanner.collectors import Collection
-from scanner.model import CollectionError, Resource
+from enamel_hipaa.workflows import crosscheck
+from enamel_hipaa.sources import Collection
+from enamel_hipaa.core.model import CollectionError, Resource
 
 OWN_ACCOUNT = "111122223333"
 CURRENT, EXPIRED, UNLISTED = "444455556666", "555566667777", "999900001111"
@@ -91,7 +91,7 @@ def _role(accounts, account=OWN_ACCOUNT):
 def _register_resources(tmp_path):
     from types import SimpleNamespace
 
-    from scanner.collectors.attestation import collect
+    from enamel_hipaa.sources.attestation import collect
     args = SimpleNamespace(attest=str(register(tmp_path, "crosscheck_register.yaml")), attest_history=None)
     return collect(args).resources
 

@@ -8,10 +8,12 @@ import pytest
 
 from conftest import run_enamel
 from drift_scenario import ARCHIVE, FIXTURES, LOGS, PUBLIC, REFERRALS, TENANT, record_scan, recorded  # noqa: F401
-from scanner import drift, history, paths
-from scanner.collectors.resources_file import read
-from scanner.errors import InputError
-from scanner.model import Resource
+from enamel_hipaa.workflows import drift
+from enamel_hipaa.outputs import history
+from enamel_hipaa.core import paths
+from enamel_hipaa.sources.resources_file import read
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.model import Resource
 from test_history import scan_report
 
 PLAN = FIXTURES / "plan_drift" / "plan_declares_encrypted_buckets.yaml"

@@ -3,11 +3,11 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from scanner.engine import apply_waivers, evaluate
-from scanner.errors import InputError
-from scanner.model import CollectionError, Resource, Rule, Waiver
-from scanner.params import check_params
-from scanner.waivers import load_waivers
+from enamel_hipaa.core.engine import apply_waivers, evaluate
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.model import CollectionError, Resource, Rule, Waiver
+from enamel_hipaa.core.params import check_params
+from enamel_hipaa.core.waivers import load_waivers
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
 

@@ -12,10 +12,10 @@ import pytest
 
 from conftest import ROOT, run_enamel
 from drift_scenario import TENANT, record_scan, scan_ids, scenario_collection, scenario_source
-from scanner import history
-from scanner.engine import evaluate
-from scanner.errors import InputError
-from scanner.report import build
+from enamel_hipaa.outputs import history
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.report import build
 
 
 # the drift scenario lives in the shared moto server (conftest); other tests here ignore it
@@ -124,7 +124,7 @@ def test_pass_killed_scan_leaves_previous_scans_intact(tmp_path):
     before = scan_ids(db)
     marker = tmp_path / "paused"
     env = dict(os.environ, **{history.PAUSE_ENV: str(marker)})
-    proc = subprocess.Popen([sys.executable, "-m", "scanner.cli", "scan", *scenario_source(3), "--record",
+    proc = subprocess.Popen([sys.executable, "-m", "enamel_hipaa.cli", "scan", *scenario_source(3), "--record",
                              "--history", str(db), "--tenant", TENANT, "-q", "--fail-on", "none"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

@@ -11,9 +11,9 @@ import pytest
 from junitparser import JUnitXml
 
 from conftest import ROOT, check_sarif, run_enamel, validate_report
-from scanner import checkov_map
-from scanner.collectors import checkov
-from scanner.errors import InputError
+from enamel_hipaa.sources import checkov_map
+from enamel_hipaa.sources import checkov
+from enamel_hipaa.core.errors import InputError
 
 FIX = ROOT / "tests" / "fixtures" / "iac"
 REL = "tests/fixtures/iac"
@@ -315,7 +315,7 @@ def test_missing_iac_path_is_bad_input():
 
 
 def test_no_checkov_anywhere_is_error_not_pass(monkeypatch, tmp_path, ruleset):
-    from scanner import paths
+    from enamel_hipaa.core import paths
     monkeypatch.delenv("ENAMEL_CHECKOV", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -329,8 +329,8 @@ def test_no_checkov_anywhere_is_error_not_pass(monkeypatch, tmp_path, ruleset):
 def test_waivers_file_applies_to_iac_findings(tmp_path, ruleset):
     from datetime import date
 
-    from scanner.engine import apply_waivers
-    from scanner.waivers import load_waivers
+    from enamel_hipaa.core.engine import apply_waivers
+    from enamel_hipaa.core.waivers import load_waivers
     m = checkov_map.load_map(ruleset)["CKV_AWS_21"]
     result = {"check_id": "CKV_AWS_21", "check_name": "versioning", "file_path": "/main.tf",
               "file_abs_path": str(tmp_path / "main.tf"), "file_line_range": [3, 9], "resource": "aws_s3_bucket.scans",

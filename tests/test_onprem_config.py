@@ -9,9 +9,9 @@ import pytest
 
 from conftest import run_enamel
 from onprem_helpers import PHI, assert_no_phi, by_rule, scan, write_inventory
-from scanner import paths
-from scanner.collectors.onprem import file_store, nginx, orthanc, windows
-from scanner.demo.localservers import write_dicom
+from enamel_hipaa.core import paths
+from enamel_hipaa.sources.onprem import file_store, nginx, orthanc, windows
+from enamel_hipaa.workflows.demo.localservers import write_dicom
 
 EXAMPLES = paths.demo_dir() / "onprem"
 ROOT = paths.demo_dir().parent.parent
@@ -267,12 +267,12 @@ def test_windows_script_is_shipped_with_docs():
 
 
 def test_error_unexpected_probe_failure_is_an_error_finding(tmp_path, monkeypatch):
-    from scanner.collectors.onprem import tls
+    from enamel_hipaa.sources.onprem import tls
 
     def boom(entry, timeout):
         raise RuntimeError("unexpected")
     monkeypatch.setattr(tls, "collect", boom)
-    from scanner.collectors.onprem import collect_inventory
+    from enamel_hipaa.sources.onprem import collect_inventory
     inv = write_inventory(tmp_path / "inv.yaml", {"tls": [{"name": "x", "host": "127.0.0.1", "port": 9}]})
     (res,) = collect_inventory(str(inv)).resources
     assert res.type == "onprem.tls_endpoint" and "collection failed: RuntimeError: unexpected" in res.error

@@ -6,8 +6,8 @@ import uuid
 from pathlib import Path
 
 from conftest import run_enamel, validate_report
-from scanner.demo import localservers as ls
-from scanner.demo.onprem import DEMO_PATIENT
+from enamel_hipaa.workflows.demo import localservers as ls
+from enamel_hipaa.workflows.demo.onprem import DEMO_PATIENT
 
 
 def _children_alive(token: str) -> list[str]:

@@ -8,8 +8,8 @@ import urllib.request
 import pytest
 
 from onprem_helpers import PHI, assert_no_phi, by_rule, scan, write_inventory
-from scanner import paths
-from scanner.demo import localservers as ls
+from enamel_hipaa.core import paths
+from enamel_hipaa.workflows.demo import localservers as ls
 
 EXAMPLES = paths.demo_dir() / "onprem"
 HARDENED_USER = ("dr-lee", "demo-Secret-never-printed-7f3a")
@@ -163,7 +163,7 @@ def test_pass_hardened_orthanc_config(report):
 
 
 def test_version_probed_from_rest(site, report):
-    from scanner.collectors.onprem import orthanc
+    from enamel_hipaa.sources.onprem import orthanc
     assert orthanc.probe_version(f"http://{ls.LOOPBACK}:{site['o_insecure'].ports['http']}", 2) == "1.10.1"
     hidden = orthanc.probe_version(f"http://{ls.LOOPBACK}:{site['o_hardened'].ports['http']}", 2)
     assert "401" in hidden["$unknown"]  # authentication on: version unknown, never guessed
@@ -259,7 +259,7 @@ def test_no_phi_or_password_in_any_output(report):
                                          ("dicom", "hung"), ("dicom", "closed"), ("dicom", "http"),
                                          ("web", "hung"), ("web", "closed")])
 def test_error_probe_of_bad_port_is_bounded(site, kind, target):
-    from scanner.collectors.onprem import dicom, tls, web
+    from enamel_hipaa.sources.onprem import dicom, tls, web
     port = {"hung": site["hung"].ports["port"], "closed": ls.free_port(),
             "http": site["o_insecure"].ports["http"]}[target]
     entry = {"name": "t", "host": ls.LOOPBACK, "port": port, "url": f"http://{ls.LOOPBACK}:{port}"}

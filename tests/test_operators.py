@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from scanner.engine import ERROR, compile_condition
-from scanner.operators import ALL_OPERATORS, OPERATORS, parse_version
+from enamel_hipaa.core.engine import ERROR, compile_condition
+from enamel_hipaa.core.operators import ALL_OPERATORS, OPERATORS, parse_version
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
 

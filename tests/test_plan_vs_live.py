@@ -11,10 +11,10 @@ pytest.importorskip("moto")
 pytest.importorskip("pulumi_aws")
 
 import awsstack as stack  # noqa: E402
-from scanner import paths  # noqa: E402
-from scanner.collectors.aws.runner import scan  # noqa: E402
-from scanner.collectors.pulumi import plan_program  # noqa: E402
-from scanner.model import ERROR_KEY, UNKNOWN_KEY  # noqa: E402
+from enamel_hipaa.core import paths
+from enamel_hipaa.sources.aws.runner import scan
+from enamel_hipaa.sources.pulumi.collector import plan_program
+from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY
 
 SHARED = ("aws.s3_bucket", "aws.kms_key", "aws.cloudtrail_trail", "aws.cloudwatch_log_group", "aws.iam_account",
           "aws.ec2_security_group", "aws.vpc", "aws.backup_vault", "aws.backup_plan", "aws.ec2_region",

@@ -10,7 +10,7 @@ from pulumi_policy import (PolicyCustomTimeouts, PolicyProviderResource, PolicyR
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from conftest import ROOT
-from scanner.pulumiplan import UNKNOWN_SENTINEL
+from enamel_hipaa.sources.pulumi import UNKNOWN_SENTINEL
 
 FIXTURES = ROOT / "tests" / "fixtures" / "pulumi"
 

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from conftest import by_type, plan_snippet
-from scanner.engine import evaluate
-from scanner.ruleset import load_rules
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.ruleset import load_rules
 
 ALL_DEFAULTS = """
 PhiKey("k")

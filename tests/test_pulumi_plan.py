@@ -7,11 +7,11 @@ from collections import Counter
 import pytest
 
 from conftest import INFRA, ROOT, plan_snippet, run_enamel, validate_report
-from scanner.collectors import pulumi as pulumi_source
-from scanner.engine import evaluate
-from scanner.errors import InputError
-from scanner.pulumiplan import UNKNOWN_SENTINEL, exports, normalize
-from scanner.ruleset import load_rules
+from enamel_hipaa.sources.pulumi import collector as pulumi_source
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.sources.pulumi import UNKNOWN_SENTINEL, exports, normalize
+from enamel_hipaa.core.ruleset import load_rules
 
 FIXTURES = ROOT / "tests" / "fixtures" / "pulumi"
 RULES = load_rules().rules

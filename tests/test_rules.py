@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scanner import schemas
-from scanner.engine import evaluate
-from scanner.model import Resource
-from scanner.ruleset import load_rules
+from enamel_hipaa.core import schemas
+from enamel_hipaa.core.engine import evaluate
+from enamel_hipaa.core.model import Resource
+from enamel_hipaa.core.ruleset import load_rules
 
 CASES = Path(__file__).parent / "rule_cases"
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)

@@ -73,5 +73,5 @@ def test_builtin_rules_validate():
 
 def test_scan_with_malformed_extra_rules_exits_2(tmp_path):
     write_rule(tmp_path, "fail-scan-rule", GOOD.format(id="fail-scan-rule").replace("op: eq", "op: nope"))
-    r = run_enamel("scan", "--rules", tmp_path, "--resources", "scanner/demo/practice.yaml")
+    r = run_enamel("scan", "--rules", tmp_path, "--resources", "enamel_hipaa/workflows/demo/practice.yaml")
     assert r.returncode == 2 and "fail-scan-rule.yaml:6" in r.stderr

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from scanner.cli import build_parser
+from enamel_hipaa.cli import build_parser
 
 DEPLOY = ROOT / "deploy"
 SYSTEMD = DEPLOY / "systemd"

@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from conftest import run_enamel, validate_report
-from scanner import paths
-from scanner.rollup import comparable
-from scanner.tenants import load_tenants, select, shard_of
+from enamel_hipaa.core import paths
+from enamel_hipaa.outputs.rollup import comparable
+from enamel_hipaa.workflows.tenants import load_tenants, select, shard_of
 
 NAMES = ["alpha-dental", "bravo-ortho", "charlie-kids", "delta-smiles", "echo-endo", "foxtrot-perio", "golf-family"]
 

@@ -18,10 +18,10 @@ import msp_moto
 import smtp_server
 from conftest import ROOT, run_enamel, validate_report
 from test_azure import standin  # noqa: F401 - the ARM stand-in fixture (tests/arm_standin.py)
-from scanner.rollup import comparable
-from scanner.tenants import load_tenants, select
+from enamel_hipaa.outputs.rollup import comparable
+from enamel_hipaa.workflows.tenants import load_tenants, select
 
-DEMO = ROOT / "scanner" / "demo" / "onprem"
+DEMO = ROOT / "enamel_hipaa" / "workflows" / "demo" / "onprem"
 CAP = 3
 # name, account, versioned buckets?, on-prem site (None: no on-prem), role ExternalId (None: no role)
 GOOD = [("acme-dental", "111100000001", True, "hardened", "xid-acme-8c1f"),
@@ -282,7 +282,7 @@ def test_pass_azure_block_scans_with_the_tenants_own_service_principal(standin, 
 def test_pass_role_scan_never_touches_boto3s_default_session(world, monkeypatch):
     import boto3
 
-    from scanner.collectors.aws.runner import scan
+    from enamel_hipaa.sources.aws.runner import scan
 
     class Poisoned:
         def __getattr__(self, name):

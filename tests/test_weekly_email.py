@@ -15,8 +15,8 @@ import pytest
 import smtp_server
 from conftest import ROOT, run_enamel
 from drift_scenario import ARCHIVE, TENANT, record_scan, scenario_source, write_waivers
-from scanner import mailer
-from scanner.errors import InputError
+from enamel_hipaa.outputs import mailer
+from enamel_hipaa.core.errors import InputError
 
 PASSWORD = "s3cret-pw"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -14,10 +14,10 @@ Importable without the Pulumi CLI; `pulumi_policy` is imported by `policies()` o
 """
 from __future__ import annotations
 
-from scanner.engine import evaluate, leaf_keys
-from scanner.model import unknown
-from scanner.pulumiplan import UNKNOWN_SENTINEL, normalize
-from scanner.ruleset import load_rules
+from enamel_hipaa.core.engine import evaluate, leaf_keys
+from enamel_hipaa.core.model import unknown
+from enamel_hipaa.sources.pulumi import UNKNOWN_SENTINEL, normalize
+from enamel_hipaa.core.ruleset import load_rules
 
 SELF_CONTAINED = {"aws.kms_key", "aws.cloudtrail_trail", "aws.cloudwatch_log_group", "aws.iam_account",
                   "aws.s3_account"}

@@ -1,0 +1,5 @@
+import sys
+
+from enamel_hipaa.cli import main
+
+sys.exit(main())

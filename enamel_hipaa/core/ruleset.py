@@ -1,0 +1,204 @@
+"""Load and validate rules: JSON Schema first, then the semantic checks a schema cannot
+express (operator known, key in the type's schema, regex compiles, citation in the
+catalogue, params declared, id = file name, ids unique). Every error names file and line."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from enamel_hipaa.core import paths, schemas, yamlsrc
+from enamel_hipaa.core.engine import PARAM_RE, compile_condition
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.model import Rule
+from enamel_hipaa.core.operators import ALL_OPERATORS, PRESENCE, PREPARE, QUANTIFIERS
+
+PROVIDERS = ("aws", "azure", "onprem", "attestation", "pulumi", "iac")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.@-]+)\}")
+_RESOURCE_FIELDS = {"name", "id", "type", "region", "account", "source"}
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    digest: str
+    catalogue: dict
+    type_schemas: dict
+
+    def by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
+
+def load_catalogue(rules_root: Path) -> dict:
+    path = rules_root / "hipaa.yaml"
+    data, lines = yamlsrc.load(path)
+    err = next(iter(schemas.validator("hipaa").iter_errors(data)), None)
+    if err is not None:
+        raise yamlsrc.schema_error(str(path), lines, err)
+    return data["citations"]
+
+
+def rule_files(root: Path) -> list[Path]:
+    out = []
+    for provider_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "schema"):
+        out.extend(sorted(provider_dir.rglob("*.yaml")))
+        out.extend(sorted(provider_dir.rglob("*.yml")))
+    return out
+
+
+def load_rules(extra: list[str | Path] | None = None, replace: bool = False) -> RuleSet:
+    """Built-in rules plus each extra directory (same layout: <provider>/<id>.yaml); an extra
+    rule with a built-in's id replaces it. `replace` drops the built-in rules."""
+    builtin = paths.rules_dir()
+    roots = ([] if replace else [builtin]) + [Path(d) for d in (extra or [])]
+    for r in roots:
+        if not Path(r).is_dir():
+            raise InputError(str(r), "rules directory not found")
+    catalogue = load_catalogue(builtin)
+    type_schemas = schemas.type_schemas(tuple(str(d) for d in (extra or [])))
+    rules: dict[str, Rule] = {}
+    digest = hashlib.sha256()
+    for root in roots:
+        seen_here: dict[str, str] = {}
+        for f in rule_files(Path(root)):
+            rule = load_rule_file(f, catalogue, type_schemas)
+            if rule.id in seen_here:
+                raise InputError(str(f), f"duplicate rule id {rule.id!r} (also in {seen_here[rule.id]})",
+                                 line=1)
+            seen_here[rule.id] = str(f)
+            rules[rule.id] = rule
+            digest.update(f.read_bytes())
+    ordered = tuple(sorted(rules.values(), key=lambda r: r.id))
+    return RuleSet(ordered, "sha256:" + digest.hexdigest(), catalogue, type_schemas)
+
+
+def load_rule_file(path: Path, catalogue: dict, type_schemas: dict) -> Rule:
+    fname = str(path)
+    data, lines = yamlsrc.load(path)
+    if not isinstance(data, dict):
+        raise InputError(fname, "a rule must be a mapping", line=1)
+    # report the most specific schema error (deepest path), with its line
+    errors = list(schemas.validator("rule").iter_errors(data))
+    if errors:
+        err = max(errors, key=lambda e: (len(e.absolute_path), -len(e.context or [])))
+        leaf = _leaf_error(err)
+        raise yamlsrc.schema_error(fname, lines, leaf)
+    rid = data["id"]
+    if rid != path.stem:
+        raise InputError(fname, f"id {rid!r} must equal the file name {path.stem!r}",
+                         line=lines.get(("id",)))
+    provider = path.parent.name
+    rtype = data["resource"]
+    if provider in PROVIDERS and not rtype.startswith(provider + "."):
+        raise InputError(fname, f"resource {rtype!r} does not belong under rules/{provider}/",
+                         line=lines.get(("resource",)))
+    for i, c in enumerate(data["hipaa"]):
+        if c not in catalogue:
+            raise InputError(fname, f"citation {c!r} is not in rules/hipaa.yaml",
+                             line=lines.get(("hipaa", i)), where=f"hipaa/{i}")
+    tschema = type_schemas.get(rtype)
+    if tschema is None:
+        raise InputError(fname, f"resource type {rtype!r} has no schema in rules/schema/types/",
+                         line=lines.get(("resource",)))
+    params = data.get("params", {})
+    ctx = _Ctx(fname, lines, tschema, params)
+    _check_condition(data["assert"], ("assert",), tschema, ctx)
+    if "where" in data:
+        _check_condition(data["where"], ("where",), tschema, ctx)
+    for m in _PLACEHOLDER.finditer(data["message"]):
+        k = m.group(1)
+        if k not in _RESOURCE_FIELDS and k not in params and schemas.key_schema(tschema, k) is None:
+            raise InputError(fname, f"message placeholder {{{k}}} is not a resource field, param or "
+                             f"property of {rtype}", line=lines.get(("message",)), where="message")
+    # compile once with defaults, so bad expected values surface at load time
+    try:
+        compile_condition(data["assert"], params, datetime.now(timezone.utc))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InputError(fname, f"invalid assert: {exc}", line=lines.get(("assert",))) from None
+    return Rule(
+        id=rid, title=data["title"], severity=data["severity"], resource=rtype,
+        hipaa=tuple(data["hipaa"]), assertion=data["assert"], message=data["message"],
+        remediation=data["remediation"].strip(), path=fname,
+        description=data.get("description", "").strip(), seed=data.get("seed", ""),
+        references=data.get("references", {}), params=params, where=data.get("where"),
+        provider=provider,
+    )
+
+
+def _leaf_error(err):
+    # oneOf errors carry the per-branch reasons in .context; the deepest one is the useful one
+    while err.context:
+        err = max(err.context, key=lambda e: (len(e.absolute_path), -len(e.context or [])))
+    return err
+
+
+@dataclass
+class _Ctx:
+    fname: str
+    lines: dict
+    tschema: dict
+    params: dict
+
+    def fail(self, path: tuple, msg: str) -> InputError:
+        return InputError(self.fname, msg, line=yamlsrc.line_of(self.lines, path),
+                          where="/".join(str(p) for p in path))
+
+
+def _check_condition(cond: dict, path: tuple, scope: dict, ctx: _Ctx) -> None:
+    for combo in ("all", "any"):
+        if combo in cond:
+            for i, c in enumerate(cond[combo]):
+                _check_condition(c, path + (combo, i), scope, ctx)
+            return
+    if "not" in cond:
+        _check_condition(cond["not"], path + ("not",), scope, ctx)
+        return
+    key, op = cond["key"], cond["op"]
+    if op not in ALL_OPERATORS:
+        raise ctx.fail(path + ("op",), f"unknown operator {op!r} (known: {', '.join(ALL_OPERATORS)})")
+    ks = schemas.key_schema(scope, key)
+    if ks is None:
+        raise ctx.fail(path + ("key",), f"key {key!r} is not in the resource type's schema")
+    value = cond.get("value")
+    if op in QUANTIFIERS:
+        if not isinstance(value, dict):
+            raise ctx.fail(path + ("value",), f"{op} takes a condition as its value")
+        items = schemas.items_schema(ks)
+        if items is None:
+            raise ctx.fail(path + ("key",), f"{op} needs a list, and {key!r} is not a list in the schema")
+        _check_condition(value, path + ("value",), items, ctx)
+        return
+    if op in PRESENCE:
+        if "value" in cond:
+            raise ctx.fail(path + ("value",), f"{op} takes no value")
+        return
+    if "value" not in cond and op not in ("empty", "cidr_is_public"):
+        raise ctx.fail(path, f"operator {op!r} needs a value")
+    _check_params(value, path + ("value",), ctx)
+    resolved = _resolve_defaults(value, ctx.params)
+    prep = PREPARE.get(op)
+    if prep is not None:
+        try:
+            prep(resolved, datetime.now(timezone.utc))
+        except Exception as exc:  # ValueError, TypeError, re.error: all bad expected values
+            raise ctx.fail(path + ("value",), f"invalid value for {op}: {exc}") from None
+
+
+def _check_params(value, path, ctx: _Ctx):
+    if isinstance(value, str):
+        if "{{" in value:
+            m = PARAM_RE.match(value)
+            if not m:
+                raise ctx.fail(path, "a parameter reference must be the whole value: '{{ name }}'")
+            if m.group(1) not in ctx.params:
+                raise ctx.fail(path, f"parameter {m.group(1)!r} is not declared in params")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_params(v, path + (i,), ctx)
+
+
+def _resolve_defaults(value, params):
+    from enamel_hipaa.core.engine import resolve_params
+    return resolve_params(value, params)

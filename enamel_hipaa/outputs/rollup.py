@@ -1,0 +1,98 @@
+"""The MSP roll-up: one table of tenants x HIPAA control families, sorted by risk.
+Built only from tenant directories (status + JSON report), so `tenants scan` and
+`tenants merge` of its shards give the same roll-up."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from enamel_hipaa import __version__
+from enamel_hipaa.core.model import SEVERITIES, STATUSES
+from enamel_hipaa.outputs import atomic_write
+from enamel_hipaa.outputs.templating import env
+from enamel_hipaa.core.report import FAILING, now_iso
+
+# Risk: failing findings weighted by severity; a tenant we could not fully see ranks high.
+WEIGHT = {"critical": 100, "high": 30, "medium": 10, "low": 3, "info": 1}
+INCOMPLETE_PENALTY = 500
+ROLLUP_FORMATS = {"json": "rollup.json", "html": "rollup.html", "markdown": "rollup.md", "csv": "rollup.csv"}
+
+
+def _tenant_row(status: dict, report: dict | None, catalogue: dict) -> dict:
+    counts = {s: 0 for s in STATUSES}
+    families: dict[str, dict[str, int]] = {}
+    risk, worst = 0, None
+    for f in (report or {}).get("findings", []):
+        counts[f["status"]] += 1
+        for fam in sorted({(catalogue.get(c) or {}).get("family", c) for c in f["hipaa"]}):
+            cell = families.setdefault(fam, {"pass": 0, "fail": 0, "unknown": 0, "error": 0, "waived": 0})
+            if f["status"] in cell:
+                cell[f["status"]] += 1
+        if f["status"] in FAILING:
+            risk += WEIGHT[f["severity"]]
+            if worst is None or SEVERITIES.index(f["severity"]) < SEVERITIES.index(worst):
+                worst = f["severity"]
+    complete = bool(status.get("complete")) and report is not None
+    if not complete:
+        risk += INCOMPLETE_PENALTY
+    return {"name": status["name"], "display_name": status.get("display_name") or status["name"],
+            "complete": complete, "error": status.get("error"), "risk": risk, "worst_severity": worst,
+            "counts": counts, "families": families,
+            "report": f"{status['name']}/{status['report']}" if status.get("report") else None,
+            "scanned_at": status.get("finished_at"), "trend": status.get("trend")}
+
+
+def build_rollup(entries: list[tuple[dict, dict | None]], catalogue: dict) -> dict:
+    rows = [_tenant_row(s, r, catalogue) for s, r in entries]
+    rows.sort(key=lambda t: (-t["risk"], t["name"]))
+    fams = sorted({fam for t in rows for fam in t["families"]})
+    digests = sorted({r["scan"]["rules_digest"] for _, r in entries if r})
+    return {"tool": {"name": "enamel", "version": __version__}, "generated_at": now_iso(),
+            "rules_digests": digests, "families": fams,
+            "summary": {"tenants": len(rows), "incomplete": sum(not t["complete"] for t in rows),
+                        "with_failures": sum(1 for t in rows if t["worst_severity"])},
+            "tenants": rows}
+
+
+def render_csv(rollup: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["tenant", "display_name", "complete", "risk", "worst_severity", "family",
+                "pass", "fail", "unknown", "error", "waived", "trend_fail", "trend_unknown", "trend_error"])
+    for t in rollup["tenants"]:
+        trend = [("" if (t.get("trend") or {}).get(k) is None else t["trend"][k]) for k in ("fail", "unknown", "error")]
+        head = [t["name"], t["display_name"], t["complete"], t["risk"], t["worst_severity"] or ""]
+        for fam in rollup["families"]:
+            c = t["families"].get(fam, {})
+            w.writerow([*head, fam, c.get("pass", 0), c.get("fail", 0), c.get("unknown", 0), c.get("error", 0),
+                        c.get("waived", 0), *trend])
+        if not rollup["families"] or not t["families"]:
+            w.writerow([*head, "", 0, 0, 0, 0, 0, *trend])
+    return buf.getvalue()
+
+
+def render(fmt: str, rollup: dict) -> str:
+    if fmt == "json":
+        return json.dumps(rollup, indent=2) + "\n"
+    if fmt == "csv":
+        return render_csv(rollup)
+    name, autoescape = {"html": ("rollup.html.j2", True), "markdown": ("rollup.md.j2", False)}[fmt]
+    return env(autoescape).get_template(name).render(rollup=rollup, severities=SEVERITIES)
+
+
+def write_rollup(rollup: dict, out_dir: Path, formats=tuple(ROLLUP_FORMATS)) -> list[Path]:
+    rendered = [(Path(out_dir) / ROLLUP_FORMATS[f], render(f, rollup)) for f in formats]
+    for path, text in rendered:
+        atomic_write(path, text)
+    return [p for p, _ in rendered]
+
+
+def comparable(rollup: dict) -> dict:
+    """The roll-up without its timestamps (shard merge == unsharded run)."""
+    out = json.loads(json.dumps(rollup))
+    out.pop("generated_at", None)
+    for t in out["tenants"]:
+        t.pop("scanned_at", None)
+    return out

@@ -1,0 +1,44 @@
+"""The explicit registry of sources. Each entry names a module with
+
+    add_arguments(group)              -> adds its `enamel scan/collect` options
+    wanted(args) -> bool              -> whether the user asked for this source
+    collect(args, ctx) -> Collection  -> normalised resources + collection errors
+
+Modules are imported when the CLI builds its parser; heavy SDKs (boto3, azure, pulumi)
+are imported inside `collect`, never at import time.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from enamel_hipaa.core.model import CollectionError, Resource
+
+# name -> module path. Order is the order options appear in --help.
+REGISTRY: dict[str, str] = {
+    "file": "enamel_hipaa.sources.resources_file",
+    "attestation": "enamel_hipaa.sources.attestation",
+    "iac": "enamel_hipaa.sources.checkov",
+    "onprem": "enamel_hipaa.sources.onprem",
+    "aws": "enamel_hipaa.sources.aws",
+    "pulumi": "enamel_hipaa.sources.pulumi.collector",
+    "azure": "enamel_hipaa.sources.azure",
+}
+
+
+@dataclass
+class Collection:
+    resources: list[Resource] = field(default_factory=list)
+    errors: list[CollectionError] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    findings: list = field(default_factory=list)  # findings mapped from another tool (checkov)
+
+    def extend(self, other: "Collection") -> None:
+        self.resources.extend(other.resources)
+        self.errors.extend(other.errors)
+        self.sources.extend(other.sources)
+        self.findings.extend(other.findings)
+
+
+def modules():
+    return {name: importlib.import_module(path) for name, path in REGISTRY.items()}

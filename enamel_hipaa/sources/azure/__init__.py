@@ -1,0 +1,193 @@
+"""Source `azure`: live Azure storage accounts and key vaults, read through ARM with the
+azure SDK (azure-identity, azure-mgmt-storage, azure-mgmt-monitor, azure-mgmt-keyvault,
+azure-mgmt-resource-subscriptions). See docs/azure.md.
+
+Fails closed: a subscription whose listing is denied (403) or stays throttled (429 after
+bounded retries honouring Retry-After) becomes a CollectionError, so every rule on that
+type reports `error` there; a per-account read that fails becomes an `$error` value. A
+credential that cannot get a token makes its tenant an error; when no identity works at
+all the scan stops with one line (exit 2)."""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.model import CollectionError
+from enamel_hipaa.sources import Collection
+from enamel_hipaa.sources.azure import arm, auth, keyvault, monitor, storage
+
+SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE))
+SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
+SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.monitor", "azure.mgmt.keyvault",
+               "azure.mgmt.resource.subscriptions")
+# every ARM permission the collector uses; reader-role.json (shipped) grants exactly these
+ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS + monitor.ACTIONS
+
+
+def add_arguments(group) -> None:
+    group.add_argument("--azure", action="store_true",
+                       help="scan live Azure storage accounts and key vaults (DefaultAzureCredential)")
+    group.add_argument("--subscription", metavar="ID", action="append", default=[],
+                       help="Azure subscription to scan; repeatable; 'all' (default) = every one the identity sees")
+    group.add_argument("--azure-tenants", metavar="FILE",
+                       help="tenants file (YAML): one service principal per tenant, secrets from the environment "
+                            "variables it names (with --tenant NAME, only that tenant)")
+    group.add_argument("--azure-cloud", choices=sorted(arm.CLOUDS), default=None,
+                       help="Azure cloud (default public; env ENAMEL_AZURE_CLOUD)")
+    group.add_argument("--azure-endpoint", metavar="URL",
+                       help="ARM base URL, e.g. a proxy or a test stand-in; the token scope follows --azure-cloud "
+                            "(env ENAMEL_AZURE_ENDPOINT)")
+    group.add_argument("--azure-authority", metavar="URL",
+                       help="Entra ID authority host for tenant credentials (env AZURE_AUTHORITY_HOST)")
+    group.add_argument("--azure-ca-bundle", metavar="PEM",
+                       help="CA bundle to verify ARM and token endpoints (env ENAMEL_AZURE_CA_BUNDLE)")
+    group.add_argument("--azure-max-retries", metavar="N", type=int, default=3,
+                       help="retries of a throttled or failed ARM call before it is an error (default 3)")
+    group.add_argument("--azure-max-retry-after", metavar="SECONDS", type=float, default=60.0,
+                       help="longest Retry-After to wait for; longer is an error (default 60)")
+    group.add_argument("--azure-workers", metavar="N", type=int, default=8,
+                       help="storage accounts read in parallel (default 8)")
+
+
+def wanted(args) -> bool:
+    return bool(getattr(args, "azure", False) or getattr(args, "azure_tenants", None))
+
+
+def _subscriptions(values: list[str]) -> tuple[str, ...] | None:
+    if not values or any(v.lower() == "all" for v in values):
+        return None
+    return tuple(dict.fromkeys(values))
+
+
+def collect(args, ctx=None) -> Collection:
+    for module in SDK_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise InputError("command line", f"--azure needs the Azure SDK ({module} is missing): "
+                             "pip install 'enamel-hipaa[azure]'") from None
+    quiet_sdk_logs()
+    settings = arm.from_args(args, getattr(ctx, "extra", None))
+    subs = _subscriptions(args.subscription)
+    if args.azure_tenants:
+        targets = auth.load_tenants(args.azure_tenants, settings, only=getattr(args, "tenant", None),
+                                    cli_subscriptions=subs if args.subscription else False)
+    else:
+        targets = [auth.default_target(settings, subs)]
+    return collect_targets(targets, settings)
+
+
+def collect_targets(targets: list[auth.Target], settings: arm.ArmSettings) -> Collection:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    out = Collection()
+    failed: list[str] = []
+    for target in targets:
+        try:
+            out.extend(scan_target(target, settings))
+        except ClientAuthenticationError as exc:
+            reason = credential_reason(exc)
+            who = "" if target.name == "default" else f"{target.name}: "
+            failed.append(f"{who}{target.describe} failed: {reason}")
+            out.errors.extend(CollectionError("azure", service, f"credential failed: {reason}",
+                                              account=target.name, resource_type=rtype)
+                              for service, rtype in SERVICES)
+    if failed and len(failed) == len(targets):
+        raise InputError("azure credentials", "; ".join(failed)
+                         + " (check az login, the AZURE_* environment variables or the tenants file)")
+    return out
+
+
+def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
+
+    credential = target.make()
+    out = Collection()
+    subs = target.subscriptions
+    if subs is None:
+        try:
+            subs = list_subscriptions(credential, settings)
+        except ClientAuthenticationError:
+            raise
+        except AzureError as exc:
+            why = f"listing subscriptions: {arm.describe_error(exc, settings)}"
+            out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
+                              for service, rtype in SERVICES)
+            return out
+        if not subs:  # nothing visible is not the same as nothing wrong
+            why = f"{target.describe} sees no enabled subscription (check its role assignments)"
+            out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
+                              for service, rtype in SERVICES)
+            return out
+    denied = []
+    for sub in subs:
+        try:
+            out.extend(scan_subscription(credential, sub, settings))
+        except ClientAuthenticationError as exc:  # e.g. 401 InvalidAuthenticationTokenTenant for one subscription
+            denied.append(exc)
+            why = f"credential failed: {credential_reason(exc)}"
+            out.errors.extend(CollectionError("azure", service, why, account=sub, resource_type=rtype)
+                              for service, rtype in SERVICES)
+    if denied and len(denied) == len(subs):
+        raise denied[0]  # the identity works nowhere: a credential failure, not a finding
+    return out
+
+
+def list_subscriptions(credential, settings: arm.ArmSettings) -> list[str]:
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
+    client = SubscriptionClient(credential, **settings.client_kwargs())
+    return [s.subscription_id for s in client.subscriptions.list()
+            if str(getattr(s.state, "value", s.state)) in SCANNABLE_STATES]
+
+
+def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collection:
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
+
+    out = Collection(sources=[f"azure:{sub}"])
+    client, logs = storage.client(credential, sub, settings), monitor.client(credential, sub, settings)
+    steps = (
+        ("storage", storage.TYPE, lambda: storage.list_accounts(client),
+         lambda a: storage.to_resource(a, client, logs, sub, settings)),
+        ("keyvault", keyvault.TYPE, lambda: keyvault.list_vaults(credential, sub, settings),
+         lambda v: keyvault.to_resource(v, logs, sub, settings)),
+    )
+    for service, rtype, list_items, convert in steps:
+        try:
+            items = list_items()
+        except ClientAuthenticationError:
+            raise
+        except AzureError as exc:
+            out.errors.append(CollectionError("azure", service, arm.describe_error(exc, settings),
+                                              account=sub, resource_type=rtype))
+            continue
+        with ThreadPoolExecutor(max_workers=settings.workers) as pool:
+            out.resources.extend(pool.map(convert, items))  # keeps order; re-raises credential errors
+    return out
+
+
+def credential_reason(exc: BaseException) -> str:
+    """ARM's 401 as its code and message; azure-identity's multi-line message as one line,
+    without the troubleshooting links."""
+    if getattr(exc, "status_code", None) and getattr(exc, "error", None) is not None:
+        return arm.describe_error(exc)
+    text = str(getattr(exc, "message", None) or exc)
+    parts = []
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if not line or line.startswith(("Attempted credentials", "To mitigate", "Visit ", "Content:")) \
+                or "failed to retrieve a token from the included credentials" in line:
+            continue
+        parts.append(line)
+    return ("; ".join(parts) or type(exc).__name__)[:600]
+
+
+def quiet_sdk_logs() -> None:
+    """azure-identity logs each failed credential as a multi-line warning; the scan reports
+    failures itself, in one line. ENAMEL_DEBUG=1 keeps the SDK's logs."""
+    log = logging.getLogger("azure")
+    if not os.environ.get("ENAMEL_DEBUG") and not log.handlers:
+        log.addHandler(logging.NullHandler())
+        log.propagate = False

@@ -1,0 +1,232 @@
+"""Source `iac`: Terraform (HCL and plan JSON), CloudFormation, ARM and Bicep checked by
+checkov, restricted to the HIPAA-relevant checks mapped in rules/checkov.yaml.
+
+checkov lives in its own virtualenv (it pins an exact, old boto3): found via --checkov PATH,
+else $ENAMEL_CHECKOV, else .venv-checkov/bin/checkov next to the project (or the current
+directory), else PATH. It runs as a subprocess (no shell) with `-o json`, a timeout, and its
+whole process group is killed on timeout. Anything short of a well-formed JSON report
+(crash, non-JSON output, timeout, unparsable file) becomes a CollectionError plus `error`
+findings: never a pass. Inline `#checkov:skip=ID:reason` suppressions become `waived`."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from enamel_hipaa.core import paths
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.model import CollectionError, Finding, Waiver
+from enamel_hipaa.sources import Collection
+
+FRAMEWORKS = ("terraform", "terraform_plan", "cloudformation", "arm", "bicep")
+# which mapped checks can apply to what a framework scans (for `error` findings when it fails)
+PROVIDERS = {"terraform": ("aws", "azure"), "terraform_plan": ("aws", "azure"), "cloudformation": ("aws",),
+             "arm": ("azure",), "bicep": ("azure",)}
+STATUS = (("failed_checks", "fail"), ("passed_checks", "pass"), ("skipped_checks", "waived"))
+WORST = ("fail", "waived", "pass")  # several checks feeding one rule: the first present wins
+ENV_VAR = "ENAMEL_CHECKOV"
+DEFAULT_TIMEOUT = 600.0
+
+
+class CheckovFailed(Exception):
+    """checkov did not produce a report we can trust."""
+
+
+def add_arguments(group) -> None:
+    group.add_argument("--iac", metavar="PATH", nargs="+", action="extend", default=[],
+                       help="Terraform (.tf, plan JSON), CloudFormation, ARM or Bicep: directories or files, "
+                            "checked with checkov (HIPAA-mapped checks only)")
+    group.add_argument("--checkov", metavar="PATH",
+                       help=f"checkov executable (default: ${ENV_VAR}, else .venv-checkov/bin/checkov, else PATH)")
+    group.add_argument("--checkov-timeout", metavar="SECONDS", type=float, default=DEFAULT_TIMEOUT,
+                       help=f"stop checkov after this long and report 'error' (default {DEFAULT_TIMEOUT:.0f})")
+
+
+def wanted(args) -> bool:
+    return bool(getattr(args, "iac", None))
+
+
+def find_checkov(setting: str | None = None) -> str | None:
+    """--checkov PATH, else $ENAMEL_CHECKOV (both must exist), else the project's
+    .venv-checkov, else PATH; None when there is none."""
+    for given, what in ((setting, "--checkov"), (os.environ.get(ENV_VAR), ENV_VAR)):
+        if given:
+            if not (os.path.isfile(given) and os.access(given, os.X_OK)):
+                raise InputError(given, f"checkov executable not found or not executable (from {what})")
+            return given
+    for base in (paths.project_root(), Path.cwd()):
+        candidate = base / ".venv-checkov" / "bin" / "checkov"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("checkov")
+
+
+def collect(args, ctx=None) -> Collection:
+    from enamel_hipaa.sources.checkov_map import load_map
+    ruleset = getattr(ctx, "ruleset", None)
+    if ruleset is None:
+        from enamel_hipaa.core.ruleset import load_rules
+        ruleset = load_rules(getattr(args, "rules", []))
+    mapping = load_map(ruleset)
+    dirs, files = [], []
+    for p in args.iac:
+        path = Path(p)
+        if path.is_dir():
+            dirs.append(path)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(p, "no such file or directory (--iac)")
+    exe = find_checkov(getattr(args, "checkov", None))
+    timeout = getattr(args, "checkov_timeout", DEFAULT_TIMEOUT)
+    out = Collection()
+    for flag, targets in (("-d", dirs), ("-f", files)):
+        if targets:
+            out.extend(scan(exe, flag, targets, mapping, timeout))
+    return out
+
+
+def scan(exe: str | None, flag: str, targets: list[Path], mapping: dict, timeout: float) -> Collection:
+    label = " ".join(str(t) for t in targets)
+    out = Collection(sources=[f"iac:{label}"])
+    if exe is None:
+        _failed(out, targets, mapping, "checkov not found: run `make checkov`, pass --checkov PATH or set "
+                f"{ENV_VAR}")
+        return out
+    cmd = [exe, "-o", "json", "--skip-download", "--soft-fail", "--framework", *FRAMEWORKS,
+           "--check", ",".join(sorted(mapping))]
+    for t in targets:
+        cmd += [flag, str(t)]
+    try:
+        reports = parse(run(cmd, timeout))
+    except CheckovFailed as exc:
+        _failed(out, targets, mapping, str(exc))
+        return out
+    groups: dict[tuple, list] = {}  # (rule id, resource id) -> [(mapping, status, result, ref)]
+    for report in reports:
+        framework = report["check_type"]
+        version = report.get("summary", {}).get("checkov_version")
+        if version:
+            out.sources[0] = f"iac:{label} (checkov {version})"
+        for key, status in STATUS:
+            for result in report["results"].get(key, []):
+                m = mapping.get(result.get("check_id"))
+                if m is not None:
+                    ref = resource_ref(framework, _result_path(result), result.get("resource") or "?")
+                    groups.setdefault((m.rule.id, ref["id"]), []).append((m, status, result, ref))
+        for bad in report["results"].get("parsing_errors", []):
+            _failed(out, [Path(bad)], mapping, "checkov could not parse this file", framework)
+    out.findings.extend(to_finding(items) for items in groups.values())
+    return out
+
+
+def run(cmd: list[str], timeout: float) -> str:
+    """Run checkov in its own process group; return its stdout or raise CheckovFailed."""
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                text=True, start_new_session=True)
+    except OSError as exc:
+        raise CheckovFailed(f"cannot start checkov: {exc}") from None
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise CheckovFailed(f"checkov timed out after {timeout:g}s") from None
+    if proc.returncode != 0:  # --soft-fail: failed checks exit 0, anything else is a crash
+        tail = (stderr or stdout or "").strip().splitlines()[-1:] or ["no output"]
+        raise CheckovFailed(f"checkov exited with status {proc.returncode}: {tail[0][:300]}")
+    return stdout
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
+
+
+def parse(stdout: str) -> list[dict]:
+    """checkov's three JSON shapes: one framework -> a report object, several -> a list of
+    them, nothing scanned -> a bare summary {passed, failed, ..., resource_count}."""
+    try:
+        data = json.loads(stdout)
+    except json.JSONDecodeError as exc:
+        raise CheckovFailed(f"checkov printed no JSON report ({exc.msg} at line {exc.lineno}): "
+                            f"{stdout.strip()[:120]!r}") from None
+    if isinstance(data, dict) and "check_type" not in data and "resource_count" in data and "failed" in data:
+        return []
+    reports = data if isinstance(data, list) else [data]
+    for r in reports:
+        if not (isinstance(r, dict) and isinstance(r.get("check_type"), str) and isinstance(r.get("results"), dict)):
+            raise CheckovFailed("checkov printed JSON of an unexpected shape")
+    return reports
+
+
+def relpath(p: str) -> str:
+    """A path relative to the working directory when inside it (what SARIF viewers expect)."""
+    path = Path(p).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def resource_ref(framework: str, path: str, resource: str) -> dict:
+    # identity = file + resource address: stable when lines move (baselines key on it)
+    return {"type": f"iac.{framework}", "id": f"{path}::{resource}", "name": resource, "source":
+            "plan" if framework == "terraform_plan" else "file", "account": None, "region": None}
+
+
+def _result_path(result: dict) -> str:
+    return relpath(result.get("file_abs_path") or result["file_path"])
+
+
+def to_finding(items: list) -> Finding:
+    """One finding per Enamel rule and resource: several checkov checks can feed one rule (the
+    four public-access-block flags), and the worst of them decides: fail, then waived, then pass."""
+    items = sorted(items, key=lambda i: (WORST.index(i[1]), i[0].check_id))
+    m, status, result, ref = items[0]
+    location = {"path": ref["id"].split("::", 1)[0]}
+    starts = [r["file_line_range"][0] for _, _, r, _ in items if _line_range(r)]
+    ends = [r["file_line_range"][1] for _, _, r, _ in items if _line_range(r)]
+    if starts:
+        location.update(start_line=min(starts), end_line=max(max(ends), min(starts)))
+    same = [i for i in items if i[1] == status]
+    verb = {"fail": "fails", "pass": "passes", "waived": "is suppressed for"}[status]
+    message = f"{ref['name']} {verb} " + "; ".join(f"{i[0].check_id} ({i[2].get('check_name', '')})" for i in same)
+    evidence = {"framework": ref["type"].split(".", 1)[1],
+                "checkov": {i[0].check_id: i[1] for i in items},
+                "evaluated_keys": sorted({k for i in same for k in (i[2].get("check_result") or {}).get("evaluated_keys") or []})}
+    waiver = None
+    if status == "waived":
+        reasons = [(i[2].get("check_result") or {}).get("suppress_comment") for i in same]
+        reason = "; ".join(dict.fromkeys(r or "suppressed inline without a reason" for r in reasons))
+        waiver = Waiver(rule=m.rule.id, resource=ref["id"], reason=reason, owner="inline #checkov:skip",
+                        expires=None, source="inline")
+        message += f" - #checkov:skip: {reason}"
+    return Finding(m.rule, ref, status, message=message, evidence=evidence, waiver=waiver, location=location)
+
+
+def _line_range(result: dict) -> bool:
+    r = result.get("file_line_range") or []
+    return len(r) == 2 and isinstance(r[0], int) and r[0] >= 1
+
+
+def _failed(out: Collection, targets: list[Path], mapping: dict, message: str, framework: str | None = None) -> None:
+    """checkov could not check `targets`: a CollectionError and one `error` finding per mapped
+    rule that could have applied (by the framework's providers when known)."""
+    providers = PROVIDERS.get(framework, ("aws", "azure"))
+    kind = framework or "checkov"
+    for t in targets:
+        path = relpath(str(t))
+        out.errors.append(CollectionError(source="iac", service=f"checkov:{kind}", message=f"{path}: {message}"))
+        rules = {m.rule.id: m.rule for m in mapping.values() if m.provider in providers}
+        ref = resource_ref(kind, path, "*")
+        for rule in rules.values():
+            out.findings.append(Finding(rule, ref, "error", message=f"{path} was not checked: {message}",
+                                        evidence={"error": message}, location={"path": path}))
+

@@ -1,0 +1,99 @@
+"""Source `onprem`: a site's inventory (docs/onprem.md) of Orthanc and nginx config files,
+Windows workstation exports, DICOM folders and network targets to probe.
+
+One module per kind; each turns one inventory entry into one or more Resources. A target
+that cannot be read or reached becomes a Resource with `error` set, so every rule on it
+reports `error` (fail closed), and the rest of the site is still scanned."""
+from __future__ import annotations
+
+from enamel_hipaa.core.model import Resource
+from enamel_hipaa.sources import Collection
+
+KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores")
+
+
+def add_arguments(group) -> None:
+    group.add_argument("--onprem", metavar="INVENTORY", action="append", default=[],
+                       help="on-prem inventory (YAML: Orthanc/nginx configs, probes, workstations, "
+                            "DICOM folders; see docs/onprem.md); repeatable")
+
+
+def wanted(args) -> bool:
+    return bool(getattr(args, "onprem", None))
+
+
+def collect(args, ctx=None) -> Collection:
+    out = Collection()
+    for path in args.onprem:
+        out.extend(collect_inventory(path))
+    return out
+
+
+def collect_inventory(path: str) -> Collection:
+    from enamel_hipaa.sources.onprem import file_store, inventory, windows
+    inv = inventory.load(path)
+    out = Collection(sources=[f"onprem:{inv.path.name}"])
+    out.resources.extend(_configs(inv))
+    out.resources.extend(_probe_all(inv, inv.timeout))
+    out.resources.extend(guarded(windows.collect, "onprem.windows_host", e) for e in inv.entries("windows"))
+    out.resources.extend(guarded(file_store.collect, "onprem.dicom_file_store", e, inv.approved_paths)
+                         for e in inv.entries("file_stores"))
+    return out
+
+
+def _configs(inv) -> list:
+    """Orthanc and nginx, correlated by `host:` (same value, or both unset): a proxy to a
+    local Orthanc's HTTP port is a PACS proxy, and marks that Orthanc proxied_from_localhost."""
+    from enamel_hipaa.sources.onprem import nginx, orthanc
+    orthanc_ports: dict = {}
+    for entry in inv.entries("orthanc"):
+        port = orthanc.http_port(entry)
+        if port:
+            orthanc_ports.setdefault(entry.get("host"), []).append(port)
+    nginx_resources, proxies_by_host = [], {}
+    for entry in inv.entries("nginx"):
+        local = [f"{h}:{p}" for p in orthanc_ports.get(entry.get("host"), []) for h in ("127.0.0.1", "localhost")]
+        resources, proxies = guarded(nginx.collect, "onprem.nginx_server", entry, local)
+        if not isinstance(resources, list):  # the guard turned a failure into one error resource
+            resources, proxies = [resources], []
+        nginx_resources.extend(resources)
+        proxies_by_host.setdefault(entry.get("host"), []).extend(proxies)
+    orthancs = [guarded(orthanc.collect, "onprem.orthanc", e, proxies_by_host.get(e.get("host"), []), inv.timeout)
+                for e in inv.entries("orthanc")]
+    return orthancs + nginx_resources
+
+
+PROBES = {"tls": ("tls", "onprem.tls_endpoint"), "dicom": ("dicom", "onprem.dicom_endpoint"),
+          "web": ("web", "onprem.pacs_web")}
+
+
+def guarded(fn, rtype: str, entry: dict, *args):
+    """Run one collector; anything it did not foresee makes its resource an error (fail
+    closed) instead of ending the whole scan."""
+    try:
+        return fn(entry, *args)
+    except Exception as exc:  # noqa: BLE001
+        target = entry.get("url") or entry.get("config") or entry.get("file") or entry.get("path") \
+            or f"{entry.get('host')}:{entry.get('port')}"
+        return Resource(type=rtype, id=f"{rtype}:{target}", name=entry.get("name") or str(target),
+                        source="probe" if rtype in ("onprem.tls_endpoint", "onprem.dicom_endpoint", "onprem.pacs_web")
+                        else "file", properties={}, error=f"{target}: collection failed: {type(exc).__name__}: {exc}")
+
+
+def _guarded(kind: str, entry: dict, timeout: float):
+    import importlib
+    modname, rtype = PROBES[kind]
+    return guarded(lambda e, t: importlib.import_module(f"{__name__}.{modname}").collect(e, t), rtype, entry, timeout)
+
+
+def _probe_all(inv, timeout: float) -> list:
+    """Network probes run side by side (each bounded by `timeout`), in inventory order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from enamel_hipaa.sources.onprem.dicom import quiet
+    jobs = [(kind, e) for kind in PROBES for e in inv.entries(kind)]
+    if not jobs:
+        return []
+    with quiet(), ThreadPoolExecutor(max_workers=min(8, len(jobs)), thread_name_prefix="probe") as pool:
+        futures = [pool.submit(_guarded, kind, entry, timeout) for kind, entry in jobs]
+        return [f.result() for f in futures]

@@ -1,0 +1,71 @@
+"""DICOM file stores (export, temp and cache folders): count files whose DICOM header
+carries PHI (patient name, ID or birth date) and the oldest one's age. Headers only
+(stop_before_pixels, a handful of tags); the PHI values are never kept or printed."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from enamel_hipaa.core.model import Resource, unknown
+
+PHI_TAGS = ("PatientName", "PatientID", "PatientBirthDate")
+DEFAULT_MAX_FILES = 20000
+
+
+def _has_phi(path: str) -> bool | None:
+    """True/False for a DICOM file, None for a file that is not DICOM."""
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+    try:
+        ds = dcmread(path, stop_before_pixels=True, specific_tags=list(PHI_TAGS))
+    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, AttributeError):
+        return None
+    return any(str(ds.get(t, "") or "").strip() for t in PHI_TAGS)
+
+
+def under(path: Path, roots: list[Path]) -> bool:
+    p = path.resolve()
+    return any(p == r.resolve() or r.resolve() in p.parents for r in roots)
+
+
+def collect(entry: dict, approved: list[Path], now: float | None = None) -> Resource:
+    path = Path(entry["path"])
+    name = entry["name"]
+    limit = int(entry.get("max_files", DEFAULT_MAX_FILES))
+    props: dict = {"path": str(path), "exists": path.is_dir(), "on_approved_archive": under(path, approved)}
+
+    def res(**kw):
+        return Resource(type="onprem.dicom_file_store", id=f"store:{path}", name=name, source="file",
+                        properties=props, **kw)
+    if not path.is_dir():
+        return res(error=f"{path}: folder not found or not a directory")
+    now = now or time.time()
+    scanned = dicom = phi = 0
+    oldest = None
+    truncated = False
+    for root, dirs, files in os.walk(path, onerror=None):
+        dirs.sort()
+        for f in sorted(files):
+            if scanned >= limit:
+                truncated = True
+                break
+            full = os.path.join(root, f)
+            scanned += 1
+            verdict = _has_phi(full)
+            if verdict is None:
+                continue
+            dicom += 1
+            if verdict:
+                phi += 1
+                try:
+                    mtime = os.stat(full).st_mtime
+                except OSError:
+                    continue
+                oldest = mtime if oldest is None else min(oldest, mtime)
+        if truncated:
+            break
+    props.update(files_scanned=scanned, dicom_files=dicom, truncated=truncated,
+                 phi_files=phi if (phi or not truncated) else unknown(f"stopped after {limit} files"),
+                 oldest_phi_age_days=int((now - oldest) // 86400) if oldest is not None else 0)
+    return res()

@@ -1,0 +1,240 @@
+"""Orthanc configuration: JSON with comments (read with json5), merged the way Orthanc
+merges every *.json of its configuration directory.
+
+A top-level key defined in two files stops Orthanc from starting; we report it as an
+`error` on the Orthanc resource naming both file:line (every Orthanc rule then reports
+`error`: the effective configuration is undefined), and scan the rest of the site.
+Effective values follow Orthanc's own defaults (Debian 12's 1.10.1 shown in comments)."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from enamel_hipaa.core.model import Resource, unknown
+from enamel_hipaa.sources.onprem import httpget
+
+# option -> first Orthanc version that has it; a version without it makes its rules skip
+SINCE = {
+    "ssl_minimum_protocol": (1, 9, 0),        # SslMinimumProtocolVersion
+    "dicom_tls": (1, 9, 0),                   # DicomTlsEnabled, DicomTlsRemoteCertificateRequired
+    "dicom_tls_minimum_protocol": (1, 12, 4),  # DicomTlsMinimumProtocolVersion
+    "dicom_tls_ciphers": (1, 12, 4),          # DicomTlsCiphersAccepted
+}
+SSL_PROTOCOLS = {0: "SSLv2", 1: "SSLv3", 2: "1.0", 3: "1.1", 4: "1.2"}
+DICOM_TLS_PROTOCOLS = {1: "SSLv3", 2: "1.0", 3: "1.1", 4: "1.2", 5: "1.3"}
+DEFAULT_USER = ("orthanc", "orthanc")
+
+
+class ConfigError(Exception):
+    pass
+
+
+def config_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.json") if p.is_file())
+        if not files:
+            raise ConfigError(f"{path}: no *.json configuration file in this directory")
+        return files
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration not found")
+    return [path]
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """Line of a top-level `"key" :` outside comments (json5 keeps no positions)."""
+    depth, i, line, n = 0, 0, 1, len(text)
+    pat = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            line += text.count("\n", i, j)
+            i = j
+            continue
+        elif c in "{[":
+            depth += 1
+        elif c in "}]":
+            depth -= 1
+        elif c == '"':
+            m = pat.match(text, i)
+            if m and depth == 1 and m.group(1) == key:
+                return line
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            line += text.count("\n", i, j)
+            i = j + 1
+            continue
+        i += 1
+    return None
+
+
+def load_merged(path: Path) -> tuple[dict, list[Path], dict]:
+    """(merged configuration, files read, top-level key -> file defining it)."""
+    import json5
+    files = config_files(path)
+    merged: dict = {}
+    origin: dict[str, tuple[Path, str]] = {}
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8")
+            data = json5.loads(text, allow_duplicate_keys=False)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{f}: cannot read: {exc}") from None
+        except ValueError as exc:
+            raise ConfigError(f"{f}: not valid JSON with comments: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{f}: the configuration must be a JSON object")
+        for k, v in data.items():
+            if k in origin:
+                pf, ptext = origin[k]
+                raise ConfigError(f"configuration key {k!r} is defined twice: {pf}:{_key_line(ptext, k) or '?'} "
+                                  f"and {f}:{_key_line(text, k) or '?'} (Orthanc refuses to start)")
+            origin[k] = (f, text)
+            merged[k] = v
+    return merged, files, {k: f for k, (f, _) in origin.items()}
+
+
+def main_file(files: list[Path], origin: dict) -> Path:
+    """The file that defines most top-level keys (orthanc.json next to credentials.json)."""
+    from collections import Counter
+    counts = Counter(origin.values())
+    return max(files, key=lambda f: counts.get(f, 0))
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    m = re.match(r"^(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    return tuple(int(x or 0) for x in m.groups()) if m else None
+
+
+def probe_version(url: str, timeout: float) -> str | dict:
+    try:
+        status, body = httpget.get(url.rstrip("/") + "/system", timeout)
+    except OSError as exc:
+        return unknown(f"REST /system unreachable: {httpget.reason(exc)}")
+    if status != 200:
+        return unknown(f"REST /system answered HTTP {status} (give version: in the inventory)")
+    try:
+        return str(json.loads(body)["Version"])
+    except (ValueError, KeyError, TypeError):
+        return unknown("REST /system did not return an Orthanc version")
+
+
+def _bool(cfg: dict, key: str, default: bool) -> bool:
+    v = cfg.get(key, default)
+    return bool(v) if isinstance(v, (bool, int)) else default
+
+
+def _modalities(cfg: dict) -> list[dict]:
+    out = []
+    for name, m in (cfg.get("DicomModalities") or {}).items():
+        if isinstance(m, list):
+            aet, host, port = (list(m) + [None, None, None])[:3]
+        elif isinstance(m, dict):
+            aet, host, port = m.get("AET"), m.get("Host"), m.get("Port")
+        else:
+            continue
+        out.append({"name": str(name), "aet": str(aet or ""), "host": str(host or ""),
+                    "port": int(port) if str(port or "").isdigit() else 0})
+    return out
+
+
+def properties(cfg: dict, version) -> dict:
+    remote = _bool(cfg, "RemoteAccessAllowed", False)
+    auth_explicit = "AuthenticationEnabled" in cfg
+    auth = _bool(cfg, "AuthenticationEnabled", remote)  # absent: on iff remote access is on
+    users = cfg.get("RegisteredUsers") or {}
+    users = users if isinstance(users, dict) else {}
+    default_creds = users.get(DEFAULT_USER[0]) == DEFAULT_USER[1] or (auth and not users)
+    vt = parse_version(version) if isinstance(version, str) else None
+    supports = {k: (vt >= v if vt else (version if isinstance(version, dict) else unknown("version not known")))
+                for k, v in SINCE.items()}
+    mods = _modalities(cfg)
+    lua = cfg.get("LuaScripts") or []
+    return {
+        "version": version,
+        "supports": supports,
+        "http_server_enabled": _bool(cfg, "HttpServerEnabled", True),
+        "remote_access_allowed": remote,
+        "authentication_enabled": auth,
+        "authentication_explicit": auth_explicit,
+        "registered_users": sorted(str(u) for u in users),  # names only, never passwords
+        "registered_users_count": len(users),
+        "default_credentials_active": bool(default_creds),
+        "ssl_enabled": _bool(cfg, "SslEnabled", False),
+        "ssl_minimum_protocol": SSL_PROTOCOLS.get(cfg.get("SslMinimumProtocolVersion", 4), "unrecognised"),
+        "dicom_server_enabled": _bool(cfg, "DicomServerEnabled", True),
+        "dicom_aet": str(cfg.get("DicomAet", "ORTHANC")),
+        "dicom_port": int(cfg.get("DicomPort", 4242)),
+        "dicom_tls_enabled": _bool(cfg, "DicomTlsEnabled", False),
+        "dicom_tls_remote_certificate_required": _bool(cfg, "DicomTlsRemoteCertificateRequired", True),
+        "dicom_tls_minimum_protocol": DICOM_TLS_PROTOCOLS.get(cfg.get("DicomTlsMinimumProtocolVersion", 4),
+                                                              "unrecognised"),
+        "dicom_check_called_aet": _bool(cfg, "DicomCheckCalledAet", False),
+        "dicom_always_allow": {
+            "echo": _bool(cfg, "DicomAlwaysAllowEcho", True),
+            "store": _bool(cfg, "DicomAlwaysAllowStore", True),
+            "find": _bool(cfg, "DicomAlwaysAllowFind", False),
+            "find_worklist": _bool(cfg, "DicomAlwaysAllowFindWorklist", False),
+            "get": _bool(cfg, "DicomAlwaysAllowGet", False),
+            "move": _bool(cfg, "DicomAlwaysAllowMove", False),
+        },
+        "dicom_check_modality_host": _bool(cfg, "DicomCheckModalityHost", False),
+        "dicom_modalities": mods,
+        "dicom_modalities_count": len(mods),
+        "dicom_modalities_in_database": _bool(cfg, "DicomModalitiesInDatabase", False),
+        "webdav_enabled": _bool(cfg, "WebDavEnabled", True),
+        "lua_scripts": [str(s) for s in lua] if isinstance(lua, list) else [str(lua)],
+        "execute_lua_enabled": _bool(cfg, "ExecuteLuaEnabled", False),
+        "rest_api_write_to_filesystem_enabled": _bool(cfg, "RestApiWriteToFileSystemEnabled", False),
+        "orthanc_explorer_enabled": _bool(cfg, "OrthancExplorerEnabled", True),
+    }
+
+
+def http_port(entry: dict) -> int | None:
+    try:
+        cfg, _, _ = load_merged(Path(entry["config"]))
+        return int(cfg.get("HttpPort", 8042))
+    except (ConfigError, TypeError, ValueError):
+        return None
+
+
+def collect(entry: dict, proxies: list, timeout: float = 3.0) -> Resource:
+    """`proxies`: nginx proxy locations on the same host (nginx.Proxy)."""
+    path = Path(entry["config"])
+    name = entry["name"]
+    try:
+        cfg, files, origin = load_merged(path)
+    except ConfigError as exc:
+        return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file",
+                        properties={}, error=str(exc))
+    if entry.get("version"):
+        version = entry["version"]
+    elif entry.get("url"):
+        version = probe_version(entry["url"], timeout)
+    else:
+        version = unknown("give version: or url: in the inventory")
+    props = properties(cfg, version)
+    props["config_files"] = [str(f) for f in files]
+    props["location"] = {"path": str(main_file(files, origin)), "line": 1}
+    port = int(cfg.get("HttpPort", 8042))
+    mine = [p for p in proxies if _targets_local_port(p.target, port)]
+    props["proxied_from_localhost"] = bool(mine)
+    props["proxy_enforces_auth"] = bool(mine) and all(p.authenticated for p in mine)
+    return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props)
+
+
+_LOCAL = re.compile(r"^(?:https?://)?(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::(\d+))?(?:/.*)?$", re.I)
+
+
+def _targets_local_port(target: str, port: int) -> bool:
+    m = _LOCAL.match(target.strip())
+    return bool(m) and int(m.group(1) or 80) == port

@@ -1,0 +1,93 @@
+"""Records from the JSON the Pulumi CLI writes:
+
+- `pulumi preview --json`: {"config", "steps": [{"op", "urn", "provider", "oldState",
+  "newState": {urn, custom, id, type, inputs, outputs, parent, provider,
+  propertyDependencies, ...}}], "changeSummary", ...}. Deleted resources (op "delete",
+  "discard", ...) are left out; a step without newState uses oldState (op "same" may).
+- `pulumi stack export`: {"version": 3, "deployment": {"manifest", "resources": [...]}}.
+
+Pulumi's unknown marker ("04da6b54-...") and blinded secrets ("[secret]", or the
+{"4dabf...": "1b47...", "ciphertext": ...} object of an export) become unknown markers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.model import unknown
+from enamel_hipaa.sources.pulumi import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN_SENTINEL
+
+_GONE = {"delete", "discard", "delete-replaced", "discard-replaced", "remove-pending-replace", "read-discard"}
+
+
+def plain(value):
+    if isinstance(value, str):
+        if value == UNKNOWN_SENTINEL:
+            return unknown("computed at deploy time")
+        if value == "[secret]":
+            return unknown("secret")
+        return value
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG:
+            return unknown("secret")
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def _record(state: dict) -> dict:
+    urn = state.get("urn") or ""
+    return {"type": state.get("type") or urn.split("::")[-2].split("$")[-1], "urn": urn,
+            "name": urn.rsplit("::", 1)[-1], "id": state.get("id") or None,
+            "custom": bool(state.get("custom")), "inputs": plain(state.get("inputs") or {}),
+            "outputs": plain(state.get("outputs") or {}), "provider": state.get("provider") or None,
+            "parent": state.get("parent") or None, "region": None,
+            # Pulumi writes null for a property without dependencies
+            "deps": {k: list(v or []) for k, v in (state.get("propertyDependencies") or {}).items()}}
+
+
+def _load(path: str) -> dict:
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text())
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror}") from None
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"not JSON: {e.msg}", line=e.lineno) from None
+    if not isinstance(data, dict):
+        raise InputError(path, "expected a JSON object")
+    return data
+
+
+def read_preview(path: str) -> list[dict]:
+    data = _load(path)
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        raise InputError(path, "no 'steps' list: expected the output of `pulumi preview --json`")
+    out = []
+    for i, step in enumerate(steps):
+        if not isinstance(step, dict) or "urn" not in step:
+            raise InputError(path, "a step without 'urn'", where=f"steps/{i}")
+        if step.get("op") in _GONE:
+            continue
+        state = step.get("newState") or step.get("oldState")
+        if not isinstance(state, dict):
+            raise InputError(path, f"step {step['urn']} has neither newState nor oldState", where=f"steps/{i}")
+        out.append(_record(state))
+    return out
+
+
+def read_state(path: str) -> list[dict]:
+    data = _load(path)
+    dep = data.get("deployment")
+    if not isinstance(dep, dict) or not isinstance(dep.get("resources", []), list):
+        raise InputError(path, "no 'deployment.resources': expected the output of `pulumi stack export`")
+    out = []
+    for i, res in enumerate(dep.get("resources") or []):
+        if not isinstance(res, dict) or "urn" not in res:
+            raise InputError(path, "a resource without 'urn'", where=f"deployment/resources/{i}")
+        if res.get("delete"):  # pending deletion: no longer part of the stack
+            continue
+        out.append(_record(res))
+    return out

@@ -1,0 +1,115 @@
+"""aws.ec2_security_group and aws.vpc (flow logs, internet routes, S3 endpoint policy)."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from enamel_hipaa.sources.normalise.aws import policy as awspolicy
+from enamel_hipaa.core.model import Resource, unknown
+from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, is_marker, need, policy_facts
+
+
+def _rule_items(rules, cidr_keys=("cidrBlocks", "ipv6CidrBlocks")) -> list[dict]:
+    items = []
+    for r in need(rules) or []:
+        proto = str(need(r.get("protocol", r.get("ipProtocol", "-1")))).lower()
+        proto = "-1" if proto in ("all", "-1") else proto
+        lo, hi = need(r.get("fromPort", 0)), need(r.get("toPort", 0))
+        rng = {"from": 0, "to": 65535} if proto == "-1" else {"from": int(lo or 0), "to": int(hi or 0)}
+        cidrs = [c for k in cidr_keys for c in (need(r.get(k)) or [])]
+        for single in ("cidrIpv4", "cidrIpv6"):
+            if isinstance(need(r.get(single)), str):
+                cidrs.append(r[single])
+        base = {"protocol": proto, "port_range": rng, "description": r.get("description")}
+        items.extend([dict(base, cidr=need(c)) for c in cidrs] or [base])
+    return items
+
+
+def security_groups(plan: Plan) -> list[Resource]:
+    groups = plan.by_type.get("aws:ec2/securityGroup:SecurityGroup", []) + \
+        plan.by_type.get("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", [])
+    idx = _index(groups)
+    extra: dict[str, dict[str, list]] = defaultdict(lambda: {"ingress": [], "egress": []})
+    for ctype, direction in (("aws:ec2/securityGroupRule:SecurityGroupRule", None),
+                             ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "ingress"),
+                             ("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "egress")):
+        for rec in plan.by_type.get(ctype, []):
+            target = plan.ref(rec, "securityGroupId", idx)
+            if target is None:
+                continue
+            d = direction or rec["props"].get("type")
+            key = target["urn"] if "urn" in target else None
+            extra[key or "?"][d if d in ("ingress", "egress") else "ingress"].append(rec["props"])
+    out = []
+    for rec in groups:
+        p = rec["props"]
+        props = {"group_id": rec.get("id") or rec["name"], "vpc_id": p.get("vpcId"),
+                 "is_default": rec["ctype"].endswith("DefaultSecurityGroup"), "tags": _tags(p)}
+        for d in ("ingress", "egress"):
+            inline = p.get(d) or []
+            props[d] = _prop(lambda: _rule_items(inline) + _rule_items(extra[rec["urn"]][d]))
+        out.append(plan.resource("aws.ec2_security_group", rec, props["group_id"], p.get("name") or rec["name"], props))
+    return out
+
+
+def vpcs(plan: Plan) -> list[Resource]:
+    vpc_recs = plan.by_type.get("aws:ec2/vpc:Vpc", [])
+    idx = _index(vpc_recs)
+
+    def owned(ctype, prop="vpcId"):
+        found = defaultdict(list)
+        for rec in plan.by_type.get(ctype, []):
+            t = plan.ref(rec, prop, idx)
+            found["?" if t is None or is_marker(t) else t["urn"]].append(rec)
+        return found
+    flows, igws = owned("aws:ec2/flowLog:FlowLog"), owned("aws:ec2/internetGateway:InternetGateway")
+    attach = owned("aws:ec2/internetGatewayAttachment:InternetGatewayAttachment")
+    tables, endpoints = owned("aws:ec2/routeTable:RouteTable"), owned("aws:ec2/vpcEndpoint:VpcEndpoint")
+    igw_ids = {r.get("id") for r in plan.by_type.get("aws:ec2/internetGateway:InternetGateway", [])}
+    rt_idx = _index(plan.by_type.get("aws:ec2/routeTable:RouteTable", []))
+    routes = defaultdict(list)
+    for r in plan.by_type.get("aws:ec2/route:Route", []):
+        t = plan.ref(r, "routeTableId", rt_idx)
+        if isinstance(t, dict) and "urn" in t:
+            routes[t["urn"]].append(r["props"])
+    assoc = defaultdict(list)
+    for a in plan.by_type.get("aws:ec2/routeTableAssociation:RouteTableAssociation", []):
+        t = plan.ref(a, "routeTableId", rt_idx)
+        if isinstance(t, dict) and "urn" in t:
+            assoc[t["urn"]].append(a["props"].get("subnetId"))
+
+    def to_igw(route) -> bool:
+        dest = route.get("cidrBlock") or route.get("destinationCidrBlock") or route.get("ipv6CidrBlock") \
+            or route.get("destinationIpv6CidrBlock")
+        gw = route.get("gatewayId")
+        return dest in ("0.0.0.0/0", "::/0") and isinstance(gw, str) and (gw in igw_ids or gw.startswith("igw-"))
+
+    out = []
+    for rec in vpc_recs:
+        p, urn = rec["props"], rec["urn"]
+        flow = flows.get(urn, [])
+        public = []
+        for t in tables.get(urn, []):
+            rts = (t["props"].get("routes") or []) + routes.get(t["urn"], [])
+            if any(to_igw(r) for r in rts if isinstance(r, dict)):
+                public.extend(s for s in assoc.get(t["urn"], []) if isinstance(s, str))
+        s3_eps = [e["props"] for e in endpoints.get(urn, [])
+                  if str(e["props"].get("serviceName", "")).endswith(".s3")]
+        props = {"arn": p.get("arn"), "tags": _tags(p), "flow_logs_enabled": bool(flow),
+                 "flow_logs_destination": (flow[0]["props"].get("logDestination") or flow[0]["props"].get("logGroupName"))
+                 if flow else None,
+                 "internet_gateway_attached": bool(igws.get(urn) or attach.get(urn)),
+                 "public_subnet_routes": sorted(public),
+                 "s3_endpoint_policy_allows_all": _prop(_endpoint_allows_all, s3_eps) if s3_eps else None}
+        if "?" in flows and not flow:  # a flow log whose VPC is not known until deploy
+            props["flow_logs_enabled"] = unknown("a flow log for a VPC not known until deploy")
+        out.append(plan.resource("aws.vpc", rec, rec.get("id") or rec["name"], rec["name"], props))
+    return out
+
+
+def _endpoint_allows_all(eps: list[dict]):
+    verdicts = [policy_facts(e.get("policy"), awspolicy.vpc_endpoint_policy_facts) if e.get("policy") is not None
+                else {"allows_all": True} for e in eps]
+    for v in verdicts:
+        if is_marker(v):
+            return v
+    return any(v["allows_all"] for v in verdicts)

@@ -1,0 +1,66 @@
+"""One scan, without any terminal or file output: collect from the chosen sources, then
+evaluate, waive and build the JSON report. Used by `enamel scan`, `demo` and `tenants`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from enamel_hipaa.workflows import crosscheck
+from enamel_hipaa.sources import Collection, modules
+from enamel_hipaa.core.engine import apply_waivers, evaluate
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.params import check_params, load_params
+from enamel_hipaa.core.report import build
+from enamel_hipaa.core.ruleset import RuleSet
+from enamel_hipaa.core.waivers import load_waivers
+
+
+@dataclass
+class ScanContext:
+    """What collectors get: nothing global, everything they need (a tenant's scan gets its
+    own context, so sessions and credentials never leak between tenants)."""
+    type_schemas: dict
+    tenant: str | None = None
+    console: object = None
+    progress: object = None
+    extra: dict = field(default_factory=dict)
+    ruleset: RuleSet | None = None
+
+
+def collect(args, ruleset: RuleSet, console=None, show_progress: bool = False,
+            extra: dict | None = None) -> Collection:
+    ctx = ScanContext(type_schemas=ruleset.type_schemas, tenant=getattr(args, "tenant", None),
+                      console=console, extra=dict(extra or {}), ruleset=ruleset)
+    chosen = [(name, m) for name, m in modules().items() if m.wanted(args)]
+    if not chosen:
+        raise InputError("command line", "no source given (e.g. --resources FILE; see enamel scan --help)")
+    total = Collection()
+    if show_progress:
+        from rich.progress import Progress
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("collecting", total=len(chosen))
+            ctx.progress = progress
+            for name, mod in chosen:
+                progress.update(task, description=f"collecting {name}")
+                total.extend(mod.collect(args, ctx))
+                progress.advance(task)
+    else:
+        for _, mod in chosen:
+            total.extend(mod.collect(args, ctx))
+    return crosscheck.enrich(total)
+
+
+def make_report(collection: Collection, ruleset: RuleSet, *, tenant: str | None, started_at: str,
+                fail_on: str, params_file: str | None = None, params: dict | None = None,
+                params_origin: str = "params", waivers_file: str | None = None) -> dict:
+    """Evaluate the rules on a collection and build the JSON report. Parameters come from a
+    params file or an inline mapping (a tenants file), validated the same way."""
+    if params_file:
+        params = load_params(params_file, ruleset.rules)
+    elif params:
+        params = check_params(params, ruleset.rules, params_origin)
+    waivers = load_waivers(waivers_file, {r.id for r in ruleset.rules}) if waivers_file else []
+    findings = evaluate(ruleset.rules, collection.resources, params, collection.errors)
+    findings.extend(collection.findings)
+    apply_waivers(findings, waivers)
+    return build(findings, collection.errors, started_at=started_at, tenant=tenant,
+                 sources=collection.sources, rules_digest=ruleset.digest, fail_on=fail_on, waivers=waivers)

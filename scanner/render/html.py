@@ -1,6 +1,0 @@
-"""Standalone HTML report (no external assets; prints cleanly), from report.html.j2."""
-from .templating import render_template
-
-
-def render(report: dict, ctx) -> str:
-    return render_template("report.html.j2", report, ctx, autoescape=True)
