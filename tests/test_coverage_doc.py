@@ -1,4 +1,4 @@
-"""docs/coverage.md is generated from the rules' `references:` and rules/anchors/ (scripts/coverage.py):
+"""docs/coverage.md is generated from the rules' `references:` and anchors/ (scripts/coverage.py):
 every cited anchor check exists and is relevant, and the document never drifts from the generator."""
 import importlib.util
 import subprocess
