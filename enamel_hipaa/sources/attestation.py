@@ -27,23 +27,11 @@ DEFAULT_RESTORE_INTERVAL_DAYS = 365
 HISTORY_QUERY = "SELECT max(changed_at) FROM infrastructure_changes"
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--attest", metavar="FILE",
-                       help="attestation register (YAML: vendors and BAAs, risk analysis, training, restore tests, "
-                            "disposal log; see docs/attestation.md); also enables the vendor cross-check")
-    group.add_argument("--attest-history", metavar="DB",
-                       help="optional scan history (SQLite with an infrastructure_changes(changed_at) table or view): "
-                            "the risk analysis must postdate its last recorded change")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "attest", None))
-
-
-def collect(args, ctx=None) -> Collection:
-    path = args.attest
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.AttestationSource."""
+    path = config.path
     register = load_register(path)
-    history = getattr(args, "attest_history", None)
+    history = config.history
     last_change = history_last_change(history) if history else None
     resources = build_resources(register, Path(path).name, today=_today(), history_change=last_change)
     return Collection(resources=resources, sources=[f"attestation:{Path(path).name}"])
