@@ -28,7 +28,7 @@ def history_config(ns: argparse.Namespace, record: bool | None = None) -> Histor
 
 def failure_policy(ns: argparse.Namespace) -> FailurePolicy:
     return FailurePolicy(fail_on=getattr(ns, "fail_on", "high"),
-                         fail_on_error=bool(getattr(ns, "fail_on_error", False) or getattr(ns, "ci", False)),
+                         fail_on_error=not getattr(ns, "allow_incomplete", False),
                          count_unknown=getattr(ns, "count_unknown", True))
 
 

@@ -81,11 +81,13 @@ def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", defa
     o.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="high",
                    help="exit 1 when a fail/unknown finding is at or above this severity (default high)")
     o.add_argument("--fail-on-error", action="store_true",
-                   help="exit 3 when the scan is incomplete (a source failed)")
+                   help="exit 3 when the scan is incomplete (the default since 0.2; kept for old scripts)")
+    o.add_argument("--allow-incomplete", action="store_true",
+                   help="do not exit 3 when the scan is incomplete: exit by findings only (the pre-0.2 behaviour)")
     o.add_argument("--no-fail-on-unknown", dest="count_unknown", action="store_false",
                    help="do not count 'unknown' findings towards --fail-on")
     o.add_argument("--ci", action="store_true",
-                   help="CI mode: no colours or progress bars, --fail-on-error on, GitHub annotations "
+                   help="CI mode: no colours or progress bars, GitHub annotations "
                         "when GITHUB_ACTIONS is set")
     o.add_argument("--baseline", metavar="FILE",
                    help="fail only on findings that are not in this baseline (see --write-baseline)")
@@ -125,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--format", type=_formats, default=_formats("json,html,markdown,csv"),
                     help="per-tenant report formats (JSON is always written)")
     ts.add_argument("--rules", metavar="DIR", action="append", default=[])
-    ts.add_argument("--fail-on-error", action="store_true", help="exit 3 when a tenant is incomplete")
-    ts.add_argument("--ci", action="store_true", help="CI mode: no colours, --fail-on-error on")
+    ts.add_argument("--fail-on-error", action="store_true",
+                    help="exit 3 when a tenant is incomplete (the default since 0.2)")
+    ts.add_argument("--allow-incomplete", action="store_true",
+                    help="do not exit 3 when a tenant is incomplete (the pre-0.2 behaviour)")
+    ts.add_argument("--ci", action="store_true", help="CI mode: no colours")
     ts.add_argument("-q", "--quiet", action="store_true")
     add_history_arguments(ts)  # --record/--history: record each tenant's scan, trend in the roll-up
     tm = tsub.add_parser("merge", help="merge shard output directories into one roll-up")

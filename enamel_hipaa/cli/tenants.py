@@ -14,7 +14,7 @@ def run_options(args, out_dir: Path):
     """RunOptions from `tenants scan` / `report weekly --tenants` arguments."""
     from enamel_hipaa.workflows.tenants import make_run_options
     return make_run_options(out_dir, formats=[f for f in getattr(args, "format", ["json"]) if f != "table"],
-                            fail_on_error=bool(getattr(args, "fail_on_error", False) or getattr(args, "ci", False)),
+                            fail_on_error=not getattr(args, "allow_incomplete", False),
                             max_api_calls=getattr(args, "max_api_calls", None),
                             history=options.history_config(args) if (getattr(args, "record", False)
                                                                      or getattr(args, "history", None)) else None)
