@@ -20,8 +20,9 @@ def _attestation_arguments(group) -> None:
                        help="attestation register (YAML: vendors and BAAs, risk analysis, training, restore tests, "
                             "disposal log; see docs/attestation.md); also enables the vendor cross-check")
     group.add_argument("--attest-history", metavar="DB",
-                       help="optional scan history (SQLite with an infrastructure_changes(changed_at) table or view): "
-                            "the risk analysis must postdate its last recorded change")
+                       help="Enamel's own history database (enamel scan --record), or any SQLite database with an "
+                            "infrastructure_changes(changed_at) table or view: the risk analysis must postdate "
+                            "the last recorded change")
 
 
 # --- iac
