@@ -5,7 +5,7 @@ import sqlite3
 
 import pytest
 
-from attestation_fixtures import FIXTURES, by_rule, day, register
+from attestation_fixtures import by_rule, day, register
 from conftest import run_enamel, validate_report
 from enamel_hipaa.core.ruleset import load_rules
 

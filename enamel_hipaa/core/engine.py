@@ -95,6 +95,9 @@ class CompiledRule:
             return f"{prefix} for {resource.name if isinstance(resource, Resource) else '?'}: {what}"
         return f"{base} ({prefix}: {what})"
 
+    def expected(self) -> list:
+        return expected_leaves(self.rule.assertion, self.params)
+
     def evidence(self, f: Finding) -> dict:
         if not isinstance(f.resource, Resource):
             return {}
@@ -168,10 +171,6 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
                          "name": f"all {rule.resource} in {err.region or 'every region'}",
                          "source": err.source, "account": err.account, "region": err.region}
                 append(Finding(rule, scope, "error", detail=err.message, explainer=cr))
-    for f in findings:  # a resource read from a config file points its findings at it (SARIF)
-        loc = f.resource.properties.get("location") if isinstance(f.resource, Resource) else None
-        if isinstance(loc, dict) and isinstance(loc.get("path"), str) and isinstance(loc.get("line"), int):
-            f.location = {"path": loc["path"], "start_line": max(1, loc["line"])}
     return findings
 
 
@@ -186,21 +185,43 @@ def _error_detail(cr: CompiledRule, props) -> str:
 # ---------------------------------------------------------------------------------------
 # waivers
 
-def apply_waivers(findings: list[Finding], waivers: list[Waiver]) -> None:
-    """Waive fail/unknown findings that match an unexpired waiver; attach expired ones so
-    the report shows the waiver lapsed (the finding keeps its real status)."""
+def apply_waivers(findings: list[Finding], waivers: list[Waiver]) -> list[Finding]:
+    """The findings with fail/unknown ones that match an unexpired waiver waived; expired
+    waivers are attached so the report shows the waiver lapsed (the finding keeps its real
+    status). Findings are immutable: matched ones are replaced by changed copies."""
     if not waivers:
-        return
+        return list(findings)
+    out = []
     for f in findings:
-        if f.status not in ("fail", "unknown"):
-            continue
-        ref = f.resource_ref
-        for w in waivers:
-            if fnmatch.fnmatchcase(f.rule.id, w.rule) and (
-                    fnmatch.fnmatchcase(str(ref.get("id")), w.resource)
-                    or fnmatch.fnmatchcase(str(ref.get("name")), w.resource)):
-                f.waiver = w
-                if not w.expired:
-                    _ = f.message  # explain the real outcome before the status changes
-                    f.status = "waived"
-                    break
+        if f.status in ("fail", "unknown"):
+            f = _waive(f, waivers)
+        out.append(f)
+    return out
+
+
+def _waive(f: Finding, waivers: list[Waiver]) -> Finding:
+    ref = f.resource_ref
+    attached = None
+    for w in waivers:
+        if fnmatch.fnmatchcase(f.rule.id, w.rule) and (
+                fnmatch.fnmatchcase(str(ref.get("id")), w.resource)
+                or fnmatch.fnmatchcase(str(ref.get("name")), w.resource)):
+            attached = w
+            if not w.expired:
+                return f.replace(status="waived", waiver=w)
+    return f.replace(waiver=attached) if attached else f
+
+
+def expected_leaves(cond: dict, params: dict) -> list[dict]:
+    """The leaf conditions of an assertion with parameters bound, in order."""
+    if not cond:
+        return []
+    for op in ("all", "any"):
+        if op in cond:
+            return [leaf for part in cond[op] for leaf in expected_leaves(part, params)]
+    if "not" in cond:
+        return [dict(leaf, negated=not leaf.get("negated", False)) for leaf in expected_leaves(cond["not"], params)]
+    value = resolve_params(cond.get("value"), params)
+    if cond.get("op") in ("every", "some") and isinstance(value, dict):
+        return [{"key": cond["key"], "op": cond["op"], "value": expected_leaves(value, params)}]
+    return [{"key": cond.get("key"), "op": cond.get("op"), "value": value}]

@@ -43,7 +43,7 @@ def read(path: str, type_schemas: dict | None = None) -> Collection:
         out.resources.append(Resource(type=r["type"], id=r["id"], name=r.get("name") or r["id"],
                                       source=r["source"], properties=r["properties"],
                                       account=r.get("account"), region=r.get("region"),
-                                      error=r.get("error")))
+                                      error=r.get("error"), origin=r.get("origin")))
     for e in data.get("errors", []):
         out.errors.append(CollectionError(**{k: e.get(k) for k in
                                              ("source", "service", "message", "region", "account", "resource_type")}))

@@ -61,7 +61,7 @@ def make_report(collection: Collection, ruleset: RuleSet, *, tenant: str | None,
     waivers = load_waivers(waivers_file, {r.id for r in ruleset.rules}) if waivers_file else []
     findings = evaluate(ruleset.rules, collection.resources, params, collection.errors)
     findings.extend(collection.findings)
-    apply_waivers(findings, waivers)
+    findings = apply_waivers(findings, waivers)
     return build(findings, collection.errors, started_at=started_at, tenant=tenant,
                  sources=collection.sources, rules_digest=ruleset.digest, fail_on=fail_on, waivers=waivers)
 
