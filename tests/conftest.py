@@ -17,7 +17,7 @@ def ruleset():
     return load_rules()
 
 
-def run_enamel(*args, cwd=None, env=None, timeout=120):
+def run_enamel(*args, cwd=None, env=None, timeout=300):
     """Run the real CLI in a subprocess (exit codes, stderr, no tracebacks)."""
     return subprocess.run([sys.executable, "-m", "enamel_hipaa.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
