@@ -58,3 +58,33 @@ def test_pass_rules_list_json_with_filters():
     r = run_enamel("rules", "list", "--provider", "aws", "--severity", "critical", "--format", "json")
     rows = json.loads(r.stdout)
     assert r.returncode == 0 and rows and {(x["provider"], x["severity"]) for x in rows} == {("aws", "critical")}
+
+
+def _project(tmp_path, extra: str = "") -> None:
+    from enamel_hipaa.core import paths
+    practice = paths.demo_dir() / "practice.yaml"
+    (tmp_path / "enamel.yaml").write_text(
+        f"version: 1\ntenants:\n  - name: bright-smile\n    resources: [{practice}]\n{extra}")
+
+
+def test_pass_project_file_in_the_working_directory_sets_sources_selection_and_fail_on(tmp_path):
+    _project(tmp_path, "    fail_on: none\n    select: {rules: ['s3-*']}\n")
+    r = run_enamel("scan", "--format", "json", cwd=tmp_path)
+    report = json.loads(r.stdout)
+    assert r.returncode == 0 and report["scan"]["tenant"] == "bright-smile" and report["scan"]["fail_on"] == "none"
+    assert {f["rule_id"] for f in report["findings"]} and all(f["rule_id"].startswith("s3-") for f in report["findings"])
+
+
+def test_pass_command_line_overrides_the_project_file(tmp_path):
+    _project(tmp_path, "    fail_on: none\n    select: {rules: ['s3-*']}\n")
+    r = run_enamel("scan", "--project", tmp_path / "enamel.yaml", "--rule", "iam-*", "--fail-on", "critical",
+                   "--format", "json")
+    report = json.loads(r.stdout)
+    assert report["scan"]["fail_on"] == "critical"
+    assert report["findings"] and all(f["rule_id"].startswith("iam-") for f in report["findings"])
+
+
+def test_fail_project_file_with_a_misspelt_key_names_file_and_line(tmp_path):
+    _project(tmp_path, "    fail_onn: none\n")
+    r = run_enamel("scan", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 2 and "enamel.yaml" in r.stderr and "Traceback" not in r.stderr

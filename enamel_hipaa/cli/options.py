@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
+from pathlib import Path
 
 from rich.console import Console
 
@@ -27,7 +29,7 @@ def history_config(ns: argparse.Namespace, record: bool | None = None) -> Histor
 
 
 def failure_policy(ns: argparse.Namespace) -> FailurePolicy:
-    return FailurePolicy(fail_on=getattr(ns, "fail_on", "high"),
+    return FailurePolicy(fail_on=getattr(ns, "fail_on", None) or "high",
                          fail_on_error=not getattr(ns, "allow_incomplete", False),
                          count_unknown=getattr(ns, "count_unknown", True))
 
@@ -54,7 +56,37 @@ def scan_config(ns: argparse.Namespace, *, record: bool | None = None, **overrid
         history=history_config(ns, record),
     )
     values.update(overrides)
-    return ScanConfig(**values)
+    config = ScanConfig(**values)
+    project = getattr(ns, "project", None)
+    if project is None and not config.sources and hasattr(ns, "resources") and Path("enamel.yaml").is_file():
+        project = "enamel.yaml"
+    return with_project(config, project, ns) if project else config
+
+
+def with_project(config: ScanConfig, path: str, ns: argparse.Namespace) -> ScanConfig:
+    """A project file (a tenants file with one practice, or --tenant NAME of several) fills
+    what the command line left unset."""
+    from enamel_hipaa.core.errors import InputError
+    from enamel_hipaa.workflows.config import TenantSourceError, selection_from_spec, tenant_sources
+    from enamel_hipaa.workflows.tenants import load_tenants, select
+    tenants = load_tenants(path)
+    if config.tenant:
+        tenants = select(tenants, only=[config.tenant])
+    if len(tenants) != 1:
+        raise InputError(path, f"{len(tenants)} tenants: name one with --tenant NAME")
+    t = tenants[0]
+    spec = t.spec
+    selection = config.selection if config.selection != RuleSelection() else selection_from_spec(spec)
+    try:
+        groups = tenant_sources(spec, t.source, t.name)
+    except TenantSourceError as exc:
+        raise InputError(path, str(exc)) from None
+    sources = config.sources or tuple(s for group in groups for s in group)
+    fail_on = getattr(ns, "fail_on", None) or spec.get("fail_on") or "high"
+    return replace(config, sources=sources, selection=selection, tenant=config.tenant or t.name,
+                   params=config.params if config.params_file else spec.get("params"),
+                   params_origin=f"{path} params", waivers_file=config.waivers_file or spec.get("waivers"),
+                   failure=replace(config.failure, fail_on=fail_on))
 
 
 def selection(ns: argparse.Namespace) -> RuleSelection:

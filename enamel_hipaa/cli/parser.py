@@ -94,12 +94,16 @@ def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", defa
     g.add_argument("--params", metavar="FILE", help="parameter overrides (YAML: params:, rules:)")
     g.add_argument("--waivers", metavar="FILE", help="waivers file (YAML)")
     g.add_argument("--tenant", metavar="NAME", help="tenant (practice) name shown in reports")
+    g.add_argument("--project", metavar="FILE",
+                   help="project configuration: a tenants file with one practice (default: ./enamel.yaml when no "
+                        "source option is given); its sources, selection, params, waivers and fail_on apply, and "
+                        "command-line options override them")
     o = p.add_argument_group("output")
     o.add_argument("--format", type=_formats, default=_formats(default_formats),
                    help=f"comma-separated: {', '.join(FORMAT_CHOICES)} (default {default_formats})")
     o.add_argument("--output-dir", metavar="DIR", default=default_out,
                    help="write file formats here, each atomically")
-    o.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="high",
+    o.add_argument("--fail-on", choices=SEVERITIES + ("none",), default=None,
                    help="exit 1 when a fail/unknown finding is at or above this severity (default high)")
     o.add_argument("--fail-on-error", action="store_true",
                    help="exit 3 when the scan is incomplete (the default since 0.2; kept for old scripts)")

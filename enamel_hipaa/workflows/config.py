@@ -69,6 +69,14 @@ class ScanConfig:
     history: HistoryConfig = field(default_factory=HistoryConfig)
 
 
+def selection_from_spec(spec: Mapping) -> RuleSelection:
+    """A tenant entry's `select:` block (a project file's, too)."""
+    sel = spec.get("select") or {}
+    return RuleSelection(ids=tuple(sel.get("rules", ())), skip=tuple(sel.get("skip_rules", ())),
+                         severities=tuple(sel.get("severities", ())), providers=tuple(sel.get("providers", ())),
+                         hipaa=tuple(sel.get("hipaa", ())))
+
+
 class TenantSourceError(Exception):
     """A tenant whose sources cannot be set up: that tenant is incomplete, the rest go on."""
 
