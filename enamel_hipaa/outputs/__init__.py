@@ -25,6 +25,8 @@ ALL_FILE_FORMATS = tuple(FORMATS)
 class RenderContext:
     rules: dict = field(default_factory=dict)       # rule id -> Rule
     catalogue: dict = field(default_factory=dict)   # citation -> {title, family, safeguard}
+    # open problems over time, oldest first: [{"date" or "started_at", "open"}] (HTML trend chart)
+    trend: list = field(default_factory=list)
 
 
 def render(fmt: str, report: dict, ctx: RenderContext) -> str:
