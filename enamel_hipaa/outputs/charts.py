@@ -27,19 +27,19 @@ def stacked_bars(rows: list[tuple[str, dict]], keys, colours: dict, label: str, 
                  label_chars: int = 34, absolute: bool = False) -> Markup:
     """One horizontal bar per row, split by `keys` (e.g. statuses), with a legend. Each bar
     fills the width (shares), or with `absolute` its length is its total against the largest."""
-    left, bar_w, row_h = 220, width - 220 - 60, 20
+    left, bar_w, row_h = 230, width - 230 - 50, 22
     height = 28 + row_h * max(len(rows), 1)
     body = []
     peak = max([sum(c.get(k, 0) for k in keys) for _, c in rows] + [1])
     x = left
     for k in keys:  # legend
-        body.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{colours[k]}"/>'
-                    f'<text x="{x + 14}" y="13" font-size="11" {FONT} fill="#344054">{escape(k)}</text>')
-        x += 16 + 7 * len(k) + 12
+        body.append(f'<rect x="{x}" y="3" width="11" height="11" fill="{colours[k]}"/>'
+                    f'<text x="{x + 15}" y="13" font-size="12" {FONT} fill="#344054">{escape(k)}</text>')
+        x += 18 + 7 * len(k) + 14
     for i, (name, counts) in enumerate(rows):
         y = 24 + i * row_h
         total = sum(counts.get(k, 0) for k in keys)
-        body.append(f'<text x="{left - 6}" y="{y + 13}" font-size="11" text-anchor="end" {FONT} fill="#344054">'
+        body.append(f'<text x="{left - 6}" y="{y + 15}" font-size="13" text-anchor="end" {FONT} fill="#344054">'
                     f'<title>{escape(name)}</title>{escape(_clip(name, label_chars))}</text>')
         x = float(left)
         for k in keys:
@@ -50,37 +50,38 @@ def stacked_bars(rows: list[tuple[str, dict]], keys, colours: dict, label: str, 
             body.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row_h - 6}" fill="{colours[k]}">'
                         f'<title>{escape(name)}: {n} {escape(k)}</title></rect>')
             x += w
-        body.append(f'<text x="{left + bar_w + 6}" y="{y + 13}" font-size="11" {FONT} fill="#344054">{total}</text>')
+        body.append(f'<text x="{left + bar_w + 6}" y="{y + 15}" font-size="12" {FONT} fill="#344054">{total}</text>')
     return _svg(width, height, body, label)
 
 
-def bars(items: list[tuple[str, int, str]], label: str, width: int = 320) -> Markup:
+def bars(items: list[tuple[str, int, str]], label: str, width: int = 640) -> Markup:
     """Vertical bars (label, value, colour), values printed above each bar."""
-    height, base, top = 150, 120, 18
+    height, base, top = 190, 160, 22
     n = max(len(items), 1)
     slot = (width - 20) / n
     peak = max([v for _, v, _ in items] + [1])
     body = [f'<line x1="10" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#d0d5dd"/>']
     for i, (name, v, colour) in enumerate(items):
         h = (base - top) * v / peak
-        x = 10 + i * slot + slot * 0.2
-        w = slot * 0.6
+        w = min(slot * 0.6, 80)
+        x = 10 + i * slot + (slot - w) / 2
         body.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}">'
                     f'<title>{escape(name)}: {v}</title></rect>'
-                    f'<text x="{x + w / 2:.1f}" y="{base - h - 4:.1f}" font-size="11" text-anchor="middle" {FONT} '
+                    f'<text x="{x + w / 2:.1f}" y="{base - h - 5:.1f}" font-size="14" text-anchor="middle" {FONT} '
                     f'fill="#101828">{v}</text>'
-                    f'<text x="{x + w / 2:.1f}" y="{base + 14}" font-size="11" text-anchor="middle" {FONT} '
+                    f'<text x="{x + w / 2:.1f}" y="{base + 18}" font-size="14" text-anchor="middle" {FONT} '
                     f'fill="#344054">{escape(name)}</text>')
     return _svg(width, height, body, label)
 
 
 def trend_line(points: list[tuple[str, int]], label: str, width: int = 640) -> Markup:
     """Open problems over time: a polyline with a dot and value per scan."""
-    height, left, right, top, base = 170, 40, 20, 16, 130
+    height, left, right, top, base = 170, 40, 20, 22, 130
+    pad = 34  # keeps the first and last labels inside the chart
     peak = max([v for _, v in points] + [1])
     n = len(points)
-    step = (width - left - right) / max(n - 1, 1)
-    xy = [(left + i * step, base - (base - top) * v / peak) for i, (_, v) in enumerate(points)]
+    step = (width - left - right - 2 * pad) / max(n - 1, 1)
+    xy = [(left + pad + i * step, base - (base - top) * v / peak) for i, (_, v) in enumerate(points)]
     body = [f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#d0d5dd"/>',
             f'<text x="{left - 6}" y="{top + 4}" font-size="10" text-anchor="end" {FONT} fill="#667085">{peak}</text>',
             f'<text x="{left - 6}" y="{base}" font-size="10" text-anchor="end" {FONT} fill="#667085">0</text>']

@@ -39,6 +39,10 @@ def value_words(v) -> str:
     return str(v)
 
 
+def _days(v) -> str:
+    return f"{v} day" if v == 1 else f"{v} days"
+
+
 def _list_words(v) -> str:
     items = [value_words(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
@@ -58,8 +62,8 @@ _OPS = {
     "empty": lambda k, v: f"{k} is empty" if v in (None, True) else f"{k} is not empty",
     "version_gte": lambda k, v: f"{k} is version {v} or later",
     "version_lt": lambda k, v: f"{k} is older than version {v}",
-    "age_days_lte": lambda k, v: f"{k} is at most {v} days old",
-    "age_days_gt": lambda k, v: f"{k} is more than {v} days old",
+    "age_days_lte": lambda k, v: f"{k} is at most {_days(v)} old",
+    "age_days_gt": lambda k, v: f"{k} is more than {_days(v)} old",
     "cidr_is_public": lambda k, v: f"{k} is {'' if v in (None, True) else 'not '}a public network range",
     "range_overlaps": lambda k, v: f"{k} overlaps ports {value_words(v)}",
     "absent": lambda k, v: f"{k} is not set",
