@@ -21,7 +21,7 @@ from enamel_hipaa.outputs.plain import observed_words
 STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": "cyan",
          "pass": "green", "skip": "dim"}
 SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "blue", "info": "dim"}
-WIDE = 100
+WIDE = 140  # a table from here on; below, stacked lines
 DEFAULT_PIPED_WIDTH = 120
 MIN_WIDTH = 40
 
@@ -58,16 +58,20 @@ def _hipaa(f: dict) -> str:
 
 
 def _table(rows: list[dict], title: str, width: int) -> Table:
+    """severity | status | rule over resource | HIPAA | observed; ids are never folded while
+    the table is at least WIDE columns (their column is as wide as the longest, up to 50)."""
+    longest = max([len(f["rule_id"]) for f in rows] + [len(_resource(f)) for f in rows] + [16])
     table = Table(title=title, show_lines=False, expand=False, pad_edge=False)
     table.add_column("severity", no_wrap=True, min_width=8)
     table.add_column("status", no_wrap=True, min_width=7)
-    table.add_column("rule", overflow="fold", min_width=18, ratio=2)
-    table.add_column("resource", overflow="fold", min_width=16, ratio=2)
+    table.add_column("rule / resource", overflow="fold", min_width=min(longest, 50), max_width=min(longest, 50))
     table.add_column("HIPAA", no_wrap=True, min_width=13)
-    table.add_column("observed", overflow="fold", min_width=24, ratio=4)
+    table.add_column("observed", overflow="fold", min_width=24, ratio=1)
     for f in rows:
+        who = Text(f["rule_id"])
+        who.append("\n" + _resource(f), style="cyan")
         table.add_row(Text(f["severity"], style=SEV_STYLE[f["severity"]]), Text(f["status"], style=STYLE[f["status"]]),
-                      escape(f["rule_id"]), escape(_resource(f)), _hipaa(f), escape(observed_words(f["message"])))
+                      who, _hipaa(f), escape(observed_words(f["message"])))
     return table
 
 
@@ -82,8 +86,8 @@ def _stacked(console: Console, rows: list[dict], title: str) -> None:
         head.append(f["rule_id"], style="bold")
         head.append(f"  {_hipaa(f)}")
         console.print(head, overflow="fold")
-        console.print(Padding(Text(_resource(f), style="cyan"), (0, 0, 0, 2)), overflow="fold")
-        console.print(Padding(Text(observed_words(f["message"])), (0, 0, 0, 2)), overflow="fold")
+        console.print(Padding(Text(_resource(f), style="cyan"), (0, 0, 0, 2), expand=False), overflow="fold")
+        console.print(Padding(Text(observed_words(f["message"])), (0, 0, 0, 2), expand=False), overflow="fold")
 
 
 def print_report(report: dict, console: Console, max_rows: int = 60, show_pass: bool = False,
