@@ -92,7 +92,7 @@ def test_pass_1000_bucket_report_screenshots_and_printed_pages(big, tmp_path):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert 1 < pages < 40, pages  # 1,000 buckets on a handful of pages, not hundreds
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")],
+    subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")],
                    check=True, timeout=120)
     shots = sorted(tmp_path.glob("page-*.png"))
     assert len(shots) == 3
@@ -176,6 +176,13 @@ def test_pass_weekly_email_of_1000_buckets_has_html_body_under_100_kb(weekly_100
     full = next(p for name, p in attachments.items() if name.endswith(".html")).get_content()
     assert len(full.encode()) > len(html.encode())  # the full report is attached, not squeezed in
     assert "more" in html  # long lists end in "... and N more"
+    zipped = next(p for name, p in attachments.items() if name.endswith(".csv.zip"))
+    import io
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(zipped.get_content())) as z:
+        [name] = z.namelist()
+        assert z.read(name).decode().startswith("status,severity,rule_id")
+    assert len(msg.as_bytes()) < 3_000_000  # the whole message, attachments included
 
 
 @needs_chromium

@@ -102,7 +102,7 @@ def tls_context(ca_file: str | None):
 
 def build_message(*, subject: str, sender: str, to: list[str], text: str, html: str,
                   attachments: list[tuple[str, str, str]], inline_images: list[tuple[str, bytes]] = ()):
-    """multipart/mixed: multipart/alternative (plain, HTML) + attachments (name, mime, text).
+    """multipart/mixed: multipart/alternative (plain, HTML) + attachments (name, mime, text or bytes).
     `inline_images` [(content id, PNG bytes)] go with the HTML (multipart/related), which
     refers to each as <img src="cid:ID">."""
     from email.message import EmailMessage
@@ -120,7 +120,8 @@ def build_message(*, subject: str, sender: str, to: list[str], text: str, html: 
         part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png")
     for name, mime, body in attachments:
         maintype, subtype = mime.split("/")
-        msg.add_attachment(body.encode("utf-8"), maintype=maintype, subtype=subtype, filename=name)
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg
 
 

@@ -87,10 +87,15 @@ def render(fmt: str, rollup: dict) -> str:
 def _charts(rollup: dict) -> dict:
     """Risk per tenant (weighted open problems by severity), as inline SVG (HTML only)."""
     from enamel_hipaa.outputs import charts
-    weighted = lambda t: {s: t.get("open_by_severity", {}).get(s, 0) * WEIGHT[s] for s in SEVERITIES}  # noqa: E731
+    def weighted(t):  # the risk score's parts: each severity's weight, and the incomplete-scan penalty
+        parts = {s: t.get("open_by_severity", {}).get(s, 0) * WEIGHT[s] for s in SEVERITIES}
+        parts["incomplete scan"] = 0 if t["complete"] else INCOMPLETE_PENALTY
+        return parts
+    keys = (*SEVERITIES, "incomplete scan")
+    colours = {**charts.SEVERITY_COLOURS, "incomplete scan": "#475467"}
     top = rollup["tenants"][:25]
-    return {"risk_chart": charts.stacked_bars([(t["display_name"], weighted(t)) for t in top], SEVERITIES,
-                                              charts.SEVERITY_COLOURS, "Risk per tenant (open problems weighted by severity)",
+    return {"risk_chart": charts.stacked_bars([(t["display_name"], weighted(t)) for t in top], keys, colours,
+                                              "Risk per tenant (open problems weighted by severity)",
                                               width=760, label_chars=30, absolute=True),
             "tenant_bar": lambda t: charts.mini_bar(t.get("open_by_severity", {}), SEVERITIES, charts.SEVERITY_COLOURS,
                                                     f"{t['display_name']}: open problems by severity"),

@@ -32,11 +32,11 @@ def render(trend: list[dict], severities, scale: int = 2) -> bytes:
     img = Image.new("RGB", (w, h), (255, 255, 255))
     d = ImageDraw.Draw(img)
     small, tiny = _font(12 * scale), _font(10 * scale)
-    left, right, top, base = 40 * scale, 12 * scale, 26 * scale, h - 34 * scale
+    left, right, top, base = 12 * scale, 12 * scale, 40 * scale, h - 30 * scale
     peak = max([t["open"] for t in trend] + [1])
     d.line([(left, base), (w - right, base)], fill=(208, 213, 221), width=scale)
-    d.text((left - 6 * scale, top), str(peak), fill=(102, 112, 133), font=tiny, anchor="ra")
-    d.text((left - 6 * scale, base), "0", fill=(102, 112, 133), font=tiny, anchor="rb")
+    days = [str(t["date"])[5:10] for t in trend]
+    labels = days if len(set(days)) == len(days) else [str(t["date"])[5:16] for t in trend]  # same day: add the time
     x = left  # legend
     for s in severities:
         d.rectangle([x, 6 * scale, x + 10 * scale, 16 * scale], fill=SEVERITY_RGB[s])
@@ -56,8 +56,7 @@ def render(trend: list[dict], severities, scale: int = 2) -> bytes:
             d.rectangle([cx - bar / 2, y - hgt, cx + bar / 2, y], fill=SEVERITY_RGB[s])
             y -= hgt
         d.text((cx, y - 3 * scale), str(t["open"]), fill=(16, 24, 40), font=small, anchor="mb")
-        d.text((cx, base + 6 * scale), str(t["date"])[5:10] if len(str(t["date"])) >= 10 else str(t["date"]),
-               fill=(52, 64, 84), font=tiny, anchor="ma")
+        d.text((cx, base + 6 * scale), labels[i], fill=(52, 64, 84), font=tiny, anchor="ma")
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return buf.getvalue()

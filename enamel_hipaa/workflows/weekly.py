@@ -136,11 +136,27 @@ def compose(conn, report: dict, ctx: RenderContext, rules, sender: str, to: list
             view["trend_cid"] = TREND_CID
     text, html = render_email(view)
     day = report["scan"]["started_at"][:10]
-    attachments = [(f"enamel-report-{day}.csv", "text/csv", render("csv", report, ctx)),
+    attachments = [csv_attachment(f"enamel-report-{day}.csv", render("csv", report, ctx)),
                    (f"enamel-report-{day}.html", "text/html", render("html", report, ctx))]
     msg = mailer.build_message(subject=subject(view), sender=sender, to=to, text=text, html=html,
                                attachments=attachments, inline_images=images)
     return msg, view
+
+
+ZIP_ABOVE = 1_000_000  # bytes of CSV; above this the CSV travels zipped (mail size limits)
+
+
+def csv_attachment(name: str, text: str) -> tuple[str, str, str | bytes]:
+    """The CSV as is, or zipped when large (a 1,000-bucket CSV is ~8 MB, ~0.5 MB zipped)."""
+    data = text.encode("utf-8")
+    if len(data) <= ZIP_ABOVE:
+        return name, "text/csv", text
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, data)
+    return name + ".zip", "application/zip", buf.getvalue()
 
 
 def eml_name(report: dict) -> str:
