@@ -17,6 +17,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "markdown": ("enamel_hipaa.outputs.markdown", "enamel-report.md"),
     "csv": ("enamel_hipaa.outputs.csv_report", "enamel-report.csv"),
     "html": ("enamel_hipaa.outputs.html", "enamel-report.html"),
+    "ocsf": ("enamel_hipaa.outputs.ocsf", "enamel-report.ocsf.json"),
 }
 ALL_FILE_FORMATS = tuple(FORMATS)
 
