@@ -83,6 +83,7 @@ def test_fail_clip_measurement_catches_an_overflowing_cell(tmp_path):
 
 
 @needs_chromium
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed (make test installs it)")
 def test_pass_1000_bucket_report_screenshots_and_printed_pages(big, tmp_path):
     page = big / "out" / "enamel-report.html"
     png = big_scan.screenshot(page, tmp_path / "report-1000.png", (1280, 1600), tmp_path / "p1")
