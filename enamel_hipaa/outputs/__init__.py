@@ -28,6 +28,9 @@ class RenderContext:
     catalogue: dict = field(default_factory=dict)   # citation -> {title, family, safeguard}
     # open problems over time, oldest first: [{"date" or "started_at", "open"}] (HTML trend chart)
     trend: list = field(default_factory=list)
+    # (resource type, id) -> {"path", "start_line"}: where a resource without a finding location
+    # is declared (a Pulumi program: sources.pulumi.positions) or read from (a resources file)
+    locations: dict = field(default_factory=dict)
 
 
 def render(fmt: str, report: dict, ctx: RenderContext) -> str:
