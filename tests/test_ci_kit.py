@@ -129,14 +129,14 @@ def test_pass_install_script_installs_the_extras_the_inputs_need(tmp_path, input
 
 
 def test_pass_workflow_example_uses_only_declared_inputs_and_its_args_parse(tmp_path):
-    wf = yaml.safe_load((ROOT / "examples" / "ci" / "github-workflow.yml").read_text())
+    wf = yaml.safe_load((ROOT / "deploy" / "ci" / "github-workflow.yml").read_text())
     step = next(s for s in wf["jobs"]["enamel"]["steps"] if s.get("name") == "Enamel")
     assert set(step["with"]) <= set(ACTION["inputs"])
     r, _, argv = run_scan_script(tmp_path, {"ARGS": step["with"]["args"], "IAC": step["with"]["iac"]})
     assert r.returncode == 0 and "Bright Smile Dental" in argv[0]
 
 
-K8S = yaml.safe_load((ROOT / "examples" / "msp" / "kubernetes-indexed-job.yaml").read_text())
+K8S = yaml.safe_load((ROOT / "deploy" / "kubernetes" / "indexed-job.yaml").read_text())
 
 
 @pytest.mark.parametrize("enamel_exit, pod_exit", [(0, 0), (1, 0), (2, 2), (3, 3), (4, 4)])
