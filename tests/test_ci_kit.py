@@ -2,6 +2,7 @@
 with bash (a quoted `args` value stays one argument, extras follow the inputs, artifact
 names differ per job), the GitHub workflow example's inputs, and the Kubernetes example's
 command line (exit 1 = a finished shard, only exit 3 is retried)."""
+
 from __future__ import annotations
 
 import json
@@ -40,11 +41,25 @@ def run_scan_script(tmp: Path, inputs: dict, enamel: str = FAKE_ENAMEL, exit_cod
     out_file, log = tmp / "github_output", tmp / "argv.log"
     out_file.write_text("")
     log.write_text("")
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(out_file), "GITHUB_JOB": "gate",
-           "ENAMEL_ARGV_LOG": str(log), "FAKE_EXIT": str(exit_code), "HOME": str(tmp),
-           "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "ACTION_PATH": str(ROOT), **inputs}
-    r = subprocess.run(["bash", str(ROOT / "scripts" / "action-scan.sh")], cwd=tmp, env=env, capture_output=True,
-                       text=True, timeout=300)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "GITHUB_OUTPUT": str(out_file),
+        "GITHUB_JOB": "gate",
+        "ENAMEL_ARGV_LOG": str(log),
+        "FAKE_EXIT": str(exit_code),
+        "HOME": str(tmp),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "ACTION_PATH": str(ROOT),
+        **inputs,
+    }
+    r = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "action-scan.sh")],
+        cwd=tmp,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     outputs = dict(line.split("=", 1) for line in out_file.read_text().splitlines() if "=" in line)
     argv = [json.loads(line) for line in log.read_text().splitlines()]
     return r, outputs, argv
@@ -53,6 +68,7 @@ def run_scan_script(tmp: Path, inputs: dict, enamel: str = FAKE_ENAMEL, exit_cod
 def test_pass_action_declares_every_input_its_steps_use_and_wires_category_and_artifact():
     text = (ROOT / "action.yml").read_text()
     import re
+
     used = set(re.findall(r"inputs\.([a-z0-9-]+)", text))
     assert used <= set(ACTION["inputs"]), used - set(ACTION["inputs"])
     steps = {s.get("name"): s for s in ACTION["runs"]["steps"]}
@@ -65,15 +81,23 @@ def test_pass_action_declares_every_input_its_steps_use_and_wires_category_and_a
 
 
 def test_pass_quoted_args_stay_whole_and_structured_inputs_become_flags(tmp_path):
-    r, outputs, argv = run_scan_script(tmp_path, {
-        "ARGS": '--tenant "Bright Smile Dental" --waivers \'my waivers.yaml\' --fail-on-error',
-        "IAC": "infra/ cfn/", "PULUMI": "infra", "ONPREM": "site.yaml", "FAIL_ON": "high", "OUT": "reports"},
-        exit_code=1)
+    r, outputs, argv = run_scan_script(
+        tmp_path,
+        {
+            "ARGS": "--tenant \"Bright Smile Dental\" --waivers 'my waivers.yaml' --fail-on-error",
+            "IAC": "infra/ cfn/",
+            "PULUMI": "infra",
+            "ONPREM": "site.yaml",
+            "FAIL_ON": "high",
+            "OUT": "reports",
+        },
+        exit_code=1,
+    )
     assert r.returncode == 0, r.stderr
     [args] = argv
     assert args[:2] == ["scan", "--ci"]
     assert "Bright Smile Dental" in args and "my waivers.yaml" in args and "--fail-on-error" in args
-    assert args[args.index("--iac") + 1:args.index("--iac") + 3] == ["infra/", "cfn/"]
+    assert args[args.index("--iac") + 1 : args.index("--iac") + 3] == ["infra/", "cfn/"]
     assert args[args.index("--pulumi") + 1] == "infra" and args[args.index("--onprem") + 1] == "site.yaml"
     assert outputs["exit-code"] == "1" and outputs["sarif"] == "reports/enamel-report.sarif"
 
@@ -97,31 +121,49 @@ def test_fail_unbalanced_quote_in_args_is_bad_input_and_nothing_runs(tmp_path):
 
 def test_pass_action_script_runs_the_real_cli_with_a_quoted_tenant(tmp_path):
     res = tmp_path / "r.json"
-    res.write_text(json.dumps({"resources": [{"type": "aws.s3_bucket", "id": "b", "name": "b", "source": "file",
-                                              "properties": {"versioning": {"status": "Suspended"}}}]}))
+    res.write_text(
+        json.dumps(
+            {
+                "resources": [
+                    {
+                        "type": "aws.s3_bucket",
+                        "id": "b",
+                        "name": "b",
+                        "source": "file",
+                        "properties": {"versioning": {"status": "Suspended"}},
+                    }
+                ]
+            }
+        )
+    )
     real = f'#!/bin/sh\nexec "{sys.executable}" -m enamel_hipaa.cli "$@"\n'
-    r, outputs, _ = run_scan_script(tmp_path, {"IAC": "", "ARGS": f'--resources "{res}" --tenant "Bright Smile Dental"'},
-                                    enamel=real)
+    r, outputs, _ = run_scan_script(
+        tmp_path, {"IAC": "", "ARGS": f'--resources "{res}" --tenant "Bright Smile Dental"'}, enamel=real
+    )
     assert r.returncode == 0, r.stderr
     assert outputs["exit-code"] == "1", r.stdout + r.stderr  # findings, not exit 2 (bad input)
     report = json.loads((tmp_path / "enamel-reports" / "enamel-report.json").read_text())
     assert report["scan"]["tenant"] == "Bright Smile Dental"
 
 
-@pytest.mark.parametrize("inputs, expected", [
-    ({"PULUMI": "infra"}, "[pulumi]"),
-    ({"ONPREM": "site.yaml", "AWS": "true"}, "[aws,onprem]"),
-    ({"ARGS": '--pulumi infra --onprem x.yaml --tenant "A B"', "EXTRAS": "azure"}, "[azure,onprem,pulumi]"),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "inputs, expected",
+    [
+        ({"PULUMI": "infra"}, "[pulumi]"),
+        ({"ONPREM": "site.yaml", "AWS": "true"}, "[aws,onprem]"),
+        ({"ARGS": '--pulumi infra --onprem x.yaml --tenant "A B"', "EXTRAS": "azure"}, "[azure,onprem,pulumi]"),
+        ({}, None),
+    ],
+)
 def test_pass_install_script_installs_the_extras_the_inputs_need(tmp_path, inputs, expected):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "pip.log"
     _exe(bin_dir / "python", f'#!/bin/sh\necho "$@" >> "{log}"\n')
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ACTION_PATH": "/action", **inputs}
-    r = subprocess.run(["bash", str(ROOT / "scripts" / "action-install.sh")], env=env, capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "action-install.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0, r.stderr
     [line] = log.read_text().splitlines()
     assert line.startswith("-m pip install --quiet /action")

@@ -2,6 +2,7 @@
 py-ocsf-models, the library Prowler emits OCSF with), AWS Security Hub ASFF sent with
 BatchImportFindings to the moto server, the Slack/Teams webhook against a loopback HTTP
 server, and the CSV's tenant and scan-time columns."""
+
 from __future__ import annotations
 
 import csv
@@ -16,25 +17,55 @@ from conftest import run_enamel, validate_report
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.outputs import ALL_FILE_FORMATS, FORMATS, RenderContext, asff, ocsf, webhook, write_reports
 
-RESOURCES = {"resources": [
-    {"type": "aws.s3_bucket", "id": "arn:aws:s3:::bsd-xray-archive", "name": "bsd-xray-archive", "source": "file",
-     "account": "123456789012", "region": "us-east-1",
-     "properties": {"versioning": {"status": "Enabled"}, "tags": {"data_class": "phi"}}},
-    {"type": "aws.s3_bucket", "id": "arn:aws:s3:::bsd-marketing", "name": "bsd-marketing", "source": "file",
-     "account": "123456789012", "region": "us-east-1",
-     "properties": {"versioning": {"status": "Suspended"}, "tags": {"data_class": "phi"},
-                    "public_access_block": {"block_public_acls": False, "ignore_public_acls": False,
-                                            "block_public_policy": False, "restrict_public_buckets": False},
-                    "policy": {"present": True, "denies_insecure_transport": {"$unknown": "AccessDenied"}}}},
-]}
+RESOURCES = {
+    "resources": [
+        {
+            "type": "aws.s3_bucket",
+            "id": "arn:aws:s3:::bsd-xray-archive",
+            "name": "bsd-xray-archive",
+            "source": "file",
+            "account": "123456789012",
+            "region": "us-east-1",
+            "properties": {"versioning": {"status": "Enabled"}, "tags": {"data_class": "phi"}},
+        },
+        {
+            "type": "aws.s3_bucket",
+            "id": "arn:aws:s3:::bsd-marketing",
+            "name": "bsd-marketing",
+            "source": "file",
+            "account": "123456789012",
+            "region": "us-east-1",
+            "properties": {
+                "versioning": {"status": "Suspended"},
+                "tags": {"data_class": "phi"},
+                "public_access_block": {
+                    "block_public_acls": False,
+                    "ignore_public_acls": False,
+                    "block_public_policy": False,
+                    "restrict_public_buckets": False,
+                },
+                "policy": {"present": True, "denies_insecure_transport": {"$unknown": "AccessDenied"}},
+            },
+        },
+    ]
+}
 
 
 @pytest.fixture(scope="module")
 def scanned(tmp_path_factory):
     d = tmp_path_factory.mktemp("ingest")
     (d / "r.json").write_text(json.dumps(RESOURCES))
-    r = run_enamel("scan", "--resources", d / "r.json", "--tenant", "Bright Smile Dental", "--format",
-                   "json,csv", "--output-dir", d / "out")
+    r = run_enamel(
+        "scan",
+        "--resources",
+        d / "r.json",
+        "--tenant",
+        "Bright Smile Dental",
+        "--format",
+        "json,csv",
+        "--output-dir",
+        d / "out",
+    )
     assert r.returncode == 1, r.stderr
     report = json.loads((d / "out" / "enamel-report.json").read_text())
     validate_report(report)
@@ -50,6 +81,7 @@ def test_pass_ocsf_is_a_registered_report_format(scanned):
 
 def test_pass_ocsf_events_validate_as_compliance_findings(scanned):
     from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+
     out, report = scanned
     events = json.loads((out / "enamel-report.ocsf.json").read_text())
     evaluated = [f for f in report["findings"] if f["status"] != "skip"]
@@ -62,6 +94,7 @@ def test_pass_ocsf_events_validate_as_compliance_findings(scanned):
         assert set(ev) - known <= profiles, set(ev) - known  # the class's attributes, or a declared profile's
         if "cloud" in ev:
             from py_ocsf_models.objects.cloud import Cloud
+
             assert Cloud.model_validate(ev["cloud"]).provider == "AWS"
         assert ev["compliance"]["standards"] and ev["compliance"]["requirements"][0].startswith("164.")
         assert ev["metadata"]["tenant_uid"] == "Bright Smile Dental"
@@ -89,6 +122,7 @@ def test_pass_csv_carries_tenant_and_scan_time(scanned):
 @pytest.mark.usefixtures("moto_account")
 def test_pass_asff_export_imports_every_finding_into_security_hub(scanned):
     import boto3
+
     _, report = scanned
     session = boto3.Session(region_name="us-east-1")
     result = asff.export_asff(report, session)
@@ -105,6 +139,7 @@ def test_pass_asff_export_imports_every_finding_into_security_hub(scanned):
 def test_fail_asff_export_without_a_region_is_bad_input():
     class NoRegion:
         region_name = None
+
     with pytest.raises(InputError, match="needs a region"):
         asff.export_asff({"findings": []}, NoRegion())
 
@@ -132,6 +167,7 @@ def hook_server():
         t.start()
         started.append((srv, t))
         return srv, f"http://127.0.0.1:{srv.server_port}/hooks/T000/secret-token"
+
     yield start
     for srv, t in started:
         srv.shutdown()

@@ -4,6 +4,7 @@ sticks out), its printed PDF pages (pdftoppm), the MSP roll-up, and the weekly e
 1,000 buckets (HTML body under 100 KB, the trend chart an inline PNG, the report attached).
 
 With ENAMEL_UPDATE_SCREENSHOT=1 the screenshots are copied to docs/screenshots/."""
+
 from __future__ import annotations
 
 import base64
@@ -26,7 +27,9 @@ A4_PX, LETTER_PX = 703, 725  # printable width at 96 px/in with the report's 12 
 DOCS = ROOT / "docs" / "screenshots"
 EMAIL_BODY_LIMIT = 100 * 1024
 
-needs_chromium = pytest.mark.skipif(big_scan.chromium() is None, reason="Debian chromium not installed (make test installs it)")
+needs_chromium = pytest.mark.skipif(
+    big_scan.chromium() is None, reason="Debian chromium not installed (make test installs it)"
+)
 
 
 def keep(png: Path, name: str) -> None:
@@ -37,6 +40,7 @@ def keep(png: Path, name: str) -> None:
 
 def not_blank(png: Path, min_colours: int = 20) -> None:
     from PIL import Image
+
     img = Image.open(png).convert("RGB")
     colours = img.getcolors(maxcolors=1 << 22)
     assert colours is not None and len(colours) > min_colours
@@ -76,8 +80,10 @@ def test_pass_1000_bucket_report_prints_with_nothing_clipped(big, tmp_path, widt
 @needs_chromium
 def test_fail_clip_measurement_catches_an_overflowing_cell(tmp_path):
     """The measurement above is not vacuous: a no-wrap cell in print is reported."""
-    page = ("<html><head><style>@media print { td { white-space: nowrap } }</style></head><body>"
-            f"<table><tr><td>{'x' * 400}</td></tr></table></body></html>")
+    page = (
+        "<html><head><style>@media print { td { white-space: nowrap } }</style></head><body>"
+        f"<table><tr><td>{'x' * 400}</td></tr></table></body></html>"
+    )
     m = big_scan.measure_print_layout(page, A4_PX, tmp_path)
     assert m["count"] > 0 and any(b.startswith("right TD") for b in m["bad"])
 
@@ -93,8 +99,11 @@ def test_pass_1000_bucket_report_screenshots_and_printed_pages(big, tmp_path):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     assert 1 < pages < 40, pages  # 1,000 buckets on a handful of pages, not hundreds
-    subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")],
-                   check=True, timeout=120)
+    subprocess.run(
+        ["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "3", str(pdf), str(tmp_path / "page")],
+        check=True,
+        timeout=120,
+    )
     shots = sorted(tmp_path.glob("page-*.png"))
     assert len(shots) == 3
     for i, shot in enumerate(shots, 1):
@@ -108,21 +117,46 @@ def _rollup_world(d: Path) -> list[tuple[dict, dict]]:
     from enamel_hipaa.core.model import Resource
     from enamel_hipaa.core.report import build
     from enamel_hipaa.core.ruleset import load_rules
+
     rs = load_rules()
     s3 = [r for r in rs.rules if r.resource == "aws.s3_bucket"]
-    names = ["Bright Smile Dental", "Cedar Kids Dentistry", "Acme Dental Group", "Harbor Orthodontics",
-             "Maple Family Dental", "Summit Oral Surgery", "Lakeside Endodontics", "Pine Street Dental",
-             "Riverbend Pediatric Dentistry", "Oakwood Periodontics", "Sunrise Dental Care", "Valley Implant Center"]
+    names = [
+        "Bright Smile Dental",
+        "Cedar Kids Dentistry",
+        "Acme Dental Group",
+        "Harbor Orthodontics",
+        "Maple Family Dental",
+        "Summit Oral Surgery",
+        "Lakeside Endodontics",
+        "Pine Street Dental",
+        "Riverbend Pediatric Dentistry",
+        "Oakwood Periodontics",
+        "Sunrise Dental Care",
+        "Valley Implant Center",
+    ]
     entries = []
     for i, name in enumerate(names):
         path = big_scan.write_resources(d / f"t{i}.json", 5 + 7 * i, seed=i, prefix=f"t{i}-archive")
         res = [Resource(**{k: v for k, v in r.items()}) for r in json.loads(path.read_text())["resources"]]
-        report = build(evaluate(s3, res), [], started_at="2026-11-28T06:00:00Z", tenant=name, sources=["file"],
-                       rules_digest=rs.digest, fail_on="high")
+        report = build(
+            evaluate(s3, res),
+            [],
+            started_at="2026-11-28T06:00:00Z",
+            tenant=name,
+            sources=["file"],
+            rules_digest=rs.digest,
+            fail_on="high",
+        )
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
-        status = {"name": slug, "display_name": name, "complete": i != 3, "report": "enamel-report.json",
-                  "finished_at": "2026-11-28T06:01:00Z", "error": None if i != 3 else "AccessDenied on s3:ListBuckets",
-                  "trend": None}
+        status = {
+            "name": slug,
+            "display_name": name,
+            "complete": i != 3,
+            "report": "enamel-report.json",
+            "finished_at": "2026-11-28T06:01:00Z",
+            "error": None if i != 3 else "AccessDenied on s3:ListBuckets",
+            "trend": None,
+        }
         entries.append((status, report))
     return entries
 
@@ -131,6 +165,7 @@ def _rollup_world(d: Path) -> list[tuple[dict, dict]]:
 def test_pass_rollup_fits_a_laptop_screen_with_a_risk_chart_per_tenant(tmp_path):
     from enamel_hipaa.core.ruleset import load_rules
     from enamel_hipaa.outputs import rollup
+
     roll = rollup.build_rollup(_rollup_world(tmp_path), load_rules().catalogue)
     html = rollup.render("html", roll)
     assert html.count('<svg class="chart"') == 1 + len(roll["tenants"])  # the overview + one per tenant
@@ -155,9 +190,25 @@ def weekly_1000(tmp_path_factory):
         env.pop(k, None)
     for week, seed in ((1, 7), (2, 8)):
         res = big_scan.write_resources(d / f"week{week}.json", BUCKETS, seed=seed)
-        r = run_enamel("report", "weekly", "--resources", res, "--tenant", "Bright Smile Dental", "--history", db,
-                       "-q", "--email", "officer@bsd.example", "--smtp-from", "enamel@bsd.example",
-                       "--out", d / f"out{week}", env=env, timeout=600)
+        r = run_enamel(
+            "report",
+            "weekly",
+            "--resources",
+            res,
+            "--tenant",
+            "Bright Smile Dental",
+            "--history",
+            db,
+            "-q",
+            "--email",
+            "officer@bsd.example",
+            "--smtp-from",
+            "enamel@bsd.example",
+            "--out",
+            d / f"out{week}",
+            env=env,
+            timeout=600,
+        )
         assert r.returncode == 0, r.stderr
     [eml] = list((d / "out2").iterdir())
     return email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
@@ -180,6 +231,7 @@ def test_pass_weekly_email_of_1000_buckets_has_html_body_under_100_kb(weekly_100
     zipped = next(p for name, p in attachments.items() if name.endswith(".csv.zip"))
     import io
     import zipfile
+
     with zipfile.ZipFile(io.BytesIO(zipped.get_content())) as z:
         [name] = z.namelist()
         assert z.read(name).decode().startswith("status,severity,rule_id")

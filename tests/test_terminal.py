@@ -1,6 +1,7 @@
 """The terminal summary under a real pseudo-terminal at 80 and 120 columns, piped (COLUMNS),
 and with NO_COLOR / the no_color flag: every line fits, no column collapses to nothing,
 colour only on a terminal that wants it, the "see the reports" hint only when reports exist."""
+
 from __future__ import annotations
 
 import fcntl
@@ -38,13 +39,20 @@ def report(tmp_path_factory):
     from enamel_hipaa.core.model import Resource
     from enamel_hipaa.core.report import build
     from enamel_hipaa.core.ruleset import load_rules
+
     d = tmp_path_factory.mktemp("term")
     path = big_scan.write_resources(d / "r.json", 12, seed=3, prefix="bright-smile-dental-xray-archive-long-name")
     rs = load_rules()
     res = [Resource(**r) for r in json.loads(path.read_text())["resources"]]
-    rep = build(evaluate([r for r in rs.rules if r.resource == "aws.s3_bucket"], res), [],
-                started_at="2026-11-28T06:00:00Z", tenant="Bright Smile Dental", sources=["file"],
-                rules_digest=rs.digest, fail_on="high")
+    rep = build(
+        evaluate([r for r in rs.rules if r.resource == "aws.s3_bucket"], res),
+        [],
+        started_at="2026-11-28T06:00:00Z",
+        tenant="Bright Smile Dental",
+        sources=["file"],
+        rules_digest=rs.digest,
+        fail_on="high",
+    )
     out = d / "report.json"
     out.write_text(json.dumps(rep))
     return out
@@ -132,8 +140,12 @@ def test_pass_colour_on_a_terminal_and_none_with_no_color_env_or_flag(report):
 
 def test_pass_piped_output_honours_columns_and_has_no_colour(report):
     rep = json.loads(report.read_text())
-    for env, width in (({"COLUMNS": "80"}, 80), ({"COLUMNS": "200"}, 200), ({}, DEFAULT_PIPED_WIDTH),
-                       ({"COLUMNS": "junk"}, DEFAULT_PIPED_WIDTH)):
+    for env, width in (
+        ({"COLUMNS": "80"}, 80),
+        ({"COLUMNS": "200"}, 200),
+        ({}, DEFAULT_PIPED_WIDTH),
+        ({"COLUMNS": "junk"}, DEFAULT_PIPED_WIDTH),
+    ):
         buf = io.StringIO()
         console = make_console(env=env, file=buf)
         assert console.width == width and not console.is_terminal
@@ -144,8 +156,14 @@ def test_pass_piped_output_honours_columns_and_has_no_colour(report):
 
 def test_pass_piped_subprocess_honours_columns(report):
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CI")}
-    r = subprocess.run([sys.executable, "-c", CHILD, str(report), "0", "8"], capture_output=True, text=True,
-                       env={**env, "COLUMNS": "90"}, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", CHILD, str(report), "0", "8"],
+        capture_output=True,
+        text=True,
+        env={**env, "COLUMNS": "90"},
+        cwd=ROOT,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert not ANSI.search(r.stdout) and max(map(len, lines)) <= 90 and len(lines) > 10
@@ -153,8 +171,10 @@ def test_pass_piped_subprocess_honours_columns(report):
 
 def test_pass_more_hint_points_at_reports_only_when_they_were_written(report):
     rep = json.loads(report.read_text())
-    for written, expected, absent in ((True, "(see the reports)", "--output-dir"),
-                                      (False, "--output-dir", "see the reports")):
+    for written, expected, absent in (
+        (True, "(see the reports)", "--output-dir"),
+        (False, "--output-dir", "see the reports"),
+    ):
         buf = io.StringIO()
         print_report(rep, make_console(env={}, file=buf), max_rows=2, reports_written=written)
         assert expected in buf.getvalue() and absent not in buf.getvalue()
@@ -166,8 +186,9 @@ def test_pass_ci_console_has_no_colour_even_on_a_terminal():
 
 
 def test_pass_real_cli_at_80_columns_never_collapses_a_column(report, tmp_path):
-    out = run_in_pty([sys.executable, "-m", "enamel_hipaa.cli", "scan", "--resources",
-                      str(report.parent / "r.json")], 80)
+    out = run_in_pty(
+        [sys.executable, "-m", "enamel_hipaa.cli", "scan", "--resources", str(report.parent / "r.json")], 80
+    )
     lines = visible_lines(out)
     assert max(len(line) for line in lines) <= 80
     assert "bright-smile-dental-xray-archive-long-name" in "".join(line.strip(" │┃") for line in lines)

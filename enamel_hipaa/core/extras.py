@@ -1,6 +1,7 @@
 """Optional extras: which modules each needs, and the one-line error (exit 2) that names the
 extra and the pip command when one is missing, instead of an internal ModuleNotFoundError.
 The CLI calls `require_extra` before it starts a command that needs an extra."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,8 +19,13 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "demo": ("boto3", "moto"),
 }
 # what needs which extra: the CLI's wording of the command or flag
-NEEDS = {"enamel demo": "demo", "scan --pulumi": "pulumi", "scan --onprem": "onprem", "scan --aws": "aws",
-         "scan --azure": "azure"}
+NEEDS = {
+    "enamel demo": "demo",
+    "scan --pulumi": "pulumi",
+    "scan --onprem": "onprem",
+    "scan --aws": "aws",
+    "scan --azure": "azure",
+}
 
 
 def missing_modules(modules: Iterable[str]) -> list[str]:
@@ -44,5 +50,8 @@ def require_extra(name: str, modules: Iterable[str] | None = None, what: str | N
         modules = EXTRA_MODULES[name]
     missing = missing_modules(modules)
     if missing:
-        raise InputError("command line", f"{what or 'this command'} needs the '{name}' extra "
-                         f"(missing: {', '.join(missing)}); install it with: {install_command(name)}")
+        raise InputError(
+            "command line",
+            f"{what or 'this command'} needs the '{name}' extra "
+            f"(missing: {', '.join(missing)}); install it with: {install_command(name)}",
+        )

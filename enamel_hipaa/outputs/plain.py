@@ -1,6 +1,7 @@
 """Rule assertions in plain words, for people who never read a rule file: "Block public
 policy (public access block) is on" rather than "public_access_block.block_public_policy eq
 true". Used by the HTML report and the terminal; the JSON report keeps the exact form."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.engine import MISSING, resolve_params

@@ -4,6 +4,7 @@ HIPAA safeguard family and per cited paragraph, findings grouped by rule, charts
 Score of a family or paragraph = pass / (pass + fail + unknown + error): unknown and error
 count against it (fail closed), waived and out-of-scope findings are left out and shown apart.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -46,18 +47,37 @@ def rule_groups(findings: list[dict], ctx, statuses=FAILING) -> list[dict]:
         rule = ctx.rules.get(rule_id)
         sources = sorted({f["resource"].get("source") or "?" for f in items})
         families = sorted({_family(ctx, c) for c in first["hipaa"]})
-        groups.append({
-            "rule_id": rule_id, "title": first["title"], "severity": first["severity"], "hipaa": first["hipaa"],
-            "families": families, "sources": sources, "counts": counts, "statuses": sorted(counts, key=STATUS_RANK.get),
-            "worst": min(counts, key=STATUS_RANK.get), "remediation": first["remediation"],
-            "expected": rule_expected(rule), "description": getattr(rule, "description", "") or "",
-            "items": [{"status": f["status"], "type": f["resource"].get("type", ""),
-                       "name": _resource_label(f["resource"]), "id": f["resource"].get("id", ""),
-                       "region": f["resource"].get("region") or "", "account": f["resource"].get("account") or "",
-                       "source": f["resource"].get("source") or "", "observed": observed_words(f["message"]),
-                       "location": f.get("location")} for f in items],
-            "print_names": [_resource_label(f["resource"]) for f in items[:PRINT_NAMES]],
-        })
+        groups.append(
+            {
+                "rule_id": rule_id,
+                "title": first["title"],
+                "severity": first["severity"],
+                "hipaa": first["hipaa"],
+                "families": families,
+                "sources": sources,
+                "counts": counts,
+                "statuses": sorted(counts, key=STATUS_RANK.get),
+                "worst": min(counts, key=STATUS_RANK.get),
+                "remediation": first["remediation"],
+                "expected": rule_expected(rule),
+                "description": getattr(rule, "description", "") or "",
+                "items": [
+                    {
+                        "status": f["status"],
+                        "type": f["resource"].get("type", ""),
+                        "name": _resource_label(f["resource"]),
+                        "id": f["resource"].get("id", ""),
+                        "region": f["resource"].get("region") or "",
+                        "account": f["resource"].get("account") or "",
+                        "source": f["resource"].get("source") or "",
+                        "observed": observed_words(f["message"]),
+                        "location": f.get("location"),
+                    }
+                    for f in items
+                ],
+                "print_names": [_resource_label(f["resource"]) for f in items[:PRINT_NAMES]],
+            }
+        )
     groups.sort(key=lambda g: (-SEVERITY_RANK[g["severity"]], STATUS_RANK[g["worst"]], -len(g["items"]), g["rule_id"]))
     return groups
 
@@ -70,8 +90,15 @@ def passing_groups(findings: list[dict]) -> list[dict]:
     out = []
     for rule_id, items in sorted(by_rule.items()):
         names = sorted(_resource_label(f["resource"]) for f in items)
-        out.append({"rule_id": rule_id, "title": items[0]["title"], "count": len(items),
-                    "names": names[:PRINT_NAMES], "more": max(0, len(names) - PRINT_NAMES)})
+        out.append(
+            {
+                "rule_id": rule_id,
+                "title": items[0]["title"],
+                "count": len(items),
+                "names": names[:PRINT_NAMES],
+                "more": max(0, len(names) - PRINT_NAMES),
+            }
+        )
     return out
 
 
@@ -88,15 +115,26 @@ def matrices(findings: list[dict], ctx) -> tuple[list[dict], list[dict]]:
             fam[name][f["status"]] += 1
         for c in f["hipaa"]:
             safeguard.setdefault(_family(ctx, c), (ctx.catalogue.get(c) or {}).get("safeguard", ""))
-    families = [{"name": n, "title": n, "safeguard": safeguard.get(n, ""), "counts": c, "score": score(c)}
-                for n, c in sorted(fam.items(), key=lambda kv: (safeguard.get(kv[0], ""), kv[0]))]
-    paragraphs = [{"name": c, "title": (ctx.catalogue.get(c) or {}).get("title", ""), "family": _family(ctx, c),
-                   "counts": n, "score": score(n)} for c, n in sorted(par.items(), key=lambda kv: _para_key(kv[0]))]
+    families = [
+        {"name": n, "title": n, "safeguard": safeguard.get(n, ""), "counts": c, "score": score(c)}
+        for n, c in sorted(fam.items(), key=lambda kv: (safeguard.get(kv[0], ""), kv[0]))
+    ]
+    paragraphs = [
+        {
+            "name": c,
+            "title": (ctx.catalogue.get(c) or {}).get("title", ""),
+            "family": _family(ctx, c),
+            "counts": n,
+            "score": score(n),
+        }
+        for c, n in sorted(par.items(), key=lambda kv: _para_key(kv[0]))
+    ]
     return families, paragraphs
 
 
 def _para_key(c: str):
     import re
+
     return [int(p) if p.isdigit() else p for p in re.findall(r"\d+|[a-zA-Z]+", c)]
 
 
@@ -106,10 +144,16 @@ def overall_score(findings: list[dict]) -> int | None:
 
 def build_charts(families: list[dict], summary: dict, trend: list[dict] | None) -> dict:
     out = {
-        "families": charts.stacked_bars([(f["name"], f["counts"]) for f in families], SCORED,
-                                        charts.STATUS_COLOURS, "Checks by HIPAA safeguard family and status"),
-        "severity": charts.bars([(s, summary["by_severity"].get(s, 0), charts.SEVERITY_COLOURS[s]) for s in SEVERITIES],
-                                "Open problems by severity"),
+        "families": charts.stacked_bars(
+            [(f["name"], f["counts"]) for f in families],
+            SCORED,
+            charts.STATUS_COLOURS,
+            "Checks by HIPAA safeguard family and status",
+        ),
+        "severity": charts.bars(
+            [(s, summary["by_severity"].get(s, 0), charts.SEVERITY_COLOURS[s]) for s in SEVERITIES],
+            "Open problems by severity",
+        ),
         "trend": None,
     }
     if trend:
@@ -119,7 +163,9 @@ def build_charts(families: list[dict], summary: dict, trend: list[dict] | None) 
 
 
 def filter_options(groups: list[dict]) -> dict:
-    return {"severity": [s for s in SEVERITIES if any(g["severity"] == s for g in groups)],
-            "status": [s for s in FAILING if any(s in g["counts"] for g in groups)],
-            "family": sorted({fam for g in groups for fam in g["families"]}),
-            "source": sorted({s for g in groups for s in g["sources"]})}
+    return {
+        "severity": [s for s in SEVERITIES if any(g["severity"] == s for g in groups)],
+        "status": [s for s in FAILING if any(s in g["counts"] for g in groups)],
+        "family": sorted({fam for g in groups for fam in g["families"]}),
+        "source": sorted({s for g in groups for s in g["sources"]}),
+    }

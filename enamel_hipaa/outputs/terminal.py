@@ -5,6 +5,7 @@ width; below that, each finding is stacked on three short lines (never a zero-wi
 column). `make_console` decides width and colour: a terminal's own width; when piped,
 COLUMNS if set (else DEFAULT_PIPED_WIDTH); colour off with NO_COLOR (any non-empty value),
 the `no_color` flag or in CI."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,7 @@ from rich.text import Text
 
 from enamel_hipaa.outputs.plain import observed_words
 
-STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": "cyan",
-         "pass": "green", "skip": "dim"}
+STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": "cyan", "pass": "green", "skip": "dim"}
 SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "blue", "info": "dim"}
 WIDE = 140  # a table from here on; below, stacked lines
 DEFAULT_PIPED_WIDTH = 120
@@ -43,9 +43,16 @@ def make_console(ci: bool = False, no_color: bool = False, stderr: bool = False,
     width = None
     if not is_tty:
         width = max(MIN_WIDTH, _columns_env(env) or DEFAULT_PIPED_WIDTH)
-    return Console(file=stream, no_color=no_color, color_system=None if no_color else "auto", highlight=False,
-                   soft_wrap=False, force_terminal=False if not is_tty else None, width=width,
-                   emoji=False)
+    return Console(
+        file=stream,
+        no_color=no_color,
+        color_system=None if no_color else "auto",
+        highlight=False,
+        soft_wrap=False,
+        force_terminal=False if not is_tty else None,
+        width=width,
+        emoji=False,
+    )
 
 
 def _resource(f: dict) -> str:
@@ -70,8 +77,13 @@ def _table(rows: list[dict], title: str, width: int) -> Table:
     for f in rows:
         who = Text(f["rule_id"])
         who.append("\n" + _resource(f), style="cyan")
-        table.add_row(Text(f["severity"], style=SEV_STYLE[f["severity"]]), Text(f["status"], style=STYLE[f["status"]]),
-                      who, _hipaa(f), escape(observed_words(f["message"])))
+        table.add_row(
+            Text(f["severity"], style=SEV_STYLE[f["severity"]]),
+            Text(f["status"], style=STYLE[f["status"]]),
+            who,
+            _hipaa(f),
+            escape(observed_words(f["message"])),
+        )
     return table
 
 
@@ -90,8 +102,9 @@ def _stacked(console: Console, rows: list[dict], title: str) -> None:
         console.print(Padding(Text(observed_words(f["message"])), (0, 0, 0, 2), expand=False), overflow="fold")
 
 
-def print_report(report: dict, console: Console, max_rows: int = 60, show_pass: bool = False,
-                 reports_written: bool = False) -> None:
+def print_report(
+    report: dict, console: Console, max_rows: int = 60, show_pass: bool = False, reports_written: bool = False
+) -> None:
     """`reports_written`: report files were written this run (the "see the reports" hint points there)."""
     scan, summary = report["scan"], report["summary"]
     shown = [f for f in report["findings"] if show_pass or f["status"] not in ("pass", "skip")]
@@ -103,17 +116,24 @@ def print_report(report: dict, console: Console, max_rows: int = 60, show_pass: 
             _stacked(console, shown[:max_rows], title)
     if len(shown) > max_rows:
         more = len(shown) - max_rows
-        console.print(f"... and {more} more (see the reports)" if reports_written
-                      else f"... and {more} more not shown (write them all with --output-dir DIR)")
+        console.print(
+            f"... and {more} more (see the reports)"
+            if reports_written
+            else f"... and {more} more not shown (write them all with --output-dir DIR)"
+        )
     counts = "  ".join(f"[{STYLE[s]}]{s} {n}[/]" for s, n in summary["by_status"].items())
     console.print(f"{summary['total']} findings: {counts}")
     if not scan.get("complete", True):
-        console.print("[magenta]incomplete scan:[/] "
-                      f"{len(report['errors'])} source error(s), {summary['by_status'].get('error', 0)} "
-                      "check(s) could not be evaluated ('error')")
+        console.print(
+            "[magenta]incomplete scan:[/] "
+            f"{len(report['errors'])} source error(s), {summary['by_status'].get('error', 0)} "
+            "check(s) could not be evaluated ('error')"
+        )
     marked = [f for f in report["findings"] if f.get("baseline")]
     if marked:
         new = sum(f["baseline"] == "new" for f in marked)
-        console.print(f"baseline: {new} new failing finding(s), {len(marked) - new} already in the baseline (not gating)")
+        console.print(
+            f"baseline: {new} new failing finding(s), {len(marked) - new} already in the baseline (not gating)"
+        )
     if summary.get("expired_waivers"):
         console.print(f"[yellow]{summary['expired_waivers']} waiver(s) expired and no longer apply[/]")

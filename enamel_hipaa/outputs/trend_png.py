@@ -2,22 +2,30 @@
 open problems per scan, stacked by severity. Mail clients show an inline PNG where they
 drop SVG and scripts. `available()` is False without Pillow (the `email` extra); the email
 then keeps its trend table only."""
+
 from __future__ import annotations
 
 import io
 
-SEVERITY_RGB = {"critical": (122, 39, 26), "high": (217, 45, 32), "medium": (247, 144, 9),
-                "low": (46, 144, 250), "info": (152, 162, 179)}
+SEVERITY_RGB = {
+    "critical": (122, 39, 26),
+    "high": (217, 45, 32),
+    "medium": (247, 144, 9),
+    "low": (46, 144, 250),
+    "info": (152, 162, 179),
+}
 SIZE = (600, 200)
 
 
 def available() -> bool:
     import importlib.util
+
     return importlib.util.find_spec("PIL") is not None
 
 
 def _font(size: int):
     from PIL import ImageFont
+
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: one bitmap size
@@ -28,6 +36,7 @@ def render(trend: list[dict], severities, scale: int = 2) -> bytes:
     """trend: [{"date", "by_severity": {sev: n}, "open"}] oldest first -> PNG bytes (drawn at
     `scale`x for sharp text on high-density screens; shown at SIZE in the email)."""
     from PIL import Image, ImageDraw
+
     w, h = SIZE[0] * scale, SIZE[1] * scale
     img = Image.new("RGB", (w, h), (255, 255, 255))
     d = ImageDraw.Draw(img)

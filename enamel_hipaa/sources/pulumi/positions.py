@@ -1,6 +1,7 @@
 """Where a planned resource is declared in the Pulumi program: file (relative to the project
 root, as code scanning wants it) and line, from the positions the SDK sends with each
 registration. SARIF points plan findings there, so they land on the pull request's lines."""
+
 from __future__ import annotations
 
 from pathlib import Path
