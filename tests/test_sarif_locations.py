@@ -34,10 +34,11 @@ def test_pass_plan_findings_point_at_the_declaring_line_of_the_program(tmp_path,
     proj = project.find(str(prog), "test")
     records, account = mockrun.run(proj)
     urns: dict = {}
-    resources = normalize.normalize(records, "plan", account=account, region="us-east-1", urns=urns)
+    resources = normalize.normalize(records, "plan", account=account, region="us-east-1", urns=urns, root=proj.root)
     positions = resource_positions(records, urns, proj.root)
     bucket = next(r for r in resources if r.type == "aws.s3_bucket")
     assert positions[(bucket.type, bucket.id)] == {"path": "__main__.py", "start_line": 2}
+    assert bucket.origin == {"path": "__main__.py", "line": 2}  # findings carry it into SARIF
     report = build(
         evaluate(ruleset.rules, resources),
         [],
@@ -47,7 +48,7 @@ def test_pass_plan_findings_point_at_the_declaring_line_of_the_program(tmp_path,
         rules_digest=ruleset.digest,
         fail_on="high",
     )
-    ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue, locations=positions)
+    ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)  # no help: the findings know
     sarif = json.loads(render("sarif", report, ctx))
     check_sarif(sarif, report)
     results = [

@@ -4,6 +4,7 @@ registration. SARIF points plan findings there, so they land on the pull request
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -31,4 +32,19 @@ def resource_positions(records: list[dict], urns: dict, root: str | Path) -> dic
         path = _path(pos["uri"], Path(root))
         if path:
             out[(key[0], str(key[1]))] = {"path": path, "start_line": int(pos["line"])}
+    return out
+
+
+def with_origins(resources: list, records: list[dict], urns: dict, root=None) -> list:
+    """The resources, each with `origin` {"path", "line"} where its declaration is known and
+    lies under `root` (default: the working directory, which is the repository in CI)."""
+    if not any(r.get("source_position") for r in records):
+        return resources
+    pos = resource_positions(records, urns, root or Path.cwd())
+    out = []
+    for r in resources:
+        p = pos.get((r.type, str(r.id)))
+        out.append(
+            dataclasses.replace(r, origin={"path": p["path"], "line": p["start_line"]}) if p and not r.origin else r
+        )
     return out
