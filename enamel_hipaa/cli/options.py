@@ -5,20 +5,15 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-from rich.console import Console
-
 from enamel_hipaa.cli.sources import sources_from_args
 from enamel_hipaa.outputs.mailer import SmtpOptions
 from enamel_hipaa.workflows.config import FailurePolicy, HistoryConfig, OutputConfig, RuleSelection, ScanConfig
 
 
-def console(ns: argparse.Namespace, stderr: bool = False) -> Console:
-    ci = getattr(ns, "ci", False)
-    out = Console(stderr=stderr, no_color=ci, highlight=False, soft_wrap=False,
-                  force_terminal=None if not ci else False)
-    if not out.is_terminal:  # logs and CI: wide enough that tables stay readable
-        out.width = max(out.width, 160)
-    return out
+def console(ns: argparse.Namespace, stderr: bool = False):
+    """Honours --ci, --no-color, NO_COLOR and COLUMNS (when piped)."""
+    from enamel_hipaa.outputs.terminal import make_console
+    return make_console(ci=getattr(ns, "ci", False), no_color=getattr(ns, "no_color", False), stderr=stderr)
 
 
 def history_config(ns: argparse.Namespace, record: bool | None = None) -> HistoryConfig:
@@ -37,7 +32,10 @@ def failure_policy(ns: argparse.Namespace) -> FailurePolicy:
 def output_config(ns: argparse.Namespace) -> OutputConfig:
     return OutputConfig(formats=tuple(getattr(ns, "format", ("table",))), output_dir=getattr(ns, "output_dir", None),
                         quiet=getattr(ns, "quiet", False), show_pass=getattr(ns, "show_pass", False),
-                        ci=getattr(ns, "ci", False))
+                        ci=getattr(ns, "ci", False), color=not getattr(ns, "no_color", False),
+                        security_hub=getattr(ns, "security_hub", False),
+                        security_hub_region=getattr(ns, "security_hub_region", None),
+                        webhook_env=getattr(ns, "webhook_env", None))
 
 
 def scan_config(ns: argparse.Namespace, *, record: bool | None = None, **overrides) -> ScanConfig:

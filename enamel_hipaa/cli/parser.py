@@ -9,9 +9,10 @@ from enamel_hipaa.cli.history import add_parsers as add_history_parsers
 from enamel_hipaa.cli.sources import add_source_arguments
 from enamel_hipaa.core.model import SEVERITIES
 from enamel_hipaa.core.report import EXIT_BAD_INPUT
+from enamel_hipaa.outputs import FORMATS
 from enamel_hipaa.outputs.history import DEFAULT_RETENTION_DAYS
 
-FILE_FORMATS = ("json", "sarif", "junit", "markdown", "csv", "html")
+FILE_FORMATS = tuple(FORMATS)
 FORMAT_CHOICES = ("table",) + FILE_FORMATS + ("all",)
 
 
@@ -119,6 +120,13 @@ def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", defa
     o.add_argument("--write-baseline", metavar="FILE",
                    help="record this scan's fail/unknown findings as a baseline (written atomically)")
     o.add_argument("--show-pass", action="store_true", help="list passing checks in the terminal table")
+    o.add_argument("--no-color", action="store_true", help="no colours (also when NO_COLOR is set)")
+    o.add_argument("--security-hub", action="store_true",
+                   help="also send the findings to AWS Security Hub (ASFF, BatchImportFindings; standard credentials)")
+    o.add_argument("--security-hub-region", metavar="REGION", help="Security Hub region (default: the session's)")
+    o.add_argument("--webhook-env", metavar="NAME",
+                   help="name of the environment variable holding a Slack/Teams webhook URL: new critical/high "
+                        "problems are posted there (the URL is a secret: never on the command line)")
     o.add_argument("-q", "--quiet", action="store_true", help="no terminal table")
 
 

@@ -29,6 +29,9 @@ class OutputConfig:
     show_pass: bool = False
     ci: bool = False
     color: bool = True
+    security_hub: bool = False           # also export findings to AWS Security Hub (ASFF)
+    security_hub_region: str | None = None
+    webhook_env: str | None = None       # env var NAME holding a Slack/Teams webhook URL
 
 
 @dataclass(frozen=True)
