@@ -7,7 +7,7 @@ from rich.console import Console
 
 from enamel_hipaa.cli.sources import sources_from_args
 from enamel_hipaa.outputs.mailer import SmtpOptions
-from enamel_hipaa.workflows.config import FailurePolicy, HistoryConfig, OutputConfig, ScanConfig
+from enamel_hipaa.workflows.config import FailurePolicy, HistoryConfig, OutputConfig, RuleSelection, ScanConfig
 
 
 def console(ns: argparse.Namespace, stderr: bool = False) -> Console:
@@ -43,6 +43,7 @@ def scan_config(ns: argparse.Namespace, *, record: bool | None = None, **overrid
     values = dict(
         sources=sources_from_args(ns) if hasattr(ns, "resources") else (),
         rule_dirs=tuple(getattr(ns, "rules", ()) or ()),
+        selection=selection(ns),
         params_file=getattr(ns, "params", None),
         waivers_file=getattr(ns, "waivers", None),
         tenant=getattr(ns, "tenant", None),
@@ -54,6 +55,13 @@ def scan_config(ns: argparse.Namespace, *, record: bool | None = None, **overrid
     )
     values.update(overrides)
     return ScanConfig(**values)
+
+
+def selection(ns: argparse.Namespace) -> RuleSelection:
+    return RuleSelection(ids=tuple(getattr(ns, "select_rules", ()) or ()), skip=tuple(getattr(ns, "skip_rule", ()) or ()),
+                         severities=tuple(getattr(ns, "severity", ()) or ()),
+                         providers=tuple(getattr(ns, "select_providers", ()) or ()),
+                         hipaa=tuple(getattr(ns, "hipaa", ()) or ()))
 
 
 def smtp_options(ns: argparse.Namespace) -> SmtpOptions:

@@ -52,6 +52,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def _severities(text: str) -> tuple[str, ...]:
+    out = _csv(text.lower())
+    bad = [s for s in out if s not in SEVERITIES]
+    if bad or not out:
+        raise argparse.ArgumentTypeError(f"unknown severity {', '.join(bad) or text!r} (choose from {', '.join(SEVERITIES)})")
+    return out
+
+
 def _formats(text: str) -> list[str]:
     out: list[str] = []
     for part in text.split(","):
@@ -70,6 +82,15 @@ def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", defa
     g = p.add_argument_group("rules and policy")
     g.add_argument("--rules", metavar="DIR", action="append", default=[],
                    help="extra rules directory (<provider>/<id>.yaml); a rule with a built-in id replaces it")
+    g.add_argument("--rule", dest="select_rules", metavar="GLOB", action="append", default=[],
+                   help="run only rules whose id matches (repeatable; e.g. 's3-*')")
+    g.add_argument("--skip-rule", metavar="GLOB", action="append", default=[], help="do not run these rules (repeatable)")
+    g.add_argument("--severity", metavar="LIST", type=_severities, default=(),
+                   help="only rules of these severities, comma-separated (e.g. critical,high)")
+    g.add_argument("--provider", dest="select_providers", metavar="LIST", type=_csv, default=(),
+                   help="only rules of these providers (aws, azure, onprem, attestation), comma-separated")
+    g.add_argument("--hipaa", metavar="PARAGRAPH", action="append", default=[],
+                   help="only rules citing this paragraph or its subparagraphs (e.g. 164.312(a)); repeatable")
     g.add_argument("--params", metavar="FILE", help="parameter overrides (YAML: params:, rules:)")
     g.add_argument("--waivers", metavar="FILE", help="waivers file (YAML)")
     g.add_argument("--tenant", metavar="NAME", help="tenant (practice) name shown in reports")
@@ -152,7 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION", parser_class=_Parser)
     ls = rsub.add_parser("list", help="list rules")
     ls.add_argument("--rules", metavar="DIR", action="append", default=[])
-    ls.add_argument("--provider", help="only this provider (aws, azure, onprem, attestation, ...)")
+    ls.add_argument("--provider", dest="select_providers", metavar="LIST", type=_csv, default=(),
+                    help="only these providers (aws, azure, onprem, attestation), comma-separated")
+    ls.add_argument("--severity", metavar="LIST", type=_severities, default=(), help="only these severities")
+    ls.add_argument("--hipaa", metavar="PARAGRAPH", action="append", default=[],
+                    help="only rules citing this paragraph or its subparagraphs; repeatable")
+    ls.add_argument("--rule", dest="select_rules", metavar="GLOB", action="append", default=[],
+                    help="only rules whose id matches; repeatable")
+    ls.add_argument("--format", choices=("table", "json"), default="table")
     show = rsub.add_parser("show", help="show one rule")
     show.add_argument("id")
     show.add_argument("--rules", metavar="DIR", action="append", default=[])

@@ -40,9 +40,23 @@ class HistoryConfig:
 
 
 @dataclass(frozen=True)
+class RuleSelection:
+    ids: tuple[str, ...] = ()           # globs to keep (empty: all)
+    skip: tuple[str, ...] = ()          # globs to drop
+    severities: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    hipaa: tuple[str, ...] = ()         # paragraphs (and their subparagraphs)
+
+    def apply(self, ruleset):
+        from enamel_hipaa.core.ruleset import select_rules
+        return select_rules(ruleset, self.ids, self.skip, self.severities, self.providers, self.hipaa)
+
+
+@dataclass(frozen=True)
 class ScanConfig:
     sources: tuple = ()
     rule_dirs: tuple[str, ...] = ()
+    selection: RuleSelection = field(default_factory=RuleSelection)
     params_file: str | None = None
     params: Mapping | None = None       # inline overrides (a tenants file entry)
     params_origin: str = "params"
