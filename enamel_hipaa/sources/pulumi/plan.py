@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
-from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, Resource, error_value, unknown
+from enamel_hipaa.core.model import UNKNOWN_KEY, Resource, error_value, unknown
 from enamel_hipaa.sources.normalise.values import Unknown, g, is_marker, need, prop
 from enamel_hipaa.sources.pulumi import UNKNOWN_SENTINEL
 

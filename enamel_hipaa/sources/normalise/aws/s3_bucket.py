@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.normalise.aws.kms_key import aws_managed_key_ref
-from enamel_hipaa.sources.normalise.values import NOT_FOUND, flag, g, is_marker, need, not_read, parsed, prop
+from enamel_hipaa.sources.normalise.values import NOT_FOUND, g, is_marker, need, not_read, parsed, prop
 
 OPERATIONS = ("GetBucketEncryption", "GetBucketVersioning", "GetPublicAccessBlock", "GetBucketOwnershipControls",
               "GetBucketAcl", "GetBucketPolicy", "GetBucketLogging", "GetObjectLockConfiguration",
@@ -220,4 +220,4 @@ def _replication(resp, account, region_of):
 
 
 __all__ = ["OPERATIONS", "NOT_FOUND", "NOT_FOUND_CODES", "needs_acl", "needs_lock_and_replication", "properties",
-           "public_access_block", "tags", "flag"]
+           "public_access_block", "tags"]
