@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.core.model import UNKNOWN_KEY, Resource, error_value, unknown
-from enamel_hipaa.sources.normalise.values import Unknown, g, is_marker, need, prop
+from enamel_hipaa.sources.normalise.values import Unknown, is_marker, need, prop
 from enamel_hipaa.sources.pulumi import UNKNOWN_SENTINEL
 
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")

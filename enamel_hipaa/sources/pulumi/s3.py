@@ -13,7 +13,8 @@ from collections import defaultdict
 from enamel_hipaa.core.model import Resource, unknown
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.normalise.aws import s3_bucket
-from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, g, is_marker, need
+from enamel_hipaa.sources.normalise.values import g
+from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, is_marker, need
 PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
                    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 CANNED_PUBLIC = {"public-read": ["READ"], "public-read-write": ["READ", "WRITE"], "authenticated-read": ["READ"]}

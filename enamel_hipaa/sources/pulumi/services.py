@@ -6,7 +6,8 @@ from collections import defaultdict
 from enamel_hipaa.core.model import Resource, unknown
 from enamel_hipaa.sources.normalise.aws import cloudtrail_trail, kms_key, log_group, s3_bucket
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
-from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, g, is_marker, need, policy_facts
+from enamel_hipaa.sources.normalise.values import g
+from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, is_marker, need, policy_facts
 from enamel_hipaa.sources.pulumi.s3 import _public_access_block, api_spelling
 
 
