@@ -114,7 +114,7 @@ def convert(value, single: frozenset, plural: dict, key: str | None = None):
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if v is None:
+            if v is None or v == "":  # the provider writes an unset optional string as ""
                 continue
             if k in NO_CAMEL:
                 out[k] = v
@@ -155,6 +155,8 @@ def records(insts: list[Instance], region: str | None) -> list[dict]:
                 values[attr] = targets[0]
         extra = _inline_bucket_subs(inst, values) if inst.type == "aws_s3_bucket" else []
         props = convert(values, single, plural)
+        if inst.type == "aws_s3_bucket_object_lock_configuration":
+            _zero_is_unset(props)
         rid = values.get("id") if isinstance(values.get("id"), str) else None
         deps = {camel(a): t for a, t in inst.refs.items() if a in JOINS}
         out.append({"type": token, "urn": inst.address, "name": inst.address, "id": rid, "inputs": props,
@@ -162,6 +164,15 @@ def records(insts: list[Instance], region: str | None) -> list[dict]:
                         values.get("region"), str) else region})
         out.extend(dict(e, region=out[-1]["region"]) for e in extra)
     return out
+
+
+def _zero_is_unset(props: dict) -> None:
+    """default_retention: the provider reports the one of days/years not set as 0."""
+    ret = (props.get("rule") or {}).get("defaultRetention") if isinstance(props.get("rule"), dict) else None
+    if isinstance(ret, dict):
+        for k in ("days", "years"):
+            if ret.get(k) == 0:
+                del ret[k]
 
 
 def _sub(inst: Instance, kind: str, token: str, props: dict) -> dict:

@@ -38,6 +38,13 @@ def _flag_str(v, yes: str, no: str):
     return yes if v else no
 
 
+def _arm_id(v: dict, kind: str) -> str:
+    """The ARM id, or its shape with the subscription left open while it is known after apply."""
+    if isinstance(v.get("id"), str):
+        return v["id"]
+    return f"/subscriptions/(known after apply)/resourceGroups/{v.get('resource_group_name')}/providers/{kind}/{v.get('name')}"
+
+
 def _key_vault_props(key_id) -> NS | None:
     if not isinstance(key_id, str):
         return None if key_id is None else NS(key_vault_uri=key_id, key_name=key_id, key_version=None)
@@ -54,7 +61,7 @@ def _account(inst: Instance, cmk: dict | None, rules: dict | None) -> NS:
     sas = _one(v.get("sas_policy"))
     tier, repl = v.get("account_tier"), v.get("account_replication_type")
     return NS(
-        id=v.get("id") if isinstance(v.get("id"), str) else inst.address, location=v.get("location"),
+        id=_arm_id(v, "Microsoft.Storage/storageAccounts"), location=v.get("location"),
         kind=v.get("account_kind", "StorageV2"),
         sku=NS(name=f"{tier}_{repl}" if isinstance(tier, str) and isinstance(repl, str) else None),
         tags=v.get("tags"), minimum_tls_version=v.get("min_tls_version"),
@@ -138,7 +145,7 @@ def resources(insts: list[Instance]) -> list[Resource]:
         elif inst.type == "azurerm_key_vault":
             v = inst.values
             acls = _one(v.get("network_acls")) or {}
-            props = {"id": v["id"] if isinstance(v.get("id"), str) else inst.address,
+            props = {"id": _arm_id(v, "Microsoft.KeyVault/vaults"),
                      "resource_group": v.get("resource_group_name"), "location": v.get("location"),
                      "tags": {k: x for k, x in (v.get("tags") or {}).items() if isinstance(x, str)},
                      "vault_uri": v.get("vault_uri") if isinstance(v.get("vault_uri"), str) else unknown(
