@@ -67,9 +67,7 @@ def rds_instances(plan: Plan) -> list[Resource]:
                     props["storage_encrypted"] = why
                 if p.get("backupRetentionPeriod") is None:
                     props["backup_retention_days"] = why
-            cluster_ref = p.get("clusterIdentifier") if ctype.endswith("ClusterInstance") or \
-                str(p.get("engine") or "").startswith("aurora") else None
-            if cluster_ref is not None:
+            if ctype.endswith("ClusterInstance") or str(p.get("engine") or "").startswith("aurora"):
                 cluster = plan.ref(rec, "clusterIdentifier", cidx)
                 if isinstance(cluster, dict) and "urn" in cluster:
                     c = cluster["props"]
