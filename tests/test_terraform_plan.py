@@ -93,3 +93,15 @@ def test_not_a_plan_is_bad_input_naming_the_file(tmp_path):
     other.write_text(json.dumps({"hello": 1}))
     with pytest.raises(InputError, match="not a Terraform plan"):
         collect_terraform_plan(str(other))
+
+
+def test_report_carries_unsupported_types_and_validates_against_its_schema():
+    from enamel_hipaa.core import report, schemas
+    from enamel_hipaa.core.engine import evaluate
+    from iac_helpers import NOW, RULES
+    c = collected("terraform/real/checkov-plan-terragoat.json")
+    rep = report.build(evaluate(RULES, c.resources, now=NOW), [], started_at="2026-11-24T00:00:00Z", tenant=None,
+                       sources=c.sources, rules_digest="sha256:" + "0" * 64, fail_on="high",
+                       unsupported_types=c.unsupported_types)
+    assert rep["unsupported_types"] == c.unsupported_types
+    assert list(schemas.validator("report").iter_errors(rep)) == []

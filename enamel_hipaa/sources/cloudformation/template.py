@@ -40,7 +40,10 @@ def decode(path: str) -> dict:
     p = Path(path)
     if not p.is_file():
         raise InputError(str(p), "cannot read the template: no such file")
-    from cfnlint.decode import decode as cfn_decode
+    try:
+        from cfnlint.decode import decode as cfn_decode
+    except ImportError:
+        raise InputError(str(p), "reading CloudFormation needs cfn-lint: pip install 'enamel-hipaa[iac]'") from None
     tpl, errors = cfn_decode(str(p))
     if errors or not isinstance(tpl, dict):
         m = errors[0] if errors else None
