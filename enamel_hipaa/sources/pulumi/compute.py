@@ -128,7 +128,8 @@ def iam_users(plan: Plan) -> list[Resource]:
     for rec in users:
         p, att = rec["props"], attached[rec["urn"]]
         keys = [{"id": k.get("id") or k["name"], "active": k["props"].get("status", "Active") != "Inactive",
-                 "created": unknown("the access key is created by this plan")} for k in att["keys"]]
+                 "created": k["props"]["createDate"] if isinstance(k["props"].get("createDate"), str)
+                 else unknown("the access key's creation date is known after apply")} for k in att["keys"]]
         props = {"arn": p.get("arn"), "console_access": bool(att["login"]), "mfa_enabled": False,
                  "password_last_used": None, "access_keys": keys}
         out.append(plan.named("aws.iam_user", rec, props))
