@@ -79,3 +79,23 @@ def test_broken_template_is_bad_input_naming_the_file(tmp_path):
     empty.write_text("Description: no resources\n")
     with pytest.raises(InputError, match="no Resources"):
         collect_cloudformation(str(empty))
+
+
+def test_duplicate_resource_is_bad_input_naming_its_line(tmp_path):
+    dup = tmp_path / "dup.yaml"
+    dup.write_text("Resources:\n  A:\n    Type: AWS::S3::Bucket\n  A:\n    Type: AWS::S3::Bucket\n")
+    with pytest.raises(InputError, match=r"dup.yaml:4: duplicate key 'A'"):
+        collect_cloudformation(str(dup))
+
+
+def test_short_and_long_form_intrinsics_read_alike(tmp_path):
+    short = tmp_path / "short.yaml"
+    short.write_text("Parameters: {Cidr: {Type: String, Default: 0.0.0.0/0}}\nResources:\n  G:\n"
+                     "    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress:\n"
+                     "        - {IpProtocol: tcp, FromPort: 104, ToPort: 104, CidrIp: !Ref Cidr}\n")
+    long = tmp_path / "long.json"
+    long.write_text('{"Parameters": {"Cidr": {"Type": "String", "Default": "0.0.0.0/0"}}, "Resources": {"G": {'
+                    '"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [{"IpProtocol": "tcp",'
+                    ' "FromPort": 104, "ToPort": 104, "CidrIp": {"Ref": "Cidr"}}]}}}}')
+    a, b = (by_id(collect_cloudformation(str(p)))["G"].properties for p in (short, long))
+    assert a["ingress"] == b["ingress"] and a["ingress"][0]["cidr"] == "0.0.0.0/0"

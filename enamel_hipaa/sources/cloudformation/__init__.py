@@ -1,6 +1,6 @@
 """Source `--cloudformation FILE`: a CloudFormation template (YAML or JSON) normalised into
 Enamel's resource types through the same per-type derivations as the Pulumi plan gate.
-template.py parses (cfn-lint's decoder, line numbers kept) and resolves intrinsics; aws.py
+loader.py parses (line numbers and short-form intrinsics kept), template.py and resolves intrinsics; aws.py
 converts each resource type. Each Resource's id is its logical id, and its findings point at
 the template line that declares it (SARIF)."""
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _join_target(raw, res: dict, bucket_names: dict) -> str | None:
 
 
 def collect_cloudformation(path: str) -> Collection:
-    tpl = template.decode(path)
+    tpl, lines = template.decode(path)
     resolver = template.Resolver(tpl)
     res = tpl["Resources"]
     bucket_names = {json.dumps(r["Properties"]["BucketName"], sort_keys=True, default=str): str(logical)
@@ -53,7 +53,7 @@ def collect_cloudformation(path: str) -> Collection:
             target = _join_target(raw.get(aws.JOINS[ctype][0]), res, bucket_names)
             if target is not None:
                 joins[str(logical)] = target
-        line = template.line_of(logical)
+        line = lines.get(logical)
         if line:
             locations[str(logical)] = {"path": str(path), "line": line}
     resources = iac.normalise(aws.records(resolved, joins), account=None, region=None, locations=locations)

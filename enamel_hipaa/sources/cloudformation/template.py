@@ -1,5 +1,5 @@
-"""Read a CloudFormation template (YAML with short-form intrinsics, or JSON) with cfn-lint's
-decoder, which keeps line numbers, and resolve its intrinsic functions.
+"""Read a CloudFormation template (YAML with short-form intrinsics, or JSON; loader.py keeps
+the line of each resource) and resolve its intrinsic functions.
 
 Resolution (the conventions of tests/fixtures/iac-expected.yaml):
 - a Parameter takes its Default; one without a Default is `$unknown`;
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import unknown
+from enamel_hipaa.sources.cloudformation import loader
 
 NOVALUE = object()
 # bucket and key policies: a pseudo parameter or a parameter without default stays ${Name} text,
@@ -36,28 +37,17 @@ def is_marker(v) -> bool:
     return isinstance(v, dict) and "$unknown" in v
 
 
-def decode(path: str) -> dict:
+def decode(path: str) -> tuple[dict, dict[str, int]]:
+    """The template and the line of each resource (logical id -> line)."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(str(p), "cannot read the template: no such file")
     try:
-        from cfnlint.decode import decode as cfn_decode
-    except ImportError:
-        raise InputError(str(p), "reading CloudFormation needs cfn-lint: pip install 'enamel-hipaa[iac]'") from None
-    tpl, errors = cfn_decode(str(p))
-    if errors or not isinstance(tpl, dict):
-        m = errors[0] if errors else None
-        line = getattr(m, "linenumber", None) if m else None
-        msg = getattr(m, "message", None) or "not a YAML or JSON template"
-        raise InputError(str(p), f"not a CloudFormation template: {str(msg).splitlines()[0]}", line=line)
-    if not isinstance(tpl.get("Resources"), dict):
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(str(p), f"cannot read the template: {getattr(e, 'strerror', None) or e}") from None
+    tpl, lines = loader.load(text, str(p))
+    if not isinstance(tpl, dict) or not isinstance(tpl.get("Resources"), dict):
         raise InputError(str(p), "not a CloudFormation template: no Resources mapping", line=1)
-    return tpl
-
-
-def line_of(node) -> int | None:
-    mark = getattr(node, "start_mark", None)
-    return mark.line + 1 if mark is not None else None
+    return tpl, lines
 
 
 class Resolver:
