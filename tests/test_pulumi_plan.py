@@ -266,13 +266,22 @@ def test_pass_each_run_has_a_fresh_runtime(tmp_path):
     assert not {n for n in sys.modules if n == "components" or n.startswith("components.")} - before
 
 
-def test_bad_input_program_error_exits_two(tmp_path):
+def test_error_program_that_raises_gives_error_findings_and_the_scan_goes_on(tmp_path):
     prog = tmp_path / "broken"
     prog.mkdir()
     (prog / "__main__.py").write_text("raise RuntimeError('boom')\n")
-    proc = run_enamel("scan", "--pulumi", str(prog))
-    assert proc.returncode == 2
-    assert "failed under mocks: RuntimeError: boom" in proc.stderr and "Traceback" not in proc.stderr
+    good = tmp_path / "r.json"
+    good.write_text(json.dumps({"resources": [{"type": "aws.kms_key", "id": "k", "source": "file", "properties": {
+        "key_manager": "CUSTOMER", "rotation_enabled": True, "key_spec": "SYMMETRIC_DEFAULT",
+        "key_state": "Enabled"}}]}))
+    proc = run_enamel("scan", "--pulumi", str(prog), "--resources", str(good), "--format", "json", "--ci")
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    errors = [f for f in report["findings"] if f["status"] == "error"]
+    assert errors and all("failed under mocks: RuntimeError: boom" in (f.get("detail") or f["message"])
+                          for f in errors)
+    assert any(f["resource"]["id"] == "k" and f["status"] == "pass" for f in report["findings"])
 
 
 def test_bad_input_folder_without_program_exits_two(tmp_path):

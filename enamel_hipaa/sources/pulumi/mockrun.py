@@ -158,6 +158,11 @@ def _make_classes():
     return Recorder, RecordingMonitor
 
 
+class ProgramFailed(InputError):
+    """The program itself failed (raised, timed out, misses its SDK): the scan goes on and the
+    program's resources are `error` (sources/pulumi/collector.plan_program)."""
+
+
 def _account(project: Project) -> str:
     import json
     allowed = project.config.get("aws:allowedAccountIds")
@@ -220,7 +225,7 @@ def run(project: Project) -> tuple[list[dict], str]:
             t.start()
             t.join(timeout=120)
             if t.is_alive():
-                raise InputError(str(project.program), "the Pulumi program did not finish within 120 s under mocks")
+                raise ProgramFailed(str(project.program), "the Pulumi program did not finish within 120 s under mocks")
         finally:
             added = [p for p in sys.path if p not in path]
             os.chdir(cwd)
@@ -228,8 +233,9 @@ def run(project: Project) -> tuple[list[dict], str]:
             _forget_modules(before, added)
     err = box.get("error")
     if err is not None:
-        raise InputError(str(project.program / "__main__.py"),
-                         f"the Pulumi program failed under mocks: {type(err).__name__}: {err}") from err
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise ProgramFailed(str(project.program / "__main__.py"),
+                            f"the Pulumi program failed under mocks: {type(err).__name__}: {first}") from err
     return monitor.records, mocks.account
 
 
