@@ -354,3 +354,31 @@ def test_pass_msp_stack_example_plans_clean_in_its_own_account():
     lock = {r.properties["object_lock"]["retention_days"] for r in col.resources
             if r.type == "aws.s3_bucket" and r.properties["tags"]["data_class"] == "phi"}
     assert lock == {3650}  # retentionYears: 10
+
+
+def test_azure_storage_account_in_a_stack_export_is_judged_by_the_azure_rules():
+    path = ROOT / "tests/fixtures/pulumi/azure-stack-export.json"
+    c = pulumi_source.from_state(str(path))
+    (acct,) = [r for r in c.resources if r.type == "azure.storage_account"]
+    got = {f.rule.id: f.status for f in evaluate(RULES, [acct])}
+    assert got["storage-account-shared-key-access-disabled"] == "fail"
+    assert got["storage-account-phi-private-access"] == "fail"
+    assert got["storage-account-blob-public-access-disabled"] == "fail"
+    assert got["storage-account-https-only"] == "pass"
+    assert got["storage-account-minimum-tls-version"] == "pass"
+    assert got["storage-account-blob-soft-delete"] == "fail"
+
+
+def test_azure_classic_storage_account_reads_like_terraform():
+    rec = {"type": "azure:storage/account:Account", "urn": "urn:pulumi:dev::p::azure:storage/account:Account::x",
+           "name": "x", "id": None, "inputs": {"name": "bsdx", "resourceGroupName": "rg", "location": "eastus",
+                                               "accountTier": "Standard", "accountReplicationType": "LRS",
+                                               "httpsTrafficOnlyEnabled": False, "sharedAccessKeyEnabled": False,
+                                               "networkRules": {"defaultAction": "Deny", "bypasses": ["AzureServices"]},
+                                               "tags": {"data_class": "phi"}}, "outputs": {}, "deps": {}}
+    (acct,) = [r for r in normalize.normalize([rec], "plan") if r.type == "azure.storage_account"]
+    got = {f.rule.id: f.status for f in evaluate(RULES, [acct])}
+    assert got["storage-account-https-only"] == "fail"
+    assert got["storage-account-shared-key-access-disabled"] == "pass"
+    assert acct.properties["network_rules"]["default_action"] == "Deny"
+    assert acct.properties["network_rules"]["bypass"] == ["AzureServices"]

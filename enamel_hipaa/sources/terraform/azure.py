@@ -75,7 +75,8 @@ def _account(inst: Instance, cmk: dict | None, rules: dict | None) -> NS:
         default_to_o_auth_authentication=v.get("default_to_oauth_authentication"),
         public_network_access=_flag_str(v.get("public_network_access_enabled", True), "Enabled", "Disabled"),
         network_rule_set=NS(
-            bypass=",".join(nr.get("bypass") or []) or "None", default_action=nr.get("default_action"),
+            bypass=",".join(b for b in (nr.get("bypass") or nr.get("bypasses") or []) if isinstance(b, str)) or "None",
+            default_action=nr.get("default_action"),
             ip_rules=[NS(ip_address_or_range=i) for i in nr.get("ip_rules") or []],
             virtual_network_rules=[NS(virtual_network_resource_id=s) for s in nr.get("virtual_network_subnet_ids") or []],
             resource_access_rules=nr.get("private_link_access") or []) if nr else None,
@@ -102,6 +103,10 @@ def _blob(v: dict) -> dict:
         change_feed=NS(enabled=bp.get("change_feed_enabled"))))
 
 
+def _many(v) -> list:
+    return v if isinstance(v, list) else [v] if isinstance(v, dict) else []
+
+
 class _Monitor:
     """monitor.logged reads `diagnostic_settings.list(id)`; here from the plan's settings."""
 
@@ -113,7 +118,8 @@ class _Monitor:
         for s in self.settings:
             logs = [NS(enabled=lg.get("enabled", True), category=lg.get("category"),
                        category_group=lg.get("category_group"))
-                    for lg in (s.get("enabled_log") or []) + (s.get("log") or []) if isinstance(lg, dict)]
+                    for key in ("enabled_log", "enabled_logs", "log", "logs") for lg in _many(s.get(key))
+                    if isinstance(lg, dict)]
             yield NS(workspace_id=s.get("log_analytics_workspace_id"), storage_account_id=s.get("storage_account_id"),
                      event_hub_authorization_rule_id=s.get("eventhub_authorization_rule_id"),
                      marketplace_partner_id=s.get("partner_solution_id"), logs=logs)
