@@ -382,3 +382,12 @@ def test_azure_classic_storage_account_reads_like_terraform():
     assert got["storage-account-shared-key-access-disabled"] == "pass"
     assert acct.properties["network_rules"]["default_action"] == "Deny"
     assert acct.properties["network_rules"]["bypass"] == ["AzureServices"]
+
+
+def test_pulumi_types_not_understood_are_counted():
+    from enamel_hipaa.sources.pulumi import coverage
+    recs = [{"type": "aws:s3/bucketV2:BucketV2", "custom": True}, {"type": "aws:efs/fileSystem:FileSystem", "custom": True},
+            {"type": "aws:efs/fileSystem:FileSystem", "custom": True}, {"type": "pulumi:providers:aws", "custom": True},
+            {"type": "azure-native:storage/v20230101:StorageAccount", "custom": True},
+            {"type": "my:component:Archive", "custom": False}]
+    assert coverage.unsupported(recs) == {"aws:efs/fileSystem:FileSystem": 2}
