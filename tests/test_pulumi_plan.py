@@ -391,3 +391,19 @@ def test_pulumi_types_not_understood_are_counted():
             {"type": "azure-native:storage/v20230101:StorageAccount", "custom": True},
             {"type": "my:component:Archive", "custom": False}]
     assert coverage.unsupported(recs) == {"aws:efs/fileSystem:FileSystem": 2}
+
+
+def test_unknown_data_source_outputs_under_mocks_keep_the_program_running(tmp_path):
+    prog = tmp_path / "zone"
+    prog.mkdir()
+    (prog / "Pulumi.yaml").write_text("name: zone\nruntime: python\n")
+    (prog / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        "zone = aws.route53.get_zone(name='clinic.example')\n"
+        "aws.cloudwatch.LogGroup('dns', name='/dns', retention_in_days=2192, kms_key_id=zone.id)\n")
+    c = pulumi_source.plan_program(str(prog))
+    assert c.errors == []
+    (group,) = [r for r in c.resources if r.type == "aws.cloudwatch_log_group"]
+    assert "$unknown" in group.properties["kms_key_id"]
+    (f,) = evaluate([BY_ID["log-group-kms-encryption"]], [group])
+    assert f.status == "unknown"
