@@ -23,10 +23,8 @@ class AddressedPlan(Plan):
     def resource(self, rtype, rec, rid, name, props, global_=False) -> Resource:
         r = super().resource(rtype, rec, rid, name, props, global_)
         addr = rec["urn"]
-        loc = self.locations.get(addr)
-        if loc and "location" not in props:  # SARIF: the engine points findings at properties.location
-            props = dict(props, location=loc)
-        return replace(r, id=addr, properties=props)
+        loc = self.locations.get(addr)  # SARIF: a finding points at its resource's origin (file, line)
+        return replace(r, id=addr, origin=loc) if loc else replace(r, id=addr)
 
 
 def normalise(records: list[dict], *, account: str | None, region: str | None,
