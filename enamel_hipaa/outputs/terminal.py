@@ -129,6 +129,12 @@ def print_report(
             f"{len(report['errors'])} source error(s), {summary['by_status'].get('error', 0)} "
             "check(s) could not be evaluated ('error')"
         )
+    for src, types in (report.get("unsupported_types") or {}).items():
+        listed = ", ".join(f"{t} x{n}" for t, n in list(types.items())[:6]) + (" ..." if len(types) > 6 else "")
+        console.print(
+            f"[yellow]not judged[/] ({escape(src)}): {sum(types.values())} resource(s) of {len(types)} type(s) "
+            f"Enamel does not understand: {escape(listed)}"
+        )
     marked = [f for f in report["findings"] if f.get("baseline")]
     if marked:
         new = sum(f["baseline"] == "new" for f in marked)

@@ -58,3 +58,11 @@ def collect_cloudformation(path: str) -> Collection:
             locations[str(logical)] = {"path": str(path), "line": line}
     resources = iac.normalise(aws.records(resolved, joins), account=None, region=None, locations=locations)
     return iac.collection(resources, f"cloudformation:{Path(path).name}", unsupported)
+
+
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.CloudFormationSource."""
+    out = Collection()
+    for path in config.paths:
+        out.extend(collect_cloudformation(path))
+    return out

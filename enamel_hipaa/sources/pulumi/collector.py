@@ -24,7 +24,14 @@ def plan_program(directory: str, stack: str | None = None) -> Collection:
         return program_failed(f"pulumi:{proj.name}/{proj.stack} (mocks)", str(e))
     resources = normalize.normalize(records, "plan", account=account,
                                     region=proj.config.get("aws:region"))
-    return Collection(resources=resources, sources=[f"pulumi:{proj.name}/{proj.stack} (mocks)"])
+    label = f"pulumi:{proj.name}/{proj.stack} (mocks)"
+    return Collection(resources=resources, sources=[label], unsupported_types=_unsupported(label, records))
+
+
+def _unsupported(label: str, records) -> dict:
+    from enamel_hipaa.sources.pulumi.coverage import unsupported
+    counts = unsupported(records)
+    return {label: dict(sorted(counts.items()))} if counts else {}
 
 
 # the resource types a Pulumi program can produce: a program that fails makes every rule on
@@ -49,14 +56,17 @@ def from_preview(path: str) -> Collection:
     records = exports.read_preview(path)
     config = json.loads(Path(path).read_text()).get("config") or {}
     region = config.get("aws:region") if isinstance(config.get("aws:region"), str) else None
-    return Collection(resources=normalize.normalize(records, "plan", region=region),
-                      sources=[f"pulumi-preview:{Path(path).name}"])
+    label = f"pulumi-preview:{Path(path).name}"
+    return Collection(resources=normalize.normalize(records, "plan", region=region), sources=[label],
+                      unsupported_types=_unsupported(label, records))
 
 
 def from_state(path: str) -> Collection:
     from enamel_hipaa.sources.pulumi import exports, normalize
-    return Collection(resources=normalize.normalize(exports.read_state(path), "state"),
-                      sources=[f"pulumi-state:{Path(path).name}"])
+    records = exports.read_state(path)
+    label = f"pulumi-state:{Path(path).name}"
+    return Collection(resources=normalize.normalize(records, "state"), sources=[label],
+                      unsupported_types=_unsupported(label, records))
 
 
 def collect(config, ctx=None) -> Collection:

@@ -23,3 +23,11 @@ def collect_terraform_plan(path: str) -> Collection:
     resources = iac.normalise(aws.records(insts, facts["region"]), account=facts["account"], region=facts["region"])
     resources.extend(azure.resources(insts))
     return iac.collection(resources, f"terraform:{Path(path).name}", unsupported)
+
+
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.TerraformPlanSource."""
+    out = Collection()
+    for path in config.paths:
+        out.extend(collect_terraform_plan(path))
+    return out
