@@ -17,14 +17,18 @@ from concurrent.futures import ThreadPoolExecutor
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
-from enamel_hipaa.sources.azure import arm, auth, keyvault, monitor, storage
+from enamel_hipaa.sources.azure import arm, auth, keyvault, monitor, network, storage
 
-SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE))
+# services beyond storage and key vaults: each has collect(credential, subscription, settings)
+# -> Collection, SERVICES ((service, resource type), ...), SDK (modules) and ACTIONS
+MORE = (network,)
+SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE)) + tuple(s for m in MORE for s in m.SERVICES)
 SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
 SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.monitor", "azure.mgmt.keyvault",
-               "azure.mgmt.resource.subscriptions")
+               "azure.mgmt.resource.subscriptions") + tuple(sdk for m in MORE for sdk in m.SDK)
 # every ARM permission the collector uses; reader-role.json (shipped) grants exactly these
-ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS + monitor.ACTIONS
+ACTIONS = tuple(dict.fromkeys(("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS
+                               + monitor.ACTIONS + tuple(a for m in MORE for a in m.ACTIONS)))
 
 
 def add_arguments(group) -> None:
@@ -165,6 +169,8 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
             continue
         with ThreadPoolExecutor(max_workers=settings.workers) as pool:
             out.resources.extend(pool.map(convert, items))  # keeps order; re-raises credential errors
+    for service in MORE:
+        out.extend(service.collect(credential, sub, settings))
     return out
 
 
