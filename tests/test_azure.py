@@ -56,6 +56,16 @@ VERDICTS = {
     "nsg-internet-http": ("pass_locked_down", "fail_dicom_db_open"),
     "nsg-flow-logs-retained": ("pass_deny_first", "fail_rdp_open"),
     "network-watcher-enabled": ("eastus2", "westus3"),
+    # virtual machines, disks, Recovery Services vaults
+    "vm-managed-disks": ("pass_pacs_vm", "fail_vhd_vm"),
+    "vm-disks-customer-key-or-host-encryption": ("pass_host_encrypted", "fail_exposed_vm"),
+    "vm-no-public-ip": ("pass_pacs_vm", "fail_exposed_vm"),
+    "vm-backup-enabled": ("pass_host_encrypted", "fail_exposed_vm"),
+    "vm-backup-daily-retention": ("pass_pacs_vm", "fail_vhd_vm"),
+    "managed-disk-unattached-customer-key": ("pass_orphan_cmk", "fail_orphan_platform"),
+    "recovery-vault-immutable": ("pass_locked_vault", "fail_open_vault"),
+    "recovery-vault-soft-delete": ("pass_locked_vault", "fail_open_vault"),
+    "recovery-vault-cross-region-restore": ("pass_locked_vault", "fail_open_vault"),
 }
 SERVICES = {service for service, _ in azure.SERVICES}
 TYPES = {rtype for _, rtype in azure.SERVICES}
@@ -69,6 +79,7 @@ MORE_FAILS = {
     "nsg-internet-admin-ports": ["fail_any_udp"],
     "nsg-internet-dicom-ports": ["fail_any_udp"],
     "nsg-flow-logs-retained": ["fail_any_udp"],
+    "vm-disks-customer-key-or-host-encryption": ["fail_vhd_vm"],
 }
 
 
