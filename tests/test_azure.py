@@ -66,6 +66,25 @@ VERDICTS = {
     "recovery-vault-immutable": ("pass_locked_vault", "fail_open_vault"),
     "recovery-vault-soft-delete": ("pass_locked_vault", "fail_open_vault"),
     "recovery-vault-cross-region-restore": ("pass_locked_vault", "fail_open_vault"),
+    # SQL servers, PostgreSQL and MySQL flexible servers
+    "sql-server-public-network-disabled": ("pass_sql_private", "fail_sql_open"),
+    "sql-server-firewall-not-open": ("pass_sql_private", "fail_sql_open"),
+    "sql-server-tls-minimum": ("pass_sql_private", "fail_sql_open"),
+    "sql-server-auditing-retained": ("pass_sql_private", "fail_sql_open"),
+    "sql-server-tde-customer-key": ("pass_sql_private", "fail_sql_open"),
+    "sql-database-tde-enabled": ("pass_sql_private", "fail_sql_open"),
+    "sql-server-entra-admin": ("pass_sql_private", "fail_sql_open"),
+    "postgresql-flexible-public-access-disabled": ("pass_orthanc_index", "fail_pg_public"),
+    "postgresql-flexible-geo-redundant-backup": ("pass_orthanc_index", "fail_pg_public"),
+    "postgresql-flexible-secure-transport": ("pass_orthanc_index", "fail_pg_public"),
+    "postgresql-flexible-tls-minimum": ("pass_orthanc_index", "fail_pg_public"),
+    "postgresql-flexible-server-logging": ("pass_orthanc_index", "fail_pg_public"),
+    "postgresql-flexible-entra-auth": ("pass_orthanc_index", "fail_pg_public"),
+    "mysql-flexible-public-access-disabled": ("pass_mysql_private", "fail_mysql_public"),
+    "mysql-flexible-geo-redundant-backup": ("pass_mysql_private", "fail_mysql_public"),
+    "mysql-flexible-secure-transport": ("pass_mysql_private", "fail_mysql_public"),
+    "mysql-flexible-tls-minimum": ("pass_mysql_private", "fail_mysql_public"),
+    "mysql-flexible-audit-log": ("pass_mysql_private", "fail_mysql_public"),
 }
 SERVICES = {service for service, _ in azure.SERVICES}
 TYPES = {rtype for _, rtype in azure.SERVICES}
@@ -326,7 +345,8 @@ def test_collected_properties_follow_the_type_schemas(standin):
         props = dict(res.properties)
         markers = {k: set(v) for k, v in props.items() if isinstance(v, dict) and set(v) & {"$error", "$unknown"}}
         expected = {"error_blob_denied": {"blob": {"$error"}},
-                    "skip_premium_files": {"blob": {"$unknown"}, "diagnostics": {"$unknown"}}}
+                    "skip_premium_files": {"blob": {"$unknown"}, "diagnostics": {"$unknown"}},
+                    "error_sql_audit_denied": {"auditing": {"$error"}}}
         assert markers == expected.get(res.name, {}), res.name
         jsonschema.validate({k: v for k, v in props.items() if k not in markers}, types[res.type])
         assert res.source == "live" and res.account == SUB_OK and res.region in ("eastus2", "westus3")
@@ -456,3 +476,22 @@ def test_retry_after_longer_than_the_limit_is_not_waited_for(standin):
     assert {r[3] for r in listing} == {429}
     assert len(listing) == len({r[2] for r in listing})  # each listing asked once: no retry
     assert {e.resource_type for e in out.errors} == TYPES and all("HTTP 429" in e.message for e in out.errors)
+
+
+def test_denied_sql_auditing_read_makes_only_the_auditing_rule_error(scan):
+    _, report, _ = scan
+    got = {f["rule_id"]: f for f in report["findings"] if f["resource"]["name"] == "error_sql_audit_denied"}
+    assert got["sql-server-auditing-retained"]["status"] == "error"
+    assert "auditingSettings: access denied (HTTP 403" in got["sql-server-auditing-retained"]["message"]
+    assert {r: f["status"] for r, f in got.items() if r != "sql-server-auditing-retained"} == {
+        r: "pass" for r in got if r != "sql-server-auditing-retained"}
+
+
+def test_nsg_deny_rule_earlier_in_priority_order_closes_a_later_allow(scan):
+    _, report, _ = scan
+    nsg = next(f for f in report["findings"] if f["resource"]["name"] == "pass_deny_first"
+               and f["rule_id"] == "nsg-internet-admin-ports")
+    assert nsg["status"] == "pass"
+    rdp = next(f for f in report["findings"] if f["resource"]["name"] == "fail_rdp_open"
+               and f["rule_id"] == "nsg-internet-admin-ports")
+    assert "3389" in rdp["message"]
