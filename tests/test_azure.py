@@ -85,6 +85,10 @@ VERDICTS = {
     "mysql-flexible-secure-transport": ("pass_mysql_private", "fail_mysql_public"),
     "mysql-flexible-tls-minimum": ("pass_mysql_private", "fail_mysql_public"),
     "mysql-flexible-audit-log": ("pass_mysql_private", "fail_mysql_public"),
+    # subscription monitoring: the branch office's subscription passes, the imaging one fails
+    **{rule: ("33333333-3333-4333-8333-333333333333", "11111111-1111-4111-8111-111111111111") for rule in (
+        "defender-plans-enabled", "security-contact-notifications", "security-contact-notify-owners",
+        "activity-log-exported", "activity-log-alerts-configured", "service-health-alert")},
 }
 SERVICES = {service for service, _ in azure.SERVICES}
 TYPES = {rtype for _, rtype in azure.SERVICES}
@@ -349,7 +353,7 @@ def test_collected_properties_follow_the_type_schemas(standin):
                     "error_sql_audit_denied": {"auditing": {"$error"}}}
         assert markers == expected.get(res.name, {}), res.name
         jsonschema.validate({k: v for k, v in props.items() if k not in markers}, types[res.type])
-        assert res.source == "live" and res.account == SUB_OK and res.region in ("eastus2", "westus3")
+        assert res.source == "live" and res.account == SUB_OK and res.region in ("eastus2", "westus3", "global")
     vnet = next(r for r in out.resources if r.name == "pass_tls13_vnet").properties
     assert vnet["tags"] == {"data_class": "phi", "owner": "Dr Lee"}  # served as Data_Class, Owner
     legacy = next(r for r in out.resources if r.name == "fail_legacy_defaults").properties

@@ -17,11 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
-from enamel_hipaa.sources.azure import arm, auth, compute, databases, keyvault, monitor, network, storage
+from enamel_hipaa.sources.azure import arm, auth, compute, databases, keyvault, monitor, network, storage, subscription
 
 # services beyond storage and key vaults: each has collect(credential, subscription, settings)
 # -> Collection, SERVICES ((service, resource type), ...), SDK (modules) and ACTIONS
-MORE = (network, compute, databases)
+MORE = (network, compute, databases, subscription)
 SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE)) + tuple(s for m in MORE for s in m.SERVICES)
 SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
 SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.monitor", "azure.mgmt.keyvault",
