@@ -47,6 +47,11 @@ VERDICTS = {
     "key-vault-purge-protection": ("pass_phi_keys", "fail_purgeable_keys"),
     "key-vault-network-default-deny": ("pass_phi_keys", "fail_purgeable_keys"),
     "key-vault-audit-logging": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-rbac-authorization": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-private-endpoint": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-keys-expire": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-secrets-expire": ("pass_phi_keys", "fail_purgeable_keys"),
+    "key-vault-key-rotation": ("pass_phi_keys", "fail_purgeable_keys"),
     # network security groups and regions (tests/fixtures/azure/arm/imaging.json)
     "nsg-internet-admin-ports": ("pass_locked_down", "fail_rdp_open"),
     "nsg-internet-dicom-ports": ("pass_deny_first", "fail_dicom_db_open"),

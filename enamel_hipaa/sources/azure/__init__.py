@@ -152,11 +152,12 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
 
     out = Collection(sources=[f"azure:{sub}"])
     client, logs = storage.client(credential, sub, settings), monitor.client(credential, sub, settings)
+    vaults = keyvault.client(credential, sub, settings)
     steps = (
         ("storage", storage.TYPE, lambda: storage.list_accounts(client),
          lambda a: storage.to_resource(a, client, logs, sub, settings)),
-        ("keyvault", keyvault.TYPE, lambda: keyvault.list_vaults(credential, sub, settings),
-         lambda v: keyvault.to_resource(v, logs, sub, settings)),
+        ("keyvault", keyvault.TYPE, lambda: keyvault.list_vaults(vaults),
+         lambda v: keyvault.to_resource(v, vaults, logs, sub, settings)),
     )
     for service, rtype, list_items, convert in steps:
         try:
