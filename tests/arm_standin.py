@@ -93,6 +93,7 @@ class ArmStandIn:
         self.tokens: set[str] = set()
         self.trusted_keys: list = []
         self._throttled: set[str] = set()
+        self._stores: dict = {}  # (fixture, subscription) -> ARM store, read once
         self._lock = threading.Lock()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(cert, key)
@@ -189,8 +190,12 @@ class ArmStandIn:
     def arm_store(self, sub: dict) -> dict:
         if not sub.get("arm"):
             return {}
-        text = (self.fixtures / "arm" / f"{sub['arm']}.json").read_text().replace("{sub}", sub["subscriptionId"])
-        return {k.lower().rstrip("/"): v for k, v in json.loads(text).items()}
+        key = (sub["arm"], sub["subscriptionId"])
+        with self._lock:
+            if key not in self._stores:
+                text = (self.fixtures / "arm" / f"{sub['arm']}.json").read_text().replace("{sub}", sub["subscriptionId"])
+                self._stores[key] = {k.lower().rstrip("/"): v for k, v in json.loads(text).items()}
+            return self._stores[key]
 
     def _arm(self, sub: dict, path: str, rest: str, query: dict):
         body = self.arm_store(sub).get(rest.lower().rstrip("/"))

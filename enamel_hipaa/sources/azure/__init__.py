@@ -126,11 +126,19 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
             out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
                               for service, rtype in SERVICES)
             return out
-    denied = []
-    for sub in subs:
+    def one(sub):
         try:
-            out.extend(scan_subscription(credential, sub, settings))
+            return scan_subscription(credential, sub, settings), None
         except ClientAuthenticationError as exc:  # e.g. 401 InvalidAuthenticationTokenTenant for one subscription
+            return None, exc
+
+    denied = []
+    # subscriptions `workers` at a time (an MSP's tenant has dozens); results kept in order
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(subs)))) as pool:
+        for sub, (got, exc) in zip(subs, pool.map(one, subs)):
+            if exc is None:
+                out.extend(got)
+                continue
             denied.append(exc)
             why = f"credential failed: {credential_reason(exc)}"
             out.errors.extend(CollectionError("azure", service, why, account=sub, resource_type=rtype)
