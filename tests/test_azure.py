@@ -504,3 +504,16 @@ def test_nsg_deny_rule_earlier_in_priority_order_closes_a_later_allow(scan):
     rdp = next(f for f in report["findings"] if f["resource"]["name"] == "fail_rdp_open"
                and f["rule_id"] == "nsg-internet-admin-ports")
     assert "3389" in rdp["message"]
+
+
+def test_docs_list_exactly_the_permissions_the_collectors_declare():
+    import re
+    text = (Path(__file__).resolve().parent.parent / "docs" / "azure.md").read_text()
+    documented = set(re.findall(r"^\| `(Microsoft\.[^`]+)` \|", text, re.M))
+    assert documented == set(azure.ACTIONS)
+
+
+def test_collectors_declare_every_action_and_sdk_they_need():
+    for module in azure.MORE:
+        assert module.ACTIONS and module.SDK and module.SERVICES
+        assert set(module.ACTIONS) <= set(azure.ACTIONS) and set(module.SDK) <= set(azure.SDK_MODULES)
