@@ -9,6 +9,12 @@ It serves ARM-shaped JSON read from a fixtures directory:
                              "diagnosticSettings": [ARM JSON, ...]}
     vaults/<name>.json       {"vault": ARM JSON, "diagnosticSettings": [ARM JSON, ...]}
 
+    arm/<name>.json          any other ARM GET, for the subscription whose `arm` names it:
+                             {"<path under /subscriptions/{sub}>": a list (served as a paged
+                             collection) or an object (served as is), or {"$status": 403|404|429}
+                             (that request fails so)}; "{sub}" in the file is the subscription id.
+                             Paths are matched case-insensitively, as ARM does.
+
 A subscription's `mode` is "ok", "denied" (every request under it gets HTTP 403
 AuthorizationFailed), "throttled_once" (its first request gets 429 with Retry-After, the
 rest are served), "throttled" (always 429), "unregistered" (409
@@ -51,6 +57,8 @@ ROUTES = [
 ]
 
 
+ARM_PATH = re.compile(API + r"(?P<rest>(?:/.*)?/providers/.*)$", re.I)
+
 # the ARM permission each route needs (what a least-privilege role must grant)
 ACTIONS = {
     "subscriptions": "Microsoft.Resources/subscriptions/read",
@@ -60,6 +68,16 @@ ACTIONS = {
     "vaults": "Microsoft.KeyVault/vaults/read",
     "vault_diagnostics": "Microsoft.Insights/diagnosticSettings/read",
 }
+
+
+def action_for(path: str) -> str:
+    """The ARM permission a GET of `path` needs: the last provider namespace and the resource
+    types after it (…/providers/Microsoft.Network/networkWatchers/nw/flowLogs ->
+    Microsoft.Network/networkWatchers/flowLogs/read)."""
+    parts = path.strip("/").split("/")
+    idx = max(i for i, p in enumerate(parts) if p.lower() == "providers")
+    namespace, rest = parts[idx + 1], parts[idx + 2:]
+    return "/".join([namespace, *rest[::2]]) + "/read"
 
 
 class ArmStandIn:
@@ -75,6 +93,7 @@ class ArmStandIn:
         self.tokens: set[str] = set()
         self.trusted_keys: list = []
         self._throttled: set[str] = set()
+        self._stores: dict = {}  # (fixture, subscription) -> ARM store, read once
         self._lock = threading.Lock()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(cert, key)
@@ -113,7 +132,8 @@ class ArmStandIn:
             m = rx.match(path)
             if m:
                 return name, m
-        return None, None
+        m = ARM_PATH.match(path)
+        return ("arm", m) if m else (None, None)
 
     def respond(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, dict]:
         name, m = self.route(path)
@@ -146,6 +166,8 @@ class ArmStandIn:
         blocked = self._blocked(sub)
         if blocked:
             return blocked
+        if name == "arm":
+            return self._arm(sub, path, groups["rest"], query)
         if name == "accounts":
             items = [self.account(a)["storageAccount"] for a in sub["accounts"]]
             return 200, {}, self._page(path, query, items)
@@ -164,6 +186,30 @@ class ArmStandIn:
                                            "action 'Microsoft.Storage/storageAccounts/blobServices/read'.")
             return 200, {}, fixture["blobService"]
         return 200, {}, {"value": fixture.get("diagnosticSettings", [])}
+
+    def arm_store(self, sub: dict) -> dict:
+        if not sub.get("arm"):
+            return {}
+        key = (sub["arm"], sub["subscriptionId"])
+        with self._lock:
+            if key not in self._stores:
+                text = (self.fixtures / "arm" / f"{sub['arm']}.json").read_text().replace("{sub}", sub["subscriptionId"])
+                self._stores[key] = {k.lower().rstrip("/"): v for k, v in json.loads(text).items()}
+            return self._stores[key]
+
+    def _arm(self, sub: dict, path: str, rest: str, query: dict):
+        body = self.arm_store(sub).get(rest.lower().rstrip("/"))
+        if body is None:
+            return 404, {}, _arm_error("ResourceNotFound", f"{rest} not found")
+        if isinstance(body, list):
+            return 200, {}, self._page(path, query, body)
+        status = body.get("$status") if isinstance(body, dict) else None
+        if status == 429:
+            return 429, {"Retry-After": str(self.retry_after)}, _arm_error("TooManyRequests", "throttled")
+        if status:
+            code = {403: "AuthorizationFailed", 404: "ResourceNotFound"}.get(status, "Error")
+            return status, {}, _arm_error(code, f"{code} for {rest}")
+        return 200, {}, body
 
     def _blocked(self, sub: dict):
         mode = sub.get("mode", "ok")
