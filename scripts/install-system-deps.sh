@@ -1,10 +1,12 @@
 #!/bin/sh
-# Install Debian's Orthanc and nginx for the on-prem tests and demo, when missing.
+# Install Debian's Orthanc and nginx (on-prem tests and demo) and PostgreSQL (the shared
+# history tests: tests/pgserver.py runs initdb + pg_ctl), when missing.
 # A temporary policy-rc.d keeps apt from starting them as system services: tests and
 # `enamel demo` start their own instances on 127.0.0.1 and stop them by PID.
 set -eu
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
-if have Orthanc && have nginx; then exit 0; fi
+have_pg() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; }
+if have Orthanc && have nginx && have_pg; then exit 0; fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 POLICY=/usr/sbin/policy-rc.d
 created=""
@@ -15,4 +17,4 @@ if [ ! -e "$POLICY" ]; then
 fi
 trap '[ -n "$created" ] && $SUDO rm -f "$POLICY"' EXIT
 $SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y orthanc nginx
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y orthanc nginx postgresql

@@ -54,11 +54,15 @@ class Server:
         """Credentials the way a pod or CI job gets them: PG* environment variables."""
         return {"PGPASSWORD": self.password, "PGCONNECT_TIMEOUT": "10"}
 
-    def create_db(self, name: str) -> str:
+    def create_db(self, name: str, template: str | None = None) -> str:
         import psycopg
         with psycopg.connect(self.url(), password=self.password, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return self.url(name)
+
+    def copy_db(self, url: str, name: str) -> str:
+        """A private copy of the database at `url` (nothing may be connected to it)."""
+        return self.create_db(name, template=url.rsplit("/", 1)[1])
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ postgresql:// URL selects a shared PostgreSQL database (sharded runs, ephemeral 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import time
@@ -33,6 +34,8 @@ DEFAULT_RETENTION_DAYS = 400
 DESIRED_SOURCES = ("plan", "state")
 # test hook: when set, the writer creates this file inside the open transaction and pauses
 PAUSE_ENV = "ENAMEL_HISTORY_TEST_PAUSE"
+PAUSE_AFTER_ENV = "ENAMEL_HISTORY_TEST_PAUSE_AFTER"  # ... after letting this many scans commit
+_WRITES = itertools.count()
 RUN_ID_ENV = "ENAMEL_RUN_ID"
 WRITE_ATTEMPTS = 5
 
@@ -146,7 +149,7 @@ def iso(dt: datetime) -> str:
 
 def _pause_for_test() -> None:
     marker = os.environ.get(PAUSE_ENV)
-    if marker:
+    if marker and next(_WRITES) >= int(os.environ.get(PAUSE_AFTER_ENV) or 0):
         Path(marker).write_text(str(os.getpid()))
         time.sleep(60)  # bounded: the test kills us long before
 
