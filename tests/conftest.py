@@ -144,3 +144,24 @@ def store_kind(request):
 def new_history(store_kind, request, tmp_path):
     """new_history(name='history') -> a fresh history of this test's store kind."""
     return lambda name="history": new_store(store_kind, request, tmp_path, name)
+
+
+# `make test-fast` runs `pytest -m "not servers"`: everything that needs no external server
+# (moto, Orthanc, nginx, PostgreSQL, Chromium, checkov, SMTP, the ARM stand-in), no Pulumi
+# program run and no CLI subprocess. A module is marked whole when most of it needs one; a
+# test elsewhere is marked when it uses a server fixture or the `enamel` subprocess fixture.
+SERVER_MODULES = {
+    "test_aws_demo", "test_aws_live", "test_aws_denied", "test_aws_shapes", "test_onprem_live",
+    "test_onprem_demo", "test_weekly_email", "test_tenants_live", "test_plan_vs_live",
+    "test_pulumi_components", "test_pulumi_plan", "test_policy_pack", "test_iac", "test_azure",
+    "test_ci", "test_scheduling", "test_cli", "test_linux_export", "test_normalise_equality",
+    "test_history_postgresql", "test_history_shards", "test_deploy_msp", "test_discover",
+}
+SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel", "pg_server", "new_history", "store_kind"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else ""
+        if module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)

@@ -83,28 +83,15 @@ def default_path() -> Path:
     return Path(platformdirs.user_state_dir("enamel")) / "history.sqlite3"
 
 
-def add_arguments(parser, record_default: bool | None = False) -> None:
-    """History options. `record_default=None` means the command always records."""
-    g = parser.add_argument_group("history")
-    if record_default is not None:
-        g.add_argument("--record", action="store_true", default=record_default,
-                       help="record this scan in the history database")
-    g.add_argument("--history", metavar="PATH|URL",
-                   help="history database: a SQLite file, or postgresql://... for a shared one (credentials "
-                        "from PG* env vars, ~/.pgpass or a service file) (default: env ENAMEL_HISTORY, "
-                        "config history.path, else the user state directory)")
-    g.add_argument("--history-retention-days", metavar="DAYS", type=int,
-                   help=f"prune scans older than this when recording (default {DEFAULT_RETENTION_DAYS})")
-    g.add_argument("--config", metavar="FILE", help="settings file (default: env ENAMEL_CONFIG, "
-                                                   "else <user config dir>/enamel/config.yaml)")
-
-
-def resolve(args) -> tuple[Path | PgTarget, int]:
-    """(where the history lives, retention days). A postgresql:// URL is a PgTarget."""
+def resolve(path: str | None = None, retention_days: int | None = None,
+            settings_file: str | None = None) -> tuple[Path | PgTarget, int]:
+    """(database location, retention days): the arguments, else env ENAMEL_HISTORY and the
+    settings file, else the user state directory and the default retention. A
+    postgresql:// URL gives a PgTarget (a str that answers exists()/expanduser() like a Path)."""
     from enamel_hipaa.core.settings import load_settings
-    conf = load_settings(getattr(args, "config", None)).get("history", {})
-    path = getattr(args, "history", None) or os.environ.get("ENAMEL_HISTORY") or conf.get("path")
-    days = getattr(args, "history_retention_days", None) or conf.get("retention_days") or DEFAULT_RETENTION_DAYS
+    conf = load_settings(settings_file).get("history", {})
+    path = path or os.environ.get("ENAMEL_HISTORY") or conf.get("path")
+    days = retention_days or conf.get("retention_days") or DEFAULT_RETENTION_DAYS
     if days < 1:
         raise InputError("command line", "--history-retention-days must be at least 1")
     if is_url(str(path or "")):
@@ -266,17 +253,6 @@ def prune_shared(conn: Store, retention_days: int, now: datetime | None = None, 
     except psycopg.errors.LockNotAvailable:
         return 0  # busy: the next scan prunes
     return gone
-
-
-def record_report(args, report: dict, resources) -> str:
-    """The `--record` hook of `enamel scan`: record and remember the scan id on args."""
-    path, days = resolve(args)
-    conn = connect(path)
-    try:
-        args.recorded_scan_id = record(conn, report, resources, days, run_id=getattr(args, "run_id", None))
-    finally:
-        conn.close()
-    return args.recorded_scan_id
 
 
 # --- reading ------------------------------------------------------------------------------
