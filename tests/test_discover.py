@@ -11,7 +11,8 @@ from arm_standin import ArmStandIn
 from certs import make_ca
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.workflows import discover
-from enamel_hipaa.workflows.tenants import load_tenants, source_argvs
+from enamel_hipaa.workflows.config import tenant_sources
+from enamel_hipaa.workflows.tenants import load_tenants
 
 LIGHTHOUSE = Path(__file__).parent / "fixtures" / "azure_lighthouse"
 IDENTITY = {"tenant_id": "72f988bf-0000-4000-8000-000000000000", "client_id": "6d1f0c3e-0000-4000-8000-0000000000e1",
@@ -118,7 +119,8 @@ def test_pass_merge_into_no_file_writes_a_valid_tenants_file(organization, tmp_p
     (tmp_path / "tenants.yaml").write_text(new)
     t = load_tenants(str(tmp_path / "tenants.yaml"))[1]
     monkeypatch.setenv("ENAMEL_EXTID_LAKESIDE_ORTHO", "xid")
-    assert source_argvs(t)[0][:2] == ["--aws", "--regions"]  # scannable as written
+    [(aws,)] = tenant_sources(t.spec, t.source, t.name)  # scannable as written: one AWS account run
+    assert aws.role_arn == found[1]["aws"][0]["role_arn"] and aws.external_id.reveal() == "xid"
 
 
 @pytest.fixture(scope="module")
