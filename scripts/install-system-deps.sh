@@ -1,12 +1,17 @@
 #!/bin/sh
-# Install Debian's Orthanc and nginx (on-prem tests and demo) and PostgreSQL (the shared
-# history tests: tests/pgserver.py runs initdb + pg_ctl), when missing.
-# A temporary policy-rc.d keeps apt from starting them as system services: tests and
-# `enamel demo` start their own instances on 127.0.0.1 and stop them by PID.
+# Install Debian's Orthanc and nginx (on-prem tests and demo), poppler-utils (pdftoppm and
+# pdfinfo: the printed-report checks) and PostgreSQL (the shared-history tests:
+# tests/pgserver.py runs initdb + pg_ctl), when missing. A temporary policy-rc.d keeps apt from
+# starting the servers as system services: tests and `enamel demo` start their own instances
+# on 127.0.0.1 and stop them by PID.
 set -eu
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
-have_pg() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; }
-if have Orthanc && have nginx && have_pg; then exit 0; fi
+PKGS=""
+have Orthanc || PKGS="$PKGS orthanc"
+have nginx || PKGS="$PKGS nginx"
+have pdftoppm || PKGS="$PKGS poppler-utils"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || have initdb || PKGS="$PKGS postgresql"
+if [ -z "$PKGS" ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 POLICY=/usr/sbin/policy-rc.d
 created=""
@@ -17,4 +22,5 @@ if [ ! -e "$POLICY" ]; then
 fi
 trap '[ -n "$created" ] && $SUDO rm -f "$POLICY"' EXIT
 $SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y orthanc nginx postgresql
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y $PKGS
