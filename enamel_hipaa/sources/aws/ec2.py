@@ -8,7 +8,7 @@ SERVICE = "ec2"
 GLOBAL = False
 TYPES = ("aws.ec2_security_group", "aws.ebs_volume", "aws.ebs_snapshot", "aws.ec2_image")
 ACTIONS = ("ec2:DescribeSecurityGroups", "ec2:DescribeVolumes", "ec2:DescribeSnapshots",
-           "ec2:DescribeSnapshotAttribute", "ec2:DescribeImages")
+           "ec2:DescribeSnapshotAttribute", "ec2:DescribeImages", "elasticloadbalancing:DescribeLoadBalancers")
 CONDITIONAL = {}
 
 
@@ -50,8 +50,12 @@ def permissions(rules) -> list[dict]:
 
 
 def _groups(aws, ec2, region):
+    # which groups front a load balancer (the internet-ingress allow-list): unknown -> $error
+    on_lb = read(lambda: {sg for lb in paginate(aws.client("elbv2", region), "describe_load_balancers", "LoadBalancers")
+                          for sg in lb.get("SecurityGroups") or []})
     for g in paginate(ec2, "describe_security_groups", "SecurityGroups"):
         props = {"group_id": g["GroupId"], "vpc_id": g.get("VpcId"), "is_default": g.get("GroupName") == "default",
+                 "attached_to_load_balancer": on_lb if isinstance(on_lb, dict) else g["GroupId"] in on_lb,
                  "tags": tag_dict(g.get("Tags")), "ingress": permissions(g.get("IpPermissions")),
                  "egress": permissions(g.get("IpPermissionsEgress"))}
         arn = f"arn:aws:ec2:{region}:{aws.account}:security-group/{g['GroupId']}"
