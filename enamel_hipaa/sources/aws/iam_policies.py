@@ -40,10 +40,11 @@ def collect(aws, region, regions) -> Out:
                                              lambda ip=ip: ip["PolicyDocument"], {kind: [p[name_key]]}))
     for p in details["Policies"]:
         doc = next((v.get("Document") for v in p.get("PolicyVersionList") or [] if v.get("IsDefaultVersion")), None)
-        out.resources.append(_policy(aws, p["Arn"], p["PolicyName"], "customer", lambda doc=doc: doc,
+        name = p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1]  # the ARN ends with the name
+        out.resources.append(_policy(aws, p["Arn"], name, "customer", lambda doc=doc: doc,
                                      attached.get(p["Arn"], {})))
     for p in aws_managed:
-        out.resources.append(_policy(aws, p["Arn"], p["PolicyName"], "aws", lambda p=p: iam.get_policy_version(
+        out.resources.append(_policy(aws, p["Arn"], p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1], "aws", lambda p=p: iam.get_policy_version(
             PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])["PolicyVersion"]["Document"],
                                      attached.get(p["Arn"], {})))
     return out

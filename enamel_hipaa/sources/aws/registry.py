@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import importlib
 
-COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "ec2", "region", "vpc", "rds", "elbv2", "backup")
+COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "iam_policies", "ec2", "instances", "region", "vpc", "rds", "elbv2",
+              "backup")
 MAX_WORKERS = 8
 
 
