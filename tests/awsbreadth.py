@@ -47,7 +47,35 @@ def provision(sess, account: str) -> dict:
     fail.update(_rds(sess))
     fail.update(_instances(sess, account))
     fail.update(_monitoring(sess, account))
+    fail.update(_datastores(sess, account))
     return fail
+
+
+def _datastores(sess, account: str) -> dict:
+    kms = sess.client("kms", region_name=HOME)
+    key = kms.describe_key(KeyId="alias/pass-archive")["KeyMetadata"]["Arn"]
+    efs = sess.client("efs", region_name=HOME)
+    for name, good in (("pass-imaging-share", True), ("fail-plain-share", False)):
+        efs.create_file_system(CreationToken=name, Encrypted=good, Backup=good, Tags=[{"Key": "Name", "Value": name}],
+                               **({"KmsKeyId": key} if good else {}))  # moto: PutBackupPolicy answers 500
+    sm = sess.client("secretsmanager", region_name=HOME)
+    sm.create_secret(Name="pass-pms-db-credentials", SecretString="not-a-real-secret", KmsKeyId=key)
+    # moto's RotateSecret wants a real Lambda function: turn rotation on in its backend instead
+    from moto.secretsmanager.models import secretsmanager_backends
+    secret = secretsmanager_backends[account][HOME].secrets["pass-pms-db-credentials"]
+    secret.rotation_enabled, secret.rotation_requested, secret.auto_rotate_after_days = True, True, 30
+    secret.rotation_lambda_arn = f"arn:aws:lambda:{HOME}:{account}:function:rotate-pms"
+    sm.create_secret(Name="fail-static-secret", SecretString="not-a-real-secret")
+    sns = sess.client("sns", region_name=HOME)
+    sns.set_topic_attributes(TopicArn=f"arn:aws:sns:{HOME}:{account}:pass-security-alerts",
+                             AttributeName="KmsMasterKeyId", AttributeValue=key)
+    sns.create_topic(Name="fail-plain-topic")
+    doomed = kms.create_key(Description="scheduled for deletion")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/fail-doomed-key", TargetKeyId=doomed)
+    kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=30)
+    return {"efs-encrypted": ["fail-plain-share"], "efs-automatic-backups": ["fail-plain-share"],
+            "secretsmanager-rotation": ["fail-static-secret"], "secret-customer-managed-key": ["fail-static-secret"],
+            "sns-topic-encrypted": ["fail-plain-topic"], "kms-key-not-pending-deletion": ["alias/fail-doomed-key"]}
 
 
 def cis_pattern(control: str) -> str:
