@@ -48,7 +48,24 @@ def provision(sess, account: str) -> dict:
     fail.update(_instances(sess, account))
     fail.update(_monitoring(sess, account))
     fail.update(_datastores(sess, account))
+    fail.update(_load_balancers(sess))
     return fail
+
+
+def _load_balancers(sess) -> dict:
+    """awsstack's pass-viewer gets access logs, deletion protection and a web ACL; fail-viewer none."""
+    elb = sess.client("elbv2", region_name=HOME)
+    lbs = {lb["LoadBalancerName"]: lb["LoadBalancerArn"] for lb in elb.describe_load_balancers()["LoadBalancers"]}
+    elb.modify_load_balancer_attributes(LoadBalancerArn=lbs["pass-viewer"], Attributes=[
+        {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": "pass-elb-logs"},
+        {"Key": "deletion_protection.enabled", "Value": "true"}])
+    waf = sess.client("wafv2", region_name=HOME)
+    acl = waf.create_web_acl(Name="pass-viewer-acl", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+                             VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                               "MetricName": "viewer"})["Summary"]["ARN"]
+    waf.associate_web_acl(WebACLArn=acl, ResourceArn=lbs["pass-viewer"])
+    bad = ["fail-viewer"]
+    return {"load-balancer-access-logging": bad, "elbv2-deletion-protection": bad, "alb-waf-enabled": bad}
 
 
 def _datastores(sess, account: str) -> dict:
