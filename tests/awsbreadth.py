@@ -49,6 +49,10 @@ def provision(sess, account: str) -> dict:
     fail.update(_monitoring(sess, account))
     fail.update(_datastores(sess, account))
     fail.update(_load_balancers(sess))
+    sess.client("backup", region_name=HOME).create_backup_plan(BackupPlan={"BackupPlanName": "fail-weekly-plan", "Rules": [{
+        "RuleName": "weekly", "TargetBackupVaultName": "pass-locked-vault", "ScheduleExpression": "cron(0 5 ? * SUN *)",
+        "Lifecycle": {"DeleteAfterDays": 7}}]})
+    fail["backup-plan-frequency-retention"] = ["fail-weekly-plan"]
     return fail
 
 
