@@ -14,6 +14,10 @@ HOME = "us-east-1"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 LIVE_UNDECIDED = {
+    **{rule: ("error", "moto implements no ListBackupSelections (HTTP 500): in account A (which has plans) the "
+                       "uncovered lists are $error values and the rule fails closed")
+       for rule in ("backup-covers-ebs", "backup-covers-ec2", "backup-covers-rds", "backup-covers-aurora",
+                    "backup-covers-efs")},
     "guardduty-no-high-findings": ("error", "moto has no GuardDuty ListFindings (HTTP 500): the findings are an $error "
                                             "value in both accounts and the rule fails closed"),
     **{rule: ("error", "moto has no SSM DescribeInstanceInformation (HTTP 500/404): ssm_managed is an $error "
@@ -53,6 +57,12 @@ def provision(sess, account: str) -> dict:
         "RuleName": "weekly", "TargetBackupVaultName": "pass-locked-vault", "ScheduleExpression": "cron(0 5 ? * SUN *)",
         "Lifecycle": {"DeleteAfterDays": 7}}]})
     fail["backup-plan-frequency-retention"] = ["fail-weekly-plan"]
+    vault = sess.client("backup", region_name=HOME).describe_backup_vault(BackupVaultName="pass-locked-vault")["BackupVaultArn"]
+    sess.client("backup", region_name="us-west-2").create_backup_plan(BackupPlan={  # every scanned region has one
+        "BackupPlanName": "pass-dr-region-plan", "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "pass-offsite-vault",
+                                                            "ScheduleExpression": "cron(0 6 * * ? *)",
+                                                            "Lifecycle": {"DeleteAfterDays": 35},
+                                                            "CopyActions": [{"DestinationBackupVaultArn": vault}]}]})
     return fail
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import importlib
 
 COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "iam_policies", "ec2", "instances", "region", "vpc", "rds", "elbv2",
-              "monitoring", "efs", "secretsmanager", "sns", "elbv2_lbs", "backup")
+              "monitoring", "efs", "secretsmanager", "sns", "elbv2_lbs", "backup",
+              "backup_coverage")
 MAX_WORKERS = 8
 
 
