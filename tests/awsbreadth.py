@@ -14,6 +14,9 @@ HOME = "us-east-1"
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 LIVE_UNDECIDED = {
+    "apigateway-stage-client-certificate": (
+        "fail", "moto has no GenerateClientCertificate and does not store a stage's clientCertificateId, so every "
+                "stage reads as without one (the pass is shown by the rule cases)"),
     **{rule: ("error", "moto implements no ListBackupSelections (HTTP 500): in account A (which has plans) the "
                        "uncovered lists are $error values and the rule fails closed")
        for rule in ("backup-covers-ebs", "backup-covers-ec2", "backup-covers-rds", "backup-covers-aurora",
@@ -57,6 +60,8 @@ def provision(sess, account: str) -> dict:
         "RuleName": "weekly", "TargetBackupVaultName": "pass-locked-vault", "ScheduleExpression": "cron(0 5 ? * SUN *)",
         "Lifecycle": {"DeleteAfterDays": 7}}]})
     fail["backup-plan-frequency-retention"] = ["fail-weekly-plan"]
+    fail.update(_api_gateway(sess))
+    fail["iam-no-inline-policies"] = ["admin-by-hand/iam-admin"]
     vault = sess.client("backup", region_name=HOME).describe_backup_vault(BackupVaultName="pass-locked-vault")["BackupVaultArn"]
     sess.client("backup", region_name="us-west-2").create_backup_plan(BackupPlan={  # every scanned region has one
         "BackupPlanName": "pass-dr-region-plan", "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "pass-offsite-vault",
@@ -280,3 +285,24 @@ def _instances(sess, account: str) -> dict:
     bad = ["fail-exposed-server"]
     return {"ec2-instance-no-public-ip": bad, "ec2-instance-imdsv2": bad, "ec2-instance-age": bad,
             "ec2-instance-profile": bad, "ec2-stopped-instance": ["fail-stopped-server"]}
+
+
+def _api_gateway(sess) -> dict:
+    api = sess.client("apigateway", region_name=HOME)
+    waf = sess.client("wafv2", region_name=HOME)
+    acl = waf.create_web_acl(Name="pass-api-acl", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+                             VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                               "MetricName": "api"})["Summary"]["ARN"]
+    for name, good in (("pass", True), ("fail", False)):
+        rid = api.create_rest_api(name=f"{name}-referrals-api")["id"]
+        root = api.get_resources(restApiId=rid)["items"][0]["id"]
+        api.put_method(restApiId=rid, resourceId=root, httpMethod="GET", authorizationType="AWS_IAM")
+        api.put_integration(restApiId=rid, resourceId=root, httpMethod="GET", type="MOCK")
+        dep = api.create_deployment(restApiId=rid)["id"]
+        api.create_stage(restApiId=rid, stageName="prod", deploymentId=dep)
+        if good:
+            api.update_stage(restApiId=rid, stageName="prod", patchOperations=[
+                {"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"}])
+            waf.associate_web_acl(WebACLArn=acl, ResourceArn=f"arn:aws:apigateway:{HOME}::/restapis/{rid}/stages/prod")
+    bad = ["fail-referrals-api/prod"]
+    return {"apigateway-stage-logging": bad, "apigateway-stage-waf": bad}

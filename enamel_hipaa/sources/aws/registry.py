@@ -5,7 +5,7 @@ import importlib
 
 COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "iam_policies", "ec2", "instances", "region", "vpc", "rds", "elbv2",
               "monitoring", "efs", "secretsmanager", "sns", "elbv2_lbs", "backup",
-              "backup_coverage")
+              "backup_coverage", "apigateway")
 MAX_WORKERS = 8
 
 
