@@ -1,10 +1,15 @@
 #!/bin/sh
-# Install Debian's Orthanc and nginx for the on-prem tests and demo, when missing.
-# A temporary policy-rc.d keeps apt from starting them as system services: tests and
-# `enamel demo` start their own instances on 127.0.0.1 and stop them by PID.
+# Install Debian's Orthanc and nginx (on-prem tests and demo) and poppler-utils (pdftoppm and
+# pdfinfo: the printed-report checks), when missing. A temporary policy-rc.d keeps apt from
+# starting the servers as system services: tests and `enamel demo` start their own instances
+# on 127.0.0.1 and stop them by PID.
 set -eu
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
-if have Orthanc && have nginx; then exit 0; fi
+PKGS=""
+have Orthanc || PKGS="$PKGS orthanc"
+have nginx || PKGS="$PKGS nginx"
+have pdftoppm || PKGS="$PKGS poppler-utils"
+if [ -z "$PKGS" ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 POLICY=/usr/sbin/policy-rc.d
 created=""
@@ -15,4 +20,5 @@ if [ ! -e "$POLICY" ]; then
 fi
 trap '[ -n "$created" ] && $SUDO rm -f "$POLICY"' EXIT
 $SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y orthanc nginx
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y $PKGS

@@ -152,10 +152,22 @@ def _make_classes():
                     "outputs": plain(reg.state), "provider": request.provider or None,
                     "parent": request.parent or None, "region": slot.get("region"),
                     "deps": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                    "source_position": _position(request),
                 })
             return resp
 
     return Recorder, RecordingMonitor
+
+
+def _position(request) -> dict | None:
+    """Where the program declared the resource (the SDK's sourcePosition: file URI and line)."""
+    try:
+        if not request.HasField("sourcePosition"):
+            return None
+        pos = request.sourcePosition
+    except ValueError:  # an SDK whose request has no such field
+        return None
+    return {"uri": pos.uri, "line": pos.line} if pos.uri and pos.line else None
 
 
 def _account(project: Project) -> str:

@@ -24,12 +24,15 @@ BUILDERS = (lambda plan: s3.Buckets(plan).resources(), services.kms_keys, servic
 
 
 def normalize(records: list[dict], source: str, account: str | None = None,
-              region: str | None = None, urns: dict | None = None) -> list[Resource]:
-    """`urns`, when given, is filled with (type, id) -> the URN each Resource came from."""
+              region: str | None = None, urns: dict | None = None, root=None) -> list[Resource]:
+    """`urns`, when given, is filled with (type, id) -> the URN each Resource came from.
+    Resources get their `origin` (program file relative to `root`, default the working
+    directory, and line) from the SDK's source positions, where the records carry them."""
+    from enamel_hipaa.sources.pulumi.positions import with_origins
     plan = Plan(records, source, account, region)
     out: list[Resource] = []
     for build in BUILDERS:
         out.extend(build(plan))
     if urns is not None:
         urns.update(plan.urns)
-    return out
+    return with_origins(out, records, plan.urns, root)
