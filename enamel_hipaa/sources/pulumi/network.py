@@ -40,10 +40,15 @@ def security_groups(plan: Plan) -> list[Resource]:
             key = target["urn"] if "urn" in target else None
             extra[key or "?"][d if d in ("ingress", "egress") else "ingress"].append(rec["props"])
     out = []
+    lb_groups = [sg for lb in plan.by_type.get("aws:lb/loadBalancer:LoadBalancer", []) + plan.by_type.get(
+        "aws:alb/loadBalancer:LoadBalancer", []) for sg in (lb["props"].get("securityGroups") or [])]
     for rec in groups:
         p = rec["props"]
         props = {"group_id": rec.get("id") or rec["name"], "vpc_id": p.get("vpcId"),
-                 "is_default": rec["ctype"].endswith("DefaultSecurityGroup"), "tags": _tags(p)}
+                 "is_default": rec["ctype"].endswith("DefaultSecurityGroup"), "tags": _tags(p),
+                 "attached_to_load_balancer": True if rec.get("id") in lb_groups else
+                 unknown("a load balancer's security groups are known after apply")
+                 if any(is_marker(sg) for sg in lb_groups) else False}
         for d in ("ingress", "egress"):
             inline = p.get(d) or []
             props[d] = _prop(lambda: _rule_items(inline) + _rule_items(extra[rec["urn"]][d]))
