@@ -25,7 +25,6 @@ UNCOVERED = {
     "B1", "B2", "B4",       # BAA content: uses, safeguards, audit/return/destruction
     "B5", "B7",             # vendor due diligence: assessment, insurance
     "AC2",                  # separation of clinical/administrative duties
-    "AM3",                  # alerting, break-glass
     "PH1", "PH2", "PH3",    # physical safeguards
     "C3",                   # downtime procedures
     "TR2", "TR6", "TR8", "TR9", "TR10",  # curriculum, release checks, spot checks, guides, sanctions

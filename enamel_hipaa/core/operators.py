@@ -179,6 +179,12 @@ def op_range_overlaps(v, e):
     return any(a <= hi and lo <= b for a, b in e)
 
 
+def op_range_within(v, e):
+    """observed {from, to} (a port range) lies wholly inside one expected port or 'a-b' range."""
+    lo, hi = _num(v["from"]), _num(v["to"])
+    return any(a <= lo and hi <= b for a, b in e)
+
+
 OPERATORS = {
     "eq": op_eq,
     "ne": op_ne,
@@ -197,6 +203,7 @@ OPERATORS = {
     "age_days_gt": op_age_days_gt,
     "cidr_is_public": op_cidr_is_public,
     "range_overlaps": op_range_overlaps,
+    "range_within": op_range_within,
 }
 # Answered by the engine from presence alone (they are the only ones that see a missing value).
 PRESENCE = {"absent", "present"}
@@ -241,4 +248,5 @@ PREPARE = {
     "age_days_gt": _age,
     "cidr_is_public": lambda e, now: True if e is None else _need_bool(e),
     "range_overlaps": lambda e, now: _port_set(_need_list(e)),
+    "range_within": lambda e, now: _port_set(_need_list(e)),
 }
