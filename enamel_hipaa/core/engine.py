@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import lru_cache
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from enamel_hipaa.core import schemas, typecheck
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, CollectionError, Finding, Resource, Rule, Waiver
 from enamel_hipaa.core.operators import OPERATORS, PREPARE, QUANTIFIERS
 
@@ -198,6 +200,8 @@ def _fast_equality(get, expected, want: bool, missing) -> Check:
             return missing
         if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
             return ERROR if ERROR_KEY in v else None
+        if (type(v) is bool) is not is_bool or (not is_bool and type(v) is not str):
+            return None  # another kind than expected: no coercion, no answer
         same = (v is expected) if is_bool else (v == expected)
         return same if want else not same
     return eq
@@ -212,7 +216,7 @@ def _fast_membership(get, allowed: frozenset, want: bool, missing) -> Check:
         if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
             return ERROR if ERROR_KEY in v else None
         if type(v) is not str:
-            return False if want else True
+            return None  # another kind than the listed strings: no answer
         return (v in allowed) is want
     return member
 
@@ -401,14 +405,16 @@ def rule_params(rule: Rule, overrides: dict | None) -> dict:
 
 def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict | None = None,
              errors: Iterable[CollectionError] = (), now: datetime | None = None,
-             include_skipped: bool = True) -> list[Finding]:
+             include_skipped: bool = True, type_schemas: dict | None = None) -> list[Finding]:
     """Evaluate every rule against every resource of its type.
 
     `params` has the shape of a params file: {"params": {name: value}, "rules": {id: {name: value}}}.
     `errors` are collection failures: each with a resource_type gives an `error` finding per
     rule on that type, so a denied service can never look like a clean one.
+    Every resource is type-checked first (`typecheck.enforce`): an ill-typed value is `$error`.
     """
     now = now or datetime.now(timezone.utc)
+    resources = typecheck.enforce(resources, type_schemas if type_schemas is not None else _builtin_types())
     by_type: dict[str, list[tuple[Resource, dict]]] = defaultdict(list)
     failed: dict[str, list[Resource]] = defaultdict(list)
     for r in resources:
@@ -456,6 +462,11 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
         if isinstance(loc, dict) and isinstance(loc.get("path"), str) and isinstance(loc.get("line"), int):
             f.location = {"path": loc["path"], "start_line": max(1, loc["line"])}
     return findings
+
+
+@lru_cache(maxsize=1)
+def _builtin_types() -> dict:
+    return schemas.type_schemas()
 
 
 def _error_detail(cr: CompiledRule, props) -> str:
