@@ -91,6 +91,17 @@ def _marker(v):
     return True
 
 
+def _list_marker(items: list):
+    """True if no element is a marker; else ERROR (an element could not be read) or None."""
+    found = True
+    for x in items:
+        if type(x) is dict and (UNKNOWN_KEY in x or ERROR_KEY in x):
+            if ERROR_KEY in x:
+                return ERROR
+            found = None
+    return found
+
+
 def resolve_params(value, params: dict):
     if isinstance(value, str):
         m = PARAM_RE.match(value)
@@ -182,6 +193,10 @@ def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
             return missing
         if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
             return ERROR if ERROR_KEY in v else None
+        if type(v) is list:  # a list with an unreadable element cannot be judged as a whole
+            m = _list_marker(v)
+            if m is not True:
+                return m
         try:
             return fn(v, expected)
         except (TypeError, ValueError, AttributeError, KeyError):

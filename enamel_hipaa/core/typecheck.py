@@ -142,27 +142,35 @@ def _copy(v):
 
 def enforce_one(resource: Resource, schema: dict | None) -> Resource:
     """A collector's resource with every ill-typed value replaced by an $error marker (the
-    whole resource is `error` if its properties are not even a mapping). Unexpected extra
-    properties are dropped: no rule can read them."""
+    whole resource is `error` if its properties are not even a mapping). An unexpected
+    top-level property is dropped (no rule can read it); one inside an object makes that
+    object `$error` (`{"a": 1}` in a list of grants is not an empty grant)."""
     if resource.error:
         return resource
     found = problems(resource.properties, schema)
     if not found:
         return resource
-    props = _copy(resource.properties) if type(resource.properties) is dict else None
-    if props is None:
-        return _replace(resource, {}, f"properties from the source are not a mapping")
-    # deepest first, so replacing a parent never hides where a child was
-    for path, msg in sorted(found, key=lambda pm: -len(pm[0])):
-        if msg.startswith("unexpected property"):
-            _drop(props, path)
-            continue
-        try:
-            if not _set_error(props, path, f"bad value from the source at {pointer(path)}: {msg}"):
-                return _replace(resource, {}, f"bad properties from the source: {msg}")
-        except (KeyError, IndexError, TypeError):  # a parent was already replaced
-            continue
-    return _replace(resource, props, None)
+    if type(resource.properties) is not dict:
+        return _replace(resource, {}, "properties from the source are not a mapping")
+    props = _copy(resource.properties)
+    # shape problems first (the schema check cannot see past them), then the schema's
+    for _ in range(3):
+        for path, msg in sorted(found, key=lambda pm: -len(pm[0])):  # deepest first
+            if msg.startswith("unexpected property"):
+                if len(path) == 1:  # a top-level extra: no rule can read it
+                    _drop(props, path)
+                    continue
+                # inside an object (a grant, a rule): that object's meaning is in doubt
+                path = path[:-1]
+            try:
+                if not _set_error(props, path, f"bad value from the source at {pointer(path)}: {msg}"):
+                    return _replace(resource, {}, f"bad properties from the source: {msg}")
+            except (KeyError, IndexError, TypeError):  # a parent was already replaced
+                continue
+        found = problems(props, schema)
+        if not found:
+            return _replace(resource, props, None)
+    return _replace(resource, {}, "bad properties from the source")
 
 
 def _drop(props: dict, path: tuple) -> None:

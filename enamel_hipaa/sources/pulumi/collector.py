@@ -44,9 +44,10 @@ def plan_program(directory: str, stack: str | None = None) -> Collection:
 
 def from_preview(path: str) -> Collection:
     from enamel_hipaa.sources.pulumi import exports, normalize
-    import json
+    from enamel_hipaa.core import inputs
     records = exports.read_preview(path)
-    config = json.loads(Path(path).read_text()).get("config") or {}
+    config = inputs.load_json(path).get("config") or {}
+    config = config if isinstance(config, dict) else {}
     region = config.get("aws:region") if isinstance(config.get("aws:region"), str) else None
     return Collection(resources=normalize.normalize(records, "plan", region=region),
                       sources=[f"pulumi-preview:{Path(path).name}"])
