@@ -210,3 +210,15 @@ def test_reports_are_written_and_no_staging_folder_is_left(tmp_path, capsys):
     names = sorted(p.name for p in out.iterdir())
     assert not any(n.startswith(".enamel-") for n in names) and len(names) == 6
     json.loads((out / "enamel-report.json").read_text())
+
+
+@pytest.mark.parametrize("sub", ["{op: eq, value: x}", "{key: grantee}", "[1]", "{all: []}", "{not: 3}"])
+def test_rules_validate_every_sub_condition_without_key_or_op_exits_2_with_file_and_line(tmp_path, capsys, sub):
+    d = tmp_path / "rules" / "aws"
+    d.mkdir(parents=True)
+    f = d / "odd-rule.yaml"
+    f.write_text("id: odd-rule\ntitle: A title that is long enough\nseverity: high\nresource: aws.s3_bucket\n"
+                 'hipaa: ["164.312(a)(1)"]\nassert:\n  key: acl.public_grants\n  op: every\n'
+                 f"  value: {sub}\nmessage: \"bucket {{name}}\"\nremediation: Do the right thing with it.\n")
+    code, err, _ = _run(["rules", "validate", str(tmp_path / "rules")], capsys)
+    assert code == 2 and f"{f}:" in err and "internal error" not in err, err

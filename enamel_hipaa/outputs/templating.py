@@ -5,7 +5,7 @@ from collections import Counter, defaultdict
 
 import jinja2
 
-from enamel_hipaa.core import paths
+from enamel_hipaa.core import cleantext, paths
 from enamel_hipaa.core.model import SEVERITIES
 from enamel_hipaa.outputs import citation_title
 from enamel_hipaa.outputs.admin import admin_safeguards
@@ -15,12 +15,19 @@ _ENV: dict[bool, jinja2.Environment] = {}
 
 def env(autoescape: bool) -> jinja2.Environment:
     if autoescape not in _ENV:
+        # Markdown templates (*.md.j2) are HTML-escaped too: Markdown renders inline HTML, so
+        # a resource name must not be able to inject markup; text and YAML templates are not
         e = jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
-                               autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
+                               autoescape=True if autoescape else _is_markdown,
+                               trim_blocks=True, lstrip_blocks=True,
                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-        e.filters["mdcell"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+        e.filters["mdcell"] = lambda s: cleantext.one_line(s).replace("|", "\\|").replace("`", "'")
         _ENV[autoescape] = e
     return _ENV[autoescape]
+
+
+def _is_markdown(name: str | None) -> bool:
+    return bool(name) and name.endswith(".md.j2")
 
 
 def view(report: dict, ctx) -> dict:

@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
+
+from enamel_hipaa.core import cleantext
+
+
+def escape(s) -> str:
+    """Data for the terminal: no escape sequences or controls (cleantext), no rich markup."""
+    return _markup_escape(cleantext.terminal(s))
 from rich.table import Table
 
 STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": "cyan",
@@ -12,7 +19,7 @@ STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": 
 def print_report(report: dict, console: Console, max_rows: int = 60, show_pass: bool = False) -> None:
     scan, summary = report["scan"], report["summary"]
     shown = [f for f in report["findings"] if show_pass or f["status"] not in ("pass", "skip")]
-    table = Table(title=f"Enamel findings{' - ' + scan['tenant'] if scan.get('tenant') else ''}",
+    table = Table(title=f"Enamel findings{' - ' + escape(scan['tenant']) if scan.get('tenant') else ''}",
                   show_lines=False, expand=False)
     table.add_column("severity", no_wrap=True)
     table.add_column("status", no_wrap=True)
