@@ -29,7 +29,7 @@ def _hostile_resources(tmp_path, public: bool = True) -> Path:
     props = yaml.safe_load(BASE.read_text())
     props["tags"]["owner"] = HOSTILE
     if public:  # make rules fail so the name lands in failure messages
-        props["acl"]["public_grants"] = [{"grantee": "AllUsers", "permission": "READ"}]
+        props["acl"]["public_grants"] = ["AllUsers:READ"]
         props["encryption"]["sse_algorithm"] = "none"
     p = tmp_path / "hostile.yaml"
     p.write_text(yaml.safe_dump({"resources": [{"type": "aws.s3_bucket", "id": HOSTILE, "name": HOSTILE,

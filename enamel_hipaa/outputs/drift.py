@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from enamel_hipaa.core.engine import format_value
-from enamel_hipaa.outputs.templating import env
+from enamel_hipaa.outputs.templating import template
 from enamel_hipaa.outputs.terminal import escape
 
 INCOMPLETE = ("the newer scan was incomplete (a source failed): its rules show as errors, and resources "
@@ -20,7 +20,7 @@ def render_json(drift: dict) -> str:
 
 
 def render_markdown(drift: dict) -> str:
-    return env(False).get_template("drift.md.j2").render(drift=drift, fmt=format_value, incomplete=INCOMPLETE)
+    return template("drift.md.j2").render(drift=drift, fmt=format_value, incomplete=INCOMPLETE)
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:

@@ -12,7 +12,7 @@ from enamel_hipaa import __version__
 from enamel_hipaa.core import cleantext
 from enamel_hipaa.core.model import SEVERITIES, STATUSES
 from enamel_hipaa.outputs import atomic_write
-from enamel_hipaa.outputs.templating import env
+from enamel_hipaa.outputs.templating import template
 from enamel_hipaa.core.report import FAILING, now_iso
 
 # Risk: failing findings weighted by severity; a tenant we could not fully see ranks high.
@@ -89,7 +89,7 @@ def render(fmt: str, rollup: dict) -> str:
     if fmt == "csv":
         return render_csv(rollup)
     name, autoescape = {"html": ("rollup.html.j2", True), "markdown": ("rollup.md.j2", False)}[fmt]
-    return env(autoescape).get_template(name).render(rollup=rollup, severities=SEVERITIES)
+    return template(name, autoescape).render(rollup=rollup, severities=SEVERITIES)
 
 
 def write_rollup(rollup: dict, out_dir: Path, formats=tuple(ROLLUP_FORMATS)) -> list[Path]:

@@ -10,15 +10,16 @@ from enamel_hipaa.core.model import SEVERITIES
 from enamel_hipaa.outputs import citation_title
 from enamel_hipaa.outputs.admin import admin_safeguards
 
-_ENV: dict[bool, jinja2.Environment] = {}
+_ENV: dict = {}
 
 
-def env(autoescape: bool) -> jinja2.Environment:
+def env(autoescape: bool | str) -> jinja2.Environment:
+    """autoescape True: HTML; False: plain text (email text, YAML); "markdown": values are
+    cleaned (one line, no escape sequences) and HTML-escaped, as Markdown renders HTML."""
     if autoescape not in _ENV:
-        # Markdown templates (*.md.j2) are HTML-escaped too: Markdown renders inline HTML, so
-        # a resource name must not be able to inject markup; text and YAML templates are not
         e = jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
-                               autoescape=True if autoescape else _is_markdown,
+                               autoescape=bool(autoescape),
+                               finalize=_md_value if autoescape == "markdown" else None,
                                trim_blocks=True, lstrip_blocks=True,
                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
         e.filters["mdcell"] = lambda s: cleantext.one_line(s).replace("|", "\\|").replace("`", "'")
@@ -26,8 +27,13 @@ def env(autoescape: bool) -> jinja2.Environment:
     return _ENV[autoescape]
 
 
-def _is_markdown(name: str | None) -> bool:
-    return bool(name) and name.endswith(".md.j2")
+def _md_value(v):
+    return cleantext.one_line(v) if isinstance(v, str) else v
+
+
+def template(name: str, autoescape: bool = False) -> jinja2.Template:
+    """A template from the environment its kind needs (*.md.j2: the Markdown one)."""
+    return env("markdown" if name.endswith(".md.j2") else autoescape).get_template(name)
 
 
 def view(report: dict, ctx) -> dict:
@@ -58,4 +64,4 @@ def view(report: dict, ctx) -> dict:
 
 
 def render_template(name: str, report: dict, ctx, autoescape: bool) -> str:
-    return env(autoescape).get_template(name).render(**view(report, ctx))
+    return template(name, autoescape).render(**view(report, ctx))
