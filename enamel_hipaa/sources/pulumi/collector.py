@@ -49,13 +49,24 @@ def from_preview(path: str) -> Collection:
     config = inputs.load_json(path).get("config") or {}
     config = config if isinstance(config, dict) else {}
     region = config.get("aws:region") if isinstance(config.get("aws:region"), str) else None
-    return Collection(resources=normalize.normalize(records, "plan", region=region),
+    return Collection(resources=_normalised(path, lambda: normalize.normalize(records, "plan", region=region)),
                       sources=[f"pulumi-preview:{Path(path).name}"])
+
+
+def _normalised(path: str, fn):
+    """A preview or state file whose records have unexpected types (a list where an object
+    should be, ...) is bad input naming the file (exit 2), not an internal error."""
+    from enamel_hipaa.core.errors import InputError
+    try:
+        return fn()
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        raise InputError(path, f"unexpected structure in a resource record ({type(exc).__name__}: "
+                               f"{str(exc)[:120]})") from None
 
 
 def from_state(path: str) -> Collection:
     from enamel_hipaa.sources.pulumi import exports, normalize
-    return Collection(resources=normalize.normalize(exports.read_state(path), "state"),
+    return Collection(resources=_normalised(path, lambda: normalize.normalize(exports.read_state(path), "state")),
                       sources=[f"pulumi-state:{Path(path).name}"])
 
 
