@@ -8,7 +8,7 @@ CHECKOV_VENV    ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: demo test bench bench-aws bench-plan-gate lint clean install checkov system-deps
+.PHONY: coverage-doc demo test bench bench-aws bench-plan-gate lint clean install checkov system-deps
 
 # Debian's Orthanc and nginx (on-prem tests and demo), installed with apt-get when missing.
 system-deps:
@@ -35,9 +35,22 @@ demo: $(STAMP) system-deps
 	@$(BIN)/enamel demo --output-dir reports/out; rc=$$?; \
 	if [ $$rc -le 1 ]; then echo "demo finished (enamel exit status $$rc; reports in reports/out/)"; else exit $$rc; fi
 
+# docs/coverage.md: the HIPAA anchors' checks and the rules that cite them (anchors/README.md)
+coverage-doc: $(STAMP)
+	$(BIN)/python scripts/coverage.py
+
 test: $(STAMP) $(CHECKOV) system-deps
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
 	$(BIN)/python -m pytest
+
+# everything that needs no external server, Pulumi run or CLI subprocess (< 30 s)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not servers" -q
+
+# ruff: lint rules and the formatter's check (pyproject.toml [tool.ruff])
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py

@@ -152,7 +152,7 @@ KINDS = {
                "yaml", lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--params", f]),
     "config": ("c.yaml", "history:\n  retention_days: 400\nsmtp:\n  host: 127.0.0.1\n  port: 2525\n", "yaml",
                lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--record", "--history", f"{d}/h.db", "--config", f]),
-    "tenants": ("t.yaml", f"version: 1\ntenants:\n  - name: clinic\n    resources: [ok.yaml]\n", "yaml",
+    "tenants": ("t.yaml", "version: 1\ntenants:\n  - name: clinic\n    resources: [ok.yaml]\n", "yaml",
                 lambda f, d: ["tenants", "scan", f, "--output-dir", f"{d}/out", "--jobs", "1"]),
     "attestation": ("a.yaml", (ROOT / "tests/fixtures/attestation/pass_register.yaml").read_text(), "yaml",
                     lambda f, d: ["scan", "--attest", f]),

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from enamel_hipaa.core.engine import format_value
+from enamel_hipaa.core.values import format_value
 from enamel_hipaa.outputs.templating import template
 from enamel_hipaa.outputs.terminal import escape
 

@@ -266,12 +266,13 @@ def collect(entry: dict, proxies: list, timeout: float = 3.0) -> Resource:
         version = unknown("give version: or url: in the inventory")
     props = properties(cfg, version)
     props["config_files"] = [str(f) for f in files]
-    props["location"] = {"path": str(main_file(files, origin)), "line": 1}
+    declared_at = {"path": str(main_file(files, origin)), "line": 1}
     port = int(cfg.get("HttpPort", 8042))
     mine = [p for p in proxies if _targets_local_port(p.target, port)]
     props["proxied_from_localhost"] = bool(mine)
     props["proxy_enforces_auth"] = bool(mine) and all(p.authenticated for p in mine)
-    return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props)
+    return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props,
+                    origin=declared_at)
 
 
 _LOCAL = re.compile(r"^(?:https?://)?(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::(\d+))?(?:/.*)?$", re.I)
