@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape as _markup_escape
+from rich.table import Table
 
 from enamel_hipaa.core import cleantext
 
@@ -10,7 +11,7 @@ from enamel_hipaa.core import cleantext
 def escape(s) -> str:
     """Data for the terminal: no escape sequences or controls (cleantext), no rich markup."""
     return _markup_escape(cleantext.terminal(s))
-from rich.table import Table
+
 
 STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": "cyan",
          "pass": "green", "skip": "dim"}
