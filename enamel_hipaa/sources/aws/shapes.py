@@ -9,6 +9,7 @@ keys below; when one is missing, the call raises `MalformedAnswer` from botocore
 it feeds (`base.read`) and a failed listing into a collection error that marks the scan
 incomplete (`base.listed`), so a malformed answer can never read as an empty one.
 
+Keys that AWS omits when their list is empty are not required (Grants, CreateVolumePermissions).
 Operations whose legitimate "not configured" answer is an empty body (GetBucketVersioning,
 GetBucketLogging, GetBucketLocation for us-east-1, GetEventSelectors without selectors) are
 not listed: their empty answer cannot be told from a lost one by shape alone.
@@ -25,7 +26,7 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("sts", "GetCallerIdentity"): ("Account",),
     # S3 (a missing configuration is an error code, never an empty 200)
     ("s3", "ListBuckets"): ("Buckets",),
-    ("s3", "GetBucketAcl"): ("Owner", "Grants"),
+    ("s3", "GetBucketAcl"): ("Owner",),  # Grants may be omitted when there are none
     ("s3", "GetBucketEncryption"): ("ServerSideEncryptionConfiguration",),
     ("s3", "GetObjectLockConfiguration"): ("ObjectLockConfiguration",),
     ("s3", "GetPublicAccessBlock"): ("PublicAccessBlockConfiguration",),
@@ -55,7 +56,6 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("ec2", "DescribeSecurityGroups"): ("SecurityGroups",),
     ("ec2", "DescribeVolumes"): ("Volumes",),
     ("ec2", "DescribeSnapshots"): ("Snapshots",),
-    ("ec2", "DescribeSnapshotAttribute"): ("CreateVolumePermissions",),
     ("ec2", "DescribeImages"): ("Images",),
     ("ec2", "DescribeVpcs"): ("Vpcs",),
     ("ec2", "DescribeFlowLogs"): ("FlowLogs",),
