@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from enamel_hipaa.cli import options
+from enamel_hipaa.core import cleantext
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.report import EXIT_OK
 from enamel_hipaa.core.ruleset import load_rules
@@ -41,7 +42,7 @@ def cmd_tenants(args) -> int:
     def done(r):
         if not args.quiet:
             state = "ok" if r.complete else f"INCOMPLETE: {r.error or 'a source failed'}"
-            console.print(f"{r.tenant.name}: {state} (exit {r.exit_code})", markup=False)
+            console.print(cleantext.terminal(f"{r.tenant.name}: {state} (exit {r.exit_code})"), markup=False)
     results = tenants.scan_all(chosen, ruleset, opts, args.jobs, on_done=done)
     scanned = {r.tenant.name for r in results}
     roll = rollup.build_rollup(tenants.read_status_dirs([str(out)], scanned), ruleset.catalogue) if results else None
