@@ -168,3 +168,17 @@ def test_pass_lighthouse_tenants_merge_into_a_file_with_aws_tenants(lighthouse, 
     ts = {t.name: t for t in load_tenants(str(tmp_path / "tenants.yaml"))}
     assert ts["lakeside-ortho"].spec["aws"] and ts["lakeside-ortho"].spec["azure"]["subscriptions"] == \
         ["b3333333-3333-4333-8333-333333333333"]
+
+
+def test_pass_cli_discover_shows_a_diff_and_writes_only_with_write(organization, tmp_path):
+    from conftest import run_enamel
+    target = tmp_path / "tenants.yaml"
+    dry = run_enamel("tenants", "discover", target, "--aws-organization", "--role-name", "EnamelAudit")
+    assert dry.returncode == 0, dry.stderr
+    assert "bright-smile-dental" in dry.stdout and not target.exists()
+    assert "unassigned" in dry.stderr  # the account left in the root is listed, never dropped
+    wet = run_enamel("tenants", "discover", target, "--aws-organization", "--write")
+    assert wet.returncode == 0 and target.exists()
+    assert {t.name for t in load_tenants(str(target))} >= {"bright-smile-dental", "lakeside-ortho"}
+    again = run_enamel("tenants", "discover", target, "--aws-organization")
+    assert again.returncode == 0 and again.stdout.strip() == "no change"
