@@ -42,25 +42,44 @@ def collect_inventory(path: str) -> Collection:
 
 
 def _configs(inv) -> list:
-    """Orthanc and nginx, correlated by `host:` (same value, or both unset): a proxy to a
-    local Orthanc's HTTP port is a PACS proxy, and marks that Orthanc proxied_from_localhost."""
-    from enamel_hipaa.sources.onprem import nginx, orthanc
+    """Orthanc and nginx, correlated two ways: by `host:` (same value, or both unset) a proxy to
+    a local Orthanc's HTTP port; and by name, an nginx upstream naming an inventory PACS (an
+    Orthanc's hosts:/compose service/name, or a pacs: entry). A proxied PACS that authenticates
+    on its own clears the proxy rule; one that does not fails it."""
+    from enamel_hipaa.sources.onprem import nginx, orthanc, weakcreds
+    weak = weakcreds.load(inv.weak_credentials_file)
     orthanc_ports: dict = {}
+    directory = pacs_directory(inv)
     for entry in inv.entries("orthanc"):
         port = orthanc.http_port(entry)
         if port:
             orthanc_ports.setdefault(entry.get("host"), []).append(port)
-    nginx_resources, proxies_by_host = [], {}
+    nginx_resources, proxies_by_host, all_proxies = [], {}, []
     for entry in inv.entries("nginx"):
         local = [f"{h}:{p}" for p in orthanc_ports.get(entry.get("host"), []) for h in ("127.0.0.1", "localhost")]
-        resources, proxies = guarded(nginx.collect, "onprem.nginx_server", entry, local)
+        resources, proxies = guarded(nginx.collect, "onprem.nginx_server", entry, local, directory, inv.variables)
         if not isinstance(resources, list):  # the guard turned a failure into one error resource
             resources, proxies = [resources], []
         nginx_resources.extend(resources)
         proxies_by_host.setdefault(entry.get("host"), []).extend(proxies)
-    orthancs = [guarded(orthanc.collect, "onprem.orthanc", e, proxies_by_host.get(e.get("host"), []), inv.timeout)
-                for e in inv.entries("orthanc")]
+        all_proxies.extend(proxies)
+    orthancs = [guarded(orthanc.collect, "onprem.orthanc", e, proxies_by_host.get(e.get("host"), []),
+                        inv.timeout, weak, all_proxies) for e in inv.entries("orthanc")]
     return orthancs + nginx_resources
+
+
+def pacs_directory(inv) -> list[dict]:
+    """Every PACS the inventory names: its Orthancs (with their effective authentication) and
+    its pacs: entries (authenticates: as declared, else unknown)."""
+    from enamel_hipaa.core.model import unknown
+    from enamel_hipaa.sources.onprem import orthanc
+    out = [d for d in (orthanc.directory_entry(e) for e in inv.entries("orthanc")) if d]
+    for p in inv.entries("pacs"):
+        out.append({"name": p["name"], "hosts": [h.lower() for h in p["hosts"]], "port": p.get("port"),
+                    "product": p["product"],
+                    "authenticates": p["authenticates"] if "authenticates" in p
+                    else unknown(f"pacs {p['name']}: authenticates: not given")})
+    return out
 
 
 PROBES = {"tls": ("tls", "onprem.tls_endpoint"), "dicom": ("dicom", "onprem.dicom_endpoint"),
