@@ -57,9 +57,9 @@ def _configs(inv) -> list:
     nginx_resources, proxies_by_host, all_proxies = [], {}, []
     for entry in inv.entries("nginx"):
         local = [f"{h}:{p}" for p in orthanc_ports.get(entry.get("host"), []) for h in ("127.0.0.1", "localhost")]
-        resources, proxies = guarded(nginx.collect, "onprem.nginx_server", entry, local, directory, inv.variables)
-        if not isinstance(resources, list):  # the guard turned a failure into one error resource
-            resources, proxies = [resources], []
+        got = guarded(nginx.collect, "onprem.nginx_server", entry, local, directory, inv.variables)
+        # the guard turns a failure into one error resource
+        resources, proxies = ([got], []) if isinstance(got, Resource) else got
         nginx_resources.extend(resources)
         proxies_by_host.setdefault(entry.get("host"), []).extend(proxies)
         all_proxies.extend(proxies)

@@ -78,7 +78,7 @@ def _parse_file(path: str, state) -> list[dict]:
             fh.write(rendered)
         target = tmp
     try:
-        payload = crossplane.parse(target, single_file=True, catch_errors=True, check_ctx=False, comments=False)
+        payload = crossplane.parse(target, single=True, catch_errors=True, check_ctx=False, comments=False)
     finally:
         if tmp:
             os.unlink(tmp)

@@ -268,9 +268,9 @@ def directory_entry(entry: dict) -> dict | None:
     authenticates every request on its own (True/False, or an unknown marker)."""
     try:
         eff = effective(entry)
-    except ConfigError:
+        props = properties(eff["config"], None)
+    except (ConfigError, TypeError, ValueError):
         return None
-    props = properties(eff["config"], None)
     from enamel_hipaa.sources.onprem import orthanc_deploy
     dep = orthanc_deploy.deployment_dependent(eff["config"], eff["defaults_known"], eff["unknown_why"])
     auth = dep.get("authentication_enabled", props["authentication_enabled"])
