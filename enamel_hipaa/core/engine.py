@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
+from enamel_hipaa.core import datascope
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, CollectionError, Finding, Resource, Rule, Waiver
 from enamel_hipaa.core.operators import OPERATORS, PREPARE, QUANTIFIERS
 
@@ -411,11 +412,12 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
     now = now or datetime.now(timezone.utc)
     by_type: dict[str, list[tuple[Resource, dict]]] = defaultdict(list)
     failed: dict[str, list[Resource]] = defaultdict(list)
+    scope = datascope.settings(params)
     for r in resources:
         if r.error:
             failed[r.type].append(r)
         else:
-            by_type[r.type].append((r, r.properties))
+            by_type[r.type].append((r, datascope.annotate(r.type, r.properties, scope)))
     findings: list[Finding] = []
     append = findings.append
     errors = list(errors)
