@@ -35,7 +35,10 @@ def collect_inventory(path: str) -> Collection:
     out = Collection(sources=[f"onprem:{inv.path.name}"])
     out.resources.extend(_configs(inv))
     out.resources.extend(_probe_all(inv, inv.timeout))
-    out.resources.extend(guarded(windows.collect, "onprem.windows_host", e) for e in inv.entries("windows"))
+    if inv.entries("windows"):
+        from enamel_hipaa.sources.onprem import winbuilds
+        table = winbuilds.load(inv.resolve(inv.data["windows_builds_file"]) if inv.data.get("windows_builds_file") else None)
+        out.resources.extend(guarded(windows.collect, "onprem.windows_host", e, table) for e in inv.entries("windows"))
     out.resources.extend(guarded(file_store.collect, "onprem.dicom_file_store", e, inv.approved_paths)
                          for e in inv.entries("file_stores"))
     return out

@@ -118,15 +118,15 @@ def compose_environment(compose: Path, service: str) -> tuple[dict[str, str], di
     try:
         doc = yaml.safe_load(compose.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise DeployError(f"{compose}: cannot read the compose file: {exc}") from None
+        raise DeployError(f"cannot read the compose file: {' '.join(str(exc).split())}") from None
     svc = ((doc or {}).get("services") or {}).get(service)
     if not isinstance(svc, dict):
-        raise DeployError(f"{compose}: no service {service!r}")
+        raise DeployError(f"no service {service!r}")
     env = normalise_env(svc.get("environment") or {}, f"{compose}: services/{service}/environment")
     for ef in ([svc["env_file"]] if isinstance(svc.get("env_file"), str) else svc.get("env_file") or []):
         p = compose.parent / (ef if isinstance(ef, str) else ef.get("path", ""))
         if not p.is_file():
-            raise DeployError(f"{compose}: services/{service}/env_file {p} not found")
+            raise DeployError(f"services/{service}/env_file {p} not found")
         for line in p.read_text(encoding="utf-8").splitlines():
             if "=" in line and not line.lstrip().startswith("#"):
                 k, v = line.split("=", 1)
