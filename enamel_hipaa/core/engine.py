@@ -257,6 +257,19 @@ def describe(cond: dict, params: dict) -> str:
     return f"{key} {op} {format_value(value)}"
 
 
+def failed_conditions(cond: dict, params: dict, now: datetime, props) -> list[str]:
+    """The parts of a bundled assertion that do not hold on `props`, from the engine's own
+    evaluation: each member of an `all` that evaluates False (recursing into nested `all`);
+    any other condition is named whole."""
+    if "all" in cond:
+        out: list[str] = []
+        for c in cond["all"]:
+            if compile_condition(c, params, now)(props) is False:
+                out.extend(failed_conditions(c, params, now, props))
+        return out
+    return [describe(cond, params)]
+
+
 def _paren(cond, params):
     s = describe(cond, params)
     return f"({s})" if ("all" in cond or "any" in cond) and " " in s else s
@@ -358,6 +371,10 @@ class CompiledRule:
             offending = self.offending_items(resource.properties) if isinstance(resource, Resource) else []
             if offending:
                 base = f"{render_message(rule.message, resource, self.params)}: {' | '.join(offending)}"
+            failed = failed_conditions(rule.assertion, self.params, self.now, resource.properties) \
+                if isinstance(resource, Resource) else []
+            if failed and "all" in rule.assertion:
+                return f"{base} (failed: {'; '.join(failed)})"
             return f"{base} (expected: {describe(rule.assertion, self.params)})"
         if status == "skip":
             return f"out of scope: not ({describe(rule.where, self.params)})"
