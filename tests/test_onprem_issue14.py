@@ -181,3 +181,15 @@ def test_windows_export_ubr_is_read(tmp_path):
                              "os": {"Caption": "Microsoft Windows 11 Enterprise", "BuildNumber": "26100", "UBR": "7171"}}))
     res = windows.collect({"file": str(p)}, winbuilds.load(), dt.date(2026, 11, 28))
     assert res.properties["os_ubr"] == 7171 and res.properties["os_support"]["supported"] is True
+
+
+def test_unreadable_targets_are_source_errors_so_the_scan_is_incomplete(tmp_path):
+    import yaml
+
+    from enamel_hipaa.sources.onprem import collect_inventory
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(yaml.safe_dump({"version": 1, "orthanc": [{"name": "gone", "deployment": "debian",
+                                                               "config": str(tmp_path / "missing.json")}],
+                                   "nginx": [{"name": "gone-nginx", "config": str(tmp_path / "missing.conf")}]}))
+    col = collect_inventory(str(inv))
+    assert len(col.errors) == 2 and all("not found" in e.message for e in col.errors)

@@ -6,7 +6,7 @@ that cannot be read or reached becomes a Resource with `error` set, so every rul
 reports `error` (fail closed), and the rest of the site is still scanned."""
 from __future__ import annotations
 
-from enamel_hipaa.core.model import Resource
+from enamel_hipaa.core.model import CollectionError, Resource
 from enamel_hipaa.sources import Collection
 
 KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores")
@@ -41,6 +41,10 @@ def collect_inventory(path: str) -> Collection:
         out.resources.extend(guarded(windows.collect, "onprem.windows_host", e, table) for e in inv.entries("windows"))
     out.resources.extend(guarded(file_store.collect, "onprem.dicom_file_store", e, inv.approved_paths)
                          for e in inv.entries("file_stores"))
+    # every target that could not be read is also a source error: the scan is incomplete
+    # (report scan.complete false, counted on the incompleteness line), not only its findings
+    out.errors.extend(CollectionError(source=f"onprem:{inv.path.name}", service=r.type, message=r.error)
+                      for r in out.resources if r.error)
     return out
 
 
