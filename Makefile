@@ -43,6 +43,15 @@ test: $(STAMP) $(CHECKOV) system-deps
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
 	$(BIN)/python -m pytest
 
+# everything that needs no external server, Pulumi run or CLI subprocess (< 30 s)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not servers" -q
+
+# ruff: lint rules and the formatter's check (pyproject.toml [tool.ruff])
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m ruff format --check .
+
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 

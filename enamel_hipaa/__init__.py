@@ -1,3 +1,3 @@
 """Enamel: a HIPAA auditor for dental X-ray archives."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -551,7 +551,7 @@ def provision_audit_role(sess, trusted_account: str) -> str:
     still travels in the AssumeRole call the scanner makes."""
     from pathlib import Path
     iam = sess.client("iam")
-    policy = (Path(__file__).resolve().parent.parent / "policies" / "aws-audit-policy.json").read_text()
+    policy = (Path(__file__).resolve().parent.parent / "audit-role" / "aws-audit-policy.json").read_text()
     arn = _role(iam, AUDIT_ROLE, {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"}, "Action": "sts:AssumeRole",
          "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})

@@ -169,10 +169,10 @@ def _policy_actions(doc) -> set[str]:
 
 
 def test_shipped_policy_grants_exactly_the_declared_actions():
-    policy = json.loads((ROOT / "policies" / "aws-audit-policy.json").read_text())
+    policy = json.loads((ROOT / "audit-role" / "aws-audit-policy.json").read_text())
     assert _policy_actions(policy) == declared_actions()
     assert all(s["Effect"] == "Allow" and s["Resource"] == "*" for s in policy["Statement"])
-    cfn = json.loads((ROOT / "policies" / "aws-audit-role.cfn.json").read_text())
+    cfn = json.loads((ROOT / "audit-role" / "aws-audit-role.cfn.json").read_text())
     inline = cfn["Resources"]["EnamelAuditRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     assert inline == policy
     assert all(a.split(":", 1)[1].startswith(("Get", "List", "Describe", "Generate")) for a in declared_actions())

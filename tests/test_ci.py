@@ -211,12 +211,12 @@ def test_composite_action_passes_compliant_code(tmp_path):
 
 
 def test_ci_examples_use_the_real_command_line():
-    gh = yaml.safe_load((ROOT / "examples" / "ci" / "github-workflow.yml").read_text())
+    gh = yaml.safe_load((ROOT / "deploy" / "ci" / "github-workflow.yml").read_text())
     step = next(s for s in gh["jobs"]["enamel"]["steps"] if s.get("name") == "Enamel")
     action_inputs = yaml.safe_load((ROOT / "action.yml").read_text())["inputs"]
     assert set(step["with"]) <= set(action_inputs)
     assert gh["permissions"]["security-events"] == "write"
-    gl = yaml.safe_load((ROOT / "examples" / "ci" / "gitlab-ci.yml").read_text())["enamel-hipaa"]
+    gl = yaml.safe_load((ROOT / "deploy" / "ci" / "gitlab-ci.yml").read_text())["enamel-hipaa"]
     from enamel_hipaa.cli import build_parser
     for line in gl["script"]:
         argv = shlex.split(line)

@@ -1,6 +1,5 @@
 """The CLI's contract: exit codes, one-line errors, sources, atomic outputs."""
 import json
-from pathlib import Path
 
 import pytest
 

@@ -102,8 +102,7 @@ def test_waiver_applies_and_expired_waiver_does_not():
                                    bucket("b", versioning={"status": "Suspended"})], now=NOW)
     live = Waiver("demo-rule", "a", "vendor migration", "it@example", "2099-01-01", expired=False)
     old = Waiver("demo-*", "b", "old exception", "it@example", "2020-01-01", expired=True)
-    apply_waivers(findings, [live, old])
-    a, b = findings
+    a, b = apply_waivers(findings, [live, old])
     assert a.status == "waived" and a.waiver is live and "Suspended" in a.message
     assert b.status == "fail" and b.waiver is old and b.to_dict()["waiver"]["expired"] is True
 
@@ -111,8 +110,7 @@ def test_waiver_applies_and_expired_waiver_does_not():
 def test_waiver_never_hides_a_pass_or_error():
     res = Resource(type="aws.s3_bucket", id="a", name="a", source="live", properties={}, error="boom")
     findings = evaluate([rule()], [res], now=NOW)
-    apply_waivers(findings, [Waiver("*", "*", "blanket", "x", "2099-01-01")])
-    assert findings[0].status == "error"
+    assert apply_waivers(findings, [Waiver("*", "*", "blanket", "x", "2099-01-01")])[0].status == "error"
 
 
 def test_waivers_file_without_expiry_is_rejected(tmp_path):

@@ -5,7 +5,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from argparse import Namespace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -101,13 +100,11 @@ def test_pass_history_path_from_flag_env_config_then_state_dir(tmp_path, monkeyp
     monkeypatch.delenv("ENAMEL_CONFIG", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "noconfig"))
-    ns = dict(history=None, history_retention_days=None, config=None)
-    assert history.resolve(Namespace(**ns)) == (tmp_path / "state" / "enamel" / "history.sqlite3", 400)
-    assert history.resolve(Namespace(**dict(ns, config=str(conf)))) == (tmp_path / "from-config.sqlite3", 30)
+    assert history.resolve() == (tmp_path / "state" / "enamel" / "history.sqlite3", 400)
+    assert history.resolve(settings_file=str(conf)) == (tmp_path / "from-config.sqlite3", 30)
     monkeypatch.setenv("ENAMEL_HISTORY", str(tmp_path / "from-env.sqlite3"))
-    assert history.resolve(Namespace(**dict(ns, config=str(conf))))[0] == tmp_path / "from-env.sqlite3"
-    flag = Namespace(**dict(ns, history=str(tmp_path / "flag.sqlite3"), history_retention_days=7))
-    assert history.resolve(flag) == (tmp_path / "flag.sqlite3", 7)
+    assert history.resolve(settings_file=str(conf))[0] == tmp_path / "from-env.sqlite3"
+    assert history.resolve(str(tmp_path / "flag.sqlite3"), 7, str(conf)) == (tmp_path / "flag.sqlite3", 7)
 
 
 def test_fail_bad_config_names_file_and_line(tmp_path, enamel):

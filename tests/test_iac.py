@@ -340,5 +340,5 @@ def test_waivers_file_applies_to_iac_findings(tmp_path, ruleset):
     w = tmp_path / "w.yaml"
     w.write_text("waivers:\n  - {rule: s3-bucket-versioning, resource: '*::aws_s3_bucket.scans', reason: migrating "
                  "to object lock, owner: it, expires: '2099-01-01'}\n")
-    apply_waivers([f], load_waivers(str(w), {r.id for r in ruleset.rules}, today=date(2026, 11, 24)))
+    (f,) = apply_waivers([f], load_waivers(str(w), {r.id for r in ruleset.rules}, today=date(2026, 11, 24)))
     assert f.status == "waived" and f.to_dict()["waiver"]["source"] == "file"

@@ -14,7 +14,7 @@ from enamel_hipaa.sources.onprem import file_store, nginx, orthanc, windows
 from enamel_hipaa.workflows.demo.localservers import write_dicom
 
 EXAMPLES = paths.demo_dir() / "onprem"
-ROOT = paths.demo_dir().parent.parent
+ROOT = paths.project_root()
 
 
 def _status(report, name):

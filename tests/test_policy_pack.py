@@ -1,4 +1,4 @@
-"""The CrossGuard pack in infra/policy: validators built from rules/, unit-tested by calling
+"""The CrossGuard pack in infra/crossguard: validators built from rules/, unit-tested by calling
 them with constructed ResourceValidationArgs / StackValidationArgs (no Pulumi CLI)."""
 import importlib.util
 import json
@@ -17,7 +17,7 @@ FIXTURES = ROOT / "tests" / "fixtures" / "pulumi"
 
 @pytest.fixture(scope="module")
 def validators():
-    spec = importlib.util.spec_from_file_location("enamel_policy_validators", ROOT / "infra" / "policy" / "validators.py")
+    spec = importlib.util.spec_from_file_location("enamel_policy_validators", ROOT / "infra" / "crossguard" / "validators.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

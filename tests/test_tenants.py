@@ -159,14 +159,14 @@ def test_example_tenants_file_validates():
 
 
 def test_sharding_examples_pass_the_index_as_the_shard():
-    root = Path(__file__).parent.parent / "examples" / "msp"
-    gha = yaml.safe_load((root / "github-actions-matrix.yml").read_text())
+    root = Path(__file__).parent.parent / "deploy"
+    gha = yaml.safe_load((root / "github-actions" / "msp-matrix.yml").read_text())
     shards = gha["jobs"]["scan"]["strategy"]["matrix"]["shard"]
     run = next(s["run"] for s in gha["jobs"]["scan"]["steps"] if "tenants scan" in s.get("run", ""))
     assert f"/{len(shards)}" in run and "${{ matrix.shard }}" in run and shards == list(range(len(shards)))
     merge = next(s["run"] for s in gha["jobs"]["rollup"]["steps"] if "tenants merge" in s.get("run", ""))
     assert all(f"shard-{i}" in merge for i in shards)
-    job = yaml.safe_load((root / "kubernetes-indexed-job.yaml").read_text())
+    job = yaml.safe_load((root / "kubernetes" / "indexed-job.yaml").read_text())
     spec = job["spec"]
     assert spec["completionMode"] == "Indexed"
     args = " ".join(spec["template"]["spec"]["containers"][0]["args"])

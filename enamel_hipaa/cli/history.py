@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 from enamel_hipaa.outputs import history, mailer
 from enamel_hipaa.core.errors import InputError
@@ -13,7 +14,7 @@ from enamel_hipaa.core.report import EXIT_FINDINGS, EXIT_OK
 DRIFT_FORMATS = ("table", "json", "markdown")
 
 
-def add_parsers(sub, add_sources, add_common) -> None:
+def add_parsers(sub, add_sources, add_common, add_history, add_mail) -> None:
     d = sub.add_parser("drift", help="what changed between recorded scans, or plan vs live (--desired)")
     d.add_argument("--tenant", metavar="NAME", help="tenant whose scans to compare (default: the only one)")
     when = d.add_mutually_exclusive_group()
@@ -30,7 +31,7 @@ def add_parsers(sub, add_sources, add_common) -> None:
     d.add_argument("--output", metavar="FILE", help="write json/markdown here (atomically) instead of stdout")
     d.add_argument("--fail-on-drift", action="store_true",
                    help="exit 1 on new failures (scan drift) or differing properties (plan drift)")
-    history.add_arguments(d, record_default=None)
+    add_history(d, record_default=None)
     add_sources(d)
 
     h = sub.add_parser("history", help="list recorded scans")
@@ -39,15 +40,15 @@ def add_parsers(sub, add_sources, add_common) -> None:
     ls.add_argument("--tenant", metavar="NAME")
     ls.add_argument("--all-tenants", action="store_true")
     ls.add_argument("--format", choices=("table", "json"), default="table")
-    history.add_arguments(ls, record_default=None)
+    add_history(ls, record_default=None)
 
     r = sub.add_parser("report", help="scheduled reports")
     rsub = r.add_subparsers(dest="report_command", metavar="KIND", parser_class=type(r))
     w = rsub.add_parser("weekly", help="scan, record, and email the weekly drift report (or --out DIR)")
     add_sources(w)
     add_common(w)
-    history.add_arguments(w, record_default=None)
-    mailer.add_arguments(w)
+    add_history(w, record_default=None)
+    add_mail(w)
     m = w.add_argument_group("MSP: one email per tenant, to that tenant's recipients")
     m.add_argument("--tenants", metavar="FILE", help="tenants file: scan every tenant (its own sources) and email each")
     m.add_argument("--only", metavar="T1,T2", help="only these tenants")
@@ -56,7 +57,9 @@ def add_parsers(sub, add_sources, add_common) -> None:
 
 
 def _open_history(args):
-    path, _ = history.resolve(args)
+    from enamel_hipaa.cli.options import history_config
+    h = history_config(args)
+    path, _ = history.resolve(h.path, h.retention_days, h.settings_file)
     if not path.exists():
         raise InputError(str(path), "no scan history here yet (record scans with enamel scan --record)")
     return history.connect(path)
@@ -80,7 +83,8 @@ def cmd_drift(args, collect, console) -> int:
     if args.desired:
         if args.since or args.from_scan or args.to_scan:
             raise InputError("command line", "--desired compares sources, not recorded scans: drop --since/--from/--to")
-        collection = collect(args, ruleset, console)
+        from enamel_hipaa.cli.options import scan_config
+        collection = collect(scan_config(args), ruleset, console)
         result = drift_mod.plan_drift(collection.resources, ruleset.rules, collection.errors)
     else:
         conn = _open_history(args)
@@ -125,34 +129,39 @@ def cmd_history(args, console) -> int:
 
 def smtp_and_sender(args):
     """(SMTP settings or None with --out, sender): a bad TLS policy is refused before scanning."""
+    from enamel_hipaa.cli.options import smtp_options
     from enamel_hipaa.core.settings import load_settings
     conf = load_settings(args.config).get("smtp", {})
-    smtp = None if args.out else mailer.resolve(args, conf)
+    smtp = None if args.out else mailer.resolve(smtp_options(args), conf)
     sender = smtp.sender if smtp else (args.smtp_from or os.environ.get("ENAMEL_SMTP_FROM") or conf.get("from")
                                        or "enamel@localhost")
     return smtp, sender
 
 
-def cmd_report(args, run, console) -> int:
-    """`run(args)` performs the scan exactly like `enamel scan --record` (the caller's job)."""
+def cmd_report(args, console) -> int:
+    """Scan exactly like `enamel scan --record`, then compose and send (or write) the email."""
     if args.report_command != "weekly":
         raise InputError("command line", "report needs a kind: weekly")
+    from enamel_hipaa.cli import options
     from enamel_hipaa.workflows.weekly import compose, eml_name
     if args.tenants:
-        from enamel_hipaa.workflows.tenants_weekly import weekly_per_tenant
-        return weekly_per_tenant(args, console, *smtp_and_sender(args))
+        return _weekly_tenants(args, console)
     if not args.email:
         raise InputError("command line", "report weekly needs --email TO[,TO] (or --tenants FILE)")
     to = mailer.recipients(args.email)
     smtp, sender = smtp_and_sender(args)
-    args.record = True  # next week's drift needs this week's scan
-    run(args)
-    conn = history.connect(history.resolve(args)[0])
+    from enamel_hipaa.cli.run import _collect, run_scan
+    from enamel_hipaa.core.report import now_iso
+    from enamel_hipaa.core.ruleset import load_rules
+    started = now_iso()
+    config = options.scan_config(args, record=True)  # next week's drift needs this week's scan
+    ruleset = load_rules(list(config.rule_dirs))
+    _, scan_id = run_scan(config, _collect(config, ruleset, console), ruleset, started)
+    path, _ = history.resolve(config.history.path, config.history.retention_days, config.history.settings_file)
+    conn = history.connect(path)
     try:
         from enamel_hipaa.outputs import RenderContext
-        from enamel_hipaa.core.ruleset import load_rules
-        ruleset = load_rules(args.rules)
-        report = history.load_report(conn, args.recorded_scan_id)
+        report = history.load_report(conn, scan_id)
         ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
         msg, _ = compose(conn, report, ctx, ruleset.rules, sender, to)
     finally:
@@ -164,3 +173,25 @@ def cmd_report(args, run, console) -> int:
         mailer.send(msg, smtp)
         console.print(f"sent the weekly report to {', '.join(to)} via {smtp.where}", markup=False)
     return EXIT_OK
+
+
+def _weekly_tenants(args, console) -> int:
+    from enamel_hipaa.cli import options
+    from enamel_hipaa.cli.sources import sources_from_args
+    from enamel_hipaa.workflows.tenants import make_run_options
+    from enamel_hipaa.workflows.tenants_weekly import weekly_per_tenant
+    if args.email:
+        raise InputError("command line", "--email and --tenants exclude each other: "
+                         "each tenant's recipients come from the tenants file")
+    if sources_from_args(args):
+        raise InputError("command line", "--tenants takes each tenant's sources from the tenants file: "
+                         "drop the source options")
+    smtp, sender = smtp_and_sender(args)
+    hist = options.history_config(args, record=True)  # next week's drift needs this week's scans
+
+    def run_options(scratch):
+        return make_run_options(Path(args.output_dir) if args.output_dir else scratch,
+                                formats=[f for f in args.format if f != "table"],
+                                max_api_calls=args.max_api_calls, history=hist)
+    only = [n.strip() for n in args.only.split(",")] if args.only else None
+    return weekly_per_tenant(args.tenants, only, args.rules, run_options, args.jobs, smtp, sender, args.out, console)

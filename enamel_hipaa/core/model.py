@@ -33,6 +33,8 @@ class Resource:
     region: str | None = None
     # set when the source failed for this resource as a whole: every rule on it is `error`
     error: str | None = None
+    # where the resource is declared, for file-backed sources: {"path": str, "line": int}
+    origin: dict | None = None
 
     def ref(self) -> dict:
         return {"type": self.type, "id": self.id, "name": self.name, "source": self.source,
@@ -43,6 +45,8 @@ class Resource:
         d["properties"] = self.properties
         if self.error:
             d["error"] = self.error
+        if self.origin:
+            d["origin"] = self.origin
         return d
 
 
@@ -104,37 +108,64 @@ class Waiver:
 
 
 class Finding:
-    """One rule applied to one resource. `message` and `evidence` are either given (findings
+    """One rule applied to one resource; immutable (`replace` returns a changed copy).
+    `message`, `evidence` (the observed values) and `expected` are either given (findings
     mapped from another tool) or worked out on first read by `explainer` (the compiled rule),
     which keeps evaluation cheap when a report never reads them."""
     __slots__ = ("rule", "resource", "status", "waiver", "detail", "explainer",
-                 "_message", "_evidence", "location")
+                 "_message", "_evidence", "_expected", "location")
 
     def __init__(self, rule: Rule, resource: "Resource | dict", status: str, *,
                  detail: str | None = None, explainer=None, message: str | None = None,
                  evidence: dict | None = None, waiver: "Waiver | None" = None,
-                 location: dict | None = None):
-        self.rule = rule
-        self.resource = resource  # a dict for scope-level errors (no single resource)
-        self.status = status
-        self.detail = detail
-        self.explainer = explainer
-        self.waiver = waiver
-        self._message = message
-        self._evidence = evidence
-        self.location = location  # {"path", "start_line", "end_line"} for file-backed findings
+                 location: dict | None = None, expected: list | None = None):
+        if location is None and isinstance(resource, Resource) and resource.origin:
+            origin = resource.origin  # a resource read from a file points its findings at it (SARIF)
+            if isinstance(origin.get("path"), str) and isinstance(origin.get("line"), int):
+                location = {"path": origin["path"], "start_line": max(1, origin["line"])}
+        init = object.__setattr__
+        init(self, "rule", rule)
+        init(self, "resource", resource)  # a dict for scope-level errors (no single resource)
+        init(self, "status", status)
+        init(self, "detail", detail)
+        init(self, "explainer", explainer)
+        init(self, "waiver", waiver)
+        init(self, "_message", message)
+        init(self, "_evidence", evidence)
+        init(self, "_expected", expected)
+        init(self, "location", location)  # {"path", "start_line", "end_line"} for file-backed findings
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Finding is immutable: use replace({name}=...)")
+
+    def replace(self, **changes) -> "Finding":
+        """A copy with some fields changed. The explanation is worked out first, so a waived
+        finding still explains its real outcome."""
+        kw = dict(detail=self.detail, explainer=self.explainer, waiver=self.waiver, location=self.location,
+                  message=self.message, evidence=self.evidence, expected=self.expected)
+        kw.update(changes)
+        return Finding(self.rule, changes.pop("resource", self.resource), changes.pop("status", self.status), **{
+            k: v for k, v in kw.items() if k not in ("resource", "status")})
 
     @property
     def message(self) -> str:
         if self._message is None:
-            self._message = self.explainer.explain(self) if self.explainer else ""
+            object.__setattr__(self, "_message", self.explainer.explain(self) if self.explainer else "")
         return self._message
 
     @property
     def evidence(self) -> dict:
+        """The observed values of the keys the rule reads."""
         if self._evidence is None:
-            self._evidence = self.explainer.evidence(self) if self.explainer else {}
+            object.__setattr__(self, "_evidence", self.explainer.evidence(self) if self.explainer else {})
         return self._evidence
+
+    @property
+    def expected(self) -> list:
+        """The rule's conditions with parameters bound: [{"key", "op", "value"}, ...]."""
+        if self._expected is None:
+            object.__setattr__(self, "_expected", self.explainer.expected() if self.explainer else [])
+        return self._expected
 
     @property
     def resource_ref(self) -> dict:
@@ -152,6 +183,7 @@ class Finding:
             "hipaa": list(rule.hipaa),
             "message": self.message,
             "evidence": self.evidence,
+            "expected": self.expected,
             "remediation": rule.remediation,
             "waiver": self.waiver.to_dict() if self.waiver else None,
         }

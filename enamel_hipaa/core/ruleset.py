@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from enamel_hipaa.core import paths, schemas, yamlsrc
-from enamel_hipaa.core.engine import PARAM_RE, compile_condition
+from enamel_hipaa.core.conditions import PARAM_RE, compile_condition
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import Rule
 from enamel_hipaa.core.operators import ALL_OPERATORS, PRESENCE, PREPARE, QUANTIFIERS
@@ -200,5 +200,5 @@ def _check_params(value, path, ctx: _Ctx):
 
 
 def _resolve_defaults(value, params):
-    from enamel_hipaa.core.engine import resolve_params
+    from enamel_hipaa.core.conditions import resolve_params
     return resolve_params(value, params)

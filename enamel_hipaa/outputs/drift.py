@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from enamel_hipaa.core.engine import format_value
+from enamel_hipaa.core.values import format_value
 from enamel_hipaa.outputs.templating import env
 
 INCOMPLETE = ("the newer scan was incomplete (a source failed): its rules show as errors, and resources "

@@ -64,26 +64,14 @@ def default_path() -> Path:
     return Path(platformdirs.user_state_dir("enamel")) / "history.sqlite3"
 
 
-def add_arguments(parser, record_default: bool | None = False) -> None:
-    """History options. `record_default=None` means the command always records."""
-    g = parser.add_argument_group("history")
-    if record_default is not None:
-        g.add_argument("--record", action="store_true", default=record_default,
-                       help="record this scan in the history database")
-    g.add_argument("--history", metavar="PATH",
-                   help="history database (default: env ENAMEL_HISTORY, config history.path, "
-                        "else the user state directory)")
-    g.add_argument("--history-retention-days", metavar="DAYS", type=int,
-                   help=f"prune scans older than this when recording (default {DEFAULT_RETENTION_DAYS})")
-    g.add_argument("--config", metavar="FILE", help="settings file (default: env ENAMEL_CONFIG, "
-                                                   "else <user config dir>/enamel/config.yaml)")
-
-
-def resolve(args) -> tuple[Path, int]:
+def resolve(path: str | None = None, retention_days: int | None = None,
+            settings_file: str | None = None) -> tuple[Path, int]:
+    """(database path, retention days): the arguments, else env ENAMEL_HISTORY and the
+    settings file, else the user state directory and the default retention."""
     from enamel_hipaa.core.settings import load_settings
-    conf = load_settings(getattr(args, "config", None)).get("history", {})
-    path = getattr(args, "history", None) or os.environ.get("ENAMEL_HISTORY") or conf.get("path")
-    days = getattr(args, "history_retention_days", None) or conf.get("retention_days") or DEFAULT_RETENTION_DAYS
+    conf = load_settings(settings_file).get("history", {})
+    path = path or os.environ.get("ENAMEL_HISTORY") or conf.get("path")
+    days = retention_days or conf.get("retention_days") or DEFAULT_RETENTION_DAYS
     if days < 1:
         raise InputError("command line", "--history-retention-days must be at least 1")
     return (Path(path).expanduser() if path else default_path()), days
@@ -198,19 +186,6 @@ def prune(conn: sqlite3.Connection, retention_days: int, now: datetime, keep: st
         conn.execute("DELETE FROM snapshots WHERE hash NOT IN (SELECT snapshot FROM scan_resources)")
     return gone
 
-
-def record_report(args, report: dict, resources) -> str:
-    """The `--record` hook of `enamel scan`: record and remember the scan id on args."""
-    path, days = resolve(args)
-    conn = connect(path)
-    try:
-        args.recorded_scan_id = record(conn, report, resources, days)
-    finally:
-        conn.close()
-    return args.recorded_scan_id
-
-
-# --- reading ------------------------------------------------------------------------------
 
 def scans(conn: sqlite3.Connection, tenant: str | None = None, any_tenant: bool = False) -> list[dict]:
     sql = "SELECT id, tenant, started_at, finished_at, complete, summary FROM scans"

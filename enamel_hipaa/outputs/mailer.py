@@ -31,21 +31,6 @@ class SmtpSettings:
         return f"smtp://{self.host}:{self.port}"
 
 
-def add_arguments(parser) -> None:
-    g = parser.add_argument_group("email (SMTP; password only from env ENAMEL_SMTP_PASSWORD)")
-    g.add_argument("--email", metavar="TO[,TO]",
-                   help="recipients, comma-separated (required, except with --tenants: each tenant's own list)")
-    g.add_argument("--out", metavar="DIR", help="write the email as a .eml file here instead of sending it")
-    g.add_argument("--smtp-host", help="SMTP server (env ENAMEL_SMTP_HOST, config smtp.host)")
-    g.add_argument("--smtp-port", type=int, help="port (env ENAMEL_SMTP_PORT; default 587 STARTTLS, 465 implicit)")
-    g.add_argument("--smtp-user", help="login user (env ENAMEL_SMTP_USER)")
-    g.add_argument("--smtp-from", help="sender address (env ENAMEL_SMTP_FROM)")
-    g.add_argument("--smtp-tls", choices=("starttls", "implicit"), help="TLS mode (default starttls)")
-    g.add_argument("--smtp-ca-file", metavar="FILE", help="CA bundle to verify the server (default: system store)")
-    g.add_argument("--smtp-insecure", action="store_true",
-                   help="allow a plain connection without TLS (refused unless the host is loopback)")
-
-
 def recipients(text: str) -> list[str]:
     out = [r.strip() for r in text.split(",") if r.strip()]
     bad = [r for r in out if "@" not in r or any(c in r for c in " \r\n<>")]
@@ -63,14 +48,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def resolve(args, conf: dict, env=os.environ) -> SmtpSettings:
-    def pick(flag, env_name, key):
-        v = getattr(args, flag, None)
-        return v if v not in (None, "") else env.get(env_name) or conf.get(key)
-    host = pick("smtp_host", "ENAMEL_SMTP_HOST", "host")
-    sender = pick("smtp_from", "ENAMEL_SMTP_FROM", "from")
-    tls = "none" if getattr(args, "smtp_insecure", False) else (getattr(args, "smtp_tls", None) or conf.get("tls") or "starttls")
-    port = pick("smtp_port", "ENAMEL_SMTP_PORT", "port") or DEFAULT_PORTS[tls]
+@dataclass(frozen=True)
+class SmtpOptions:
+    """What the command line (or a project config) says about SMTP; None = not given."""
+    host: str | None = None
+    port: int | None = None
+    user: str | None = None
+    sender: str | None = None
+    tls: str | None = None
+    ca_file: str | None = None
+    insecure: bool = False
+
+
+def resolve(opts: SmtpOptions, conf: dict, env=os.environ) -> SmtpSettings:
+    def pick(value, env_name, key):
+        return value if value not in (None, "") else env.get(env_name) or conf.get(key)
+    host = pick(opts.host, "ENAMEL_SMTP_HOST", "host")
+    sender = pick(opts.sender, "ENAMEL_SMTP_FROM", "from")
+    tls = "none" if opts.insecure else (opts.tls or conf.get("tls") or "starttls")
+    port = pick(opts.port, "ENAMEL_SMTP_PORT", "port") or DEFAULT_PORTS[tls]
     if not host:
         raise InputError("command line", "no SMTP host (--smtp-host, env ENAMEL_SMTP_HOST or config smtp.host)")
     if not sender:
@@ -79,8 +75,8 @@ def resolve(args, conf: dict, env=os.environ) -> SmtpSettings:
         port = int(port)
     except ValueError:
         raise InputError("command line", f"SMTP port {port!r} is not a number") from None
-    s = SmtpSettings(host=host, port=port, sender=sender, tls=tls, user=pick("smtp_user", "ENAMEL_SMTP_USER", "user"),
-                     ca_file=getattr(args, "smtp_ca_file", None) or conf.get("ca_file"),
+    s = SmtpSettings(host=host, port=port, sender=sender, tls=tls, user=pick(opts.user, "ENAMEL_SMTP_USER", "user"),
+                     ca_file=opts.ca_file or conf.get("ca_file"),
                      password=env.get(PASSWORD_ENV) or None)
     check_policy(s)
     return s

@@ -34,7 +34,8 @@ def print_report(report: dict, console: Console, max_rows: int = 60, show_pass: 
     console.print(f"{summary['total']} findings: {counts}")
     if not scan.get("complete", True):
         console.print("[magenta]incomplete scan:[/] "
-                      f"{len(report['errors'])} source error(s); affected rules report 'error'")
+                      f"{len(report['errors'])} source error(s), {summary['by_status'].get('error', 0)} "
+                      "check(s) could not be evaluated ('error')")
     marked = [f for f in report["findings"] if f.get("baseline")]
     if marked:
         new = sum(f["baseline"] == "new" for f in marked)

@@ -1,11 +1,9 @@
-"""The explicit registry of sources. Each entry names a module with
+"""The explicit registry of sources. Each entry maps a source kind (the `kind` of its
+config dataclass in `sources.config`) to a module with
 
-    add_arguments(group)              -> adds its `enamel scan/collect` options
-    wanted(args) -> bool              -> whether the user asked for this source
-    collect(args, ctx) -> Collection  -> normalised resources + collection errors
+    collect(config, ctx) -> Collection  -> normalised resources + collection errors
 
-Modules are imported when the CLI builds its parser; heavy SDKs (boto3, azure, pulumi)
-are imported inside `collect`, never at import time.
+Heavy SDKs (boto3, azure, pulumi) are imported inside `collect`, never at import time.
 """
 from __future__ import annotations
 
@@ -42,3 +40,8 @@ class Collection:
 
 def modules():
     return {name: importlib.import_module(path) for name, path in REGISTRY.items()}
+
+
+def collect_source(config, ctx=None) -> Collection:
+    """Run the collector of one source config (its `kind` picks the module)."""
+    return importlib.import_module(REGISTRY[config.kind]).collect(config, ctx)

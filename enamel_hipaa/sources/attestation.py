@@ -27,23 +27,11 @@ DEFAULT_RESTORE_INTERVAL_DAYS = 365
 HISTORY_QUERY = "SELECT max(changed_at) FROM infrastructure_changes"
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--attest", metavar="FILE",
-                       help="attestation register (YAML: vendors and BAAs, risk analysis, training, restore tests, "
-                            "disposal log; see docs/attestation.md); also enables the vendor cross-check")
-    group.add_argument("--attest-history", metavar="DB",
-                       help="optional scan history (SQLite with an infrastructure_changes(changed_at) table or view): "
-                            "the risk analysis must postdate its last recorded change")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "attest", None))
-
-
-def collect(args, ctx=None) -> Collection:
-    path = args.attest
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.AttestationSource."""
+    path = config.path
     register = load_register(path)
-    history = getattr(args, "attest_history", None)
+    history = config.history
     last_change = history_last_change(history) if history else None
     resources = build_resources(register, Path(path).name, today=_today(), history_change=last_change)
     return Collection(resources=resources, sources=[f"attestation:{Path(path).name}"])
@@ -148,6 +136,28 @@ def _done_dates(data: dict):
         yield ("key_management", k), data["key_management"][k]
 
 
+ENAMEL_SCANS_QUERY = ("SELECT s.id, s.tenant, s.started_at, r.resource_key, r.snapshot FROM scans s "
+                      "LEFT JOIN scan_resources r ON r.scan_id = s.id ORDER BY s.started_at, s.id")
+
+
+def _enamel_history_last_change(con) -> str | None:
+    """Enamel's own history database: the start of the latest recorded scan whose resources
+    (keys and property snapshots) differ from the same tenant's previous scan."""
+    scans: dict[str, tuple[str | None, str, set]] = {}
+    for scan_id, tenant, started, key, snapshot in con.execute(ENAMEL_SCANS_QUERY):
+        entry = scans.setdefault(scan_id, (tenant, started, set()))
+        if key is not None:
+            entry[2].add((key, snapshot))
+    previous: dict[str | None, frozenset] = {}
+    last = None
+    for tenant, started, state in sorted(scans.values(), key=lambda e: e[1]):
+        state = frozenset(state)
+        if tenant in previous and previous[tenant] != state:
+            last = started
+        previous[tenant] = state
+    return last
+
+
 def history_last_change(path: str):
     """The last infrastructure change recorded in a scan history DB (ISO date), None when it
     records none, or an $error marker when the DB could not be read right now."""
@@ -157,13 +167,17 @@ def history_last_change(path: str):
     try:
         con = sqlite3.connect(f"file:{p.resolve()}?mode=ro", uri=True, timeout=5)
         try:
-            row = con.execute(HISTORY_QUERY).fetchone()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+            if "infrastructure_changes" not in tables and {"scans", "scan_resources"} <= tables:
+                row = (_enamel_history_last_change(con),)
+            else:
+                row = con.execute(HISTORY_QUERY).fetchone()
         finally:
             con.close()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc) or "no such column" in str(exc):
-            raise InputError(path, "history DB needs a table or view infrastructure_changes(changed_at) "
-                                   "(see docs/attestation.md)") from None
+            raise InputError(path, "history DB needs Enamel's scan history or a table or view "
+                                   "infrastructure_changes(changed_at) (see docs/attestation.md)") from None
         return error_value(f"history DB {p.name}: {exc}")
     except sqlite3.DatabaseError as exc:
         raise InputError(path, f"not a history DB: {exc}") from None

@@ -35,20 +35,6 @@ class CheckovFailed(Exception):
     """checkov did not produce a report we can trust."""
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--iac", metavar="PATH", nargs="+", action="extend", default=[],
-                       help="Terraform (.tf, plan JSON), CloudFormation, ARM or Bicep: directories or files, "
-                            "checked with checkov (HIPAA-mapped checks only)")
-    group.add_argument("--checkov", metavar="PATH",
-                       help=f"checkov executable (default: ${ENV_VAR}, else .venv-checkov/bin/checkov, else PATH)")
-    group.add_argument("--checkov-timeout", metavar="SECONDS", type=float, default=DEFAULT_TIMEOUT,
-                       help=f"stop checkov after this long and report 'error' (default {DEFAULT_TIMEOUT:.0f})")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "iac", None))
-
-
 def find_checkov(setting: str | None = None) -> str | None:
     """--checkov PATH, else $ENAMEL_CHECKOV (both must exist), else the project's
     .venv-checkov, else PATH; None when there is none."""
@@ -64,15 +50,16 @@ def find_checkov(setting: str | None = None) -> str | None:
     return shutil.which("checkov")
 
 
-def collect(args, ctx=None) -> Collection:
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.IacSource."""
     from enamel_hipaa.sources.checkov_map import load_map
     ruleset = getattr(ctx, "ruleset", None)
     if ruleset is None:
         from enamel_hipaa.core.ruleset import load_rules
-        ruleset = load_rules(getattr(args, "rules", []))
+        ruleset = load_rules()
     mapping = load_map(ruleset)
     dirs, files = [], []
-    for p in args.iac:
+    for p in config.paths:
         path = Path(p)
         if path.is_dir():
             dirs.append(path)
@@ -80,8 +67,8 @@ def collect(args, ctx=None) -> Collection:
             files.append(path)
         else:
             raise InputError(p, "no such file or directory (--iac)")
-    exe = find_checkov(getattr(args, "checkov", None))
-    timeout = getattr(args, "checkov_timeout", DEFAULT_TIMEOUT)
+    exe = find_checkov(config.checkov)
+    timeout = config.timeout
     out = Collection()
     for flag, targets in (("-d", dirs), ("-f", files)):
         if targets:

@@ -11,18 +11,10 @@ from enamel_hipaa.core.model import CollectionError, Resource
 from enamel_hipaa.sources import Collection
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--resources", metavar="FILE", action="append", default=[],
-                       help="a resources file (JSON or YAML, normalised shape); repeatable")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "resources", None))
-
-
-def collect(args, ctx=None) -> Collection:
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.ResourcesFileSource."""
     out = Collection()
-    for path in args.resources:
+    for path in config.paths:
         out.extend(read(path, type_schemas=getattr(ctx, "type_schemas", None)))
     return out
 
@@ -51,7 +43,7 @@ def read(path: str, type_schemas: dict | None = None) -> Collection:
         out.resources.append(Resource(type=r["type"], id=r["id"], name=r.get("name") or r["id"],
                                       source=r["source"], properties=r["properties"],
                                       account=r.get("account"), region=r.get("region"),
-                                      error=r.get("error")))
+                                      error=r.get("error"), origin=r.get("origin")))
     for e in data.get("errors", []):
         out.errors.append(CollectionError(**{k: e.get(k) for k in
                                              ("source", "service", "message", "region", "account", "resource_type")}))

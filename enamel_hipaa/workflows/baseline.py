@@ -47,10 +47,10 @@ def mark(report: dict, keys: set[str]) -> int:
     return new
 
 
-def use(args, report: dict) -> None:
+def use(baseline: str | None, write_baseline: str | None, report: dict) -> None:
     """--baseline FILE then --write-baseline FILE (either, both or neither)."""
-    if getattr(args, "baseline", None):
-        mark(report, load(args.baseline))
-    if getattr(args, "write_baseline", None):
-        from enamel_hipaa.outputs import atomic_write
-        atomic_write(Path(args.write_baseline), dump(report))
+    if baseline:
+        mark(report, load(baseline))
+    if write_baseline:
+        from enamel_hipaa.core.fsio import atomic_write
+        atomic_write(Path(write_baseline), dump(report))

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 from enamel_hipaa.sources import Collection
 from enamel_hipaa.sources.attestation import DEFAULT_RESTORE_INTERVAL_DAYS, restore_test_resource
-from enamel_hipaa.core.engine import MISSING, lookup
+from enamel_hipaa.core.values import MISSING, lookup
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, Resource, error_value, unknown
 
 # (resource type, dotted key of a list, item key or None, what it is, kind of party)

@@ -11,7 +11,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 from enamel_hipaa.outputs import history
-from enamel_hipaa.core.engine import MISSING, leaf_keys, lookup
+from enamel_hipaa.core.conditions import leaf_keys
+from enamel_hipaa.core.values import MISSING, lookup
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import ERROR_KEY, SEVERITY_RANK, UNKNOWN_KEY
 from enamel_hipaa.core.report import FAILING

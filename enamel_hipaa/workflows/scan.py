@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from enamel_hipaa.workflows import crosscheck
-from enamel_hipaa.sources import Collection, modules
+from enamel_hipaa.sources import Collection, collect_source
 from enamel_hipaa.core.engine import apply_waivers, evaluate
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.params import check_params, load_params
@@ -26,26 +26,26 @@ class ScanContext:
     ruleset: RuleSet | None = None
 
 
-def collect(args, ruleset: RuleSet, console=None, show_progress: bool = False,
-            extra: dict | None = None) -> Collection:
-    ctx = ScanContext(type_schemas=ruleset.type_schemas, tenant=getattr(args, "tenant", None),
+def collect(sources, ruleset: RuleSet, console=None, show_progress: bool = False,
+            extra: dict | None = None, tenant: str | None = None) -> Collection:
+    """Collect from typed source configs (`sources.config`), in order."""
+    ctx = ScanContext(type_schemas=ruleset.type_schemas, tenant=tenant,
                       console=console, extra=dict(extra or {}), ruleset=ruleset)
-    chosen = [(name, m) for name, m in modules().items() if m.wanted(args)]
-    if not chosen:
+    if not sources:
         raise InputError("command line", "no source given (e.g. --resources FILE; see enamel scan --help)")
     total = Collection()
     if show_progress:
         from rich.progress import Progress
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("collecting", total=len(chosen))
+            task = progress.add_task("collecting", total=len(sources))
             ctx.progress = progress
-            for name, mod in chosen:
-                progress.update(task, description=f"collecting {name}")
-                total.extend(mod.collect(args, ctx))
+            for cfg in sources:
+                progress.update(task, description=f"collecting {cfg.kind}")
+                total.extend(collect_source(cfg, ctx))
                 progress.advance(task)
     else:
-        for _, mod in chosen:
-            total.extend(mod.collect(args, ctx))
+        for cfg in sources:
+            total.extend(collect_source(cfg, ctx))
     return crosscheck.enrich(total)
 
 
@@ -61,6 +61,34 @@ def make_report(collection: Collection, ruleset: RuleSet, *, tenant: str | None,
     waivers = load_waivers(waivers_file, {r.id for r in ruleset.rules}) if waivers_file else []
     findings = evaluate(ruleset.rules, collection.resources, params, collection.errors)
     findings.extend(collection.findings)
-    apply_waivers(findings, waivers)
+    findings = apply_waivers(findings, waivers)
     return build(findings, collection.errors, started_at=started_at, tenant=tenant,
                  sources=collection.sources, rules_digest=ruleset.digest, fail_on=fail_on, waivers=waivers)
+
+
+def record_scan(history_cfg, report: dict, resources) -> str:
+    """Record a scan in the history database the config names; returns the scan id."""
+    from enamel_hipaa.outputs import history
+    path, days = history.resolve(history_cfg.path, history_cfg.retention_days, history_cfg.settings_file)
+    conn = history.connect(path)
+    try:
+        return history.record(conn, report, resources, days)
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    report: dict
+    scan_id: str | None = None          # the recorded scan, when the config records
+
+
+def evaluate_scan(config, collection: Collection, ruleset: RuleSet, started_at: str) -> ScanResult:
+    """Evaluate a collection under a ScanConfig: report, baseline, and (if asked) history."""
+    from enamel_hipaa.workflows import baseline
+    report = make_report(collection, ruleset, tenant=config.tenant, started_at=started_at,
+                         fail_on=config.failure.fail_on, params_file=config.params_file, params=config.params,
+                         params_origin=config.params_origin, waivers_file=config.waivers_file)
+    baseline.use(config.baseline, config.write_baseline, report)
+    scan_id = record_scan(config.history, report, collection.resources) if config.history.record else None
+    return ScanResult(report=report, scan_id=scan_id)

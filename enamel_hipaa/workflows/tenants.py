@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.outputs import RenderContext, atomic_write, write_reports
 from enamel_hipaa.core.report import EXIT_OK, exit_code, now_iso
 from enamel_hipaa.core.ruleset import RuleSet
+from enamel_hipaa.workflows.config import TenantSourceError, tenant_sources
 
 STATUS_FILE = "tenant.json"
 REPORT_FILE = "enamel-report.json"
@@ -100,54 +100,6 @@ def select(tenants: list[Tenant], only: list[str] | None = None, shard: tuple[in
     return tenants
 
 
-def source_argvs(t: Tenant) -> list[list[str]]:
-    """The tenant's sources as `enamel scan` arguments, one group per collection run (each
-    AWS account is its own run, with its own role and session)."""
-    s = t.spec
-    groups: list[list[str]] = []
-    for acct in s.get("aws", []):
-        argv = ["--aws", "--regions", ",".join(acct.get("regions") or s.get("regions") or ["us-east-1"])]
-        if "profile" in acct:
-            argv += ["--profile", acct["profile"]]
-        else:
-            argv += ["--role-arn", acct["role_arn"]]
-            env = acct.get("external_id_env")
-            if env:
-                value = os.environ.get(env)
-                if not value:
-                    raise TenantSourceError(f"environment variable {env} (ExternalId for {acct['role_arn']}) is not set")
-                argv += ["--external-id", value]
-        groups.append(argv)
-    if "azure" in s:  # the azure collector reads this tenant's block (env var NAMES only) itself
-        groups.append(["--azure", "--azure-tenants", t.source])
-    local: list[str] = []
-    for p in s.get("resources", []):
-        local += ["--resources", p]
-    if "onprem" in s:
-        local += ["--onprem", s["onprem"]]
-    if "attestation" in s:
-        local += ["--attest", s["attestation"]]
-    if local:
-        groups.append(local)
-    if not groups:
-        raise TenantSourceError("no sources (aws, azure, onprem, attestation or resources)")
-    return groups
-
-
-class TenantSourceError(Exception):
-    """A tenant whose sources cannot be set up: that tenant is incomplete, the rest go on."""
-
-
-def _scan_args(argv: list[str], tenant: Tenant):
-    from enamel_hipaa.cli import build_parser
-    parser = build_parser()
-    try:
-        return parser.parse_args(["scan", *argv, "--tenant", tenant.name])
-    except SystemExit:
-        raise TenantSourceError(f"this build of enamel cannot scan the sources configured "
-                                f"({' '.join(a for a in argv if a.startswith('--'))})") from None
-
-
 @dataclass
 class RunOptions:
     """What every tenant's scan of one run shares: output, formats, the global API call cap
@@ -160,20 +112,20 @@ class RunOptions:
     retention_days: int | None = None
 
 
-def run_options(args, out_dir: Path) -> RunOptions:
-    """RunOptions from `tenants scan` / `report weekly --tenants` arguments."""
+def make_run_options(out_dir: Path, formats, fail_on_error: bool = False, max_api_calls: int | None = None,
+                     history=None) -> RunOptions:
+    """`history`: a workflows.config.HistoryConfig, or None not to record."""
+    from enamel_hipaa.outputs import history as store
     from enamel_hipaa.sources import apilimit
-    from enamel_hipaa.outputs import history
-    if args.max_api_calls is not None and args.max_api_calls < 1:
+    if max_api_calls is not None and max_api_calls < 1:
         raise InputError("command line", "--max-api-calls must be at least 1")
     db, days = None, None
-    if getattr(args, "record", False) or getattr(args, "history", None):
-        path, days = history.resolve(args)
-        history.connect(path).close()  # create and migrate once, before tenants write in parallel
+    if history is not None:
+        path, days = store.resolve(history.path, history.retention_days, history.settings_file)
+        store.connect(path).close()  # create and migrate once, before tenants write in parallel
         db = str(path)
-    return RunOptions(out_dir=out_dir, formats=[f for f in getattr(args, "format", ["json"]) if f != "table"],
-                      fail_on_error=bool(getattr(args, "fail_on_error", False) or getattr(args, "ci", False)),
-                      api_slots=apilimit.semaphore(args.max_api_calls), history=db, retention_days=days)
+    return RunOptions(out_dir=out_dir, formats=list(formats), fail_on_error=fail_on_error,
+                      api_slots=apilimit.semaphore(max_api_calls), history=db, retention_days=days)
 
 
 def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
@@ -186,8 +138,8 @@ def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
     fail_code = 3 if opts.fail_on_error else EXIT_OK
     try:
         total = Collection()
-        for argv in source_argvs(t):  # each run gets a fresh ScanContext (its own sessions)
-            total.extend(collect(_scan_args(argv, t), ruleset, extra={KEY: opts.api_slots}))
+        for group in tenant_sources(t.spec, t.source, t.name):  # each run: a fresh ScanContext
+            total.extend(collect(group, ruleset, extra={KEY: opts.api_slots}, tenant=t.name))
         report = make_report(total, ruleset, tenant=t.name, started_at=started, fail_on=t.fail_on,
                              params=t.spec.get("params"), params_origin=f"tenant {t.name} params",
                              waivers_file=t.spec.get("waivers"))

@@ -8,33 +8,25 @@ from pathlib import Path
 
 from enamel_hipaa.outputs import history, mailer
 from enamel_hipaa.workflows import tenants
-from enamel_hipaa.sources import modules
-from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.outputs import RenderContext
 from enamel_hipaa.core.report import EXIT_OK
 from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.workflows.weekly import compose, eml_name
 
 
-def weekly_per_tenant(args, console, smtp, sender) -> int:
-    if args.email:
-        raise InputError("command line", "--email and --tenants exclude each other: "
-                         "each tenant's recipients come from the tenants file")
-    if any(m.wanted(args) for m in modules().values()):
-        raise InputError("command line", "--tenants takes each tenant's sources from the tenants file: "
-                         "drop the source options")
-    chosen = tenants.select(tenants.load_tenants(args.tenants),
-                            only=[n.strip() for n in args.only.split(",")] if args.only else None)
-    ruleset = load_rules(args.rules)
-    args.record = True  # next week's drift needs this week's scans
+def weekly_per_tenant(tenants_file: str, only: list[str] | None, rule_dirs, run_options, jobs: int,
+                      smtp, sender: str, out: str | None, console) -> int:
+    """`run_options(out_dir)` -> tenants.RunOptions (recording into the history)."""
+    chosen = tenants.select(tenants.load_tenants(tenants_file), only=only)
+    ruleset = load_rules(list(rule_dirs))
     with tempfile.TemporaryDirectory(prefix="enamel-weekly-") as scratch:
-        opts = tenants.run_options(args, Path(args.output_dir or scratch))
-        results = tenants.scan_all(chosen, ruleset, opts, args.jobs)
+        opts = run_options(Path(scratch))
+        results = tenants.scan_all(chosen, ruleset, opts, jobs)
         ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
         conn = history.connect(opts.history)
         try:
             for r in results:
-                _deliver(r, conn, ctx, ruleset, sender, smtp, args.out, console)
+                _deliver(r, conn, ctx, ruleset, sender, smtp, out, console)
         finally:
             conn.close()
     return 3 if any(r.exit_code == 3 for r in results) else EXIT_OK

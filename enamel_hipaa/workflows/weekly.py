@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from enamel_hipaa.workflows import drift as drift_mod
 from enamel_hipaa.outputs import history, mailer
-from enamel_hipaa.core.engine import format_value
+from enamel_hipaa.core.values import format_value
 from enamel_hipaa.core.model import SEVERITIES
 from enamel_hipaa.outputs import RenderContext, citation_title, render
 from enamel_hipaa.outputs.templating import env

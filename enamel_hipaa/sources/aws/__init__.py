@@ -20,21 +20,6 @@ REGION_ACTIONS = ("ec2:DescribeRegions",)  # only with --regions all
 STATS_ENV = "ENAMEL_AWS_STATS"  # a file path: the scan writes its API call counts there (bench, tests)
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--aws", action="store_true", help="scan a live AWS account (read-only; needs the aws extra)")
-    group.add_argument("--profile", metavar="P", help="AWS profile (default: the standard credential chain)")
-    group.add_argument("--role-arn", metavar="ARN", help="assume this audit role first (cross-account scan)")
-    group.add_argument("--external-id", metavar="ID", help="ExternalId the audit role's trust policy requires")
-    group.add_argument("--regions", metavar="R1,R2|all",
-                       help="regions to scan (default: the profile's region, else us-east-1)")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "aws", False))
-
-
-
-
 def conditional_actions() -> dict[str, str]:
     """Actions only some accounts make the scanner call (with the condition)."""
     out = {"ec2:DescribeRegions": "only with --regions all"}
@@ -51,17 +36,21 @@ def declared_actions() -> set[str]:
     return acts
 
 
-def collect(args, ctx=None) -> Collection:
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.AwsSource. The ExternalId is read at this moment."""
     from enamel_hipaa.core.errors import InputError
     try:
         import boto3  # noqa: F401
     except ImportError:
         raise InputError("command line", "--aws needs boto3: pip install 'enamel-hipaa[aws]'") from None
-    if bool(getattr(args, "external_id", None)) and not getattr(args, "role_arn", None):
+    external_id = config.external_id.reveal() if config.external_id else None
+    if config.external_id and not config.role_arn:
         raise InputError("command line", "--external-id needs --role-arn")
+    if config.external_id and external_id is None:
+        raise InputError("command line", f"the ExternalId for {config.role_arn} is empty ({config.external_id!r})")
     from enamel_hipaa.sources.aws.runner import scan
-    collection, aws = scan(profile=getattr(args, "profile", None), role_arn=getattr(args, "role_arn", None),
-                           external_id=getattr(args, "external_id", None), regions=getattr(args, "regions", None),
+    collection, aws = scan(profile=config.profile, role_arn=config.role_arn,
+                           external_id=external_id, regions=config.regions,
                            api_slots=(getattr(ctx, "extra", None) or {}).get("api_calls"))
     stats_path = os.environ.get(STATS_ENV)
     if stats_path and aws is not None:

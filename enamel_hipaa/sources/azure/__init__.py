@@ -27,42 +27,14 @@ SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.monitor", "az
 ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS + monitor.ACTIONS
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--azure", action="store_true",
-                       help="scan live Azure storage accounts and key vaults (DefaultAzureCredential)")
-    group.add_argument("--subscription", metavar="ID", action="append", default=[],
-                       help="Azure subscription to scan; repeatable; 'all' (default) = every one the identity sees")
-    group.add_argument("--azure-tenants", metavar="FILE",
-                       help="tenants file (YAML): one service principal per tenant, secrets from the environment "
-                            "variables it names (with --tenant NAME, only that tenant)")
-    group.add_argument("--azure-cloud", choices=sorted(arm.CLOUDS), default=None,
-                       help="Azure cloud (default public; env ENAMEL_AZURE_CLOUD)")
-    group.add_argument("--azure-endpoint", metavar="URL",
-                       help="ARM base URL, e.g. a proxy or a test stand-in; the token scope follows --azure-cloud "
-                            "(env ENAMEL_AZURE_ENDPOINT)")
-    group.add_argument("--azure-authority", metavar="URL",
-                       help="Entra ID authority host for tenant credentials (env AZURE_AUTHORITY_HOST)")
-    group.add_argument("--azure-ca-bundle", metavar="PEM",
-                       help="CA bundle to verify ARM and token endpoints (env ENAMEL_AZURE_CA_BUNDLE)")
-    group.add_argument("--azure-max-retries", metavar="N", type=int, default=3,
-                       help="retries of a throttled or failed ARM call before it is an error (default 3)")
-    group.add_argument("--azure-max-retry-after", metavar="SECONDS", type=float, default=60.0,
-                       help="longest Retry-After to wait for; longer is an error (default 60)")
-    group.add_argument("--azure-workers", metavar="N", type=int, default=8,
-                       help="storage accounts read in parallel (default 8)")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "azure", False) or getattr(args, "azure_tenants", None))
-
-
 def _subscriptions(values: list[str]) -> tuple[str, ...] | None:
     if not values or any(v.lower() == "all" for v in values):
         return None
     return tuple(dict.fromkeys(values))
 
 
-def collect(args, ctx=None) -> Collection:
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.AzureSource."""
     for module in SDK_MODULES:
         try:
             importlib.import_module(module)
@@ -70,11 +42,11 @@ def collect(args, ctx=None) -> Collection:
             raise InputError("command line", f"--azure needs the Azure SDK ({module} is missing): "
                              "pip install 'enamel-hipaa[azure]'") from None
     quiet_sdk_logs()
-    settings = arm.from_args(args, getattr(ctx, "extra", None))
-    subs = _subscriptions(args.subscription)
-    if args.azure_tenants:
-        targets = auth.load_tenants(args.azure_tenants, settings, only=getattr(args, "tenant", None),
-                                    cli_subscriptions=subs if args.subscription else False)
+    settings = arm.from_config(config, getattr(ctx, "extra", None))
+    subs = _subscriptions(list(config.subscriptions))
+    if config.tenants_file:
+        targets = auth.load_tenants(config.tenants_file, settings, only=config.tenant,
+                                    cli_subscriptions=subs if config.subscriptions_given else False)
     else:
         targets = [auth.default_target(settings, subs)]
     return collect_targets(targets, settings)

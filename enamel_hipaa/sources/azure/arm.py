@@ -63,23 +63,24 @@ class ArmSettings:
         return kw
 
 
-def from_args(args, extra: dict | None = None) -> ArmSettings:
-    """`extra`: the scan context's shared objects (e.g. the global API call cap)."""
+def from_config(config, extra: dict | None = None) -> ArmSettings:
+    """`config`: a sources.config.AzureSource; `extra`: the scan context's shared objects
+    (e.g. the global API call cap)."""
     from enamel_hipaa.core.errors import InputError
     env = os.environ
-    cloud = args.azure_cloud or env.get("ENAMEL_AZURE_CLOUD") or "public"
+    cloud = config.cloud or env.get("ENAMEL_AZURE_CLOUD") or "public"
     if cloud not in CLOUDS:
         raise InputError("ENAMEL_AZURE_CLOUD", f"unknown Azure cloud {cloud!r} (choose from {', '.join(CLOUDS)})")
-    if args.azure_max_retries < 0 or args.azure_max_retry_after < 0:
+    if config.max_retries < 0 or config.max_retry_after < 0:
         raise InputError("command line", "--azure-max-retries and --azure-max-retry-after cannot be negative")
     return ArmSettings(
         cloud=cloud,
-        endpoint=args.azure_endpoint or env.get("ENAMEL_AZURE_ENDPOINT") or None,
-        ca_bundle=args.azure_ca_bundle or env.get("ENAMEL_AZURE_CA_BUNDLE") or None,
-        authority=args.azure_authority or env.get("AZURE_AUTHORITY_HOST") or None,
-        max_retries=args.azure_max_retries,
-        max_retry_after=args.azure_max_retry_after,
-        workers=max(1, args.azure_workers),
+        endpoint=config.endpoint or env.get("ENAMEL_AZURE_ENDPOINT") or None,
+        ca_bundle=config.ca_bundle or env.get("ENAMEL_AZURE_CA_BUNDLE") or None,
+        authority=config.authority or env.get("AZURE_AUTHORITY_HOST") or None,
+        max_retries=config.max_retries,
+        max_retry_after=config.max_retry_after,
+        workers=max(1, config.workers),
         extra=dict(extra or {}),
     )
 

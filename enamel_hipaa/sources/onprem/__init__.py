@@ -12,19 +12,10 @@ from enamel_hipaa.sources import Collection
 KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores")
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--onprem", metavar="INVENTORY", action="append", default=[],
-                       help="on-prem inventory (YAML: Orthanc/nginx configs, probes, workstations, "
-                            "DICOM folders; see docs/onprem.md); repeatable")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "onprem", None))
-
-
-def collect(args, ctx=None) -> Collection:
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.OnpremSource."""
     out = Collection()
-    for path in args.onprem:
+    for path in config.inventories:
         out.extend(collect_inventory(path))
     return out
 

@@ -358,6 +358,6 @@ def collect(entry: dict, local_pacs: list[str] = (), directory: list[dict] = (),
         ports = ",".join(str(l["port"]) for l in s.props["listen"])
         res.append(Resource(type="onprem.nginx_server", id=f"nginx:{name}:{s.node.at}",
                             name=f"{name} {s.props['server_names'][0]}:{ports} ({s.node.at})",
-                            source="file", properties=s.props))
+                            source="file", origin=s.props.pop("location", None), properties=s.props))
         proxies.extend(s.proxies)
     return res, proxies

@@ -305,14 +305,15 @@ def collect(entry: dict, proxies: list, timeout: float = 3.0, weak=None, all_pro
     props["config_files"] = [str(f) for f in files]
     loc = str(main_file(files, {k: v for k, v in origin.items() if v != "environment"})) if files \
         else str(entry.get("compose") or name)
-    props["location"] = {"path": loc, "line": 1}
+    declared_at = {"path": loc, "line": 1}
     port = int(cfg.get("HttpPort", 8042))
     names = host_names(entry)
     mine = [p for p in proxies if _targets_local_port(p.target, port)]
     mine += [p for p in all_proxies if p not in mine and _targets_named(p.target, names, port)]
     props["proxied_from_localhost"] = bool(mine)
     props["proxy_enforces_auth"] = bool(mine) and all(p.nginx_authenticated for p in mine)
-    return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props)
+    return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props,
+                    origin=declared_at)
 
 
 def _targets_named(target: str, names: list[str], port: int) -> bool:

@@ -14,24 +14,6 @@ from pathlib import Path
 from enamel_hipaa.sources import Collection
 
 
-def add_arguments(group) -> None:
-    group.add_argument("--pulumi", metavar="DIR", action="append", default=[],
-                       help="a Pulumi Python program (its folder, or the project folder with Pulumi.yaml) "
-                            "to plan under mocks; repeatable")
-    group.add_argument("--pulumi-stack", metavar="NAME", default=None,
-                       help="stack whose Pulumi.<NAME>.yaml config --pulumi uses "
-                            "(default: the only stack file, else dev, else the first by name)")
-    group.add_argument("--pulumi-preview", metavar="FILE", action="append", default=[],
-                       help="JSON written by `pulumi preview --json`; repeatable")
-    group.add_argument("--pulumi-state", metavar="FILE", action="append", default=[],
-                       help="JSON written by `pulumi stack export`; repeatable")
-
-
-def wanted(args) -> bool:
-    return bool(getattr(args, "pulumi", None) or getattr(args, "pulumi_preview", None)
-                or getattr(args, "pulumi_state", None))
-
-
 def plan_program(directory: str, stack: str | None = None) -> Collection:
     """Run one program under mocks and normalise what it plans."""
     from enamel_hipaa.sources.pulumi import mockrun, normalize, project
@@ -58,12 +40,13 @@ def from_state(path: str) -> Collection:
                       sources=[f"pulumi-state:{Path(path).name}"])
 
 
-def collect(args, ctx=None) -> Collection:
+def collect(config, ctx=None) -> Collection:
+    """`config`: a sources.config.PulumiSource."""
     out = Collection()
-    for d in args.pulumi:
-        out.extend(plan_program(d, args.pulumi_stack))
-    for f in args.pulumi_preview:
+    for d in config.programs:
+        out.extend(plan_program(d, config.stack))
+    for f in config.previews:
         out.extend(from_preview(f))
-    for f in args.pulumi_state:
+    for f in config.states:
         out.extend(from_state(f))
     return out

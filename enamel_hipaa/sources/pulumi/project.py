@@ -52,13 +52,18 @@ def find(directory: str, stack: str | None = None) -> Project:
     if not (program / "__main__.py").is_file():
         raise InputError(str(program), "no __main__.py: only Pulumi Python programs can be run under mocks")
     name = str(doc.get("name") or program.name)
-    stack = stack or _pick_stack(root)
+    stacks_dir = (root / str(doc.get("stackConfigDir") or ".")).resolve()
+    if stack and not (stacks_dir / f"Pulumi.{stack}.yaml").is_file():
+        known = ", ".join(_stacks(stacks_dir)) or "none"
+        raise InputError(str(stacks_dir / f"Pulumi.{stack}.yaml"),
+                         f"no such stack config (--pulumi-stack {stack}; stacks here: {known})")
+    stack = stack or _pick_stack(stacks_dir)
     config, secrets = {}, []
     for key, spec in (doc.get("config") or {}).items():  # project-level defaults
         value = spec.get("default") if isinstance(spec, dict) else spec
         if value is not None:
             config[_qualify(name, key)] = _as_config_string(value)
-    stack_file = root / f"Pulumi.{stack}.yaml"
+    stack_file = stacks_dir / f"Pulumi.{stack}.yaml"
     if stack_file.is_file():
         for key, value in (_read_yaml(stack_file).get("config") or {}).items():
             if isinstance(value, dict) and "secure" in value:  # encrypted: we cannot read it
@@ -69,8 +74,12 @@ def find(directory: str, stack: str | None = None) -> Project:
     return Project(name=name, root=root, program=program, stack=stack, config=config, secret_keys=secrets)
 
 
-def _pick_stack(root: Path) -> str:
-    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+def _stacks(directory: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+
+
+def _pick_stack(directory: Path) -> str:
+    stacks = _stacks(directory)
     if len(stacks) == 1:
         return stacks[0]
     return "dev" if "dev" in stacks or not stacks else stacks[0]

@@ -18,10 +18,9 @@ def practice_part(ruleset, console) -> Collection:
 def attestation_part(ruleset, console) -> Collection:
     """Bright Smile's attestation register and the vendor roles a live IAM scan finds
     (the cross-check matches them against the register's BAAs)."""
-    from types import SimpleNamespace
-
     from enamel_hipaa.sources.attestation import collect as collect_register
-    out = collect_register(SimpleNamespace(attest=str(paths.demo_dir() / "attestation.yaml"), attest_history=None))
+    from enamel_hipaa.sources.config import AttestationSource
+    out = collect_register(AttestationSource(path=str(paths.demo_dir() / "attestation.yaml")))
     out.extend(read(str(paths.demo_dir() / "vendor_access.yaml"), ruleset.type_schemas))
     return out
 

@@ -1,5 +1,5 @@
 """CrossGuard validators built from Enamel's rules (rules/aws) and evaluated by Enamel's
-engine, so `pulumi preview --policy-pack infra/policy` enforces exactly what
+engine, so `pulumi preview --policy-pack infra/crossguard` enforces exactly what
 `enamel scan --pulumi` reports.
 
 One policy per rule. Rules on types a single resource fully describes (KMS keys, trails,

@@ -1,0 +1,164 @@
+"""The command line's grammar: every command and option, and nothing else (commands turn
+the parsed options into typed configs and call a workflow)."""
+from __future__ import annotations
+
+import argparse
+
+from enamel_hipaa import __version__
+from enamel_hipaa.cli.history import add_parsers as add_history_parsers
+from enamel_hipaa.cli.sources import add_source_arguments
+from enamel_hipaa.core.model import SEVERITIES
+from enamel_hipaa.core.report import EXIT_BAD_INPUT
+from enamel_hipaa.outputs.history import DEFAULT_RETENTION_DAYS
+
+FILE_FORMATS = ("json", "sarif", "junit", "markdown", "csv", "html")
+FORMAT_CHOICES = ("table",) + FILE_FORMATS + ("all",)
+
+
+def add_history_arguments(parser, record_default: bool | None = False) -> None:
+    """History options. `record_default=None` means the command always records."""
+    g = parser.add_argument_group("history")
+    if record_default is not None:
+        g.add_argument("--record", action="store_true", default=record_default,
+                       help="record this scan in the history database")
+    g.add_argument("--history", metavar="PATH",
+                   help="history database (default: env ENAMEL_HISTORY, config history.path, "
+                        "else the user state directory)")
+    g.add_argument("--history-retention-days", metavar="DAYS", type=int,
+                   help=f"prune scans older than this when recording (default {DEFAULT_RETENTION_DAYS})")
+    g.add_argument("--config", metavar="FILE", help="settings file (default: env ENAMEL_CONFIG, "
+                                                   "else <user config dir>/enamel/config.yaml)")
+
+
+
+def add_mail_arguments(parser) -> None:
+    g = parser.add_argument_group("email (SMTP; password only from env ENAMEL_SMTP_PASSWORD)")
+    g.add_argument("--email", metavar="TO[,TO]",
+                   help="recipients, comma-separated (required, except with --tenants: each tenant's own list)")
+    g.add_argument("--out", metavar="DIR", help="write the email as a .eml file here instead of sending it")
+    g.add_argument("--smtp-host", help="SMTP server (env ENAMEL_SMTP_HOST, config smtp.host)")
+    g.add_argument("--smtp-port", type=int, help="port (env ENAMEL_SMTP_PORT; default 587 STARTTLS, 465 implicit)")
+    g.add_argument("--smtp-user", help="login user (env ENAMEL_SMTP_USER)")
+    g.add_argument("--smtp-from", help="sender address (env ENAMEL_SMTP_FROM)")
+    g.add_argument("--smtp-tls", choices=("starttls", "implicit"), help="TLS mode (default starttls)")
+    g.add_argument("--smtp-ca-file", metavar="FILE", help="CA bundle to verify the server (default: system store)")
+    g.add_argument("--smtp-insecure", action="store_true",
+                   help="allow a plain connection without TLS (refused unless the host is loopback)")
+
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints usage too; keep it short)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _formats(text: str) -> list[str]:
+    out: list[str] = []
+    for part in text.split(","):
+        part = part.strip().lower()
+        if part == "md":
+            part = "markdown"
+        if part not in FORMAT_CHOICES:
+            raise argparse.ArgumentTypeError(f"unknown format {part!r} (choose from {', '.join(FORMAT_CHOICES)})")
+        for f in (("table",) + FILE_FORMATS if part == "all" else (part,)):
+            if f not in out:
+                out.append(f)
+    return out
+
+
+def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", default_out: str | None = None):
+    g = p.add_argument_group("rules and policy")
+    g.add_argument("--rules", metavar="DIR", action="append", default=[],
+                   help="extra rules directory (<provider>/<id>.yaml); a rule with a built-in id replaces it")
+    g.add_argument("--params", metavar="FILE", help="parameter overrides (YAML: params:, rules:)")
+    g.add_argument("--waivers", metavar="FILE", help="waivers file (YAML)")
+    g.add_argument("--tenant", metavar="NAME", help="tenant (practice) name shown in reports")
+    o = p.add_argument_group("output")
+    o.add_argument("--format", type=_formats, default=_formats(default_formats),
+                   help=f"comma-separated: {', '.join(FORMAT_CHOICES)} (default {default_formats})")
+    o.add_argument("--output-dir", metavar="DIR", default=default_out,
+                   help="write file formats here, each atomically")
+    o.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="high",
+                   help="exit 1 when a fail/unknown finding is at or above this severity (default high)")
+    o.add_argument("--fail-on-error", action="store_true",
+                   help="exit 3 when the scan is incomplete (the default since 0.2; kept for old scripts)")
+    o.add_argument("--allow-incomplete", action="store_true",
+                   help="do not exit 3 when the scan is incomplete: exit by findings only (the pre-0.2 behaviour)")
+    o.add_argument("--no-fail-on-unknown", dest="count_unknown", action="store_false",
+                   help="do not count 'unknown' findings towards --fail-on")
+    o.add_argument("--ci", action="store_true",
+                   help="CI mode: no colours or progress bars, GitHub annotations "
+                        "when GITHUB_ACTIONS is set")
+    o.add_argument("--baseline", metavar="FILE",
+                   help="fail only on findings that are not in this baseline (see --write-baseline)")
+    o.add_argument("--write-baseline", metavar="FILE",
+                   help="record this scan's fail/unknown findings as a baseline (written atomically)")
+    o.add_argument("--show-pass", action="store_true", help="list passing checks in the terminal table")
+    o.add_argument("-q", "--quiet", action="store_true", help="no terminal table")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="enamel", description="HIPAA auditor for dental X-ray archives.")
+    p.add_argument("--version", action="version", version=f"enamel {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    scan = sub.add_parser("scan", help="collect from sources, evaluate the rules, report")
+    add_source_arguments(scan)
+    _add_common(scan)
+    add_history_arguments(scan)
+
+    collect = sub.add_parser("collect", help="collect normalised resources into a file (no evaluation)")
+    add_source_arguments(collect)
+    collect.add_argument("-o", "--output", metavar="FILE", required=True, help="resources file to write (JSON)")
+
+    demo = sub.add_parser("demo", help="scan the bundled example practice (no cloud account needed)")
+    _add_common(demo, default_formats="all", default_out="reports/out")
+
+    tenants = sub.add_parser("tenants", help="scan many tenants (an MSP's practices) and roll them up")
+    tsub = tenants.add_subparsers(dest="tenants_command", metavar="ACTION", parser_class=_Parser)
+    ts = tsub.add_parser("scan", help="scan every tenant of a tenants file, in parallel")
+    ts.add_argument("file", help="tenants file (YAML); a single practice's enamel.yaml has one tenant")
+    ts.add_argument("--only", metavar="T1,T2", help="only these tenants")
+    ts.add_argument("--shard", metavar="I/N", help="this job's slice: tenants whose stable hash mod N is I (0-based)")
+    ts.add_argument("--output-dir", metavar="DIR", default="reports/tenants", help="one directory per tenant + roll-up")
+    ts.add_argument("--jobs", type=int, default=4, metavar="K", help="tenants scanned at once (default 4)")
+    ts.add_argument("--max-api-calls", type=int, metavar="N",
+                    help="cap on cloud API calls in flight at once, across all tenants (default: no cap)")
+    ts.add_argument("--format", type=_formats, default=_formats("json,html,markdown,csv"),
+                    help="per-tenant report formats (JSON is always written)")
+    ts.add_argument("--rules", metavar="DIR", action="append", default=[])
+    ts.add_argument("--fail-on-error", action="store_true",
+                    help="exit 3 when a tenant is incomplete (the default since 0.2)")
+    ts.add_argument("--allow-incomplete", action="store_true",
+                    help="do not exit 3 when a tenant is incomplete (the pre-0.2 behaviour)")
+    ts.add_argument("--ci", action="store_true", help="CI mode: no colours")
+    ts.add_argument("-q", "--quiet", action="store_true")
+    add_history_arguments(ts)  # --record/--history: record each tenant's scan, trend in the roll-up
+    tm = tsub.add_parser("merge", help="merge shard output directories into one roll-up")
+    tm.add_argument("dirs", nargs="+", metavar="DIR")
+    tm.add_argument("--output-dir", metavar="DIR", required=True)
+    tm.add_argument("--rules", metavar="DIR", action="append", default=[])
+
+    attest = sub.add_parser("attest", help="attestation register tools (administrative safeguards)")
+    asub = attest.add_subparsers(dest="attest_command", metavar="ACTION", parser_class=_Parser)
+    init = asub.add_parser("init", help="write a commented starter register from what a scan finds")
+    add_source_arguments(init)
+    init.add_argument("-o", "--output", metavar="FILE", required=True, help="register to write (YAML)")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.add_argument("--tenant", metavar="NAME", help="practice name to put in the register")
+    init.add_argument("--rules", metavar="DIR", action="append", default=[])
+
+    rules = sub.add_parser("rules", help="list, show or validate rules")
+    rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION", parser_class=_Parser)
+    ls = rsub.add_parser("list", help="list rules")
+    ls.add_argument("--rules", metavar="DIR", action="append", default=[])
+    ls.add_argument("--provider", help="only this provider (aws, azure, onprem, attestation, ...)")
+    show = rsub.add_parser("show", help="show one rule")
+    show.add_argument("id")
+    show.add_argument("--rules", metavar="DIR", action="append", default=[])
+    val = rsub.add_parser("validate", help="validate a rules directory (default: the built-in rules)")
+    val.add_argument("dir", nargs="?")
+    add_history_parsers(sub, add_source_arguments, _add_common, add_history_arguments, add_mail_arguments)
+    return p
+
+

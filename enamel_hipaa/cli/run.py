@@ -1,0 +1,55 @@
+"""What every scanning command shares: collect with a progress bar, evaluate, present."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from rich.console import Console
+
+from enamel_hipaa.cli import options
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.report import exit_code
+from enamel_hipaa.core.ruleset import RuleSet
+from enamel_hipaa.outputs import RenderContext, github, render, write_reports
+from enamel_hipaa.outputs.terminal import print_report
+from enamel_hipaa.sources import Collection
+from enamel_hipaa.workflows.scan import collect, evaluate_scan
+
+
+def _collect(config, ruleset: RuleSet, out: Console) -> Collection:
+    show_progress = out.is_terminal and not config.outputs.ci and not config.outputs.quiet
+    return collect(config.sources, ruleset, out, show_progress=show_progress, tenant=config.tenant)
+
+
+def present(config, report: dict, ruleset: RuleSet) -> int:
+    """Write the file formats, print the table, and compute the exit code."""
+    o = config.outputs
+    ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
+    file_formats = [f for f in o.formats if f != "table"]
+    to_stdout = False
+    if file_formats:
+        if o.output_dir:
+            written = write_reports(report, file_formats, o.output_dir, ctx)
+            if not o.quiet:
+                Console(stderr=True, no_color=o.ci, highlight=False).print(
+                    "wrote " + ", ".join(str(p) for p in written))
+        elif len(file_formats) == 1:
+            sys.stdout.write(render(file_formats[0], report, ctx))
+            to_stdout = True
+        else:
+            raise InputError("command line", "several file formats need --output-dir DIR")
+    if "table" in o.formats and not o.quiet:
+        ns = argparse.Namespace(ci=o.ci)
+        print_report(report, options.console(ns, stderr=to_stdout), show_pass=o.show_pass)
+    if o.ci and os.environ.get("GITHUB_ACTIONS"):
+        (sys.stderr if to_stdout else sys.stdout).write(github.render(report))
+    f = config.failure
+    return exit_code(report, f.fail_on, f.fail_on_error, f.count_unknown)
+
+
+def run_scan(config, collection: Collection, ruleset: RuleSet, started_at: str) -> tuple[int, str | None]:
+    result = evaluate_scan(config, collection, ruleset, started_at)
+    return present(config, result.report, ruleset), result.scan_id
+
+
