@@ -136,6 +136,7 @@ def test_stream_server_is_a_tls_endpoint_judged_on_protocols(tmp_path):
     assert res.properties["protocol"] == "stream" and res.properties["ssl_enabled"] is True
     assert res.properties["ssl_protocols"] == ["SSLv3", "TLSv1"]
     assert res.properties["tcp_proxy_targets"] == ["127.0.0.1:104"]
+    assert res.properties["dicom_proxy"] is True  # usual DICOM ports
 
 
 @pytest.mark.parametrize("target,pacs", [("http://arc:8080/dcm4chee-arc", True), ("http://app:3000/dicom-web", True),

@@ -19,6 +19,7 @@ WEAK_TOKEN = re.compile(r"(^|[-_])(RC4|DES|3DES|NULL|EXPORT|EXP|MD5|ADH|AECDH|aN
 PACS_HINT = re.compile(r"orthanc|pacs|dicom|dcm4che|:8042\b", re.I)
 DICOMWEB_PATH = re.compile(r"(^|/)(dicom-web|dicomweb|wado|wado-rs|qido-rs|stow-rs|rs|dcm4chee-arc|orthanc)(/|$)", re.I)
 NOT_PACS = ("ohif-static", "not-pacs")
+DICOM_PORTS = {104, 11112, 4242, 2761, 2762}  # DICOM, DICOM TLS, Orthanc's DicomPort
 REDIRECT_CODES = {"301", "302", "303", "307", "308"}
 
 
@@ -270,6 +271,8 @@ def _stream_server(srv_node: Node, stream: list[Node], ctx) -> Server:
     props = {"location": {"path": srv_node.file, "line": srv_node.line}, "protocol": "stream",
              "server_names": [f"stream:{','.join(str(l['port']) for l in listen)}"], "listen": listen,
              "ssl_enabled": any(l["ssl"] for l in listen), "tcp_proxy_targets": targets,
+             "dicom_proxy": any(_host_port(t)[1] in DICOM_PORTS or PACS_HINT.search(t) for t in targets)
+             or any(l["port"] in DICOM_PORTS for l in listen),
              "hsts_enabled": False, "locations_without_hsts": [], "redirects_to_https": False,
              "pacs_proxies": [], "pacs_proxies_without_auth": [], "missing_includes": _missing_includes(srv)}
     props.update(_tls_props(srv, stream, ctx["version"]))
