@@ -1,10 +1,17 @@
 #!/bin/sh
-# Install Debian's Orthanc and nginx (with its stream module: DICOM-over-TLS proxies) for the on-prem tests and demo, when missing.
-# A temporary policy-rc.d keeps apt from starting them as system services: tests and
-# `enamel demo` start their own instances on 127.0.0.1 and stop them by PID.
+# Install Debian's Orthanc and nginx with its stream module (on-prem tests and demo; nginx
+# `stream {}` DICOM-over-TLS proxies) and poppler-utils (pdftoppm and
+# pdfinfo: the printed-report checks), when missing. A temporary policy-rc.d keeps apt from
+# starting the servers as system services: tests and `enamel demo` start their own instances
+# on 127.0.0.1 and stop them by PID.
 set -eu
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
-if have Orthanc && have nginx && [ -e /usr/lib/nginx/modules/ngx_stream_module.so ]; then exit 0; fi
+PKGS=""
+have Orthanc || PKGS="$PKGS orthanc"
+have nginx || PKGS="$PKGS nginx"
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || PKGS="$PKGS libnginx-mod-stream"
+have pdftoppm || PKGS="$PKGS poppler-utils"
+if [ -z "$PKGS" ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 POLICY=/usr/sbin/policy-rc.d
 created=""
@@ -15,4 +22,5 @@ if [ ! -e "$POLICY" ]; then
 fi
 trap '[ -n "$created" ] && $SUDO rm -f "$POLICY"' EXIT
 $SUDO apt-get update
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y orthanc nginx libnginx-mod-stream
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y $PKGS

@@ -17,7 +17,7 @@ def ruleset():
     return load_rules()
 
 
-def run_enamel(*args, cwd=None, env=None, timeout=120):
+def run_enamel(*args, cwd=None, env=None, timeout=300):
     """Run the real CLI in a subprocess (exit codes, stderr, no tracebacks)."""
     return subprocess.run([sys.executable, "-m", "enamel_hipaa.cli", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
@@ -114,8 +114,25 @@ SERVER_MODULES = {
 SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel"}
 
 
+def _runs_the_cli(item) -> bool:
+    """The test calls run_enamel, directly or through a helper of its module (one level)."""
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    if code is None:
+        return False
+    names = set(code.co_names)
+    if "run_enamel" in names:
+        return True
+    namespace = vars(item.module) if item.module else {}
+    for name in names:
+        helper = getattr(namespace.get(name), "__code__", None)
+        if helper is not None and "run_enamel" in helper.co_names:
+            return True
+    return False
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
-        if module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if (module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or _runs_the_cli(item)):
             item.add_marker(pytest.mark.servers)

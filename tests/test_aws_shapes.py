@@ -1,6 +1,6 @@
 """Pure mapping functions of the AWS collectors (API response -> normalised properties)."""
-from enamel_hipaa.sources.aws.cloudtrail import data_events
-from enamel_hipaa.sources.aws.ec2 import permissions
+from enamel_hipaa.sources.normalise.aws.cloudtrail_trail import data_events
+from enamel_hipaa.sources.normalise.aws.ec2_security_group import permissions
 from enamel_hipaa.sources.aws.elbv2 import policy_floors
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.model import Resource

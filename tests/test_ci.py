@@ -187,7 +187,8 @@ def test_composite_action_steps_scan_upload_sarif_and_gate(tmp_path):
     log = run_action(tmp_path, {"iac": "tests/fixtures/iac/fail_imaging_stack.yaml tests/fixtures/iac/pass_imaging_stack.yaml",
                                 "output-dir": str(out)})
     names = [n for n, _ in log["steps"]]
-    assert names == ["Install Enamel", "Install checkov in its own virtualenv", "Scan", "Gate"]
+    assert names == ["Install Enamel with the extras the inputs need", "Install checkov in its own virtualenv",
+                     "Scan", "Gate"]
     install, checkov_step, scan, gate = (p for _, p in log["steps"])
     assert install.returncode == 0 and "using " in install.stdout  # the enamel on PATH is used
     assert checkov_step.returncode == 0 and str(CHECKOV) in checkov_step.stdout
@@ -200,7 +201,9 @@ def test_composite_action_steps_scan_upload_sarif_and_gate(tmp_path):
     check_sarif(json.loads(sarif_path.read_text()), report)
     uploads = dict(log["uploads"])
     assert uploads["github/codeql-action/upload-sarif@v3"]["sarif_file"] == str(sarif_path)
-    assert Path(uploads["actions/upload-artifact@v4"]["path"]).is_file()
+    assert (Path(uploads["actions/upload-artifact@v4"]["path"]) / "enamel-junit.xml").is_file()
+    assert uploads["actions/upload-artifact@v4"]["name"].startswith("enamel-reports-")
+    assert uploads["github/codeql-action/upload-sarif@v3"]["category"] == "enamel"
     assert gate.returncode == 1 and "::error::Enamel: findings at or above high" in gate.stdout
 
 

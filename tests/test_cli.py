@@ -51,20 +51,21 @@ def test_unknown_counts_towards_fail_on_unless_disabled(tmp_path):
     assert run_enamel("scan", "--resources", p, "--format", "json", "--no-fail-on-unknown").returncode == 0
 
 
-def test_incomplete_scan_exits_3_with_fail_on_error(tmp_path):
+def test_incomplete_scan_exits_3_by_default(tmp_path):
     err = {"source": "aws", "service": "s3", "message": "AccessDenied: ListBuckets", "region": "us-east-1",
            "resource_type": "aws.s3_bucket"}
     p = resources_file(tmp_path, [], [err])
-    r = run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none", "--fail-on-error")
+    r = run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none")
     assert r.returncode == 3
     report = json.loads(r.stdout)
     validate_report(report)
     assert report["scan"]["complete"] is False and report["errors"][0]["service"] == "s3"
     assert {f["status"] for f in report["findings"]} == {"error"}
-    # without --fail-on-error, an error is reported but does not set the exit code
-    assert run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none").returncode == 0
-    # --ci turns --fail-on-error on
-    assert run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none", "--ci").returncode == 3
+    # the old spelling still works; --allow-incomplete opts out (exit by findings only)
+    assert run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none", "--fail-on-error",
+                      "--ci").returncode == 3
+    assert run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none",
+                      "--allow-incomplete").returncode == 0
 
 
 def test_bad_resources_file_exits_2_naming_file_and_line(tmp_path):

@@ -89,11 +89,9 @@ def _role(accounts, account=OWN_ACCOUNT):
 
 
 def _register_resources(tmp_path):
-    from types import SimpleNamespace
-
     from enamel_hipaa.sources.attestation import collect
-    args = SimpleNamespace(attest=str(register(tmp_path, "crosscheck_register.yaml")), attest_history=None)
-    return collect(args).resources
+    from enamel_hipaa.sources.config import AttestationSource
+    return collect(AttestationSource(path=str(register(tmp_path, "crosscheck_register.yaml")))).resources
 
 
 def test_enrich_is_a_no_op_without_register():

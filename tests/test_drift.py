@@ -191,7 +191,7 @@ def test_fail_incomplete_scan_shows_errors_as_new_failures_and_warns(tmp_path):
         "resource_type": "aws.s3_bucket"}]}))
     r = run_enamel("scan", "--resources", broken, "--record", "--history", db, "--tenant", TENANT, "-q",
                    "--fail-on", "none")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 3, r.stderr  # incomplete: exit 3 by default, and the scan is still recorded
     doc = drift_json("--history", db)
     assert doc["to"]["complete"] is False and doc["from"]["complete"] is True
     assert doc["new_failures"] and {f["status"] for f in doc["new_failures"]} == {"error"}  # never "resolved"

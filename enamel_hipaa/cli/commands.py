@@ -1,6 +1,7 @@
 """The CLI's commands. Each returns an exit code; bad input raises InputError."""
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from enamel_hipaa.cli.run import _collect, run_scan
 def cmd_scan(args) -> int:
     started = now_iso()
     config = options.scan_config(args)
-    ruleset = load_rules(list(config.rule_dirs))
+    ruleset = config.selection.apply(load_rules(list(config.rule_dirs)))
     collection = _collect(config, ruleset, options.console(args, stderr=True))
     return run_scan(config, collection, ruleset, started)[0]
 
@@ -30,7 +31,7 @@ def cmd_collect(args) -> int:
     from enamel_hipaa.sources.resources_file import write
     started = now_iso()
     config = options.scan_config(args)
-    ruleset = load_rules(list(config.rule_dirs))
+    ruleset = config.selection.apply(load_rules(list(config.rule_dirs)))
     collection = _collect(config, ruleset, options.console(args, stderr=True))
     write(args.output, collection, __version__, started)
     if collection.findings:  # checkov's verdicts are findings, not resources
@@ -47,7 +48,7 @@ def cmd_demo(args) -> int:
     config = options.scan_config(args)
     config = replace(config, waivers_file=config.waivers_file or str(paths.demo_dir() / "waivers.yaml"),
                      tenant=config.tenant or "Bright Smile Dental (demo)")
-    ruleset = load_rules(list(config.rule_dirs))
+    ruleset = config.selection.apply(load_rules(list(config.rule_dirs)))
     collection = crosscheck.enrich(collect_demo(ruleset, options.console(args, stderr=True)))
     return run_scan(config, collection, ruleset, started)[0]
 
@@ -66,6 +67,13 @@ def cmd_rules(args) -> int:
     ruleset = load_rules(args.rules)
     console = options.console(args)
     if action == "list":
+        ruleset = options.selection(args).apply(ruleset)
+        if args.format == "json":
+            rows = [{"id": r.id, "title": r.title, "severity": r.severity, "provider": r.provider,
+                     "resource": r.resource, "hipaa": list(r.hipaa), "references": r.references,
+                     "path": r.path} for r in ruleset.rules]
+            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+            return EXIT_OK
         from rich.table import Table
         table = Table(title=f"{len(ruleset.rules)} rules")
         for col in ("id", "severity", "resource"):
@@ -73,8 +81,6 @@ def cmd_rules(args) -> int:
         for col in ("HIPAA", "title"):
             table.add_column(col, overflow="fold")
         for r in ruleset.rules:
-            if args.provider and r.provider != args.provider:
-                continue
             table.add_row(r.id, r.severity, r.resource, " ".join(r.hipaa), r.title)
         console.print(table)
         return EXIT_OK

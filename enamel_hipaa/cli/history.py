@@ -155,7 +155,7 @@ def cmd_report(args, console) -> int:
     from enamel_hipaa.core.ruleset import load_rules
     started = now_iso()
     config = options.scan_config(args, record=True)  # next week's drift needs this week's scan
-    ruleset = load_rules(list(config.rule_dirs))
+    ruleset = config.selection.apply(load_rules(list(config.rule_dirs)))
     _, scan_id = run_scan(config, _collect(config, ruleset, console), ruleset, started)
     path, _ = history.resolve(config.history.path, config.history.retention_days, config.history.settings_file)
     conn = history.connect(path)

@@ -9,9 +9,10 @@ from enamel_hipaa.cli.history import add_parsers as add_history_parsers
 from enamel_hipaa.cli.sources import add_source_arguments
 from enamel_hipaa.core.model import SEVERITIES
 from enamel_hipaa.core.report import EXIT_BAD_INPUT
+from enamel_hipaa.outputs import FORMATS
 from enamel_hipaa.outputs.history import DEFAULT_RETENTION_DAYS
 
-FILE_FORMATS = ("json", "sarif", "junit", "markdown", "csv", "html")
+FILE_FORMATS = tuple(FORMATS)
 FORMAT_CHOICES = ("table",) + FILE_FORMATS + ("all",)
 
 
@@ -52,6 +53,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+def _csv(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in text.split(",") if p.strip())
+
+
+def _severities(text: str) -> tuple[str, ...]:
+    out = _csv(text.lower())
+    bad = [s for s in out if s not in SEVERITIES]
+    if bad or not out:
+        raise argparse.ArgumentTypeError(f"unknown severity {', '.join(bad) or text!r} (choose from {', '.join(SEVERITIES)})")
+    return out
+
+
 def _formats(text: str) -> list[str]:
     out: list[str] = []
     for part in text.split(","):
@@ -70,15 +83,28 @@ def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", defa
     g = p.add_argument_group("rules and policy")
     g.add_argument("--rules", metavar="DIR", action="append", default=[],
                    help="extra rules directory (<provider>/<id>.yaml); a rule with a built-in id replaces it")
+    g.add_argument("--rule", dest="select_rules", metavar="GLOB", action="append", default=[],
+                   help="run only rules whose id matches (repeatable; e.g. 's3-*')")
+    g.add_argument("--skip-rule", metavar="GLOB", action="append", default=[], help="do not run these rules (repeatable)")
+    g.add_argument("--severity", metavar="LIST", type=_severities, default=(),
+                   help="only rules of these severities, comma-separated (e.g. critical,high)")
+    g.add_argument("--provider", dest="select_providers", metavar="LIST", type=_csv, default=(),
+                   help="only rules of these providers (aws, azure, onprem, attestation), comma-separated")
+    g.add_argument("--hipaa", metavar="PARAGRAPH", action="append", default=[],
+                   help="only rules citing this paragraph or its subparagraphs (e.g. 164.312(a)); repeatable")
     g.add_argument("--params", metavar="FILE", help="parameter overrides (YAML: params:, rules:)")
     g.add_argument("--waivers", metavar="FILE", help="waivers file (YAML)")
     g.add_argument("--tenant", metavar="NAME", help="tenant (practice) name shown in reports")
+    g.add_argument("--project", metavar="FILE",
+                   help="project configuration: a tenants file with one practice (default: ./enamel.yaml when no "
+                        "source option is given); its sources, selection, params, waivers and fail_on apply, and "
+                        "command-line options override them")
     o = p.add_argument_group("output")
     o.add_argument("--format", type=_formats, default=_formats(default_formats),
                    help=f"comma-separated: {', '.join(FORMAT_CHOICES)} (default {default_formats})")
     o.add_argument("--output-dir", metavar="DIR", default=default_out,
                    help="write file formats here, each atomically")
-    o.add_argument("--fail-on", choices=SEVERITIES + ("none",), default="high",
+    o.add_argument("--fail-on", choices=SEVERITIES + ("none",), default=None,
                    help="exit 1 when a fail/unknown finding is at or above this severity (default high)")
     o.add_argument("--fail-on-error", action="store_true",
                    help="exit 3 when the scan is incomplete (the default since 0.2; kept for old scripts)")
@@ -94,6 +120,13 @@ def _add_common(p: argparse.ArgumentParser, default_formats: str = "table", defa
     o.add_argument("--write-baseline", metavar="FILE",
                    help="record this scan's fail/unknown findings as a baseline (written atomically)")
     o.add_argument("--show-pass", action="store_true", help="list passing checks in the terminal table")
+    o.add_argument("--no-color", action="store_true", help="no colours (also when NO_COLOR is set)")
+    o.add_argument("--security-hub", action="store_true",
+                   help="also send the findings to AWS Security Hub (ASFF, BatchImportFindings; standard credentials)")
+    o.add_argument("--security-hub-region", metavar="REGION", help="Security Hub region (default: the session's)")
+    o.add_argument("--webhook-env", metavar="NAME",
+                   help="name of the environment variable holding a Slack/Teams webhook URL: new critical/high "
+                        "problems are posted there (the URL is a secret: never on the command line)")
     o.add_argument("-q", "--quiet", action="store_true", help="no terminal table")
 
 
@@ -152,7 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION", parser_class=_Parser)
     ls = rsub.add_parser("list", help="list rules")
     ls.add_argument("--rules", metavar="DIR", action="append", default=[])
-    ls.add_argument("--provider", help="only this provider (aws, azure, onprem, attestation, ...)")
+    ls.add_argument("--provider", dest="select_providers", metavar="LIST", type=_csv, default=(),
+                    help="only these providers (aws, azure, onprem, attestation), comma-separated")
+    ls.add_argument("--severity", metavar="LIST", type=_severities, default=(), help="only these severities")
+    ls.add_argument("--hipaa", metavar="PARAGRAPH", action="append", default=[],
+                    help="only rules citing this paragraph or its subparagraphs; repeatable")
+    ls.add_argument("--rule", dest="select_rules", metavar="GLOB", action="append", default=[],
+                    help="only rules whose id matches; repeatable")
+    ls.add_argument("--format", choices=("table", "json"), default="table")
     show = rsub.add_parser("show", help="show one rule")
     show.add_argument("id")
     show.add_argument("--rules", metavar="DIR", action="append", default=[])

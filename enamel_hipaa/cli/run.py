@@ -17,7 +17,21 @@ from enamel_hipaa.sources import Collection
 from enamel_hipaa.workflows.scan import collect, evaluate_scan
 
 
+# the extra each source needs (a missing one is exit 2 naming the pip command, not a crash)
+SOURCE_EXTRAS = {"onprem": "onprem", "aws": "aws", "azure": "azure"}
+
+
+def require_extras(sources) -> None:
+    from enamel_hipaa.core.extras import require_extra
+    for cfg in sources:
+        if cfg.kind in SOURCE_EXTRAS:
+            require_extra(SOURCE_EXTRAS[cfg.kind], what=f"scan --{cfg.kind}")
+        elif cfg.kind == "pulumi" and cfg.programs:
+            require_extra("pulumi", what="scan --pulumi")
+
+
 def _collect(config, ruleset: RuleSet, out: Console) -> Collection:
+    require_extras(config.sources)
     show_progress = out.is_terminal and not config.outputs.ci and not config.outputs.quiet
     return collect(config.sources, ruleset, out, show_progress=show_progress, tenant=config.tenant)
 
@@ -28,6 +42,7 @@ def present(config, report: dict, ruleset: RuleSet) -> int:
     ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
     file_formats = [f for f in o.formats if f != "table"]
     to_stdout = False
+    written = []
     if file_formats:
         if o.output_dir:
             written = write_reports(report, file_formats, o.output_dir, ctx)
@@ -40,8 +55,10 @@ def present(config, report: dict, ruleset: RuleSet) -> int:
         else:
             raise InputError("command line", "several file formats need --output-dir DIR")
     if "table" in o.formats and not o.quiet:
-        ns = argparse.Namespace(ci=o.ci)
-        print_report(report, options.console(ns, stderr=to_stdout), show_pass=o.show_pass)
+        ns = argparse.Namespace(ci=o.ci, no_color=not o.color)
+        print_report(report, options.console(ns, stderr=to_stdout), show_pass=o.show_pass,
+                     reports_written=bool(written))
+    export(config, report)
     if o.ci and os.environ.get("GITHUB_ACTIONS"):
         (sys.stderr if to_stdout else sys.stdout).write(github.render(report))
     f = config.failure
@@ -53,3 +70,23 @@ def run_scan(config, collection: Collection, ruleset: RuleSet, started_at: str) 
     return present(config, result.report, ruleset), result.scan_id
 
 
+
+
+def export(config, report: dict) -> None:
+    """Security Hub and webhook deliveries asked for by the outputs config."""
+    o = config.outputs
+    if o.security_hub:
+        from enamel_hipaa.core.extras import require_extra
+        require_extra("aws", what="--security-hub")
+        import boto3
+
+        from enamel_hipaa.outputs.asff import export_asff
+        result = export_asff(report, boto3.session.Session(), region=o.security_hub_region)
+        if result.get("failed"):
+            raise InputError("Security Hub", f"{len(result['failed'])} of {result['sent']} findings were rejected")
+    if o.webhook_env:
+        url = os.environ.get(o.webhook_env)
+        if not url:
+            raise InputError("command line", f"--webhook-env: environment variable {o.webhook_env} is not set")
+        from enamel_hipaa.outputs.webhook import notify
+        notify(url, report["findings"], tenant=report["scan"].get("tenant"))

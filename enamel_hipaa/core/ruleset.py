@@ -56,7 +56,10 @@ def load_rules(extra: list[str | Path] | None = None, replace: bool = False) -> 
     for r in roots:
         if not Path(r).is_dir():
             raise InputError(str(r), "rules directory not found")
-    catalogue = load_catalogue(builtin)
+    catalogue = dict(load_catalogue(builtin))
+    for d in extra or []:  # a rules directory may cite paragraphs of its own (rules/hipaa.yaml layout)
+        if (Path(d) / "hipaa.yaml").is_file():
+            catalogue.update(load_catalogue(Path(d)))
     type_schemas = schemas.type_schemas(tuple(str(d) for d in (extra or [])))
     rules: dict[str, Rule] = {}
     digest = hashlib.sha256()
@@ -202,3 +205,36 @@ def _check_params(value, path, ctx: _Ctx):
 def _resolve_defaults(value, params):
     from enamel_hipaa.core.conditions import resolve_params
     return resolve_params(value, params)
+
+
+def select_rules(ruleset: RuleSet, ids=(), skip=(), severities=(), providers=(), hipaa=()) -> RuleSet:
+    """The rules a scan runs: id globs to keep (`ids`) and to drop (`skip`), severities,
+    providers and cited paragraphs (a paragraph selects itself and its subparagraphs:
+    164.312 selects 164.312(a)(1)). A provider or paragraph that matches nothing is exit 2."""
+    import fnmatch
+    known = {r.provider for r in ruleset.rules}
+    bad = [p for p in providers if p not in known]
+    if bad:
+        raise InputError("command line", f"unknown provider {', '.join(map(repr, bad))} (rules exist for "
+                         f"{', '.join(sorted(known))})")
+    for para in hipaa:
+        if not any(c == para or c.startswith(para + "(") or c.startswith(para + ".") for c in ruleset.catalogue):
+            raise InputError("command line", f"--hipaa {para!r} is not a paragraph of the citation catalogue "
+                             "(rules/hipaa.yaml; e.g. 164.312(a)(1))")
+
+    def cites(rule) -> bool:
+        return any(c == p or c.startswith(p + "(") or c.startswith(p + ".") for c in rule.hipaa for p in hipaa)
+
+    def keep(rule) -> bool:
+        return ((not ids or any(fnmatch.fnmatchcase(rule.id, g) for g in ids))
+                and not any(fnmatch.fnmatchcase(rule.id, g) for g in skip)
+                and (not severities or rule.severity in severities)
+                and (not providers or rule.provider in providers)
+                and (not hipaa or cites(rule)))
+    chosen = tuple(r for r in ruleset.rules if keep(r))
+    if ids and not chosen:
+        raise InputError("command line", f"--rule {', '.join(ids)} selects no rule (see enamel rules list)")
+    if len(chosen) == len(ruleset.rules):
+        return ruleset
+    digest = hashlib.sha256((ruleset.digest + "|" + ",".join(r.id for r in chosen)).encode()).hexdigest()
+    return RuleSet(chosen, "sha256:" + digest, ruleset.catalogue, ruleset.type_schemas)

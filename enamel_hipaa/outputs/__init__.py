@@ -17,6 +17,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "markdown": ("enamel_hipaa.outputs.markdown", "enamel-report.md"),
     "csv": ("enamel_hipaa.outputs.csv_report", "enamel-report.csv"),
     "html": ("enamel_hipaa.outputs.html", "enamel-report.html"),
+    "ocsf": ("enamel_hipaa.outputs.ocsf", "enamel-report.ocsf.json"),
 }
 ALL_FILE_FORMATS = tuple(FORMATS)
 
@@ -25,6 +26,11 @@ ALL_FILE_FORMATS = tuple(FORMATS)
 class RenderContext:
     rules: dict = field(default_factory=dict)       # rule id -> Rule
     catalogue: dict = field(default_factory=dict)   # citation -> {title, family, safeguard}
+    # open problems over time, oldest first: [{"date" or "started_at", "open"}] (HTML trend chart)
+    trend: list = field(default_factory=list)
+    # (resource type, id) -> {"path", "start_line"}: where a resource without a finding location
+    # is declared (a Pulumi program: sources.pulumi.positions) or read from (a resources file)
+    locations: dict = field(default_factory=dict)
 
 
 def render(fmt: str, report: dict, ctx: RenderContext) -> str:

@@ -97,8 +97,10 @@ def tls_context(ca_file: str | None):
 
 
 def build_message(*, subject: str, sender: str, to: list[str], text: str, html: str,
-                  attachments: list[tuple[str, str, str]]):
-    """multipart/mixed: multipart/alternative (plain, HTML) + attachments (name, mime, text)."""
+                  attachments: list[tuple[str, str, str]], inline_images: list[tuple[str, bytes]] = ()):
+    """multipart/mixed: multipart/alternative (plain, HTML) + attachments (name, mime, text or bytes).
+    `inline_images` [(content id, PNG bytes)] go with the HTML (multipart/related), which
+    refers to each as <img src="cid:ID">."""
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
     msg = EmailMessage()
@@ -109,9 +111,13 @@ def build_message(*, subject: str, sender: str, to: list[str], text: str, html: 
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(text, cte="quoted-printable")  # 7-bit clean: any relay, any .eml reader
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    for cid, png in inline_images:
+        part = msg.get_body(("html",))
+        part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid.split('@')[0]}.png")
     for name, mime, body in attachments:
         maintype, subtype = mime.split("/")
-        msg.add_attachment(body.encode("utf-8"), maintype=maintype, subtype=subtype, filename=name)
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg
 
 

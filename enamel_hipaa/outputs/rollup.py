@@ -24,6 +24,7 @@ def _tenant_row(status: dict, report: dict | None, catalogue: dict) -> dict:
     counts = {s: 0 for s in STATUSES}
     families: dict[str, dict[str, int]] = {}
     risk, worst = 0, None
+    open_sev = {s: 0 for s in SEVERITIES}
     for f in (report or {}).get("findings", []):
         counts[f["status"]] += 1
         for fam in sorted({(catalogue.get(c) or {}).get("family", c) for c in f["hipaa"]}):
@@ -32,6 +33,7 @@ def _tenant_row(status: dict, report: dict | None, catalogue: dict) -> dict:
                 cell[f["status"]] += 1
         if f["status"] in FAILING:
             risk += WEIGHT[f["severity"]]
+            open_sev[f["severity"]] += 1
             if worst is None or SEVERITIES.index(f["severity"]) < SEVERITIES.index(worst):
                 worst = f["severity"]
     complete = bool(status.get("complete")) and report is not None
@@ -39,7 +41,7 @@ def _tenant_row(status: dict, report: dict | None, catalogue: dict) -> dict:
         risk += INCOMPLETE_PENALTY
     return {"name": status["name"], "display_name": status.get("display_name") or status["name"],
             "complete": complete, "error": status.get("error"), "risk": risk, "worst_severity": worst,
-            "counts": counts, "families": families,
+            "counts": counts, "families": families, "open_by_severity": open_sev,
             "report": f"{status['name']}/{status['report']}" if status.get("report") else None,
             "scanned_at": status.get("finished_at"), "trend": status.get("trend")}
 
@@ -79,7 +81,27 @@ def render(fmt: str, rollup: dict) -> str:
     if fmt == "csv":
         return render_csv(rollup)
     name, autoescape = {"html": ("rollup.html.j2", True), "markdown": ("rollup.md.j2", False)}[fmt]
-    return env(autoescape).get_template(name).render(rollup=rollup, severities=SEVERITIES)
+    return env(autoescape).get_template(name).render(rollup=rollup, severities=SEVERITIES, **_charts(rollup))
+
+
+def _charts(rollup: dict) -> dict:
+    """Risk per tenant (weighted open problems by severity), as inline SVG (HTML only)."""
+    from enamel_hipaa.outputs import charts
+    def weighted(t):  # the risk score's parts: each severity's weight, and the incomplete-scan penalty
+        parts = {s: t.get("open_by_severity", {}).get(s, 0) * WEIGHT[s] for s in SEVERITIES}
+        parts["incomplete scan"] = 0 if t["complete"] else INCOMPLETE_PENALTY
+        return parts
+    keys = (*SEVERITIES, "incomplete scan")
+    colours = {**charts.SEVERITY_COLOURS, "incomplete scan": "#475467"}
+    top = rollup["tenants"][:25]
+    return {"risk_chart": charts.stacked_bars([(t["display_name"], weighted(t)) for t in top], keys, colours,
+                                              "Risk per tenant (open problems weighted by severity)",
+                                              width=760, label_chars=30, absolute=True),
+            "tenant_bar": lambda t: charts.mini_bar(t.get("open_by_severity", {}), SEVERITIES, charts.SEVERITY_COLOURS,
+                                                    f"{t['display_name']}: open problems by severity"),
+            "weak_families": lambda t: sorted(((fam, c) for fam, c in t["families"].items()
+                                               if c.get("fail") or c.get("unknown") or c.get("error")),
+                                              key=lambda fc: (-fc[1].get("fail", 0), -fc[1].get("unknown", 0) - fc[1].get("error", 0), fc[0]))}
 
 
 def write_rollup(rollup: dict, out_dir: Path, formats=tuple(ROLLUP_FORMATS)) -> list[Path]:

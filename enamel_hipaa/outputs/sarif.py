@@ -39,7 +39,8 @@ def _rule_descriptor(rule_id: str, finding: dict, ctx) -> dict:
 
 
 def _location(f: dict, ctx) -> dict:
-    loc = f.get("location")
+    r = f["resource"]
+    loc = f.get("location") or getattr(ctx, "locations", {}).get((r["type"], str(r["id"])))
     if loc:
         region = {"startLine": loc.get("start_line") or 1}
         if loc.get("end_line"):
@@ -50,7 +51,6 @@ def _location(f: dict, ctx) -> dict:
         rule = ctx.rules.get(f["rule_id"])
         uri = f"rules/{rule.provider}/{rule.id}.yaml" if rule else f"rules/{f['rule_id']}.yaml"
         phys = {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}}
-    r = f["resource"]
     return {"physicalLocation": phys,
             "logicalLocations": [{"name": r.get("name") or r["id"], "fullyQualifiedName": f"{r['type']}/{r['id']}",
                                   "kind": "resource"}]}
@@ -105,3 +105,10 @@ def render(report: dict, ctx) -> str:
         }],
     }
     return json.dumps(doc, indent=2) + "\n"
+
+
+def file_locations(resources, path: str) -> dict[tuple[str, str], dict]:
+    """Locations for resources read from one file without line numbers (a resources file, an
+    inventory): SARIF then points at that file, which is in the user's repository, rather than
+    at the rule file, which is not. Feed the result to RenderContext.locations."""
+    return {(r.type, str(r.id)): {"path": str(path), "start_line": 1} for r in resources}

@@ -50,5 +50,5 @@ def view(report: dict, ctx) -> dict:
     }
 
 
-def render_template(name: str, report: dict, ctx, autoescape: bool) -> str:
-    return env(autoescape).get_template(name).render(**view(report, ctx))
+def render_template(name: str, report: dict, ctx, autoescape: bool, extra: dict | None = None) -> str:
+    return env(autoescape).get_template(name).render(**view(report, ctx), **(extra or {}))

@@ -29,6 +29,9 @@ class OutputConfig:
     show_pass: bool = False
     ci: bool = False
     color: bool = True
+    security_hub: bool = False           # also export findings to AWS Security Hub (ASFF)
+    security_hub_region: str | None = None
+    webhook_env: str | None = None       # env var NAME holding a Slack/Teams webhook URL
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,23 @@ class HistoryConfig:
 
 
 @dataclass(frozen=True)
+class RuleSelection:
+    ids: tuple[str, ...] = ()           # globs to keep (empty: all)
+    skip: tuple[str, ...] = ()          # globs to drop
+    severities: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    hipaa: tuple[str, ...] = ()         # paragraphs (and their subparagraphs)
+
+    def apply(self, ruleset):
+        from enamel_hipaa.core.ruleset import select_rules
+        return select_rules(ruleset, self.ids, self.skip, self.severities, self.providers, self.hipaa)
+
+
+@dataclass(frozen=True)
 class ScanConfig:
     sources: tuple = ()
     rule_dirs: tuple[str, ...] = ()
+    selection: RuleSelection = field(default_factory=RuleSelection)
     params_file: str | None = None
     params: Mapping | None = None       # inline overrides (a tenants file entry)
     params_origin: str = "params"
@@ -53,6 +70,14 @@ class ScanConfig:
     failure: FailurePolicy = field(default_factory=FailurePolicy)
     outputs: OutputConfig = field(default_factory=OutputConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
+
+
+def selection_from_spec(spec: Mapping) -> RuleSelection:
+    """A tenant entry's `select:` block (a project file's, too)."""
+    sel = spec.get("select") or {}
+    return RuleSelection(ids=tuple(sel.get("rules", ())), skip=tuple(sel.get("skip_rules", ())),
+                         severities=tuple(sel.get("severities", ())), providers=tuple(sel.get("providers", ())),
+                         hipaa=tuple(sel.get("hipaa", ())))
 
 
 class TenantSourceError(Exception):

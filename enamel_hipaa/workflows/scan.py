@@ -63,7 +63,8 @@ def make_report(collection: Collection, ruleset: RuleSet, *, tenant: str | None,
     findings.extend(collection.findings)
     findings = apply_waivers(findings, waivers)
     return build(findings, collection.errors, started_at=started_at, tenant=tenant,
-                 sources=collection.sources, rules_digest=ruleset.digest, fail_on=fail_on, waivers=waivers)
+                 sources=collection.sources, rules_digest=ruleset.digest, fail_on=fail_on, waivers=waivers,
+                 unsupported_types=collection.unsupported_types)
 
 
 def record_scan(history_cfg, report: dict, resources) -> str:

@@ -15,7 +15,7 @@ from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.outputs import RenderContext, atomic_write, write_reports
 from enamel_hipaa.core.report import EXIT_OK, exit_code, now_iso
 from enamel_hipaa.core.ruleset import RuleSet
-from enamel_hipaa.workflows.config import TenantSourceError, tenant_sources
+from enamel_hipaa.workflows.config import TenantSourceError, selection_from_spec, tenant_sources
 
 STATUS_FILE = "tenant.json"
 REPORT_FILE = "enamel-report.json"
@@ -137,6 +137,7 @@ def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
     trend = None
     fail_code = 3 if opts.fail_on_error else EXIT_OK
     try:
+        ruleset = selection_from_spec(t.spec).apply(ruleset)
         total = Collection()
         for group in tenant_sources(t.spec, t.source, t.name):  # each run: a fresh ScanContext
             total.extend(collect(group, ruleset, extra={KEY: opts.api_slots}, tenant=t.name))

@@ -19,6 +19,10 @@ from enamel_hipaa.outputs.templating import env
 from enamel_hipaa.core.report import FAILING
 
 SECTIONS = ["summary", "new", "resolved", "open", "waivers", "changes"]
+RULES_SHOWN = 20   # rule rows per section; the rest is in the attached report
+NAMES_SHOWN = 3    # resources named per rule row
+CHANGES_SHOWN = 20
+TREND_CID = "trend@enamel"
 WEEK = timedelta(days=7)
 TOLERANCE = timedelta(hours=12)  # a scan 6.5 days earlier still counts as "last week's"
 TREND_SCANS = 8
@@ -54,6 +58,28 @@ def trend(all_scans: list[dict], to: dict) -> list[dict]:
              "open": sum(s["summary"]["by_severity"].values())} for s in upto]
 
 
+def rule_rows(items: list[dict], extra=None, shown: int = RULES_SHOWN) -> dict:
+    """Findings as one row per rule (worst severity, then most resources first), each naming a
+    few resources: the email stays small at any number of resources. `extra(findings)` adds a
+    column. -> {"rows": [...], "more_rules": n, "total": n}"""
+    by_rule: dict[str, list[dict]] = {}
+    for f in items:
+        by_rule.setdefault(f["rule_id"], []).append(f)
+    rows = []
+    for rule_id, fs in by_rule.items():
+        names = sorted(str(f["resource"].get("name") or f["resource"].get("id")) for f in fs)
+        rows.append({"rule_id": rule_id, "title": fs[0]["title"], "severity": fs[0]["severity"], "hipaa": fs[0]["hipaa"],
+                     "count": len(fs), "names": names[:NAMES_SHOWN], "more": max(0, len(names) - NAMES_SHOWN),
+                     "type": fs[0]["resource"].get("type", ""), "extra": extra(fs) if extra else None})
+    rows.sort(key=lambda r: (SEVERITIES.index(r["severity"]), -r["count"], r["rule_id"]))
+    return {"rows": rows[:shown], "more_rules": max(0, len(rows) - shown), "total": len(items)}
+
+
+def _open_since(fs: list[dict]) -> str:
+    oldest = min(fs, key=lambda f: f["first_seen"])
+    return f"{oldest['first_seen'][:10]} ({oldest['age_days']} days)"
+
+
 def email_view(report: dict, drift: dict, trend_rows: list[dict], ctx: RenderContext) -> dict:
     def by_sev(items):
         return [(s, [f for f in items if f["severity"] == s]) for s in SEVERITIES
@@ -67,6 +93,11 @@ def email_view(report: dict, drift: dict, trend_rows: list[dict], ctx: RenderCon
         "new_by_severity": by_sev(drift["new_failures"]),
         "resolved_by_severity": by_sev(drift["resolved_failures"]),
         "open_by_severity": by_sev(drift["open_failures"]),
+        "new_rows": rule_rows(drift["new_failures"]),
+        "resolved_rows": rule_rows(drift["resolved_failures"],
+                                   extra=lambda fs: ", ".join(sorted({f["now_status"] for f in fs}))),
+        "open_rows": rule_rows(drift["open_failures"], extra=_open_since),
+        "changes_shown": CHANGES_SHOWN, "trend_cid": None,
         "resolved_extra": lambda f: f["now_status"],
         "open_extra": lambda f: f"{f['first_seen'][:10]} ({f['age_days']} days)",
         "cite": lambda c: citation_title(ctx, c),
@@ -97,13 +128,35 @@ def compose(conn, report: dict, ctx: RenderContext, rules, sender: str, to: list
     frm, how = baseline(all_scans, this)
     drift = drift_mod.scan_drift(conn, frm, this, rules, tenant, how) if frm else first_scan_drift(report)
     view = email_view(report, drift, trend(all_scans, this), ctx)
+    images = []
+    if len(view["trend"]) > 1:
+        from enamel_hipaa.outputs import trend_png
+        if trend_png.available():
+            images.append((TREND_CID, trend_png.render(view["trend"], SEVERITIES)))
+            view["trend_cid"] = TREND_CID
     text, html = render_email(view)
     day = report["scan"]["started_at"][:10]
-    attachments = [(f"enamel-report-{day}.csv", "text/csv", render("csv", report, ctx)),
+    attachments = [csv_attachment(f"enamel-report-{day}.csv", render("csv", report, ctx)),
                    (f"enamel-report-{day}.html", "text/html", render("html", report, ctx))]
     msg = mailer.build_message(subject=subject(view), sender=sender, to=to, text=text, html=html,
-                               attachments=attachments)
+                               attachments=attachments, inline_images=images)
     return msg, view
+
+
+ZIP_ABOVE = 1_000_000  # bytes of CSV; above this the CSV travels zipped (mail size limits)
+
+
+def csv_attachment(name: str, text: str) -> tuple[str, str, str | bytes]:
+    """The CSV as is, or zipped when large (a 1,000-bucket CSV is ~8 MB, ~0.5 MB zipped)."""
+    data = text.encode("utf-8")
+    if len(data) <= ZIP_ABOVE:
+        return name, "text/csv", text
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(name, data)
+    return name + ".zip", "application/zip", buf.getvalue()
 
 
 def eml_name(report: dict) -> str:

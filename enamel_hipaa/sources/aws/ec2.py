@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, paginate, read, resource, tag_dict
+from enamel_hipaa.sources.normalise.aws import ec2_security_group
 
 SERVICE = "ec2"
 GLOBAL = False
@@ -28,32 +29,9 @@ def _name(item, fallback):
     return tag_dict(item.get("Tags")).get("Name") or fallback
 
 
-def permissions(rules) -> list[dict]:
-    """Security group rules -> one item per CIDR (an item without cidr for group references)."""
-    out = []
-    for p in rules or []:
-        proto = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}.get(str(p.get("IpProtocol", "-1")),
-                                                                       str(p.get("IpProtocol", "-1")))
-        if proto in ("icmp", "icmpv6"):  # type/code, not ports: never overlaps a port range
-            rng = {"from": int(p.get("FromPort", -1)), "to": int(p.get("ToPort", -1))}
-        elif proto == "-1" or p.get("FromPort") in (None, -1):
-            rng = {"from": 0, "to": 65535}
-        else:
-            rng = {"from": int(p["FromPort"]), "to": int(p.get("ToPort", p["FromPort"]))}
-        for r in p.get("IpRanges") or []:
-            out.append({"protocol": proto, "port_range": rng, "cidr": r["CidrIp"], "description": r.get("Description")})
-        for r in p.get("Ipv6Ranges") or []:
-            out.append({"protocol": proto, "port_range": rng, "cidr": r["CidrIpv6"], "description": r.get("Description")})
-        for r in (p.get("UserIdGroupPairs") or []) + (p.get("PrefixListIds") or []):
-            out.append({"protocol": proto, "port_range": rng, "description": r.get("Description")})
-    return out
-
-
 def _groups(aws, ec2, region):
     for g in paginate(ec2, "describe_security_groups", "SecurityGroups"):
-        props = {"group_id": g["GroupId"], "vpc_id": g.get("VpcId"), "is_default": g.get("GroupName") == "default",
-                 "tags": tag_dict(g.get("Tags")), "ingress": permissions(g.get("IpPermissions")),
-                 "egress": permissions(g.get("IpPermissionsEgress"))}
+        props = ec2_security_group.properties(g)
         arn = f"arn:aws:ec2:{region}:{aws.account}:security-group/{g['GroupId']}"
         yield resource(aws, "aws.ec2_security_group", arn, _name(g, g.get("GroupName", g["GroupId"])), props, region)
 

@@ -1,8 +1,8 @@
 """KMS keys (aws.kms_key): manager, state, rotation, tags, aliases and key policy facts."""
 from __future__ import annotations
 
-from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.aws.base import Out, describe_failure, paginate, read, resource
+from enamel_hipaa.sources.normalise.aws import kms_key
 
 SERVICE = "kms"
 GLOBAL = False
@@ -37,19 +37,11 @@ def collect(aws, region, regions) -> Out:
 
 def _key(aws, kms, meta, aliases, region):
     key_id, arn = meta["KeyId"], meta["Arn"]
-    customer = meta.get("KeyManager") == "CUSTOMER"
-    spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
-    props = {"arn": arn, "key_manager": meta.get("KeyManager", "CUSTOMER"), "key_state": meta.get("KeyState"),
-             "key_spec": spec, "aliases": aliases,
-             "deletion_window_days": meta.get("PendingDeletionWindowInDays")}
-    if customer:
-        props["tags"] = read(lambda: {t["TagKey"]: t["TagValue"]
-                                      for t in paginate(kms, "list_resource_tags", "Tags", KeyId=key_id)})
-        props["rotation_enabled"] = read(lambda: bool(kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"])) \
-            if spec == "SYMMETRIC_DEFAULT" and meta.get("Origin", "AWS_KMS") == "AWS_KMS" else False
-        props["policy"] = read(lambda: awspolicy.key_policy_facts(
-            kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"], aws.account))
-    else:
-        props["tags"] = {}
-        props["rotation_enabled"] = True  # AWS-managed keys rotate yearly, by AWS
+    reads = {}
+    if meta.get("KeyManager") == "CUSTOMER":  # AWS-managed keys: nothing of theirs is the practice's to set
+        reads["tags"] = read(lambda: {"Tags": list(paginate(kms, "list_resource_tags", "Tags", KeyId=key_id))})
+        if kms_key.rotation_applies(meta):
+            reads["rotation"] = read(lambda: kms.get_key_rotation_status(KeyId=key_id))
+        reads["policy"] = read(lambda: kms.get_key_policy(KeyId=key_id, PolicyName="default"))
+    props = kms_key.properties(meta, aliases, account=aws.account, **reads)
     return resource(aws, "aws.kms_key", arn, aliases[0] if aliases else key_id, props, region)

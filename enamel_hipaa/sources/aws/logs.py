@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, listed, paginate, resource
+from enamel_hipaa.sources.normalise.aws import log_group
 
 SERVICE = "logs"
 GLOBAL = False
@@ -15,9 +16,6 @@ def collect(aws, region, regions) -> Out:
     groups = listed(out, aws, SERVICE, region, TYPES,
                     lambda: paginate(aws.client("logs", region), "describe_log_groups", "logGroups"))
     for g in groups or []:
-        arn = g.get("arn", "").removesuffix(":*") or f"arn:aws:logs:{region}:{aws.account}:log-group:{g['logGroupName']}"
-        days = g.get("retentionInDays")
-        props = {"arn": arn, "kms_key_id": g.get("kmsKeyId"), "retention_days": days,
-                 "retention_never_expires": days is None}
-        out.resources.append(resource(aws, "aws.cloudwatch_log_group", arn, g["logGroupName"], props, region))
+        props = log_group.properties(g, region, aws.account)
+        out.resources.append(resource(aws, "aws.cloudwatch_log_group", props["arn"], g["logGroupName"], props, region))
     return out

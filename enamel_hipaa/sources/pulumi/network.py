@@ -3,25 +3,40 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.core.model import Resource, unknown
+from enamel_hipaa.sources.normalise.aws import ec2_security_group
+from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, is_marker, need, policy_facts
 
 
-def _rule_items(rules, cidr_keys=("cidrBlocks", "ipv6CidrBlocks")) -> list[dict]:
-    items = []
-    for r in need(rules) or []:
-        proto = str(need(r.get("protocol", r.get("ipProtocol", "-1")))).lower()
-        proto = "-1" if proto in ("all", "-1") else proto
-        lo, hi = need(r.get("fromPort", 0)), need(r.get("toPort", 0))
-        rng = {"from": 0, "to": 65535} if proto == "-1" else {"from": int(lo or 0), "to": int(hi or 0)}
-        cidrs = [c for k in cidr_keys for c in (need(r.get(k)) or [])]
-        for single in ("cidrIpv4", "cidrIpv6"):
-            if isinstance(need(r.get(single)), str):
-                cidrs.append(r[single])
-        base = {"protocol": proto, "port_range": rng, "description": r.get("description")}
-        items.extend([dict(base, cidr=need(c)) for c in cidrs] or [base])
-    return items
+def _ranges(values, key: str, desc):
+    if is_marker(values):
+        return values
+    return [{key: c, **desc} for c in values or []]
+
+
+def ip_permission(r: dict) -> dict:
+    """One Pulumi rule (inline, ec2.SecurityGroupRule or vpc.SecurityGroup*Rule) as the EC2
+    API's IpPermission."""
+    proto = r.get("protocol", r.get("ipProtocol", "-1"))
+    perm = {"IpProtocol": proto if is_marker(proto) else str(proto)}
+    if is_marker(proto) or ec2_security_group.protocol(proto) != "-1":
+        perm.update(FromPort=r.get("fromPort", 0), ToPort=r.get("toPort", 0))
+    desc = {"Description": r["description"]} if r.get("description") is not None else {}
+    v4, v6 = r.get("cidrBlocks") or [], r.get("ipv6CidrBlocks") or []
+    if r.get("cidrIpv4") is not None:
+        v4 = [r["cidrIpv4"]] if not is_marker(v4) else v4
+    if r.get("cidrIpv6") is not None:
+        v6 = [r["cidrIpv6"]] if not is_marker(v6) else v6
+    perm["IpRanges"], perm["Ipv6Ranges"] = _ranges(v4, "CidrIp", desc), _ranges(v6, "CidrIpv6", desc)
+    if not v4 and not v6:  # a group, prefix list or self reference: one item without a CIDR
+        perm["UserIdGroupPairs"] = [{"GroupId": r.get("sourceSecurityGroupId") or r.get("referencedSecurityGroupId"),
+                                     **desc}]
+    return perm
+
+
+def _permissions(rules) -> list:
+    return [ip_permission(r) for r in need(rules) or []]
 
 
 def security_groups(plan: Plan) -> list[Resource]:
@@ -42,11 +57,13 @@ def security_groups(plan: Plan) -> list[Resource]:
     out = []
     for rec in groups:
         p = rec["props"]
-        props = {"group_id": rec.get("id") or rec["name"], "vpc_id": p.get("vpcId"),
-                 "is_default": rec["ctype"].endswith("DefaultSecurityGroup"), "tags": _tags(p)}
-        for d in ("ingress", "egress"):
-            inline = p.get(d) or []
-            props[d] = _prop(lambda: _rule_items(inline) + _rule_items(extra[rec["urn"]][d]))
+        tags = _tags(p)
+        group = {"GroupId": rec.get("id") or rec["name"], "VpcId": p.get("vpcId"),
+                 "GroupName": "default" if rec["ctype"].endswith("DefaultSecurityGroup") else p.get("name"),
+                 "Tags": tags if is_marker(tags) else [{"Key": k, "Value": v} for k, v in tags.items()]}
+        for d, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
+            group[key] = _prop(lambda d=d: _permissions(p.get(d) or []) + _permissions(extra[rec["urn"]][d]))
+        props = ec2_security_group.properties(group)
         out.append(plan.resource("aws.ec2_security_group", rec, props["group_id"], p.get("name") or rec["name"], props))
     return out
 

@@ -7,26 +7,14 @@ import re
 from collections import defaultdict
 
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
-from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, Resource, error_value, unknown
+from enamel_hipaa.core.model import UNKNOWN_KEY, Resource, error_value, unknown
+from enamel_hipaa.sources.normalise.values import Unknown, is_marker, need, prop
 from enamel_hipaa.sources.pulumi import UNKNOWN_SENTINEL
 
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
 
 
-class _Unknown(Exception):
-    """A value needed to build a property is a marker: the property becomes that marker."""
-    def __init__(self, marker: dict):
-        self.marker = marker
-
-
-def is_marker(v) -> bool:
-    return type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v)
-
-
-def need(v):
-    if is_marker(v):
-        raise _Unknown(v)
-    return v
+_Unknown = Unknown  # the normalisers' own helpers (sources/normalise/values.py)
 
 
 def canonical(token: str) -> str:
@@ -65,36 +53,16 @@ def merged(rec: dict) -> dict:
     return _num(out)
 
 
-def g(d, *path, default=None):
-    """Nested get; a marker met on the way is returned as is."""
-    for p in path:
-        if is_marker(d):
-            return d
-        if isinstance(d, dict):
-            d = d.get(p)
-        elif isinstance(d, list) and isinstance(p, int):
-            d = d[p] if len(d) > p else None
-        else:
-            return default
-        if d is None:
-            return default
-    return d
+_prop = prop
 
 
-def _prop(build, *args):
-    try:
-        return build(*args)
-    except _Unknown as u:
-        return u.marker
-
-
-def _contains_sentinel(doc) -> bool:
+def contains_sentinel(doc) -> bool:
     if isinstance(doc, str):
         return UNKNOWN_SENTINEL in doc
     if isinstance(doc, dict):
-        return any(_contains_sentinel(v) for v in doc.values())
+        return any(contains_sentinel(v) for v in doc.values())
     if isinstance(doc, list):
-        return any(_contains_sentinel(v) for v in doc)
+        return any(contains_sentinel(v) for v in doc)
     return False
 
 
@@ -104,7 +72,7 @@ def policy_facts(doc, facts, *args) -> dict:
         parsed = awspolicy.load_document(doc)
     except ValueError as e:
         return error_value(str(e))
-    if _contains_sentinel(parsed):
+    if contains_sentinel(parsed):
         return unknown("policy contains values computed at deploy time")
     try:
         return facts(parsed, *args)

@@ -1,15 +1,20 @@
 """aws.s3_bucket from a bucket and its separate sub-resources, joined by bucket id (or by
 the property dependency on the bucket's URN when the id is not known yet). A sub-resource
-that cannot be joined makes its property unknown on every bucket that lacks one."""
+that cannot be joined makes its property unknown on every bucket that lacks one.
+
+The program's inputs are converted to the S3 API's answers (`api_responses`) and the one
+derivation in sources/normalise/aws/s3_bucket.py makes the properties, as for a live
+bucket. What the program does not declare answers as AWS does for a new bucket (SSE-S3,
+BucketOwnerEnforced, no versioning, ...)."""
 from __future__ import annotations
 
 from collections import defaultdict
 
-from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.core.model import Resource, unknown
-from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, g, is_marker, need, policy_facts
-
-ARCHIVE_CLASSES = {"GLACIER", "GLACIER_IR", "DEEP_ARCHIVE", "INTELLIGENT_TIERING"}
+from enamel_hipaa.sources.normalise.aws import policy as awspolicy
+from enamel_hipaa.sources.normalise.aws import s3_bucket
+from enamel_hipaa.sources.normalise.values import g
+from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, is_marker, need
 PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
                    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 CANNED_PUBLIC = {"public-read": ["READ"], "public-read-write": ["READ", "WRITE"], "authenticated-read": ["READ"]}
@@ -28,90 +33,125 @@ BUCKET_SUBS = {  # canonical sub-resource type -> the bucket property it fills
 BUCKET = "aws:s3/bucket:Bucket"
 
 
+_SPELLING = {"kmsMasterKeyId": "KMSMasterKeyID", "sseAlgorithm": "SSEAlgorithm", "replicaKmsKeyId": "ReplicaKmsKeyID",
+             "id": "ID", "mfaDelete": "MFADelete", "uri": "URI"}
+SSE_S3 = {"ServerSideEncryptionConfiguration": {"Rules": [  # AWS encrypts every new bucket (January 2023)
+    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}}
+OWNER_ENFORCED = {"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}  # since April 2023
+PROP_OPS = {"encryption": "GetBucketEncryption", "versioning": "GetBucketVersioning",
+            "public_access_block": "GetPublicAccessBlock", "ownership": "GetBucketOwnershipControls",
+            "acl": "GetBucketAcl", "policy": "GetBucketPolicy", "logging": "GetBucketLogging",
+            "object_lock": "GetObjectLockConfiguration", "lifecycle": "GetBucketLifecycleConfiguration",
+            "replication": "GetBucketReplication"}
+
+
+def api_spelling(v):
+    """Pulumi's camelCase inputs in the S3 API's PascalCase (markers kept as they are)."""
+    if is_marker(v):
+        return v
+    if isinstance(v, dict):
+        return {_SPELLING.get(k, k[:1].upper() + k[1:]): api_spelling(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [api_spelling(x) for x in v]
+    return v
+
+
+def _without_bucket(sub: dict) -> dict:
+    return {k: v for k, v in sub.items() if k not in ("bucket", "expectedBucketOwner", "region", "urn", "id")}
+
+
 def _encryption(sub, bucket):
     if sub is None:
         inline = need(bucket.get("serverSideEncryptionConfiguration"))  # the bucket's deprecated inline form
         if not inline:
-            return {"sse_algorithm": "AES256", "kms_key_id": None, "kms_key_managed_by": "none",
-                    "bucket_key_enabled": False}
-        sub = {"rules": [need(inline.get("rule"))]}
-    rule = need(g(need(sub.get("rules")), 0)) or {}
-    default = need(g(rule, "applyServerSideEncryptionByDefault")) or {}
-    alg = need(default.get("sseAlgorithm"))
-    key = default.get("kmsMasterKeyId")
-    if alg == "AES256":
-        managed = "none"
-    elif is_marker(key):
-        managed = key
-    else:
-        managed = "aws" if key is None or str(key).startswith("alias/aws/") else "customer"
-    return {"sse_algorithm": alg, "kms_key_id": key, "kms_key_managed_by": managed,
-            "bucket_key_enabled": bool(need(rule.get("bucketKeyEnabled", False)))}
+            return SSE_S3
+        sub = {"rules": [inline.get("rule")]}
+    return {"ServerSideEncryptionConfiguration": {"Rules": api_spelling(sub.get("rules"))}}
 
 
 def _versioning(sub, bucket):
     if sub is None:
         inline = bucket.get("versioning")
         if isinstance(inline, dict) and "enabled" in inline:
-            return {"status": "Enabled" if need(inline["enabled"]) else "Suspended",
-                    "mfa_delete": bool(need(inline.get("mfaDelete", False)))}
-        locked = need(bucket.get("objectLockEnabled", False))
-        return {"status": "Enabled" if locked else "Disabled", "mfa_delete": False}
-    conf = need(sub.get("versioningConfiguration")) or {}
-    return {"status": need(conf.get("status", "Disabled")), "mfa_delete": need(conf.get("mfaDelete", "Disabled")) == "Enabled"}
-
-
-def _object_lock(sub, bucket):
-    enabled = bool(need(bucket.get("objectLockEnabled", False)))
-    if sub is None:
-        return {"enabled": enabled, "mode": None, "retention_days": None}
-    enabled = enabled or need(sub.get("objectLockEnabled", "Enabled")) == "Enabled"
-    ret = need(g(sub, "rule", "defaultRetention")) or {}
-    days, years = need(ret.get("days")), need(ret.get("years"))
-    return {"enabled": enabled, "mode": need(ret.get("mode")),
-            "retention_days": days if days is not None else (years * 365 if years is not None else None)}
+            return {"Status": "Enabled" if need(inline["enabled"]) else "Suspended",
+                    "MFADelete": "Enabled" if need(inline.get("mfaDelete", False)) else "Disabled"}
+        return {"Status": "Enabled"} if need(bucket.get("objectLockEnabled", False)) else {}
+    return api_spelling(need(sub.get("versioningConfiguration")) or {})
 
 
 def _public_access_block(sub, _):
-    keys = ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets")
-    names = ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
-    return {n: bool(need(sub.get(k, False))) if sub else False for n, k in zip(names, keys)}
+    return s3_bucket.NOT_FOUND if sub is None else {"PublicAccessBlockConfiguration": api_spelling(_without_bucket(sub))}
 
 
 def _ownership(sub, _):
-    if sub is None:
-        return {"object_ownership": "BucketOwnerEnforced"}  # the default for new buckets since April 2023
-    return {"object_ownership": need(g(sub, "rule", "objectOwnership"))}
+    return OWNER_ENFORCED if sub is None else {"OwnershipControls": {"Rules": [api_spelling(sub.get("rule"))]}}
 
 
 def _acl(sub, bucket):
-    grants: list[str] = []
-    canned = (sub or {}).get("acl") or bucket.get("acl")
-    grants.extend(CANNED_PUBLIC.get(need(canned), []) if canned else [])
-    for gr in need(g(sub or {}, "accessControlPolicy", "grants", default=[])) or []:
-        if need(g(gr, "grantee", "uri")) in PUBLIC_GRANTEES:
-            perm = need(gr.get("permission"))
-            if perm not in grants:
-                grants.append(perm)
-    return {"public_grants": grants}
+    canned = need((sub or {}).get("acl") or bucket.get("acl"))
+    grants = [{"Grantee": {"URI": PUBLIC_GRANTEES[1 if canned == "authenticated-read" else 0]}, "Permission": p}
+              for p in CANNED_PUBLIC.get(canned, [])]
+    grants += api_spelling(need(g(sub or {}, "accessControlPolicy", "grants", default=[])) or [])
+    return {"Grants": grants}
+
+
+def _policy(sub, bucket):
+    doc = need(sub.get("policy") if sub is not None else bucket.get("policy"))
+    if doc in (None, ""):
+        return s3_bucket.NOT_FOUND
+    try:
+        if contains_sentinel(awspolicy.load_document(doc)):
+            return unknown("policy contains values computed at deploy time")
+    except ValueError:
+        pass  # unreadable: the normaliser reports it
+    return {"Policy": doc}
 
 
 def _logging(sub, bucket):
     if sub is None:
         sub = need(bucket.get("logging"))  # the bucket's deprecated inline form
-    if not sub:
-        return {"enabled": False, "target_bucket": None}
-    return {"enabled": True, "target_bucket": need(sub.get("targetBucket"))}
+    return {"LoggingEnabled": api_spelling(_without_bucket(sub))} if sub else {}
+
+
+def _object_lock(sub, bucket):
+    locked = need(bucket.get("objectLockEnabled", False))
+    if sub is None:
+        return {"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled"}} if locked else s3_bucket.NOT_FOUND
+    cfg = {"ObjectLockEnabled": "Enabled" if locked else need(sub.get("objectLockEnabled", "Enabled"))}
+    if sub.get("rule") is not None:
+        cfg["Rule"] = api_spelling(sub["rule"])
+    return {"ObjectLockConfiguration": cfg}
 
 
 def _lifecycle(sub, _):
-    if sub is None:
-        return {"enabled": False, "archive_transition": False, "rules": 0}
-    rules = need(sub.get("rules")) or []
-    enabled = [r for r in rules if need(r.get("status")) == "Enabled"]
-    archive = any(need(t.get("storageClass")) in ARCHIVE_CLASSES
-                  for r in enabled for t in (need(r.get("transitions")) or []))
-    return {"enabled": bool(enabled), "archive_transition": archive, "rules": len(rules)}
+    return s3_bucket.NOT_FOUND if sub is None else {"Rules": api_spelling(sub.get("rules"))}
+
+
+def _replication(subs, _):
+    if not subs:
+        return s3_bucket.NOT_FOUND
+    return {"ReplicationConfiguration": {"Rules": [r for sub in subs for r in api_spelling(need(sub.get("rules")) or [])]}}
+
+
+BUILDS = {"encryption": _encryption, "versioning": _versioning, "public_access_block": _public_access_block,
+          "ownership": _ownership, "acl": _acl, "policy": _policy, "logging": _logging,
+          "object_lock": _object_lock, "lifecycle": _lifecycle}
+
+
+def api_responses(bucket: dict, subs: dict, unjoined: dict) -> dict:
+    """The S3 API's answers for a planned bucket (s3_bucket's input contract) from the
+    bucket's props and its joined sub-resources' props ({property: [props, ...]})."""
+    tags = _tags(bucket)
+    api = {"GetBucketTagging": tags if is_marker(tags) else {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}}
+    for key, op in PROP_OPS.items():
+        found = subs.get(key, [])
+        if not found and key in unjoined:
+            api[op] = unjoined[key]
+        elif key == "replication":
+            api[op] = _prop(_replication, found, bucket)
+        else:
+            api[op] = _prop(BUILDS[key], found[-1] if found else None, bucket)
+    return api
 
 
 class Buckets:
@@ -135,23 +175,6 @@ class Buckets:
         rec = self.index.get(arn) if isinstance(arn, str) else None
         return self.plan.region_of(rec) if rec else None
 
-    def _replication(self, subs, _):
-        if not subs:
-            return {"enabled": False, "destinations": []}
-        dests, enabled = [], False
-        for sub in subs:
-            for rule in need(sub.get("rules")) or []:
-                if need(rule.get("status")) != "Enabled":
-                    continue
-                enabled = True
-                d = need(rule.get("destination")) or {}
-                arn = need(d.get("bucket"))
-                dests.append({"bucket": arn, "account": d.get("account") or self.plan.account,  # live: owner when unset
-                              "region": self.region_of_arn(arn),
-                              "kms_key_id": g(d, "encryptionConfiguration", "replicaKmsKeyId"),
-                              "storage_class": d.get("storageClass")})
-        return {"enabled": enabled, "destinations": dests}
-
     def resources(self) -> list[Resource]:
         plan, out = self.plan, []
         for rec in self.buckets:
@@ -162,24 +185,7 @@ class Buckets:
             if not isinstance(arn, str) and not is_marker(arn):
                 known_name = isinstance(p.get("bucket"), str) or rec.get("id")
                 arn = f"arn:aws:s3:::{name}" if known_name else unknown("bucket name not known until deploy")
-            props = {"arn": arn, "tags": _tags(p)}
-            for prop, build in (("encryption", _encryption), ("versioning", _versioning),
-                                ("object_lock", _object_lock), ("public_access_block", _public_access_block),
-                                ("ownership", _ownership), ("acl", _acl), ("logging", _logging),
-                                ("lifecycle", _lifecycle)):
-                found = subs.get(prop, [])
-                if not found and prop in self.unjoined:
-                    props[prop] = self.unjoined[prop]
-                    continue
-                props[prop] = _prop(build, found[-1] if found else None, p)
-            if not subs.get("policy") and "policy" in self.unjoined:
-                props["policy"] = self.unjoined["policy"]
-            else:
-                doc = subs["policy"][-1].get("policy") if subs.get("policy") else p.get("policy")
-                props["policy"] = _prop(policy_facts, doc, awspolicy.bucket_policy_facts, plan.account)
-            if not subs.get("replication") and "replication" in self.unjoined:
-                props["replication"] = self.unjoined["replication"]
-            else:
-                props["replication"] = _prop(self._replication, subs.get("replication", []), p)
+            props = {"arn": arn, **s3_bucket.properties(api_responses(p, subs, self.unjoined), plan.account,
+                                                        region_of=self.region_of_arn)}
             out.append(plan.resource("aws.s3_bucket", rec, name, name, props))
         return out

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from enamel_hipaa.core.model import Resource, unknown
+from enamel_hipaa.sources.normalise.aws import cloudtrail_trail, kms_key, log_group, s3_bucket
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
-from enamel_hipaa.core.model import Resource
-from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, g, is_marker, need, policy_facts
-from enamel_hipaa.sources.pulumi.s3 import _public_access_block
+from enamel_hipaa.sources.normalise.values import g
+from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, is_marker, need, policy_facts
+from enamel_hipaa.sources.pulumi.s3 import _public_access_block, api_spelling
 
 
 def kms_keys(plan: Plan) -> list[Resource]:
@@ -21,63 +23,43 @@ def kms_keys(plan: Plan) -> list[Resource]:
     for rec in keys:
         p = rec["props"]
         doc = p.get("policy") or awspolicy.default_key_policy(plan.account or "000000000000")
-        props = {
-            "arn": p.get("arn"), "tags": _tags(p), "key_manager": "CUSTOMER",
-            "key_state": "Enabled" if p.get("isEnabled", True) is True else (
-                p["isEnabled"] if is_marker(p["isEnabled"]) else "Disabled"),
-            "key_spec": p.get("customerMasterKeySpec") or p.get("keySpec") or "SYMMETRIC_DEFAULT",
-            "rotation_enabled": p.get("enableKeyRotation", False),
-            "deletion_window_days": p.get("deletionWindowInDays", 30),
-            "aliases": sorted(aliases[rec["urn"]]),
-            "policy": _prop(policy_facts, doc, awspolicy.key_policy_facts, plan.account),
-        }
+        enabled = p.get("isEnabled", True)
+        meta = {"Arn": p.get("arn"), "KeyManager": "CUSTOMER", "Origin": "AWS_KMS",
+                "KeyState": enabled if is_marker(enabled) else ("Enabled" if enabled is True else "Disabled"),
+                "KeySpec": p.get("customerMasterKeySpec") or p.get("keySpec") or "SYMMETRIC_DEFAULT"}
+        tags = _tags(p)
+        props = kms_key.properties(
+            meta, aliases[rec["urn"]], rotation={"KeyRotationEnabled": p.get("enableKeyRotation", False)},
+            policy=_prop(_key_policy, doc), account=plan.account,
+            tags=tags if is_marker(tags) else {"Tags": [{"TagKey": k, "TagValue": v} for k, v in tags.items()]},
+            deletion={"PendingWindowInDays": p.get("deletionWindowInDays", 30)})
         rid = p["arn"] if isinstance(p.get("arn"), str) else rec.get("id") or rec["name"]
         name = props["aliases"][0] if props["aliases"] else (rec.get("id") or rec["name"])
         out.append(plan.resource("aws.kms_key", rec, rid, name, props))
     return out
 
 
-def _data_events(p: dict) -> dict:
-    all_buckets, names = False, []
-
-    def take(values):
-        nonlocal all_buckets
-        for v in need(values) or []:
-            v = need(v)
-            if v in ("arn:aws:s3", "arn:aws:s3:::"):
-                all_buckets = True
-            elif v.startswith("arn:aws:s3:::"):
-                n = v[len("arn:aws:s3:::"):].split("/")[0]
-                if n and n not in names:
-                    names.append(n)
-    for sel in need(p.get("eventSelectors")) or []:
-        for dr in need(sel.get("dataResources")) or []:
-            if need(dr.get("type")) == "AWS::S3::Object":
-                take(dr.get("values"))
-    for sel in need(p.get("advancedEventSelectors")) or []:
-        fields = {need(f.get("field")): f for f in need(sel.get("fieldSelectors")) or []}
-        if need(g(fields, "resources.type", "equals", default=[])) != ["AWS::S3::Object"]:
-            continue
-        arns = g(fields, "resources.ARN", "startsWith", default=None)
-        if arns is None:
-            all_buckets = True
-        else:
-            take(arns)
-    return {"s3_all_buckets": all_buckets, "s3_buckets": names}
+def _key_policy(doc):
+    """A planned key policy as GetKeyPolicy answers (unknown while it holds deploy-time values)."""
+    need(doc)
+    try:
+        if contains_sentinel(awspolicy.load_document(doc)):
+            return unknown("policy contains values computed at deploy time")
+    except ValueError:
+        pass  # unreadable: the normaliser reports it
+    return {"Policy": doc}
 
 
 def trails(plan: Plan) -> list[Resource]:
     out = []
     for rec in plan.by_type.get("aws:cloudtrail/trail:Trail", []):
         p = rec["props"]
-        group = p.get("cloudWatchLogsGroupArn")
-        if isinstance(group, str) and group.endswith(":*"):
-            group = group[:-2]
-        props = {"arn": p.get("arn"), "multi_region": p.get("isMultiRegionTrail", False),
-                 "log_file_validation": p.get("enableLogFileValidation", False),
-                 "kms_key_id": p.get("kmsKeyId"), "is_logging": p.get("enableLogging", True),
-                 "s3_bucket": p.get("s3BucketName"), "cloudwatch_log_group_arn": group,
-                 "data_events": _prop(_data_events, p)}
+        trail = {"TrailARN": p.get("arn"), "IsMultiRegionTrail": p.get("isMultiRegionTrail", False),
+                 "LogFileValidationEnabled": p.get("enableLogFileValidation", False), "KmsKeyId": p.get("kmsKeyId"),
+                 "S3BucketName": p.get("s3BucketName"), "CloudWatchLogsLogGroupArn": p.get("cloudWatchLogsGroupArn")}
+        selectors = {"EventSelectors": api_spelling(p.get("eventSelectors") or []),
+                     "AdvancedEventSelectors": api_spelling(p.get("advancedEventSelectors") or [])}
+        props = cloudtrail_trail.properties(trail, {"IsLogging": p.get("enableLogging", True)}, selectors)
         out.append(plan.named("aws.cloudtrail_trail", rec, props))
     return out
 
@@ -86,11 +68,9 @@ def log_groups(plan: Plan) -> list[Resource]:
     out = []
     for rec in plan.by_type.get("aws:cloudwatch/logGroup:LogGroup", []):
         p = rec["props"]
-        days = p.get("retentionInDays")
-        props = {"arn": p.get("arn"), "kms_key_id": p.get("kmsKeyId"),
-                 "retention_days": days if days else None,
-                 "retention_never_expires": days if is_marker(days) else not days}
-        out.append(plan.named("aws.cloudwatch_log_group", rec, props))
+        group = {"logGroupName": p.get("name"), "arn": p.get("arn"), "kmsKeyId": p.get("kmsKeyId"),
+                 "retentionInDays": p.get("retentionInDays")}
+        out.append(plan.named("aws.cloudwatch_log_group", rec, log_group.properties(group)))
     return out
 
 
@@ -113,7 +93,9 @@ def s3_account(plan: Plan) -> list[Resource]:
     out = []
     for rec in plan.by_type.get("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", []):
         out.append(plan.resource("aws.s3_account", rec, plan.account or "account", rec["name"],
-                                 {"public_access_block": _public_access_block(rec["props"], None)}, global_=True))
+                                 {"public_access_block": _prop(s3_bucket.public_access_block,
+                                                               _public_access_block(rec["props"], None))},
+                                 global_=True))
     return out
 
 

@@ -61,8 +61,41 @@ def plan_gate_part(ruleset, console) -> Collection:
 PARTS = [practice_part, plan_gate_part, live_aws_part, attestation_part, onprem_part]
 
 
-def collect_demo(ruleset, console) -> Collection:
-    total = Collection()
+def _skip_reason(part) -> str | None:
+    """Why a part cannot run with this installation (an extra or a source checkout missing)."""
+    from enamel_hipaa.core.extras import EXTRA_MODULES, install_command, missing_modules
+    need = {plan_gate_part: ("Pulumi plan gate", "pulumi"), live_aws_part: ("live AWS scan (moto)", "demo"),
+            onprem_part: ("on-prem PACS", "onprem")}.get(part)
+    if need is None:
+        return None
+    what, extra = need
+    missing = missing_modules(EXTRA_MODULES[extra] + (("flask",) if extra == "demo" else ()))
+    if missing:
+        return f"{what} skipped: needs the '{extra}' extra ({install_command(extra)})"
+    if part is plan_gate_part and not (paths.infra_dir() / "__main__.py").is_file():
+        return f"{what} skipped: its Pulumi program (infra/) ships with the source checkout, not the wheel"
+    return None
+
+
+def demo_plan() -> tuple[list, list[str]]:
+    """(parts that can run here, one note per part skipped). A skipped part is not an error:
+    the demo stays a complete scan of what it did run, and says what it left out."""
+    run, skipped = [], []
     for part in PARTS:
+        why = _skip_reason(part)
+        (skipped.append(why) if why else run.append(part))
+    return run, skipped
+
+
+def collect_demo(ruleset, console, skipped: list | None = None) -> Collection:
+    """Every runnable part; each skipped part's note goes to `skipped` (if given) and the console."""
+    parts, notes = demo_plan()
+    for note in notes:
+        if console is not None:
+            console.print(f"[dim]demo: {note}[/dim]", highlight=False)
+    if skipped is not None:
+        skipped.extend(notes)
+    total = Collection()
+    for part in parts:
         total.extend(part(ruleset, console))
     return total
