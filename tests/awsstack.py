@@ -267,8 +267,9 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     iam, logs, ct = sess.client("iam"), sess.client("logs", region_name=HOME), sess.client("cloudtrail", region_name=HOME)
     own_trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}
-    admin = _role(iam, f"{prefix}-key-admin", own_trust)
-    writer = _role(iam, f"{prefix}-archive-writer", own_trust)
+    # workload roles: declared machine-used (an untagged role is treated as assumed by people)
+    admin = _role(iam, f"{prefix}-key-admin", own_trust, tags={"access": "automation"})
+    writer = _role(iam, f"{prefix}-archive-writer", own_trust, tags={"access": "workload"})
     repl_role = _role(iam, f"{prefix}-replication", _service_trust("s3.amazonaws.com"))
     made["roles"] = [f"{prefix}-key-admin", f"{prefix}-archive-writer", f"{prefix}-replication"]
     key = phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
@@ -465,7 +466,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     other = f"arn:aws:iam::{other_account}:root"
     _role(iam, "pass-msp-audit-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole",
-         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]}, tags={"access": "automation"})
     _role(iam, "fail-staff-no-mfa", _mfa_trust(account, mfa=False), tags={"access": "human"})
     _role(iam, "fail-vendor-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole"}]})

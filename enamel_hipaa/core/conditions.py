@@ -228,3 +228,16 @@ def leaf_keys(cond: dict) -> list[str]:
     return [cond["key"]]
 
 
+
+
+def failed_conditions(cond: dict, params: dict, now: datetime, props) -> list[str]:
+    """The parts of a bundled assertion that do not hold on `props`, from the engine's own
+    evaluation: each member of an `all` that evaluates False (recursing into nested `all`);
+    any other condition is named whole."""
+    if "all" in cond:
+        out: list[str] = []
+        for c in cond["all"]:
+            if compile_condition(c, params, now)(props) is False:
+                out.extend(failed_conditions(c, params, now, props))
+        return out
+    return [describe(cond, params)]

@@ -15,8 +15,9 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Iterable
 
+from enamel_hipaa.core import datascope
 from enamel_hipaa.core.conditions import (  # noqa: F401  (re-exported)
-    PARAM_RE, _quantified, compile_condition, describe, leaf_keys, resolve_params)
+    PARAM_RE, _quantified, compile_condition, describe, failed_conditions, leaf_keys, resolve_params)
 from enamel_hipaa.core import schemas, typecheck
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, CollectionError, Finding, Resource, Rule, Waiver
 from enamel_hipaa.core.values import ERROR, MISSING, format_value, lookup  # noqa: F401
@@ -76,6 +77,10 @@ class CompiledRule:
             offending = self.offending_items(resource.properties) if isinstance(resource, Resource) else []
             if offending:
                 base = f"{render_message(rule.message, resource, self.params)}: {' | '.join(offending)}"
+            failed = failed_conditions(rule.assertion, self.params, self.now, resource.properties) \
+                if isinstance(resource, Resource) and "all" in rule.assertion else []
+            if failed:  # a bundled assertion: name the parts that failed
+                return f"{base} (failed: {'; '.join(failed)})"
             return f"{base} (expected: {describe(rule.assertion, self.params)})"
         if status == "skip":
             return f"out of scope: not ({describe(rule.where, self.params)})"
@@ -135,11 +140,12 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
     resources = typecheck.enforce(resources, type_schemas if type_schemas is not None else _builtin_types())
     by_type: dict[str, list[tuple[Resource, dict]]] = defaultdict(list)
     failed: dict[str, list[Resource]] = defaultdict(list)
+    scope = datascope.settings(params)  # PHI scope fails closed (core/datascope.py)
     for r in resources:
         if r.error:
             failed[r.type].append(r)
         else:
-            by_type[r.type].append((r, r.properties))
+            by_type[r.type].append((r, datascope.annotate(r.type, r.properties, scope)))
     findings: list[Finding] = []
     append = findings.append
     errors = list(errors)

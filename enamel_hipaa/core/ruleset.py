@@ -42,7 +42,7 @@ def load_catalogue(rules_root: Path) -> dict:
 
 def rule_files(root: Path) -> list[Path]:
     out = []
-    for provider_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "schema"):
+    for provider_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("schema", "data")):
         out.extend(sorted(provider_dir.rglob("*.yaml")))
         out.extend(sorted(provider_dir.rglob("*.yml")))
     return out

@@ -92,8 +92,12 @@ def collect(entry: dict, approved: list[Path], now: float | None = None) -> Reso
         if truncated:
             break
     props.update(files_scanned=scanned, dicom_files=dicom, truncated=truncated,
-                 phi_files=phi if (phi or not truncated) else unknown(f"stopped after {limit} files"),
-                 oldest_phi_age_days=int((now - oldest) // 86400) if oldest is not None else 0)
+                 phi_files=phi if (phi or not truncated) else unknown(f"folder walk stopped after reading {scanned} files "
+                                                                      f"(max_files {limit})"),
+                 oldest_phi_age_days=unknown(
+                     f"folder walk stopped after reading {scanned} files (max_files {limit}); older files may "
+                     f"remain unread (raise max_files)") if truncated
+                 else (int((now - oldest) // 86400) if oldest is not None else 0))
     if unreadable:
         props["unreadable"] = len(unreadable)
         why = f"{len(unreadable)} file(s) or folder(s) could not be read (e.g. {unreadable[0]})"

@@ -69,7 +69,7 @@ def _usb(v):
     return v.get("UsbStorStart") == USBSTOR_DISABLED or v.get("DenyAllRemovable") == 1
 
 
-def collect(entry: dict) -> Resource:
+def collect(entry: dict, table: list | None = None, today=None) -> Resource:
     path = Path(entry["file"])
     name = entry.get("name") or path.stem
     rid = f"windows:{name}"
@@ -98,5 +98,13 @@ def collect(entry: dict) -> Resource:
         "local_administrators": sorted(map(str, admins)) if isinstance(admins, list) else admins,
         "local_administrators_count": len(admins) if isinstance(admins, list) else admins,
     }
+    import datetime as dt
+
+    from enamel_hipaa.sources.onprem import winbuilds
+    ubr = os_.get("UBR") if isinstance(os_, dict) and "$error" not in os_ else None
+    props["os_ubr"] = int(ubr) if str(ubr or "").isdigit() else None
+    props["os_support"] = winbuilds.support(props["os_build"], props["os_ubr"], props["os_caption"],
+                                            table if table is not None else winbuilds.load(),
+                                            today or dt.date.today(), bool(entry.get("esu")))
     shown = entry.get("name") or props["computer_name"] or name
     return Resource(type="onprem.windows_host", id=rid, name=shown, source="file", properties=props)
