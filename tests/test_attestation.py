@@ -35,6 +35,27 @@ def test_pass_register_passes_every_register_rule(tmp_path):
     assert all(f["resource"]["source"] == "attestation" for fs in found.values() for f in fs)
 
 
+VENDOR_V2_RULES = ["attestation-baa-permitted-uses", "attestation-baa-required-safeguards",
+                   "attestation-baa-breach-notification", "attestation-baa-audit-return-destruction",
+                   "attestation-vendor-security-assessed", "attestation-vendor-restore-export-validated",
+                   "attestation-vendor-insurance-reviewed"]
+REGISTER_V2_RULES = ["attestation-encryption-standards-documented", "attestation-secure-messaging-under-baa",
+                     "attestation-downtime-procedures-exercised", "attestation-facility-access-reviewed",
+                     "attestation-screen-placement-reviewed", "attestation-asset-inventory-current",
+                     "attestation-training-curriculum-complete", "attestation-training-onboarding-and-refresh",
+                     "attestation-quick-reference-posted", "attestation-sanctions-policy-current",
+                     "attestation-incidents-investigated", "attestation-access-log-spot-checks"]
+V2_RULES = VENDOR_V2_RULES + REGISTER_V2_RULES + ["attestation-training-acknowledged"]
+
+
+def test_version_1_register_loads_and_its_unrecorded_sections_never_pass(tmp_path):
+    report = scan("--attest", register(tmp_path, "pass_register_v1.yaml"))
+    found = by_rule(report)
+    statuses = {rid: {f["status"] for f in fs} for rid, fs in found.items()}
+    assert {rid: s for rid, s in statuses.items() if rid not in V2_RULES and s - {"pass", "skip"}} == {}
+    assert {rid: statuses[rid] for rid in V2_RULES} == {rid: {"fail"} for rid in V2_RULES}
+
+
 def test_fail_register_fails_every_register_rule(tmp_path):
     report = scan("--attest", register(tmp_path, "fail_register.yaml"))
     found = by_rule(report)
@@ -51,6 +72,9 @@ def test_fail_register_fails_every_register_rule(tmp_path):
         "attestation-training-current": ["emp-0001", "emp-0002"],
         "attestation-vendor-baa-current": ["Expired BAA Co", "No BAA Co"],
         "attestation-vendor-subcontractor-flow-down": ["No BAA Co"],
+        **{rid: ["Expired BAA Co", "No BAA Co"] for rid in VENDOR_V2_RULES},
+        **{rid: ["Fail Dental"] for rid in REGISTER_V2_RULES},
+        "attestation-training-acknowledged": ["emp-0001", "emp-0002"],
     }
     sra = found["attestation-risk-analysis-after-change"][0]
     assert sra["evidence"] == {"sra_after_last_change": False}

@@ -97,7 +97,7 @@ def register_facts(reg: dict, today_iso: str) -> dict:
                              "enforced_encryption": (msg or {}).get("enforced_encryption") is True,
                              "recipient_verification": (msg or {}).get("recipient_verification") is True},
         "downtime": {"documented": down.get("documented") is True, "last_exercised": down.get("last_exercised")},
-        "physical": {"facility_access_list_reviewed": phys.get("facility_access_list_reviewed"),
+        "physical": {"recorded": bool(phys), "facility_access_list_reviewed": phys.get("facility_access_list_reviewed"),
                      "screen_placement_reviewed": phys.get("screen_placement_reviewed"),
                      "sensor_storage_locked": phys.get("sensor_storage_locked") is True,
                      "devices_labelled": phys.get("devices_labelled") is True,
