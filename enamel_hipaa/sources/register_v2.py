@@ -8,7 +8,7 @@ from __future__ import annotations
 
 CURRENT_VERSION = 2
 TRAINING_TOPICS = ("phi-handling", "imaging-workflows", "phishing", "incident-reporting",
-                   "identity-verification", "minimum-necessary")
+                   "identity-verification", "minimum-necessary", "no-local-copies")
 BAA_CLAUSES = ("permitted_uses", "required_safeguards", "right_to_audit", "data_return_on_termination",
                "destruction_procedure")
 
