@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install Debian's Orthanc and nginx (on-prem tests and demo) and poppler-utils (pdftoppm and
-# pdfinfo: the printed-report checks), when missing. A temporary policy-rc.d keeps apt from
+# Install Debian's Orthanc and nginx (on-prem tests and demo), poppler-utils (pdftoppm and
+# pdfinfo: the printed-report checks) and PostgreSQL (the shared-history tests:
+# tests/pgserver.py runs initdb + pg_ctl), when missing. A temporary policy-rc.d keeps apt from
 # starting the servers as system services: tests and `enamel demo` start their own instances
 # on 127.0.0.1 and stop them by PID.
 set -eu
@@ -9,6 +10,7 @@ PKGS=""
 have Orthanc || PKGS="$PKGS orthanc"
 have nginx || PKGS="$PKGS nginx"
 have pdftoppm || PKGS="$PKGS poppler-utils"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || have initdb || PKGS="$PKGS postgresql"
 if [ -z "$PKGS" ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 POLICY=/usr/sbin/policy-rc.d

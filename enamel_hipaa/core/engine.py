@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import lru_cache
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Iterable
 
 from enamel_hipaa.core.conditions import (  # noqa: F401  (re-exported)
     PARAM_RE, _quantified, compile_condition, describe, leaf_keys, resolve_params)
+from enamel_hipaa.core import schemas, typecheck
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, CollectionError, Finding, Resource, Rule, Waiver
 from enamel_hipaa.core.values import ERROR, MISSING, format_value, lookup  # noqa: F401
 
@@ -121,14 +123,16 @@ def rule_params(rule: Rule, overrides: dict | None) -> dict:
 
 def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict | None = None,
              errors: Iterable[CollectionError] = (), now: datetime | None = None,
-             include_skipped: bool = True) -> list[Finding]:
+             include_skipped: bool = True, type_schemas: dict | None = None) -> list[Finding]:
     """Evaluate every rule against every resource of its type.
 
     `params` has the shape of a params file: {"params": {name: value}, "rules": {id: {name: value}}}.
     `errors` are collection failures: each with a resource_type gives an `error` finding per
     rule on that type, so a denied service can never look like a clean one.
+    Every resource is type-checked first (`typecheck.enforce`): an ill-typed value is `$error`.
     """
     now = now or datetime.now(timezone.utc)
+    resources = typecheck.enforce(resources, type_schemas if type_schemas is not None else _builtin_types())
     by_type: dict[str, list[tuple[Resource, dict]]] = defaultdict(list)
     failed: dict[str, list[Resource]] = defaultdict(list)
     for r in resources:
@@ -172,6 +176,11 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
                          "source": err.source, "account": err.account, "region": err.region}
                 append(Finding(rule, scope, "error", detail=err.message, explainer=cr))
     return findings
+
+
+@lru_cache(maxsize=1)
+def _builtin_types() -> dict:
+    return schemas.type_schemas()
 
 
 def _error_detail(cr: CompiledRule, props) -> str:

@@ -51,21 +51,33 @@ class ParseError(Exception):
     pass
 
 
-def _expand(items: list, file: str, configs: list) -> list[Node]:
+def _expand(items: list, file: str, configs: list, stack: tuple = ()) -> list[Node]:
+    """Directives with includes inlined. `stack` is the chain of files being included: a
+    file that includes itself, directly or not, is a ParseError naming the cycle (nginx
+    would refuse it too), never an endless expansion."""
     out = []
+    stack = stack or (file,)
     for d in items:
         if d["directive"] == "include":
             for idx in d.get("includes", []):
                 c = configs[idx]
-                out.extend(_expand(c.get("parsed", []), c["file"], configs))
+                if c["file"] in stack:
+                    chain = " -> ".join([*stack[stack.index(c["file"]):], c["file"]])
+                    raise ParseError(f"{file}:{d.get('line', '?')}: include cycle: {chain}")
+                out.extend(_expand(c.get("parsed", []), c["file"], configs, stack + (c["file"],)))
             continue
-        block = _expand(d["block"], file, configs) if "block" in d else None
+        block = _expand(d["block"], file, configs, stack) if "block" in d else None
         out.append(Node(d["directive"], d.get("args", []), file, d["line"], block))
     return out
 
 
 def parse(path: str) -> list[Node]:
     import crossplane
+    try:  # a FIFO or device as the main file would block crossplane forever
+        from enamel_hipaa.core.inputs import read_bytes
+        read_bytes(path)
+    except Exception as exc:  # noqa: BLE001  (InputError: not a regular file, too large, ...)
+        raise ParseError(str(exc)) from None
     payload = crossplane.parse(path, catch_errors=True, check_ctx=False, comments=False)
     errs = [e for c in payload["config"] for e in c.get("errors", [])] or payload.get("errors", [])
     if errs:

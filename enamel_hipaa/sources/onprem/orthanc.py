@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.inputs import read_text
 from enamel_hipaa.core.model import Resource, unknown
 from enamel_hipaa.sources.onprem import httpget
 
@@ -77,6 +79,43 @@ def _key_line(text: str, key: str) -> int | None:
     return None
 
 
+_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+JSON5_MAX = 256 * 1024  # json5 is pure Python and slow: only small files that need it
+
+
+def _strip(m: re.Match) -> str:
+    tok = m.group(0)
+    c = tok[0]
+    if c == '"':
+        return tok
+    if c == ",":  # a trailing comma before } or ]
+        return ""
+    return "\n" * tok.count("\n")  # a comment, keeping line numbers
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def parse_config(text: str, json5=None):
+    """Orthanc's JSON with comments in linear time: comments and trailing commas removed by
+    one regex pass (strings kept intact), then the C JSON parser; json5 only as a fallback
+    for small files using other JSON5 syntax."""
+    stripped = _TOKENS.sub(_strip, text)
+    try:
+        return json.loads(stripped, object_pairs_hook=_no_duplicates,
+                          parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not a number")))
+    except ValueError as exc:
+        if json5 is None or len(text) > JSON5_MAX or "duplicate key" in str(exc):
+            raise
+        return json5.loads(text, allow_duplicate_keys=False)
+
+
 def load_merged(path: Path) -> tuple[dict, list[Path], dict]:
     """(merged configuration, files read, top-level key -> file defining it)."""
     import json5
@@ -85,12 +124,15 @@ def load_merged(path: Path) -> tuple[dict, list[Path], dict]:
     origin: dict[str, tuple[Path, str]] = {}
     for f in files:
         try:
-            text = f.read_text(encoding="utf-8")
-            data = json5.loads(text, allow_duplicate_keys=False)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{f}: cannot read: {exc}") from None
+            text = read_text(f)
+        except InputError as exc:  # not a regular file, too large, not UTF-8
+            raise ConfigError(str(exc)) from None
+        try:
+            data = parse_config(text, json5)
+        except RecursionError:
+            raise ConfigError(f"{f}: nested too deeply") from None
         except ValueError as exc:
-            raise ConfigError(f"{f}: not valid JSON with comments: {exc}") from None
+            raise ConfigError(f"{f}: not valid JSON with comments: {str(exc)[:200]}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{f}: the configuration must be a JSON object")
         for k, v in data.items():

@@ -3,9 +3,10 @@
 script could not read carries {"error": "..."} and becomes an error value here."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from enamel_hipaa.core import inputs
+from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import Resource, error_value
 
 FORMAT = "enamel.windows/1"
@@ -72,9 +73,9 @@ def collect(entry: dict) -> Resource:
     path = Path(entry["file"])
     name = entry.get("name") or path.stem
     rid = f"windows:{name}"
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))  # PowerShell may write a BOM
-    except (OSError, ValueError) as exc:
+    try:  # PowerShell may write a BOM; regular files only, size/depth-limited, strict JSON
+        doc = inputs.loads_json(inputs.read_text(path, encoding="utf-8-sig"), str(path))
+    except InputError as exc:
         return Resource(type="onprem.windows_host", id=rid, name=name, source="file", properties={},
                         error=f"{path}: cannot read the export: {exc}")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
