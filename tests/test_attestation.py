@@ -35,6 +35,27 @@ def test_pass_register_passes_every_register_rule(tmp_path):
     assert all(f["resource"]["source"] == "attestation" for fs in found.values() for f in fs)
 
 
+VENDOR_V2_RULES = ["attestation-baa-permitted-uses", "attestation-baa-required-safeguards",
+                   "attestation-baa-breach-notification", "attestation-baa-audit-return-destruction",
+                   "attestation-vendor-security-assessed", "attestation-vendor-restore-export-validated",
+                   "attestation-vendor-insurance-reviewed"]
+REGISTER_V2_RULES = ["attestation-encryption-standards-documented", "attestation-secure-messaging-under-baa",
+                     "attestation-downtime-procedures-exercised", "attestation-facility-access-reviewed",
+                     "attestation-screen-placement-reviewed", "attestation-asset-inventory-current",
+                     "attestation-training-curriculum-complete", "attestation-training-onboarding-and-refresh",
+                     "attestation-quick-reference-posted", "attestation-sanctions-policy-current",
+                     "attestation-incidents-investigated", "attestation-access-log-spot-checks"]
+V2_RULES = VENDOR_V2_RULES + REGISTER_V2_RULES + ["attestation-training-acknowledged"]
+
+
+def test_version_1_register_loads_and_its_unrecorded_sections_never_pass(tmp_path):
+    report = scan("--attest", register(tmp_path, "pass_register_v1.yaml"))
+    found = by_rule(report)
+    statuses = {rid: {f["status"] for f in fs} for rid, fs in found.items()}
+    assert {rid: s for rid, s in statuses.items() if rid not in V2_RULES and s - {"pass", "skip"}} == {}
+    assert {rid: statuses[rid] for rid in V2_RULES} == {rid: {"fail"} for rid in V2_RULES}
+
+
 def test_fail_register_fails_every_register_rule(tmp_path):
     report = scan("--attest", register(tmp_path, "fail_register.yaml"))
     found = by_rule(report)
@@ -51,6 +72,9 @@ def test_fail_register_fails_every_register_rule(tmp_path):
         "attestation-training-current": ["emp-0001", "emp-0002"],
         "attestation-vendor-baa-current": ["Expired BAA Co", "No BAA Co"],
         "attestation-vendor-subcontractor-flow-down": ["No BAA Co"],
+        **{rid: ["Expired BAA Co", "No BAA Co"] for rid in VENDOR_V2_RULES},
+        **{rid: ["Fail Dental"] for rid in REGISTER_V2_RULES},
+        "attestation-training-acknowledged": ["emp-0001", "emp-0002"],
     }
     sra = found["attestation-risk-analysis-after-change"][0]
     assert sra["evidence"] == {"sra_after_last_change": False}
@@ -201,3 +225,39 @@ def test_pass_enamel_history_without_changes(tmp_path):
     db = _recorded_history(tmp_path, _bucket_doc(True), _bucket_doc(True))
     report = scan("--attest", register(tmp_path, "pass_register.yaml"), "--attest-history", db)
     assert by_rule(report)["attestation-risk-analysis-after-change"][0]["status"] == "pass"
+
+
+# ---------------------------------------------------------------------------------------
+# register format 2: migration and the new sections' input checks
+
+def test_migrating_a_version_1_register_writes_version_2_whose_new_rules_fail(tmp_path):
+    from enamel_hipaa.workflows.attest import migrate_file
+    src = register(tmp_path, "pass_register_v1.yaml")
+    before = src.read_text()
+    out = migrate_file(str(src), str(tmp_path / "v2.yaml"))
+    assert src.read_text() == before  # -o leaves the original alone
+    text = out.read_text()
+    assert "\nversion: 2\n" in text and text.startswith(before.split("version: 1")[0])
+    assert migrate_file(str(out)) is None  # already version 2: nothing to do
+    statuses = {rid: {f["status"] for f in fs} for rid, fs in by_rule(scan("--attest", out)).items()}
+    # "never" dates (null) read as unknown, everything else as fail: none passes
+    never = {"attestation-facility-access-reviewed", "attestation-screen-placement-reviewed"}
+    assert {rid: statuses[rid] for rid in V2_RULES} == {rid: {"unknown" if rid in never else "fail"} for rid in V2_RULES}
+    assert all(s <= {"pass", "skip"} for rid, s in statuses.items() if rid not in V2_RULES)
+
+
+def test_a_future_date_in_a_version_2_section_is_rejected_naming_its_place(tmp_path):
+    from enamel_hipaa.core.errors import InputError
+    from enamel_hipaa.sources.attestation import load_register
+    path = register(tmp_path, "pass_register.yaml",
+                    edit=lambda t: t.replace('last_exercised: "<days:-200>"', 'last_exercised: "<days:30>"'))
+    with pytest.raises(InputError) as exc:
+        load_register(str(path))
+    assert "downtime/last_exercised" in str(exc.value) and "future" in str(exc.value)
+
+
+def test_secure_messaging_service_missing_from_the_vendors_list_fails(tmp_path):
+    path = register(tmp_path, "pass_register.yaml",
+                    edit=lambda t: t.replace("service: SecureMail Co", "service: Gmail"))
+    (finding,) = by_rule(scan("--attest", path))["attestation-secure-messaging-under-baa"]
+    assert finding["status"] == "fail" and "on the vendors list false" in finding["message"]

@@ -172,9 +172,14 @@ def test_attest_init_refuses_to_overwrite_without_force(tmp_path, live_sources):
 def test_attest_init_without_sources_writes_a_blank_valid_starter(tmp_path):
     out = tmp_path / "blank.yaml"
     assert run_enamel("attest", "init", "-o", out).returncode == 0
-    assert "vendors: []" in out.read_text()
+    assert "vendors: []" in out.read_text() and "\nversion: 2\n" in out.read_text()
     report = scan("--attest", out)
     assert by_rule(report)["attestation-key-rotation-current"][0]["status"] == "fail"
+    # the format-2 sections are written "not recorded": none of their rules passes
+    for rid in ("attestation-downtime-procedures-exercised", "attestation-asset-inventory-current",
+                "attestation-training-curriculum-complete", "attestation-secure-messaging-under-baa",
+                "attestation-sanctions-policy-current", "attestation-encryption-standards-documented"):
+        assert by_rule(report)[rid][0]["status"] == "fail", rid
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from enamel_hipaa.core import schemas, yamlsrc
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import Resource, error_value
 from enamel_hipaa.sources import Collection
+from enamel_hipaa.sources import register_v2
 
 DEFAULT_RESTORE_INTERVAL_DAYS = 365
 HISTORY_QUERY = "SELECT max(changed_at) FROM infrastructure_changes"
@@ -77,7 +78,7 @@ def check_register(path: str, data, lines: dict, today: date | None = None) -> d
                              line=yamlsrc.line_of(lines, where), where="/".join(map(str, where)))
         raise yamlsrc.schema_error(path, lines, err)
     _check_semantics(path, data, lines, today or _today())
-    return data
+    return register_v2.migrate(data)
 
 
 def _most_specific(err):
@@ -134,6 +135,7 @@ def _done_dates(data: dict):
             yield ("vendors", i, "baa", "signed"), v["baa"]["signed"]
     for k in ("last_key_rotation", "last_access_review"):
         yield ("key_management", k), data["key_management"][k]
+    yield from register_v2.done_dates(data)
 
 
 ENAMEL_SCANS_QUERY = ("SELECT s.id, s.tenant, s.started_at, r.resource_key, r.snapshot FROM scans s "
@@ -260,6 +262,7 @@ def build_resources(reg: dict, file_name: str, today: date, history_change=None)
         "retention_schedule": {"entries": len(retention), "records": [r["records"] for r in retention],
                                "min_keep_years": min((r["keep_years"] for r in retention), default=None)},
         "restore_test_interval_days": interval,
+        **register_v2.register_facts(reg, today.isoformat()),
         "counts": {"vendors": len(reg["vendors"]), "training_records": len(reg["training"]),
                    "systems": len(reg["systems"]), "disposal_records": len(reg["disposal_log"])},
     })]
@@ -271,11 +274,13 @@ def build_resources(reg: dict, file_name: str, today: date, history_change=None)
             "domains": v.get("domains", []), "baa": baa_facts(v["baa"], today),
             "subcontractors": subs, "uses_subcontractors": bool(subs),
             "subcontractor_flow_down": v.get("subcontractor_flow_down", False),
+            **register_v2.vendor_facts(v),
         }))
     for t in reg["training"]:
         pid = t["person_id"]
         out.append(Resource("attestation.training_record", f"{base}/training/{pid}", pid, "attestation", {
-            "person_id": pid, "completed": t["last_completed"] is not None, "last_completed": t["last_completed"]}))
+            "person_id": pid, "completed": t["last_completed"] is not None, "last_completed": t["last_completed"],
+            "acknowledged": t.get("acknowledged") is not None, "acknowledged_on": t.get("acknowledged")}))
     for s in reg["systems"]:
         out.append(restore_test_resource(f"{base}/system/{slug(s['name'])}", s, interval, today))
     for i, d in enumerate(reg["disposal_log"]):
