@@ -261,3 +261,14 @@ def test_secure_messaging_service_missing_from_the_vendors_list_fails(tmp_path):
                     edit=lambda t: t.replace("service: SecureMail Co", "service: Gmail"))
     (finding,) = by_rule(scan("--attest", path))["attestation-secure-messaging-under-baa"]
     assert finding["status"] == "fail" and "on the vendors list false" in finding["message"]
+
+
+def test_pass_cli_migrate_writes_a_version_2_register_that_still_loads(tmp_path):
+    v1 = register(tmp_path, "pass_register_v1.yaml")
+    out = tmp_path / "v2.yaml"
+    r = run_enamel("attest", "migrate", v1, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "version: 2" in out.read_text()
+    assert run_enamel("attest", "migrate", out).stderr.strip().endswith("is already version 2")
+    report = scan("--attest", out)
+    assert report["findings"]

@@ -95,9 +95,13 @@ def cmd_rules(args) -> int:
 
 
 def cmd_attest(args) -> int:
-    from enamel_hipaa.workflows.attest import write_starter
+    from enamel_hipaa.workflows.attest import migrate_file, write_starter
+    if args.attest_command == "migrate":
+        path = migrate_file(args.register, args.output)
+        print(f"wrote version-2 register {path}" if path else f"{args.register} is already version 2", file=sys.stderr)
+        return EXIT_OK
     if args.attest_command != "init":
-        raise InputError("command line", "attest needs an action: init")
+        raise InputError("command line", "attest needs an action: init or migrate")
     ruleset = load_rules(args.rules)
     config = options.scan_config(args)
     collection = _collect(config, ruleset, options.console(args, stderr=True)) if config.sources else Collection()

@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--force", action="store_true", help="replace an existing file")
     init.add_argument("--tenant", metavar="NAME", help="practice name to put in the register")
     init.add_argument("--rules", metavar="DIR", action="append", default=[])
+    mig = asub.add_parser("migrate", help="rewrite a version-1 register as version 2 (new sections unfilled)")
+    mig.add_argument("register", help="the register (YAML) to migrate")
+    mig.add_argument("-o", "--output", metavar="FILE", help="write here instead of in place (atomically)")
 
     rules = sub.add_parser("rules", help="list, show or validate rules")
     rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION", parser_class=_Parser)
