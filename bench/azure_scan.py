@@ -1,8 +1,11 @@
-"""How long a live Azure scan of N storage accounts takes, against the local ARM stand-in
-with a fixed per-request latency (real ARM answers in roughly 50-300 ms), reading accounts
-one at a time and with the default 8 workers. Prints one line per run.
+"""How long a live Azure scan takes against the local ARM stand-in with a fixed per-request
+latency (real ARM answers in roughly 50-300 ms), reading per-resource details one at a time
+and with the default 8 workers. Prints one line per run.
 
-    .venv/bin/python bench/azure_scan.py [ACCOUNTS] [LATENCY_MS]
+    .venv/bin/python bench/azure_scan.py [ACCOUNTS] [LATENCY_MS]          # storage accounts
+    .venv/bin/python bench/azure_scan.py --subscriptions N [LATENCY_MS]   # N subscriptions of
+        every other type (NSGs, VMs, disks, vaults, SQL/PostgreSQL/MySQL servers, key vaults
+        with keys and secrets, Defender and activity-log settings: tests/fixtures/azure/arm)
 """
 from __future__ import annotations
 
@@ -46,6 +49,21 @@ def make_fixtures(directory: Path, count: int) -> dict:
     return tenant
 
 
+def make_subscriptions(directory: Path, count: int) -> dict:
+    """`count` subscriptions, each serving the test fixtures' full ARM store (every type
+    beyond storage) and its two key vaults; no storage accounts."""
+    tenant = json.loads((SOURCE / "tenant.json").read_text())
+    sub = tenant["subscriptions"][0]
+    shutil.copytree(SOURCE / "vaults", directory / "vaults")
+    shutil.copytree(SOURCE / "arm", directory / "arm")
+    (directory / "accounts").mkdir()
+    subs = [dict(sub, subscriptionId=f"{i:08x}-0000-4000-8000-{i:012x}", displayName=f"practice {i}", accounts=[],
+                 mode="ok") for i in range(1, count + 1)]
+    tenant["subscriptions"], tenant["page_size"] = subs, 100
+    (directory / "tenant.json").write_text(json.dumps(tenant))
+    return tenant
+
+
 def run(standin: ArmStandIn, tenant: dict, ca: Path, workers: int) -> tuple[float, int]:
     from azure.identity import ClientSecretCredential
     settings = azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(ca), authority=standin.url,
@@ -54,27 +72,36 @@ def run(standin: ArmStandIn, tenant: dict, ca: Path, workers: int) -> tuple[floa
     def make():
         return ClientSecretCredential(tenant["tenant_id"], tenant["client_id"], tenant["client_secret"],
                                       **settings.identity_kwargs())
-    sub = tenant["subscriptions"][0]["subscriptionId"]
+    subs = tuple(s["subscriptionId"] for s in tenant["subscriptions"])
     start = time.perf_counter()
-    out = azure.collect_targets([azure.auth.Target("bench", "ClientSecretCredential", make, (sub,))], settings)
+    out = azure.collect_targets([azure.auth.Target("bench", "ClientSecretCredential", make, subs)], settings)
+    assert not out.errors, out.errors[:3]
     return time.perf_counter() - start, len(out.resources)
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    latency_ms = float(sys.argv[2]) if len(sys.argv) > 2 else 50
+    args = sys.argv[1:]
+    subscriptions = args[:1] == ["--subscriptions"]
+    if subscriptions:
+        args = args[1:]
+    count = int(args[0]) if args else 100
+    latency_ms = float(args[1]) if len(args) > 1 else 50
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ca, cert, key = make_ca(tmp)
         (tmp / "fx").mkdir()
-        tenant = make_fixtures(tmp / "fx", count)
+        tenant = (make_subscriptions if subscriptions else make_fixtures)(tmp / "fx", count)
         standin = ArmStandIn(tmp / "fx", cert, key, latency=latency_ms / 1000).start()
         try:
+            # warm-up, not timed: imports the SDKs (azure-mgmt-network alone takes seconds) and
+            # fills azure-identity's token cache, which a long-running scan has done long before
+            run(standin, dict(tenant, subscriptions=tenant["subscriptions"][:1]), ca, 8)
             for workers in (1, 8):
                 standin.requests.clear()
                 seconds, n = run(standin, tenant, ca, workers)
-                print(f"azure scan: {count} storage accounts ({n} resources), {latency_ms:g} ms per ARM call, "
-                      f"{workers} worker(s): {seconds:.2f} s, {len(standin.requests)} HTTPS requests")
+                what = f"{count} subscriptions of every other type" if subscriptions else f"{count} storage accounts"
+                print(f"azure scan: {what} ({n} resources), {latency_ms:g} ms per ARM call, "
+                      f"{workers} worker(s): {seconds:.2f} s, {len(standin.requests)} HTTPS requests", flush=True)
         finally:
             standin.stop()
 

@@ -9,6 +9,12 @@ It serves ARM-shaped JSON read from a fixtures directory:
                              "diagnosticSettings": [ARM JSON, ...]}
     vaults/<name>.json       {"vault": ARM JSON, "diagnosticSettings": [ARM JSON, ...]}
 
+    arm/<name>.json          any other ARM GET, for the subscription whose `arm` names it:
+                             {"<path under /subscriptions/{sub}>": a list (served as a paged
+                             collection) or an object (served as is), or {"$status": 403|404|429}
+                             (that request fails so)}; "{sub}" in the file is the subscription id.
+                             Paths are matched case-insensitively, as ARM does.
+
 A subscription's `mode` is "ok", "denied" (every request under it gets HTTP 403
 AuthorizationFailed), "throttled_once" (its first request gets 429 with Retry-After, the
 rest are served), "throttled" (always 429), "unregistered" (409
@@ -46,20 +52,37 @@ ROUTES = [
     ("vaults", re.compile(API + r"/providers/Microsoft\.KeyVault/vaults$", re.I)),
     ("vault_diagnostics", re.compile(API + r"/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/(?P<vault>[^/]+)"
                                      r"/providers/Microsoft\.Insights/diagnosticSettings$", re.I)),
+    ("management_groups", re.compile(r"^/providers/Microsoft\.Management/managementGroups$", re.I)),
+    ("mg_descendants", re.compile(r"^/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants$",
+                                  re.I)),
     ("oidc", re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")),
     ("token", re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")),
 ]
 
 
+ARM_PATH = re.compile(API + r"(?P<rest>(?:/.*)?/providers/.*)$", re.I)
+
 # the ARM permission each route needs (what a least-privilege role must grant)
 ACTIONS = {
     "subscriptions": "Microsoft.Resources/subscriptions/read",
+    "management_groups": "Microsoft.Management/managementGroups/read",
+    "mg_descendants": "Microsoft.Management/managementGroups/descendants/read",
     "accounts": "Microsoft.Storage/storageAccounts/read",
     "blob_service": "Microsoft.Storage/storageAccounts/blobServices/read",
     "diagnostics": "Microsoft.Insights/diagnosticSettings/read",
     "vaults": "Microsoft.KeyVault/vaults/read",
     "vault_diagnostics": "Microsoft.Insights/diagnosticSettings/read",
 }
+
+
+def action_for(path: str) -> str:
+    """The ARM permission a GET of `path` needs: the last provider namespace and the resource
+    types after it (…/providers/Microsoft.Network/networkWatchers/nw/flowLogs ->
+    Microsoft.Network/networkWatchers/flowLogs/read)."""
+    parts = path.strip("/").split("/")
+    idx = max(i for i, p in enumerate(parts) if p.lower() == "providers")
+    namespace, rest = parts[idx + 1], parts[idx + 2:]
+    return "/".join([namespace, *rest[::2]]) + "/read"
 
 
 class ArmStandIn:
@@ -75,6 +98,7 @@ class ArmStandIn:
         self.tokens: set[str] = set()
         self.trusted_keys: list = []
         self._throttled: set[str] = set()
+        self._stores: dict = {}  # (fixture, subscription) -> ARM store, read once
         self._lock = threading.Lock()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(cert, key)
@@ -113,7 +137,8 @@ class ArmStandIn:
             m = rx.match(path)
             if m:
                 return name, m
-        return None, None
+        m = ARM_PATH.match(path)
+        return ("arm", m) if m else (None, None)
 
     def respond(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, dict]:
         name, m = self.route(path)
@@ -137,15 +162,19 @@ class ArmStandIn:
                                            "subscriptions.")
             value = [{"id": f"/subscriptions/{s['subscriptionId']}", "subscriptionId": s["subscriptionId"],
                       "displayName": s["displayName"], "state": s.get("state", "Enabled"),
-                      "tenantId": self.tenant["tenant_id"]} for s in self.tenant["subscriptions"]
-                     if not self.hide_subscriptions]
+                      "tenantId": self.tenant["tenant_id"], **({"tags": s["tags"]} if "tags" in s else {})}
+                     for s in self.tenant["subscriptions"] if not self.hide_subscriptions]
             return 200, {}, {"value": value}
+        if name in ("management_groups", "mg_descendants"):  # tenant.json management_groups: [{name, ...}]
+            return 200, {}, self._management_groups(groups.get("mg"))
         sub = self.subs.get(groups["sub"])
         if sub is None:
             return 404, {}, _arm_error("SubscriptionNotFound", f"The subscription '{groups['sub']}' could not be found.")
         blocked = self._blocked(sub)
         if blocked:
             return blocked
+        if name == "arm":
+            return self._arm(sub, path, groups["rest"], query)
         if name == "accounts":
             items = [self.account(a)["storageAccount"] for a in sub["accounts"]]
             return 200, {}, self._page(path, query, items)
@@ -164,6 +193,42 @@ class ArmStandIn:
                                            "action 'Microsoft.Storage/storageAccounts/blobServices/read'.")
             return 200, {}, fixture["blobService"]
         return 200, {}, {"value": fixture.get("diagnosticSettings", [])}
+
+    def arm_store(self, sub: dict) -> dict:
+        if not sub.get("arm"):
+            return {}
+        key = (sub["arm"], sub["subscriptionId"])
+        with self._lock:
+            if key not in self._stores:
+                text = (self.fixtures / "arm" / f"{sub['arm']}.json").read_text().replace("{sub}", sub["subscriptionId"])
+                self._stores[key] = {k.lower().rstrip("/"): v for k, v in json.loads(text).items()}
+            return self._stores[key]
+
+    def _arm(self, sub: dict, path: str, rest: str, query: dict):
+        body = self.arm_store(sub).get(rest.lower().rstrip("/"))
+        if body is None:
+            return 404, {}, _arm_error("ResourceNotFound", f"{rest} not found")
+        if isinstance(body, list):
+            return 200, {}, self._page(path, query, body)
+        status = body.get("$status") if isinstance(body, dict) else None
+        if status == 429:
+            return 429, {"Retry-After": str(self.retry_after)}, _arm_error("TooManyRequests", "throttled")
+        if status:
+            code = {403: "AuthorizationFailed", 404: "ResourceNotFound"}.get(status, "Error")
+            return status, {}, _arm_error(code, f"{code} for {rest}")
+        return 200, {}, body
+
+    def _management_groups(self, mg: str | None) -> dict:
+        base = "/providers/Microsoft.Management/managementGroups/"
+        mgs = self.tenant.get("management_groups", [])
+        if mg is None:
+            return {"value": [{"id": base + m["name"], "type": "Microsoft.Management/managementGroups",
+                               "name": m["name"], "properties": {"displayName": m["displayName"]}} for m in mgs]}
+        found = next((m for m in mgs if m["name"] == mg), {"subscriptions": []})
+        return {"value": [{"id": f"/subscriptions/{sid}", "type": "Microsoft.Management/managementGroups/subscriptions",
+                           "name": sid, "properties": {"displayName": self.subs[sid]["displayName"],
+                                                       "parent": {"id": base + mg}}}
+                          for sid in found["subscriptions"]]}
 
     def _blocked(self, sub: dict):
         mode = sub.get("mode", "ok")

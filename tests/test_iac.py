@@ -156,9 +156,9 @@ def test_pass_fixtures_only_pass(scan):
      {"CKV_AWS_21": "fail"}),
     ("fail_phi_archive.tf", "aws_s3_bucket.exports", 'resource "aws_s3_bucket" "exports"', "s3-bucket-no-public-grants",
      {"CKV_AWS_20": "fail", "CKV_AWS_57": "pass"}),
-    ("fail_phi_archive.tf", "aws_db_instance.legacy_pacs", 'resource "aws_db_instance"', "rds-instance-encrypted",
+    ("fail_phi_archive.tf", "aws_db_instance.legacy_pacs", 'resource "aws_db_instance"', "rds-storage-encrypted",
      {"CKV_AWS_16": "fail"}),
-    ("fail_phi_archive.tf", "aws_db_instance.legacy_pacs", 'resource "aws_db_instance"', "rds-instance-not-public",
+    ("fail_phi_archive.tf", "aws_db_instance.legacy_pacs", 'resource "aws_db_instance"', "rds-not-public",
      {"CKV_AWS_17": "fail"}),
     ("fail_phi_archive.tf", "aws_security_group.reading_room", 'resource "aws_security_group"',
      "ec2-security-group-admin-ports", {"CKV_AWS_24": "fail", "CKV_AWS_25": "pass"}),
@@ -173,7 +173,7 @@ def test_pass_fixtures_only_pass(scan):
     ("fail_azure_storage.json", "Microsoft.Storage/storageAccounts.bsdimagingfail", '"type": "Microsoft.Storage',
      "storage-account-https-only", {"CKV_AZURE_3": "fail"}),
     ("fail_azure_storage.json", "Microsoft.Storage/storageAccounts.bsdimagingfail", '"type": "Microsoft.Storage',
-     "storage-account-minimum-tls", {"CKV_AZURE_44": "fail"}),
+     "storage-account-minimum-tls-version", {"CKV_AZURE_44": "fail"}),
 ])
 def test_fail_fixtures_map_to_enamel_rules_on_the_right_lines(scan, ruleset, path, resource, header, rule, checks):
     _, report, _ = scan

@@ -266,13 +266,22 @@ def test_pass_each_run_has_a_fresh_runtime(tmp_path):
     assert not {n for n in sys.modules if n == "components" or n.startswith("components.")} - before
 
 
-def test_bad_input_program_error_exits_two(tmp_path):
+def test_error_program_that_raises_gives_error_findings_and_the_scan_goes_on(tmp_path):
     prog = tmp_path / "broken"
     prog.mkdir()
     (prog / "__main__.py").write_text("raise RuntimeError('boom')\n")
-    proc = run_enamel("scan", "--pulumi", str(prog))
-    assert proc.returncode == 2
-    assert "failed under mocks: RuntimeError: boom" in proc.stderr and "Traceback" not in proc.stderr
+    good = tmp_path / "r.json"
+    good.write_text(json.dumps({"resources": [{"type": "aws.kms_key", "id": "k", "source": "file", "properties": {
+        "key_manager": "CUSTOMER", "rotation_enabled": True, "key_spec": "SYMMETRIC_DEFAULT",
+        "key_state": "Enabled"}}]}))
+    proc = run_enamel("scan", "--pulumi", str(prog), "--resources", str(good), "--format", "json", "--ci")
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)
+    errors = [f for f in report["findings"] if f["status"] == "error"]
+    assert errors and all("failed under mocks: RuntimeError: boom" in (f.get("detail") or f["message"])
+                          for f in errors)
+    assert any(f["resource"]["id"] == "k" and f["status"] == "pass" for f in report["findings"])
 
 
 def test_bad_input_folder_without_program_exits_two(tmp_path):
@@ -345,3 +354,56 @@ def test_pass_msp_stack_example_plans_clean_in_its_own_account():
     lock = {r.properties["object_lock"]["retention_days"] for r in col.resources
             if r.type == "aws.s3_bucket" and r.properties["tags"]["data_class"] == "phi"}
     assert lock == {3650}  # retentionYears: 10
+
+
+def test_azure_storage_account_in_a_stack_export_is_judged_by_the_azure_rules():
+    path = ROOT / "tests/fixtures/pulumi/azure-stack-export.json"
+    c = pulumi_source.from_state(str(path))
+    (acct,) = [r for r in c.resources if r.type == "azure.storage_account"]
+    got = {f.rule.id: f.status for f in evaluate(RULES, [acct])}
+    assert got["storage-account-shared-key-access-disabled"] == "fail"
+    assert got["storage-account-phi-private-access"] == "fail"
+    assert got["storage-account-blob-public-access-disabled"] == "fail"
+    assert got["storage-account-https-only"] == "pass"
+    assert got["storage-account-minimum-tls-version"] == "pass"
+    assert got["storage-account-blob-soft-delete"] == "fail"
+
+
+def test_azure_classic_storage_account_reads_like_terraform():
+    rec = {"type": "azure:storage/account:Account", "urn": "urn:pulumi:dev::p::azure:storage/account:Account::x",
+           "name": "x", "id": None, "inputs": {"name": "bsdx", "resourceGroupName": "rg", "location": "eastus",
+                                               "accountTier": "Standard", "accountReplicationType": "LRS",
+                                               "httpsTrafficOnlyEnabled": False, "sharedAccessKeyEnabled": False,
+                                               "networkRules": {"defaultAction": "Deny", "bypasses": ["AzureServices"]},
+                                               "tags": {"data_class": "phi"}}, "outputs": {}, "deps": {}}
+    (acct,) = [r for r in normalize.normalize([rec], "plan") if r.type == "azure.storage_account"]
+    got = {f.rule.id: f.status for f in evaluate(RULES, [acct])}
+    assert got["storage-account-https-only"] == "fail"
+    assert got["storage-account-shared-key-access-disabled"] == "pass"
+    assert acct.properties["network_rules"]["default_action"] == "Deny"
+    assert acct.properties["network_rules"]["bypass"] == ["AzureServices"]
+
+
+def test_pulumi_types_not_understood_are_counted():
+    from enamel_hipaa.sources.pulumi import coverage
+    recs = [{"type": "aws:s3/bucketV2:BucketV2", "custom": True}, {"type": "aws:efs/fileSystem:FileSystem", "custom": True},
+            {"type": "aws:efs/fileSystem:FileSystem", "custom": True}, {"type": "pulumi:providers:aws", "custom": True},
+            {"type": "azure-native:storage/v20230101:StorageAccount", "custom": True},
+            {"type": "my:component:Archive", "custom": False}]
+    assert coverage.unsupported(recs) == {"aws:efs/fileSystem:FileSystem": 2}
+
+
+def test_unknown_data_source_outputs_under_mocks_keep_the_program_running(tmp_path):
+    prog = tmp_path / "zone"
+    prog.mkdir()
+    (prog / "Pulumi.yaml").write_text("name: zone\nruntime: python\n")
+    (prog / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        "zone = aws.route53.get_zone(name='clinic.example')\n"
+        "aws.cloudwatch.LogGroup('dns', name='/dns', retention_in_days=2192, kms_key_id=zone.id)\n")
+    c = pulumi_source.plan_program(str(prog))
+    assert c.errors == []
+    (group,) = [r for r in c.resources if r.type == "aws.cloudwatch_log_group"]
+    assert "$unknown" in group.properties["kms_key_id"]
+    (f,) = evaluate([BY_ID["log-group-kms-encryption"]], [group])
+    assert f.status == "unknown"

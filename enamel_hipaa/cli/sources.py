@@ -7,6 +7,15 @@ import argparse
 from enamel_hipaa.sources import config as sc
 from enamel_hipaa.sources.azure.arm import CLOUDS
 from enamel_hipaa.sources.checkov import DEFAULT_TIMEOUT, ENV_VAR
+from enamel_hipaa.sources.iac import route
+
+
+def _plans_arguments(group) -> None:
+    group.add_argument("--terraform-plan", metavar="FILE", action="append", default=[],
+                       help="JSON of `terraform show -json plan.tfplan` (OpenTofu alike), judged by Enamel's rules; "
+                            "repeatable")
+    group.add_argument("--cloudformation", metavar="FILE", action="append", default=[],
+                       help="a CloudFormation template (YAML or JSON), judged by Enamel's rules; repeatable")
 
 
 def _resources_arguments(group) -> None:
@@ -93,12 +102,12 @@ def _azure_arguments(group) -> None:
     group.add_argument("--azure-max-retry-after", metavar="SECONDS", type=float, default=60.0,
                        help="longest Retry-After to wait for; longer is an error (default 60)")
     group.add_argument("--azure-workers", metavar="N", type=int, default=8,
-                       help="storage accounts read in parallel (default 8)")
+                       help="subscriptions, and resources within one, read in parallel (default 8)")
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("sources")
-    for add in (_resources_arguments, _attestation_arguments, _iac_arguments, _onprem_arguments,
+    for add in (_resources_arguments, _attestation_arguments, _iac_arguments, _plans_arguments, _onprem_arguments,
                 _aws_arguments, _pulumi_arguments, _azure_arguments):
         add(g)
 
@@ -110,8 +119,13 @@ def sources_from_args(ns: argparse.Namespace) -> tuple:
         out.append(sc.ResourcesFileSource(paths=tuple(ns.resources)))
     if ns.attest:
         out.append(sc.AttestationSource(path=ns.attest, history=ns.attest_history))
-    if ns.iac:
-        out.append(sc.IacSource(paths=tuple(ns.iac), checkov=ns.checkov, timeout=ns.checkov_timeout))
+    plans, templates, rest = route(ns.iac) if ns.iac else ([], [], [])
+    if rest:
+        out.append(sc.IacSource(paths=tuple(rest), checkov=ns.checkov, timeout=ns.checkov_timeout))
+    if ns.terraform_plan or plans:
+        out.append(sc.TerraformPlanSource(paths=tuple(ns.terraform_plan) + tuple(plans)))
+    if ns.cloudformation or templates:
+        out.append(sc.CloudFormationSource(paths=tuple(ns.cloudformation) + tuple(templates)))
     if ns.onprem:
         out.append(sc.OnpremSource(inventories=tuple(ns.onprem)))
     if ns.aws:

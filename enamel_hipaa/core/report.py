@@ -24,7 +24,8 @@ def _sort_key(f: dict):
 
 def build(findings: list[Finding], errors: list[CollectionError], *, started_at: str, tenant: str | None,
           sources: list[str], rules_digest: str, fail_on: str, waivers: list[Waiver] = (),
-          scan_id: str | None = None) -> dict:
+          scan_id: str | None = None, unsupported_types: dict[str, dict[str, int]] | None = None) -> dict:
+    """`unsupported_types`: per source, the resource types it saw but could not judge (counts)."""
     items = sorted((f.to_dict() for f in findings), key=_sort_key)
     by_status = {s: 0 for s in STATUSES}
     by_severity = {s: 0 for s in SEVERITIES}
@@ -33,7 +34,7 @@ def build(findings: list[Finding], errors: list[CollectionError], *, started_at:
         if f["status"] in FAILING:
             by_severity[f["severity"]] += 1
     expired = [w for w in waivers if w.expired]
-    return {
+    report = {
         "tool": {"name": "enamel", "version": __version__},
         "scan": {"id": scan_id or uuid.uuid4().hex, "started_at": started_at, "finished_at": now_iso(),
                  "tenant": tenant, "sources": list(dict.fromkeys(sources)), "rules_digest": rules_digest,
@@ -44,6 +45,10 @@ def build(findings: list[Finding], errors: list[CollectionError], *, started_at:
         "errors": [e.to_dict() for e in errors],
         "waivers": [w.to_dict() for w in waivers],
     }
+    unsupported = {src: dict(sorted(c.items())) for src, c in (unsupported_types or {}).items() if c}
+    if unsupported:
+        report["unsupported_types"] = dict(sorted(unsupported.items()))
+    return report
 
 
 def exit_code(report: dict, fail_on: str, fail_on_error: bool, count_unknown: bool = True) -> int:

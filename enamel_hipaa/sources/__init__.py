@@ -17,6 +17,8 @@ REGISTRY: dict[str, str] = {
     "file": "enamel_hipaa.sources.resources_file",
     "attestation": "enamel_hipaa.sources.attestation",
     "iac": "enamel_hipaa.sources.checkov",
+    "terraform": "enamel_hipaa.sources.terraform",
+    "cloudformation": "enamel_hipaa.sources.cloudformation",
     "onprem": "enamel_hipaa.sources.onprem",
     "aws": "enamel_hipaa.sources.aws",
     "pulumi": "enamel_hipaa.sources.pulumi.collector",
@@ -30,12 +32,18 @@ class Collection:
     errors: list[CollectionError] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     findings: list = field(default_factory=list)  # findings mapped from another tool (checkov)
+    # per source label: resource types seen but not understood, with counts (report `unsupported_types`)
+    unsupported_types: dict = field(default_factory=dict)
 
     def extend(self, other: "Collection") -> None:
         self.resources.extend(other.resources)
         self.errors.extend(other.errors)
         self.sources.extend(other.sources)
         self.findings.extend(other.findings)
+        for label, counts in (getattr(other, "unsupported_types", None) or {}).items():
+            mine = self.unsupported_types.setdefault(label, {})
+            for t, n in counts.items():
+                mine[t] = mine.get(t, 0) + n
 
 
 def modules():

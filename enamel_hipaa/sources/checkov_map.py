@@ -47,6 +47,7 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
         if rid in existing:
             raise InputError(fname, f"rule {rid!r} already exists ({existing[rid].path}): map checks to it "
                              "instead of defining it here", line=lines.get(("rules", rid)), where=f"rules/{rid}")
+    owner = _checks_owned(existing)
     first: dict[str, tuple[str, dict]] = {}  # new rule id -> (check id, entry) that first used it
     rule_of: dict[str, str] = {}
     for cid, entry in data["checks"].items():
@@ -56,6 +57,10 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
                 raise InputError(fname, f"citation {c!r} is not in rules/hipaa.yaml",
                                  line=yamlsrc.line_of(lines, where + ("hipaa", i)), where=f"checks/{cid}/hipaa/{i}")
         rid = rule_of[cid] = entry["rule"]
+        if cid in owner and rid != owner[cid].id:
+            raise InputError(fname, f"{cid} is the check of Enamel rule {owner[cid].id!r} (its references.checkov, "
+                             f"{owner[cid].path}): map it to that rule, so one control has one id",
+                             line=yamlsrc.line_of(lines, where + ("rule",)), where=f"checks/{cid}/rule")
         if rid in existing:
             rule = existing[rid]
             _same(fname, lines, where, cid, entry, rule.severity, rule.hipaa, f"rule {rid} ({rule.path})")
@@ -77,6 +82,17 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
         checks = [c for c, r in rule_of.items() if r == rid]
         rules[rid] = _build(rid, defined[rid], entry, checks, fname)
     return {cid: Mapping(check_id=cid, rule=rules[rid], provider=provider_of(cid)) for cid, rid in rule_of.items()}
+
+
+def _checks_owned(existing: dict) -> dict:
+    """checkov check id -> the Enamel rule that names it in references.checkov."""
+    owner = {}
+    for rule in existing.values():
+        ref = (rule.references or {}).get("checkov")
+        for cid in ([ref] if isinstance(ref, str) else ref or []):
+            for one in str(cid).replace(",", " ").split():
+                owner.setdefault(one, rule)
+    return owner
 
 
 def _schema_error(fname: str, lines: dict, data: dict, err) -> InputError:

@@ -63,6 +63,18 @@ class IacSource:
 
 
 @dataclass(frozen=True)
+class TerraformPlanSource:
+    kind: ClassVar[str] = "terraform"
+    paths: tuple[str, ...]              # `terraform show -json` outputs (OpenTofu alike)
+
+
+@dataclass(frozen=True)
+class CloudFormationSource:
+    kind: ClassVar[str] = "cloudformation"
+    paths: tuple[str, ...]              # templates, YAML or JSON
+
+
+@dataclass(frozen=True)
 class OnpremSource:
     kind: ClassVar[str] = "onprem"
     inventories: tuple[str, ...]
@@ -102,5 +114,5 @@ class AzureSource:
     subscriptions_given: bool = field(default=False)  # the command line named subscriptions
 
 
-SOURCE_TYPES = (ResourcesFileSource, AttestationSource, IacSource, OnpremSource, AwsSource,
-                PulumiSource, AzureSource)
+SOURCE_TYPES = (ResourcesFileSource, AttestationSource, IacSource, TerraformPlanSource, CloudFormationSource,
+                OnpremSource, AwsSource, PulumiSource, AzureSource)

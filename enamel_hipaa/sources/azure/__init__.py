@@ -17,14 +17,18 @@ from concurrent.futures import ThreadPoolExecutor
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
-from enamel_hipaa.sources.azure import arm, auth, keyvault, monitor, storage
+from enamel_hipaa.sources.azure import arm, auth, compute, databases, keyvault, monitor, network, storage, subscription
 
-SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE))
+# services beyond storage and key vaults: each has collect(credential, subscription, settings)
+# -> Collection, SERVICES ((service, resource type), ...), SDK (modules) and ACTIONS
+MORE = (network, compute, databases, subscription)
+SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE)) + tuple(s for m in MORE for s in m.SERVICES)
 SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
 SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.monitor", "azure.mgmt.keyvault",
-               "azure.mgmt.resource.subscriptions")
+               "azure.mgmt.resource.subscriptions") + tuple(sdk for m in MORE for sdk in m.SDK)
 # every ARM permission the collector uses; reader-role.json (shipped) grants exactly these
-ACTIONS = ("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS + monitor.ACTIONS
+ACTIONS = tuple(dict.fromkeys(("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS
+                               + monitor.ACTIONS + tuple(a for m in MORE for a in m.ACTIONS)))
 
 
 def _subscriptions(values: list[str]) -> tuple[str, ...] | None:
@@ -94,11 +98,19 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
             out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
                               for service, rtype in SERVICES)
             return out
-    denied = []
-    for sub in subs:
+    def one(sub):
         try:
-            out.extend(scan_subscription(credential, sub, settings))
+            return scan_subscription(credential, sub, settings), None
         except ClientAuthenticationError as exc:  # e.g. 401 InvalidAuthenticationTokenTenant for one subscription
+            return None, exc
+
+    denied = []
+    # subscriptions `workers` at a time (an MSP's tenant has dozens); results kept in order
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(subs)))) as pool:
+        for sub, (got, exc) in zip(subs, pool.map(one, subs)):
+            if exc is None:
+                out.extend(got)
+                continue
             denied.append(exc)
             why = f"credential failed: {credential_reason(exc)}"
             out.errors.extend(CollectionError("azure", service, why, account=sub, resource_type=rtype)
@@ -120,11 +132,12 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
 
     out = Collection(sources=[f"azure:{sub}"])
     client, logs = storage.client(credential, sub, settings), monitor.client(credential, sub, settings)
+    vaults = keyvault.client(credential, sub, settings)
     steps = (
         ("storage", storage.TYPE, lambda: storage.list_accounts(client),
          lambda a: storage.to_resource(a, client, logs, sub, settings)),
-        ("keyvault", keyvault.TYPE, lambda: keyvault.list_vaults(credential, sub, settings),
-         lambda v: keyvault.to_resource(v, logs, sub, settings)),
+        ("keyvault", keyvault.TYPE, lambda: keyvault.list_vaults(vaults),
+         lambda v: keyvault.to_resource(v, vaults, logs, sub, settings)),
     )
     for service, rtype, list_items, convert in steps:
         try:
@@ -137,6 +150,8 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
             continue
         with ThreadPoolExecutor(max_workers=settings.workers) as pool:
             out.resources.extend(pool.map(convert, items))  # keeps order; re-raises credential errors
+    for service in MORE:
+        out.extend(service.collect(credential, sub, settings))
     return out
 
 

@@ -29,3 +29,25 @@ def resource_group(resource_id: str) -> str:
 def tags(t) -> dict:
     """Azure tag names are case-insensitive: `Data_Class` is `data_class` (values kept)."""
     return {str(k).lower(): str(v) for k, v in (t or {}).items()}
+
+
+def arm(model) -> dict:
+    """An SDK model as ARM's JSON (camelCase names, nested `properties`), whichever generation
+    of the SDK made it: the newer Mapping models hold that JSON; msrest models serialise to it."""
+    if model is None:
+        return {}
+    if isinstance(model, dict):
+        return model
+    if hasattr(model, "keys") and hasattr(model, "as_dict"):  # azure-mgmt-*  typespec models (Mapping)
+        return model.as_dict()
+    return model.serialize(keep_readonly=True)
+
+
+def dig(doc, path: str, default=None):
+    """doc['a']['b']… for 'a.b…'; `default` where a step is missing or null."""
+    node = doc
+    for part in path.split("."):
+        if not isinstance(node, dict) or node.get(part) is None:
+            return default
+        node = node[part]
+    return node

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import unknown
-from enamel_hipaa.sources.pulumi import SECRET_SIG, SECRET_SIG_KEY
+from enamel_hipaa.sources.pulumi import SECRET_SIG, SECRET_SIG_KEY, UNKNOWN_SENTINEL
 from enamel_hipaa.sources.pulumi.project import Project
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -68,6 +68,8 @@ def plain(value):
         return [plain(v) for v in value]
     if isinstance(value, PulumiResource):
         return unknown("resource reference")
+    if isinstance(value, str) and UNKNOWN_SENTINEL in value:
+        return unknown("from a data source read at deploy time")
     return value
 
 
@@ -131,7 +133,11 @@ def _make_classes():
                 return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
             if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
                 return {"names": [f"{self.region}{z}" for z in "abc"], "id": self.region}
-            return {}
+            # any other data source: every output of its result type is unknown, so the program can
+            # read `.id` and what it builds from it is unknown too (Pulumi's own preview semantics)
+            # (a typed result refuses Pulumi's Unknown, so a string output is a string carrying the
+            # unknown sentinel, which plain() reads back as unknown; other outputs are left unset)
+            return {name: f"{UNKNOWN_SENTINEL}:{tok}.{name}" for name, typ in result_fields(tok) if typ is str}
 
     class RecordingMonitor(MockMonitor):
         def __init__(self, mocks):
@@ -168,6 +174,39 @@ def _position(request) -> dict | None:
     except ValueError:  # an SDK whose request has no such field
         return None
     return {"uri": pos.uri, "line": pos.line} if pos.uri and pos.line else None
+
+
+def result_fields(token: str) -> list[tuple[str, object]]:
+    """(wire name, type) of a data source's outputs, from its SDK's result type:
+    aws:route53/getZone:getZone -> pulumi_aws.route53.GetZoneResult's properties. [] if not found."""
+    import importlib
+    import inspect
+    import re
+    parts = token.split(":")
+    if len(parts) != 3 or not parts[2]:
+        return []
+    pkg, mod, fn = parts[0].replace("-", "_"), parts[1].split("/")[0], parts[2]
+    try:
+        module = importlib.import_module(f"pulumi_{pkg}" if mod == "index" else f"pulumi_{pkg}.{mod}")
+    except ImportError:
+        return []
+    cls = getattr(module, fn[0].upper() + fn[1:] + "Result", None)
+    if cls is None:
+        return []
+    out = []
+    for name, prop in vars(cls).items():
+        if isinstance(prop, property) and prop.fget is not None:
+            try:
+                typ = inspect.signature(prop.fget).return_annotation
+            except (TypeError, ValueError):
+                typ = None
+            out.append((re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name), typ))
+    return out
+
+
+class ProgramFailed(InputError):
+    """The program itself failed (raised, timed out, misses its SDK): the scan goes on and the
+    program's resources are `error` (sources/pulumi/collector.plan_program)."""
 
 
 def _account(project: Project) -> str:
@@ -232,7 +271,7 @@ def run(project: Project) -> tuple[list[dict], str]:
             t.start()
             t.join(timeout=120)
             if t.is_alive():
-                raise InputError(str(project.program), "the Pulumi program did not finish within 120 s under mocks")
+                raise ProgramFailed(str(project.program), "the Pulumi program did not finish within 120 s under mocks")
         finally:
             added = [p for p in sys.path if p not in path]
             os.chdir(cwd)
@@ -240,8 +279,9 @@ def run(project: Project) -> tuple[list[dict], str]:
             _forget_modules(before, added)
     err = box.get("error")
     if err is not None:
-        raise InputError(str(project.program / "__main__.py"),
-                         f"the Pulumi program failed under mocks: {type(err).__name__}: {err}") from err
+        first = (str(err).strip().splitlines() or [""])[0]
+        raise ProgramFailed(str(project.program / "__main__.py"),
+                            f"the Pulumi program failed under mocks: {type(err).__name__}: {first}") from err
     return monitor.records, mocks.account
 
 

@@ -15,12 +15,14 @@ explicitly so rules can fail on it.
 from __future__ import annotations
 
 from enamel_hipaa.core.model import Resource
-from enamel_hipaa.sources.pulumi import network, s3, services
+from enamel_hipaa.sources.pulumi import azure, compute, network, s3, services
 from enamel_hipaa.sources.pulumi.plan import Plan
 
 BUILDERS = (lambda plan: s3.Buckets(plan).resources(), services.kms_keys, services.trails, services.log_groups,
             services.iam_account, services.s3_account, services.ec2_regions, network.security_groups,
-            network.vpcs, services.backup, services.iam_roles)
+            network.vpcs, services.backup, services.iam_roles,
+            compute.ebs_volumes, compute.rds_instances, compute.listeners, compute.iam_users,
+            azure.native, azure.classic)
 
 
 def normalize(records: list[dict], source: str, account: str | None = None,

@@ -89,8 +89,11 @@ def properties(api: dict, account: str | None, region_of=lambda bucket_arn: None
              "versioning": versioning,
              "public_access_block": prop(public_access_block, required("GetPublicAccessBlock")),
              "ownership": ownership}
-    if ownership == {"object_ownership": "BucketOwnerEnforced"}:
-        props["acl"] = {"public_grants": []}  # ACLs are disabled: AWS ignores every grant
+    if ownership == {"object_ownership": "BucketOwnerEnforced"} and get("GetBucketAcl") is _ABSENT:
+        # ACLs are disabled: AWS ignores every grant (the live scan skips the read). A source
+        # that does declare grants (a plan asking for public-read) is judged on them: AWS
+        # would refuse that ACL, and the intent to publish is what the gate must catch.
+        props["acl"] = {"public_grants": []}
     else:
         props["acl"] = prop(_acl, required("GetBucketAcl"))
     props["policy"] = prop(_policy, required("GetBucketPolicy"), account)
