@@ -173,12 +173,20 @@ def moto():
         os.environ.pop(k, None)
     os.environ.update(env)
     _CLIENTS.clear()  # clients made for another endpoint (or none) must not be reused
+    # the collectors' per-request deadline sends each request itself over HTTP (a first
+    # before-send handler), which would bypass mock_aws: off here, the answers' shape checks
+    # stay on (the deadline is tested against the server in test_aws_live / its own tests)
+    from unittest import mock as um
+    from enamel_hipaa.sources.aws import shapes
+    no_deadline = um.patch.object(shapes, "install_deadline", lambda client, seconds: None)
+    no_deadline.start()
     mock = mock_aws()
     mock.start()
     try:
         yield mock
     finally:
         mock.stop()
+        no_deadline.stop()
         _CLIENTS.clear()
         for k, v in saved.items():
             if v is None:
