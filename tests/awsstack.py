@@ -23,6 +23,7 @@ AUDIT_ROLE = "EnamelAudit"
 HOME, REPLICA = "us-east-1", "us-west-2"
 VPC_CIDR = "10.42.0.0/16"
 RETENTION_DAYS = 7 * 365  # infra/'s default Object Lock retention (retentionYears 7)
+AUDIT_RETENTION_DAYS = 6 * 365  # infra/'s AuditTrail bucket_retention_years 6 (GOVERNANCE mode)
 
 
 @contextmanager
@@ -84,20 +85,30 @@ def _policy(doc) -> str:
     return json.dumps(doc)
 
 
-def key_policy(account: str, admin: str, user: str, extra: list | None = None) -> str:
-    return _policy({"Version": "2012-10-17", "Statement": [
-        {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": admin},
+def key_policy(account: str, admin: str | None, user: str | None, extra: list | None = None,
+               services: list | None = None) -> str:
+    """infra/'s PhiKey policy: the account root (and `admin`) administer, `user` uses, AWS
+    `services` use for this account only; plus the audit role's read-only statement."""
+    admins = [f"arn:aws:iam::{account}:root"] + ([admin] if admin else [])
+    statements = [
+        {"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": admins},
          "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
                     "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
                     "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
-         "Resource": "*"},
-        {"Sid": "KeyUse", "Effect": "Allow", "Principal": {"AWS": user},
-         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-         "Resource": "*"},
+         "Resource": "*"}]
+    if user:
+        statements.append({"Sid": "KeyUse", "Effect": "Allow", "Principal": {"AWS": user},
+                           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                                      "kms:DescribeKey"], "Resource": "*"})
+    if services:
+        statements.append({"Sid": "ServiceUse", "Effect": "Allow", "Principal": {"Service": list(services)},
+                           "Action": ["kms:GenerateDataKey*", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
+                           "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": account}}})
+    statements.append(
         {"Sid": "AuditRead", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:role/{AUDIT_ROLE}"},
          "Action": ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
-         "Resource": "*"},
-    ] + (extra or [])})
+         "Resource": "*"})
+    return _policy({"Version": "2012-10-17", "Statement": statements + (extra or [])})
 
 
 def bucket_policy(name: str, extra: list | None = None) -> str:
@@ -120,9 +131,10 @@ def _service_trust(service: str) -> dict:
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
 
 
-def phi_key(kms, account: str, alias: str, admin: str, user: str) -> str:
-    arn = kms.create_key(Description=alias, Tags=[{"TagKey": "data_class", "TagValue": "phi"}],
-                         Policy=key_policy(account, admin, user),
+def phi_key(kms, account: str, alias: str, admin: str | None, user: str | None, data_class: str = "phi",
+            services: list | None = None) -> str:
+    arn = kms.create_key(Description=alias, Tags=[{"TagKey": "data_class", "TagValue": data_class}],
+                         Policy=key_policy(account, admin, user, services=services),
                          BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["Arn"]
     kms.enable_key_rotation(KeyId=arn)
     kms.create_alias(AliasName=alias, TargetKeyId=arn)
@@ -148,6 +160,23 @@ def log_bucket(s3, name: str, region: str):
     s3.put_bucket_policy(Bucket=name, Policy=bucket_policy(name, [
         {"Sid": "ServerAccessLogs", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
          "Action": ["s3:PutObject"], "Resource": f"arn:aws:s3:::{name}/*"}]))
+
+
+def trail_bucket(s3, name: str, region: str, key_arn: str, account: str, retention_days: int):
+    """infra/'s AuditTrail log bucket: KMS-encrypted with the audit key, Object Lock in
+    GOVERNANCE mode, and a policy letting CloudTrail (this account only) write to it."""
+    _bucket(s3, name, region, "logs", lock=True)
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn},
+        "BucketKeyEnabled": True}]})
+    s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": retention_days}}})
+    only_us = {"StringEquals": {"aws:SourceAccount": account}}
+    s3.put_bucket_policy(Bucket=name, Policy=bucket_policy(name, [
+        {"Sid": "AllowCloudtrailAclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{name}", "Condition": only_us},
+        {"Sid": "AllowCloudtrailWrite", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{name}/*", "Condition": only_us}]))
 
 
 def archive_bucket(s3, name: str, region: str, key_arn: str, log_target: str, retention_days: int):
@@ -274,7 +303,11 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     made["roles"] = [f"{prefix}-key-admin", f"{prefix}-archive-writer", f"{prefix}-replication"]
     key = phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
     rkey = phi_key(sess.client("kms", region_name=REPLICA), account, f"alias/{prefix}-archive-replica", admin, writer)
-    made["keys"] = [f"alias/{prefix}-archive", f"alias/{prefix}-archive-replica"]
+    audit_key = phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-audit-key", admin, None,
+                        data_class="logs", services=["cloudtrail.amazonaws.com", f"logs.{HOME}.amazonaws.com"])
+    dr_key = phi_key(sess.client("kms", region_name=REPLICA), account, f"alias/{prefix}-dr-backup-key", None, None)
+    made["keys"] = [f"alias/{prefix}-archive", f"alias/{prefix}-archive-replica", f"alias/{prefix}-audit-key",
+                    f"alias/{prefix}-dr-backup-key"]
     s3, s3r = sess.client("s3", region_name=HOME), sess.client("s3", region_name=REPLICA)
     logb, rlogb = f"{prefix}-access-logs-{account}", f"{prefix}-access-logs-replica-{account}"
     arch, repl = f"{prefix}-xray-archive-{account}", f"{prefix}-xray-archive-replica-{account}"
@@ -285,16 +318,16 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     _replicate(s3, arch, repl, repl_role, rkey, account)
     _replicate(s3r, repl, arch, repl_role, key, account)
     made["buckets"] = [logb, rlogb, arch, repl]
-    trail_bucket = f"{prefix}-cloudtrail-{account}"
-    log_bucket(s3, trail_bucket, HOME)
-    made["buckets"].append(trail_bucket)
+    trail_logs = f"{prefix}-cloudtrail-{account}"
+    trail_bucket(s3, trail_logs, HOME, audit_key, account, AUDIT_RETENTION_DAYS)
+    made["buckets"].append(trail_logs)
     group = f"/{prefix}/audit"
-    logs.create_log_group(logGroupName=group, kmsKeyId=key)
+    logs.create_log_group(logGroupName=group, kmsKeyId=audit_key)
     logs.put_retention_policy(logGroupName=group, retentionInDays=2192)
     made["log_groups"] = [group]
     trail = f"{prefix}-audit-trail"
-    ct.create_trail(Name=trail, S3BucketName=trail_bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True,
-                    KmsKeyId=key, IncludeGlobalServiceEvents=True)
+    ct.create_trail(Name=trail, S3BucketName=trail_logs, IsMultiRegionTrail=True, EnableLogFileValidation=True,
+                    KmsKeyId=audit_key, IncludeGlobalServiceEvents=True)
     ct.put_event_selectors(TrailName=trail, AdvancedEventSelectors=[{"Name": "imaging object access", "FieldSelectors": [
         {"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
         {"Field": "resources.ARN", "StartsWith": [f"arn:aws:s3:::{arch}/", f"arn:aws:s3:::{repl}/"]}]}])
@@ -306,7 +339,7 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     ec2 = sess.client("ec2", region_name=HOME)
     vpc = _private_network(ec2, prefix, arch)
     flow_group = f"/{prefix}/vpc-flow"
-    logs.create_log_group(logGroupName=flow_group, kmsKeyId=key)
+    logs.create_log_group(logGroupName=flow_group, kmsKeyId=audit_key)
     logs.put_retention_policy(logGroupName=flow_group, retentionInDays=2192)
     made["log_groups"].append(flow_group)
     ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
@@ -315,7 +348,7 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     made["security_groups"] = _closed_groups(ec2, vpc, prefix)
     _role(iam, f"{prefix}-imaging-staff", _mfa_trust(account), tags={"access": "human"})
     made["roles"].append(f"{prefix}-imaging-staff")
-    made.update(_backups(sess, prefix, key, rkey))
+    made.update(_backups(sess, prefix, key, dr_key))
     for region in (HOME, REPLICA):  # AccountBaseline: EBS encryption by default and GuardDuty, both regions
         sess.client("ec2", region_name=region).enable_ebs_encryption_by_default()
         sess.client("guardduty", region_name=region).create_detector(

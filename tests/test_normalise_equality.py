@@ -3,8 +3,10 @@
 Hypothesis generates configurations of each AWS type family that both the Pulumi plan path
 and the live collector produce (S3 buckets, KMS keys, CloudTrail trails, security groups,
 CloudWatch log groups). Each configuration is
-  - provisioned in the moto server (boto3 over HTTP) and read back by the real live
-    collector module (`sources/aws/<service>.collect`), and
+  - provisioned in moto in-process (`mock_aws`: boto3 makes the real API calls, botocore
+    hands them to moto without HTTP; the same collectors are tested against the moto SERVER
+    over HTTP in test_aws_live.py) and read back by the real live collector module
+    (`sources/aws/<service>.collect`), and
   - expressed as the planned-resource records a Pulumi program under mocks yields (pulumi-aws
     v7 tokens and camelCase inputs: what `mockrun.run` records, without paying for a
     Pulumi engine per example), normalised by `sources/pulumi/normalize.normalize`;
@@ -153,14 +155,48 @@ class Records:
 
 
 @pytest.fixture(scope="module")
-def moto(moto_account):
-    _CLIENTS.clear()  # clients made for another server (or none) must not be reused
-    yield moto_account
-    _CLIENTS.clear()
+def moto():
+    """moto in-process (`mock_aws`: botocore's requests are answered in this process, no
+    HTTP server), with fake credentials and no config files or endpoint override. boto3
+    still makes the real API calls through botocore and the live collector modules are the
+    real ones; only the transport differs. That is enough for this property test (the same
+    collectors are tested against the moto SERVER over HTTP in test_aws_live.py) and keeps
+    >= 200 configurations per family fast. Yields the mock (reset between batches)."""
+    import tempfile
+    from moto import mock_aws
+    nowhere = os.path.join(tempfile.gettempdir(), "enamel-tests-no-aws-config")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": HOME,
+           "AWS_MAX_ATTEMPTS": "1", "AWS_CONFIG_FILE": nowhere, "AWS_SHARED_CREDENTIALS_FILE": nowhere,
+           "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    saved = {k: os.environ.get(k) for k in (*env, "AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(k, None)
+    os.environ.update(env)
+    _CLIENTS.clear()  # clients made for another endpoint (or none) must not be reused
+    # the collectors' per-request deadline sends each request itself over HTTP (a first
+    # before-send handler), which would bypass mock_aws: off here, the answers' shape checks
+    # stay on (the deadline is tested against the server in test_aws_live / its own tests)
+    from unittest import mock as um
+    from enamel_hipaa.sources.aws import shapes
+    no_deadline = um.patch.object(shapes, "install_deadline", lambda client, seconds: None)
+    no_deadline.start()
+    mock = mock_aws()
+    mock.start()
+    try:
+        yield mock
+    finally:
+        mock.stop()
+        no_deadline.stop()
+        _CLIENTS.clear()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
-def _reset(url):
-    stack._reset(url)
+def _reset(mock):
+    mock.reset()
 
 
 def _tags_st():
