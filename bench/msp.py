@@ -8,7 +8,16 @@ request is held that long first, like a round trip to a real AWS region), create
 AssumeRole reaches any account id) each with an audit role and M PHI buckets, write a
 tenants file, then time `enamel tenants scan --jobs K` in a subprocess for every K and print
 the wall time and the speed-up against --jobs 1. The server is stopped by its PID. Needs the
-demo extra (moto[server])."""
+demo extra (moto[server]).
+
+    python bench/msp.py --history-bench 500 [--shards 8]
+
+The history back ends under a sharded run: T tenants (resources files, so only evaluation
+and the history are measured) in N shard processes started at once, recording into ONE
+shared PostgreSQL (tests/pgserver.py: initdb + pg_ctl on 127.0.0.1, stopped by PID) versus
+one SQLite file per shard. Prints the wall time of the shards, the database write time per
+scan (history.record, timed in every shard) and the roll-up merge time of the shard
+directories (bench/msp_history.py)."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +33,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from enamel_hipaa.workflows.demo.aws_live import DEMO_CREDENTIALS, REGION, start_server, stop_server
 
@@ -99,10 +109,15 @@ def main() -> None:
     ap.add_argument("--jobs", default="1,4,8", help="comma-separated --jobs values; the first is the baseline")
     ap.add_argument("--latency-ms", default="0,30", help="comma-separated per-request latencies (default 0,30)")
     ap.add_argument("--max-api-calls", type=int, help="also pass this global cap")
+    ap.add_argument("--history-bench", type=int, metavar="T", help="shared PostgreSQL vs SQLite per shard, T tenants")
+    ap.add_argument("--shards", type=int, default=8, help="shard processes for --history-bench (default 8)")
     ap.add_argument("--serve", nargs=2, metavar=("PORT", "LATENCY_MS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         return serve(int(args.serve[0]), float(args.serve[1]))
+    if args.history_bench:
+        from msp_history import history_bench
+        return history_bench(args.history_bench, args.shards)
     jobs = [int(j) for j in args.jobs.split(",")]
     print(f"{'tenants':>7} {'buckets':>7} {'lat ms':>6} {'jobs':>4} {'wall s':>7} {'speed-up':>8}  "
           f"(cpus: {os.cpu_count()})")

@@ -37,7 +37,8 @@ $export = [ordered]@{
 
   os = Get-Section {
     $os = Get-CimInstance -ClassName Win32_OperatingSystem
-    [ordered]@{ Caption = $os.Caption; Version = $os.Version; BuildNumber = [string]$os.BuildNumber }
+    [ordered]@{ Caption = $os.Caption; Version = $os.Version; BuildNumber = [string]$os.BuildNumber;
+      UBR = [string](Get-ItemProperty "HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion").UBR }
   }
 
   # the leading comma keeps a one-volume list a list (PowerShell unrolls arrays on output)

@@ -121,7 +121,7 @@ def load_rules() -> list[dict]:
     fed_by_checkov = {v.get("rule") for v in ck["checks"].values() if isinstance(v, dict)}
     rules = []
     for path in sorted(RULES.glob("*/*.yaml")):
-        if path.parent.name == "schema":
+        if path.parent.name in ("schema", "data"):  # data/: shipped data files, not rules
             continue
         data = load_yaml(path)
         if not isinstance(data, dict) or not isinstance(data.get("id"), str) or not isinstance(data.get("resource"), str):

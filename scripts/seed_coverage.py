@@ -143,7 +143,6 @@ def _cell(text: str) -> str:
 
 
 def render(rows: list[dict], rules: list[dict]) -> str:
-    total = len(rows)
     lines = [
         "# The seed guide, bullet by bullet",
         "",

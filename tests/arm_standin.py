@@ -58,6 +58,9 @@ ROUTES = [
     ("vault_diagnostics", re.compile(API + r"/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/(?P<vault>[^/]+)"
                                      r"/providers/Microsoft\.Insights/diagnosticSettings$", re.I)),
     ("graph", re.compile(r"^/v1\.0(?P<rest>/.*)$")),
+    ("management_groups", re.compile(r"^/providers/Microsoft\.Management/managementGroups$", re.I)),
+    ("mg_descendants", re.compile(r"^/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants$",
+                                  re.I)),
     ("oidc", re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")),
     ("token", re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")),
 ]
@@ -68,6 +71,8 @@ ARM_PATH = re.compile(API + r"(?P<rest>(?:/.*)?/providers/.*)$", re.I)
 # the ARM permission each route needs (what a least-privilege role must grant)
 ACTIONS = {
     "subscriptions": "Microsoft.Resources/subscriptions/read",
+    "management_groups": "Microsoft.Management/managementGroups/read",
+    "mg_descendants": "Microsoft.Management/managementGroups/descendants/read",
     "accounts": "Microsoft.Storage/storageAccounts/read",
     "blob_service": "Microsoft.Storage/storageAccounts/blobServices/read",
     "diagnostics": "Microsoft.Insights/diagnosticSettings/read",
@@ -166,9 +171,11 @@ class ArmStandIn:
                                            "subscriptions.")
             value = [{"id": f"/subscriptions/{s['subscriptionId']}", "subscriptionId": s["subscriptionId"],
                       "displayName": s["displayName"], "state": s.get("state", "Enabled"),
-                      "tenantId": self.tenant["tenant_id"]} for s in self.tenant["subscriptions"]
-                     if not self.hide_subscriptions]
+                      "tenantId": self.tenant["tenant_id"], **({"tags": s["tags"]} if "tags" in s else {})}
+                     for s in self.tenant["subscriptions"] if not self.hide_subscriptions]
             return 200, {}, {"value": value}
+        if name in ("management_groups", "mg_descendants"):  # tenant.json management_groups: [{name, ...}]
+            return 200, {}, self._management_groups(groups.get("mg"))
         sub = self.subs.get(groups["sub"])
         if sub is None:
             return 404, {}, _arm_error("SubscriptionNotFound", f"The subscription '{groups['sub']}' could not be found.")
@@ -246,6 +253,18 @@ class ArmStandIn:
         if start + size < len(body):
             out["@odata.nextLink"] = f"{self.url}/v1.0{rest}?$skiptoken={start + size}"
         return 200, {}, out
+
+    def _management_groups(self, mg: str | None) -> dict:
+        base = "/providers/Microsoft.Management/managementGroups/"
+        mgs = self.tenant.get("management_groups", [])
+        if mg is None:
+            return {"value": [{"id": base + m["name"], "type": "Microsoft.Management/managementGroups",
+                               "name": m["name"], "properties": {"displayName": m["displayName"]}} for m in mgs]}
+        found = next((m for m in mgs if m["name"] == mg), {"subscriptions": []})
+        return {"value": [{"id": f"/subscriptions/{sid}", "type": "Microsoft.Management/managementGroups/subscriptions",
+                           "name": sid, "properties": {"displayName": self.subs[sid]["displayName"],
+                                                       "parent": {"id": base + mg}}}
+                          for sid in found["subscriptions"]]}
 
     def _blocked(self, sub: dict):
         mode = sub.get("mode", "ok")

@@ -267,8 +267,9 @@ def provision_infra_stack(sess, account: str, prefix: str = "pass") -> dict:
     iam, logs, ct = sess.client("iam"), sess.client("logs", region_name=HOME), sess.client("cloudtrail", region_name=HOME)
     own_trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}]}
-    admin = _role(iam, f"{prefix}-key-admin", own_trust)
-    writer = _role(iam, f"{prefix}-archive-writer", own_trust)
+    # workload roles: declared machine-used (an untagged role is treated as assumed by people)
+    admin = _role(iam, f"{prefix}-key-admin", own_trust, tags={"access": "automation"})
+    writer = _role(iam, f"{prefix}-archive-writer", own_trust, tags={"access": "workload"})
     repl_role = _role(iam, f"{prefix}-replication", _service_trust("s3.amazonaws.com"))
     made["roles"] = [f"{prefix}-key-admin", f"{prefix}-archive-writer", f"{prefix}-replication"]
     key = phi_key(sess.client("kms", region_name=HOME), account, f"alias/{prefix}-archive", admin, writer)
@@ -387,8 +388,9 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
             _tag(ec2, g["GroupId"], "fail-default-sg")
     # an imaging VPC with an internet route and an S3 endpoint on AWS's full-access policy
     _private_network(ec2, "fail-public", "fail-bare-bucket", public=True, restrict_s3=False)
+    gids = {}
     for name, port in (("pass-viewer-https", 443), ("fail-open-admin-ports", 22)):
-        gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+        gid = gids[name] = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
         _tag(ec2, gid, name)
         ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[{
             "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
@@ -414,7 +416,8 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         rds.create_db_instance(DBInstanceIdentifier=name, Engine="postgres", DBInstanceClass="db.t3.micro",
                                MasterUsername="dentist", MasterUserPassword="not-a-real-secret-1", AllocatedStorage=20,
                                StorageEncrypted=good, PubliclyAccessible=not good, DeletionProtection=good,
-                               BackupRetentionPeriod=14 if good else 0)
+                               BackupRetentionPeriod=14 if good else 0,
+                               **(__import__("awsbreadth").hardened_db(rds) if good else {}))
     # -- ELBv2 listeners
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{HOME}{az}")["Subnet"]["SubnetId"]
                for i, az in ((1, "a"), (2, "b"))]
@@ -427,7 +430,8 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
                              (80, "HTTP", None, [{"Type": "redirect", "RedirectConfig": {
                                  "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])]),
             ("fail-viewer", [(8080, "HTTP", None, forward), (8443, "HTTPS", "ELBSecurityPolicy-2016-08", forward)])):
-        lb = elb.create_load_balancer(Name=lb_name, Subnets=subnets, Scheme="internet-facing")["LoadBalancers"][0]
+        sgs = {"SecurityGroups": [gids["pass-viewer-https"]]} if lb_name == "pass-viewer" else {}
+        lb = elb.create_load_balancer(Name=lb_name, Subnets=subnets, Scheme="internet-facing", **sgs)["LoadBalancers"][0]
         for port, proto, pol, actions in listeners:
             kw = {"SslPolicy": pol, "Certificates": [{"CertificateArn": cert}]} if pol else {}
             elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port,
@@ -462,7 +466,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     other = f"arn:aws:iam::{other_account}:root"
     _role(iam, "pass-msp-audit-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole",
-         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
+         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]}, tags={"access": "automation"})
     _role(iam, "fail-staff-no-mfa", _mfa_trust(account, mfa=False), tags={"access": "human"})
     _role(iam, "fail-vendor-role", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": other}, "Action": "sts:AssumeRole"}]})
@@ -494,6 +498,8 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         "vpc-imaging-no-internet-route": ["fail-public-imaging-vpc"],
         "vpc-s3-endpoint-restricted": ["fail-public-imaging-vpc"],
     }
+    import awsbreadth  # the checks of issue 16 (IAM policies, network, RDS, EC2 instances, ...)
+    fail.update(awsbreadth.provision(sess, account))
     return fail
 
 
@@ -501,6 +507,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
 # Rules a live scan of moto cannot decide, with the one status every finding must have
 # (the live tests assert exactly this instead of a pass and a fail).
 LIVE_UNDECIDED = {
+    **__import__("awsbreadth").LIVE_UNDECIDED,
     "backup-plan-covers-archive": (
         "error", "moto implements no backup selections (ListBackupSelections answers HTTP 500), so "
                  "selected_resources is an $error value and the rule fails closed"),
@@ -556,4 +563,5 @@ def provision_audit_role(sess, trusted_account: str) -> str:
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"}, "Action": "sts:AssumeRole",
          "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}}]})
     iam.put_role_policy(RoleName=AUDIT_ROLE, PolicyName="enamel-audit", PolicyDocument=policy)
+    __import__("awsbreadth").provision_account_b(sess)
     return arn

@@ -101,6 +101,51 @@ def by_type(records: list[dict], token: str) -> list[dict]:
     return [r for r in records if r["type"] == token]
 
 
+# --- history stores: every history test runs on SQLite and on a real PostgreSQL -------------
+
+STORES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One PostgreSQL server (tests/pgserver.py) for the session; its password reaches the
+    CLI subprocesses the way a pod's does, through PGPASSWORD."""
+    pytest.importorskip("psycopg")
+    import os
+
+    import pgserver
+    with pgserver.server() as srv:
+        saved = {k: os.environ.get(k) for k in srv.env()}
+        os.environ.update(srv.env())
+        try:
+            yield srv
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def new_store(kind: str, request, directory: Path, name: str = "history"):
+    """A fresh, empty history of the given kind: a SQLite path or a postgresql:// URL."""
+    if kind == "sqlite":
+        return directory / f"{name}.sqlite3"
+    import secrets
+    return request.getfixturevalue("pg_server").create_db(f"{name}_{secrets.token_hex(5)}".lower())
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request):
+    return request.param
+
+
+@pytest.fixture
+def new_history(store_kind, request, tmp_path):
+    """new_history(name='history') -> a fresh history of this test's store kind."""
+    return lambda name="history": new_store(store_kind, request, tmp_path, name)
+
+
 # `make test-fast` runs `pytest -m "not servers"`: everything that needs no external server
 # (moto, Orthanc, nginx, PostgreSQL, Chromium, checkov, SMTP, the ARM stand-in), no Pulumi
 # program run and no CLI subprocess. A module is marked whole when most of it needs one; a
@@ -110,8 +155,9 @@ SERVER_MODULES = {
     "test_onprem_demo", "test_weekly_email", "test_tenants_live", "test_plan_vs_live",
     "test_pulumi_components", "test_pulumi_plan", "test_policy_pack", "test_iac", "test_azure",
     "test_ci", "test_scheduling", "test_cli", "test_linux_export", "test_normalise_equality",
+    "test_history_postgresql", "test_history_shards", "test_deploy_msp", "test_discover",
 }
-SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel"}
+SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel", "pg_server", "new_history", "store_kind"}
 
 
 def _runs_the_cli(item) -> bool:

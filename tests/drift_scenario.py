@@ -124,12 +124,13 @@ def scan_ids(db: Path, tenant: str = TENANT) -> list[str]:
     return [s["id"] for s in json.loads(res.stdout)]
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory, moto_account):
-    """A history with the scenario's three scans recorded through `enamel scan --record`
-    (read-only for the tests that use it)."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def recorded(request, tmp_path_factory, moto_account):
+    """A history (SQLite, then PostgreSQL) with the scenario's three scans recorded through
+    `enamel scan --record` (read-only for the tests that use it)."""
+    from conftest import new_store
     tmp_path = tmp_path_factory.mktemp("recorded")
-    db = tmp_path / "history.sqlite3"
+    db = new_store(request.param, request, tmp_path)
     waivers = write_waivers(tmp_path / "waivers.yaml")
     for step in (1, 2, 3):
         record_scan(db, step, waivers)

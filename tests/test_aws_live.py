@@ -78,17 +78,21 @@ def test_every_aws_rule_fails_its_fail_resource_and_passes_a_pass_resource(live,
     by_rule = {}
     for f in found:
         by_rule.setdefault(f.rule.id, []).append(f)
-    account_level = {"aws.iam_account", "aws.s3_account", "aws.ec2_region"}
+    account_level = {"aws.iam_account", "aws.s3_account", "aws.ec2_region", "aws.account_monitoring",
+                     "aws.backup_coverage"}
     for rule in rules:
         got = by_rule.get(rule.id, [])
+        if rule.id in stack.LIVE_UNDECIDED:  # moto (or live AWS) cannot decide it: one explicit status
+            status, why = stack.LIVE_UNDECIDED[rule.id]
+            got = [f for f in got if f.resource_ref["account"] == stack.ACCOUNT_A  # B is the bare account
+                   and f.resource_ref.get("region") in (None, stack.HOME)]  # where the cases live
+            in_scope = {f.status for f in got} - ({"skip"} if status != "skip" else set())  # out of scope: skip
+            assert got and in_scope == {status}, (rule.id, why, {f.status for f in got})
+            continue
         if rule.resource in account_level:  # account A compliant, account B not
             a = {f.status for f in got if f.resource_ref["account"] == stack.ACCOUNT_A}
             b = {f.status for f in got if f.resource_ref["account"] == stack.ACCOUNT_B}
             assert a == {"pass"} and b == {"fail"}, (rule.id, a, b)
-            continue
-        if rule.id in stack.LIVE_UNDECIDED:  # moto (or live AWS) cannot decide it: one explicit status
-            status, why = stack.LIVE_UNDECIDED[rule.id]
-            assert got and {f.status for f in got} == {status}, (rule.id, why, {f.status for f in got})
             continue
         fails = {f.resource_ref["name"] for f in got if f.status == "fail"}
         passes = {_name(f) for f in got if f.status == "pass"}
@@ -175,7 +179,8 @@ def test_shipped_policy_grants_exactly_the_declared_actions():
     cfn = json.loads((ROOT / "audit-role" / "aws-audit-role.cfn.json").read_text())
     inline = cfn["Resources"]["EnamelAuditRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     assert inline == policy
-    assert all(a.split(":", 1)[1].startswith(("Get", "List", "Describe", "Generate")) for a in declared_actions())
+    assert all(a.split(":", 1)[1].startswith(("Get", "List", "Describe", "Generate")) or a == "apigateway:GET"
+               for a in declared_actions())  # API Gateway's reads are the one action apigateway:GET
 
 
 def test_declared_actions_are_the_calls_a_full_scan_makes(live):

@@ -95,8 +95,8 @@ def test_pass_since_falls_back_to_the_oldest_scan_and_renders_markdown(recorded)
     assert table.returncode == 1 and "New failures" in table.stdout
 
 
-def test_pass_since_picks_the_last_scan_at_or_before_the_cutoff(tmp_path, ruleset):
-    conn = history.connect(tmp_path / "h.sqlite3")
+def test_pass_since_picks_the_last_scan_at_or_before_the_cutoff(new_history, ruleset):
+    conn = history.connect(new_history())
     now = datetime.now(timezone.utc)
     ids = []
     for step, days in ((1, 10), (2, 8), (3, 1)):
@@ -119,10 +119,11 @@ def test_pass_relevant_keys_come_from_the_rules_assert_and_where(ruleset):
     assert "s3-bucket-kms-encryption" in keys["encryption.kms_key_managed_by"]
 
 
-def test_fail_drift_refuses_ambiguous_or_missing_history(tmp_path):
-    db = tmp_path / "h.sqlite3"
+def test_fail_drift_refuses_ambiguous_or_missing_history(new_history, store_kind):
+    db = new_history()
     r = run_enamel("drift", "--history", db)
-    assert r.returncode == 2 and "no scan history" in r.stderr
+    empty = "no scan history" if store_kind == "sqlite" else "no recorded scans"  # a file, or a database
+    assert r.returncode == 2 and empty in r.stderr
     record_scan(db, 1)
     r = run_enamel("drift", "--history", db)
     assert r.returncode == 2 and "only one recorded scan" in r.stderr
@@ -182,8 +183,8 @@ def test_fail_desired_needs_both_sides():
     assert r.returncode == 2 and "no live resources" in r.stderr
 
 
-def test_fail_incomplete_scan_shows_errors_as_new_failures_and_warns(tmp_path):
-    db = tmp_path / "h.sqlite3"
+def test_fail_incomplete_scan_shows_errors_as_new_failures_and_warns(tmp_path, new_history):
+    db = new_history()
     record_scan(db, 2)
     broken = tmp_path / "s3_access_denied.json"
     broken.write_text(json.dumps({"resources": [], "errors": [{

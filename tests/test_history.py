@@ -62,8 +62,8 @@ def test_fail_not_a_database_is_bad_input(tmp_path, enamel):
     assert r.returncode == 2 and "not a usable history database" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_pass_identical_snapshots_are_stored_once(tmp_path, ruleset):
-    conn = history.connect(tmp_path / "h.sqlite3")
+def test_pass_identical_snapshots_are_stored_once(new_history, ruleset):
+    conn = history.connect(new_history())
     now = datetime.now(timezone.utc)
     for days in (2, 1):
         report, resources = scan_report(ruleset, 2, now - timedelta(days=days))
@@ -73,8 +73,8 @@ def test_pass_identical_snapshots_are_stored_once(tmp_path, ruleset):
     assert c["snapshots"] == len(resources)  # the second scan saw the same properties
 
 
-def test_pass_retention_prunes_old_scans_and_their_snapshots(tmp_path, ruleset):
-    conn = history.connect(tmp_path / "h.sqlite3")
+def test_pass_retention_prunes_old_scans_and_their_snapshots(new_history, ruleset):
+    conn = history.connect(new_history())
     now = datetime.now(timezone.utc)
     old, old_res = scan_report(ruleset, 1, now - timedelta(days=500))
     history.record(conn, old, old_res, retention_days=400, now=now - timedelta(days=500))
@@ -114,8 +114,8 @@ def test_fail_bad_config_names_file_and_line(tmp_path, enamel):
     assert r.returncode == 2 and "config.yaml" in r.stderr and ":2" in r.stderr
 
 
-def test_pass_killed_scan_leaves_previous_scans_intact(tmp_path):
-    db = tmp_path / "h.sqlite3"
+def test_pass_killed_scan_leaves_previous_scans_intact(tmp_path, new_history):
+    db = new_history()
     record_scan(db, 1)
     record_scan(db, 2)
     before = scan_ids(db)
@@ -139,7 +139,8 @@ def test_pass_killed_scan_leaves_previous_scans_intact(tmp_path):
             proc.wait(timeout=30)
         proc.stderr.close()
     conn = history.connect(db)
-    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if conn.dialect == history.SQLITE:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert [s["id"] for s in history.scans(conn, TENANT)] == before
     orphans = conn.execute("SELECT COUNT(*) FROM findings WHERE scan_id NOT IN (SELECT id FROM scans)").fetchone()[0]
     assert orphans == 0

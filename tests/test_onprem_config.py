@@ -79,7 +79,7 @@ def test_error_duplicate_key_reports_both_files_and_lines(tmp_path):
                      b='{\n  /* "RemoteAccessAllowed": in a comment does not count */\n\n  "RemoteAccessAllowed": true\n}\n')
     res = orthanc.collect({"name": "dup", "config": str(d)}, [])
     assert res.error and f"{d}/a.json:4" in res.error and f"{d}/b.json:4" in res.error
-    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [{"name": "dup", "config": str(d), "version": "1.10.1"}]})
+    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [{"name": "dup", "config": str(d), "version": "1.10.1", "deployment": "debian"}]})
     _, report = scan(inv, tmp_path / "out")
     statuses = {f["status"] for f in report["findings"]}
     assert statuses == {"error"}, statuses
@@ -99,7 +99,7 @@ def test_orthanc_default_credentials_and_passwords_never_printed(tmp_path):
     d3 = _orthanc_dir(tmp_path / "three", c='{"RemoteAccessAllowed": true, "RegisteredUsers": {"dr-lee": "%s"}}' % secret)
     d4 = _orthanc_dir(tmp_path / "four", c='{"RemoteAccessAllowed": true, "AuthenticationEnabled": false}')
     inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [
-        {"name": n, "config": str(d), "version": "1.10.1"} for n, d in
+        {"name": n, "config": str(d), "version": "1.10.1", "deployment": "debian"} for n, d in
         (("created", d1), ("registered", d2), ("named", d3), ("open", d4))]})
     proc, report = scan(inv, tmp_path / "out")
     assert _status(report, "created")["orthanc-no-default-credentials"] == "fail"
@@ -114,10 +114,10 @@ def test_orthanc_default_credentials_and_passwords_never_printed(tmp_path):
 def test_orthanc_version_gates_options(tmp_path):
     d = _orthanc_dir(tmp_path, c='{"DicomTlsEnabled": true, "DicomTlsMinimumProtocolVersion": 2}')
     inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [
-        {"name": "old", "config": str(d), "version": "1.10.1"},
+        {"name": "old", "config": str(d), "version": "1.10.1", "deployment": "debian"},
         {"name": "new", "config": str(d), "version": "1.12.4"},
         {"name": "ancient", "config": str(d), "version": "1.8.2"},
-        {"name": "unversioned", "config": str(d)}]})
+        {"name": "unversioned", "config": str(d), "deployment": "debian"}]})
     _, report = scan(inv, tmp_path / "out")
     rule = "orthanc-dicom-tls-minimum-protocol"
     assert _status(report, "old")[rule] == "skip"       # 1.10.1 lacks the option
@@ -128,8 +128,8 @@ def test_orthanc_version_gates_options(tmp_path):
 
 def test_orthanc_proxied_from_localhost_is_correlated_by_host(tmp_path):
     inv = write_inventory(tmp_path / "inv.yaml", {
-        "orthanc": [{"name": "pacs", "config": str(EXAMPLES / "insecure" / "orthanc"), "version": "1.10.1", "host": "a"},
-                    {"name": "other-host", "config": str(EXAMPLES / "insecure" / "orthanc"), "version": "1.10.1",
+        "orthanc": [{"name": "pacs", "config": str(EXAMPLES / "insecure" / "orthanc"), "version": "1.10.1", "deployment": "debian", "host": "a"},
+                    {"name": "other-host", "config": str(EXAMPLES / "insecure" / "orthanc"), "version": "1.10.1", "deployment": "debian",
                      "host": "b"}],
         "nginx": [{"name": "proxy", "config": str(EXAMPLES / "insecure" / "nginx" / "nginx.conf"), "host": "a"}]})
     _, report = scan(inv, tmp_path / "out")
@@ -143,7 +143,7 @@ def test_nginx_follows_includes_and_keeps_lines():
     found = nginx.servers(nginx.parse(str(EXAMPLES / "insecure" / "nginx" / "nginx.conf")), None)
     tls = next(s for s in found if s.props["ssl_enabled"])
     assert tls.props["location"]["path"].endswith("conf.d/pacs.conf") and tls.props["location"]["line"] == 7
-    assert tls.props["ssl_protocols_at"] == "nginx 1.22 default"
+    assert tls.props["ssl_protocols_at"] == "nginx default before 1.23.4 (version not given)"
     assert tls.props["locations_without_hsts"] == [f"/viewer/ ({tls.props['location']['path']}:17)"]
     assert tls.props["pacs_proxies_without_auth"]
     assert any("RC4" in c or "NULL" in c or "ADH" in c for c in tls.props["weak_ciphers"])
@@ -280,7 +280,7 @@ def test_error_unexpected_probe_failure_is_an_error_finding(tmp_path, monkeypatc
 
 def test_error_malformed_orthanc_value_is_an_error_finding(tmp_path):
     d = _orthanc_dir(tmp_path, c='{"DicomPort": "not-a-port"}')
-    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [{"name": "odd", "config": str(d), "version": "1.10.1"}]})
+    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [{"name": "odd", "config": str(d), "version": "1.10.1", "deployment": "debian"}]})
     _, report = scan(inv, tmp_path / "out")
     assert {f["status"] for f in report["findings"]} == {"error"}
     assert "collection failed: ValueError" in report["findings"][0]["message"]

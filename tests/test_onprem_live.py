@@ -84,11 +84,11 @@ def report(site, tmp_path_factory):
     inv = {
         "site": "live test", "timeout_seconds": 1.5, "approved_archive_paths": [str(site["archive"])],
         "orthanc": [
-            {"name": "insecure-pacs", "config": _config_with_ports(site, "insecure"),
+            {"name": "insecure-pacs", "config": _config_with_ports(site, "insecure"), "deployment": "debian",
              "url": f"http://{L}:{site['o_insecure'].ports['http']}", "host": "front"},
-            {"name": "default-pacs", "config": _config_with_ports(site, "default"),
+            {"name": "default-pacs", "config": _config_with_ports(site, "default"), "deployment": "debian",
              "url": f"http://{L}:{site['o_default'].ports['http']}"},
-            {"name": "hardened-pacs", "config": _config_with_ports(site, "hardened"),
+            {"name": "hardened-pacs", "config": _config_with_ports(site, "hardened"), "deployment": "debian",
              "url": f"http://{L}:{site['o_hardened'].ports['http']}", "host": "server-room", "version": "1.10.1"},
         ],
         "nginx": [

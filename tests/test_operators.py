@@ -27,6 +27,7 @@ TABLE = {
     "age_days_gt": (365, "2020-01-01", "2026-11-01"),
     "cidr_is_public": (True, "0.0.0.0/0", "10.1.0.0/16"),
     "range_overlaps": ([22, "2761-2762"], {"from": 0, "to": 100}, {"from": 443, "to": 443}),
+    "range_within": ([80, 443], {"from": 443, "to": 443}, {"from": 80, "to": 443}),
     "present": (None, "anything", None),
     "absent": (None, None, "anything"),
     "every": ({"key": "@", "op": "eq", "value": 1}, [1, 1], [1, 2]),
@@ -80,21 +81,28 @@ def test_missing_or_unknown_never_passes(op, case):
 
 
 @pytest.mark.parametrize("op", ["eq", "in", "gt", "gte", "lt", "lte", "version_gte", "age_days_lte", "cidr_is_public",
-                                "range_overlaps", "regex", "contains", "empty"])
+                                "range_overlaps", "range_within", "regex", "contains", "empty"])
 def test_wrong_type_is_unknown_not_pass(op):
     expected = TABLE[op][0]
     odd = {"eq": 1, "in": True, "gt": "6", "gte": True, "lt": "1", "lte": [1], "version_gte": "banana",
-           "age_days_lte": "not a date", "cidr_is_public": "999.1.1.1/8", "range_overlaps": "22",
+           "age_days_lte": "not a date", "cidr_is_public": "999.1.1.1/8", "range_overlaps": "22", "range_within": 443,
            "regex": 12, "contains": 5, "empty": 3}[op]
     r = run(op, expected, {"v": odd})
-    assert r is not True
-    if op not in ("eq", "in"):  # equality across JSON types is a plain "no"
-        assert r is None
+    assert r is None  # no coercion: another JSON kind is no answer at all
 
 
-def test_true_is_not_one():
-    assert run("eq", 1, {"v": True}) is False
-    assert run("in", [1, 2], {"v": True}) is False
+def test_true_is_not_one_and_the_comparison_is_unknown():
+    assert run("eq", 1, {"v": True}) is None
+    assert run("in", [1, 2], {"v": True}) is None
+
+
+@pytest.mark.parametrize("op,expected,odd", [
+    ("ne", "none", False), ("ne", "none", 12), ("not_in", ["TLSv1", "TLSv1.1"], 12),
+    ("not_in", ["a"], False), ("ne", 1, "1"), ("version_gte", "1.2", 12), ("version_gte", "1.2", 1.3),
+    ("gte", 2190, float("inf")), ("lte", 5, float("-inf")), ("gte", 1, float("nan")),
+    ("empty", True, False), ("empty", True, 0)])
+def test_wrong_kind_or_non_finite_value_is_unknown_never_pass(op, expected, odd):
+    assert run(op, expected, {"v": odd}) is None
 
 
 @pytest.mark.parametrize("text,expected", [("1.2", (1, 2)), ("TLSv1.2", (1, 2)), ("TLS1_2", (1, 2)), ("TLS 1.3", (1, 3)),

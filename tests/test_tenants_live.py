@@ -44,7 +44,7 @@ def env_name(name: str) -> str:
 def inventory(path: Path, name: str, site: str) -> str:
     c = canary(name).lower()
     inv = {"version": 1, "site": f"{name} site {canary(name)}",
-           "orthanc": [{"name": f"{name}-pacs-{c}", "config": str(DEMO / site / "orthanc"), "version": "1.10.1",
+           "orthanc": [{"name": f"{name}-pacs-{c}", "config": str(DEMO / site / "orthanc"), "version": "1.10.1", "deployment": "debian",
                         "host": f"{name}-server"}],
            "nginx": [{"name": f"{name}-proxy-{c}", "config": str(DEMO / site / "nginx" / "nginx.conf"),
                       "host": f"{name}-server"}],

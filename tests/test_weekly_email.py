@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import smtp_server
-from conftest import ROOT, run_enamel
+from conftest import ROOT, STORES, new_store, run_enamel
 from drift_scenario import ARCHIVE, TENANT, record_scan, scenario_source, write_waivers
 from enamel_hipaa.outputs import mailer
 from enamel_hipaa.core.errors import InputError
@@ -48,11 +48,11 @@ def smtp(cas):
         c.stop()
 
 
-@pytest.fixture(scope="module")
-def two_scans(tmp_path_factory):
-    """Scans 1 and 2 of the drift scenario recorded once for the module."""
+@pytest.fixture(scope="module", params=STORES)
+def two_scans(request, tmp_path_factory):
+    """Scans 1 and 2 of the drift scenario recorded once for the module (SQLite, then PostgreSQL)."""
     d = tmp_path_factory.mktemp("two-scans")
-    db = d / "history.sqlite3"
+    db = new_store(request.param, request, d)
     waivers = write_waivers(d / "waivers.yaml")
     record_scan(db, 1, waivers)
     record_scan(db, 2, waivers)
@@ -60,16 +60,19 @@ def two_scans(tmp_path_factory):
 
 
 @pytest.fixture
-def history_db(two_scans, tmp_path):
+def history_db(two_scans, tmp_path, request):
     """A private copy of the two recorded scans; the weekly run scans step 3 into it."""
     db, waivers = two_scans
+    if isinstance(db, str):  # PostgreSQL: a copy of the database
+        import secrets
+        return request.getfixturevalue("pg_server").copy_db(db, f"weekly_{secrets.token_hex(4)}"), waivers
     for f in db.parent.glob(db.name + "*"):  # the database and any WAL/shared-memory file
         shutil.copy2(f, tmp_path / f.name)
     return tmp_path / db.name, waivers
 
 
 def weekly(db, waivers, *extra, env_extra=None):
-    config = Path(db).parent / "empty-config.yaml"  # no user settings leak into the test
+    config = Path(waivers).parent / "empty-config.yaml"  # no user settings leak into the test
     config.write_text("")
     env = dict(os.environ, ENAMEL_SMTP_PASSWORD=PASSWORD, ENAMEL_CONFIG=str(config), **(env_extra or {}))
     for k in ("ENAMEL_SMTP_HOST", "ENAMEL_SMTP_PORT", "ENAMEL_SMTP_USER", "ENAMEL_SMTP_FROM"):
@@ -174,8 +177,8 @@ def test_pass_out_writes_the_same_email_as_eml_without_sending(history_db, tmp_p
     check_message(msg)
 
 
-def test_pass_first_weekly_report_has_no_baseline(tmp_path):
-    r = weekly(tmp_path / "new.sqlite3", write_waivers(tmp_path / "w.yaml"), "--out", tmp_path / "out")
+def test_pass_first_weekly_report_has_no_baseline(tmp_path, new_history):
+    r = weekly(new_history("new"), write_waivers(tmp_path / "w.yaml"), "--out", tmp_path / "out")
     assert r.returncode == 0, r.stderr
     msg = parse(next((tmp_path / "out").iterdir()).read_bytes())
     assert "First recorded scan" in msg.get_body(("plain",)).get_content()

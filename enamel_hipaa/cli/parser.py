@@ -22,9 +22,10 @@ def add_history_arguments(parser, record_default: bool | None = False) -> None:
     if record_default is not None:
         g.add_argument("--record", action="store_true", default=record_default,
                        help="record this scan in the history database")
-    g.add_argument("--history", metavar="PATH",
-                   help="history database (default: env ENAMEL_HISTORY, config history.path, "
-                        "else the user state directory)")
+    g.add_argument("--history", metavar="PATH|URL",
+                   help="history database: a SQLite path or a postgresql:// URL (credentials from PG* variables, "
+                        "~/.pgpass or a service file; never in the URL) (default: env ENAMEL_HISTORY, config "
+                        "history.path, else the user state directory)")
     g.add_argument("--history-retention-days", metavar="DAYS", type=int,
                    help=f"prune scans older than this when recording (default {DEFAULT_RETENTION_DAYS})")
     g.add_argument("--config", metavar="FILE", help="settings file (default: env ENAMEL_CONFIG, "
@@ -167,6 +168,24 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--ci", action="store_true", help="CI mode: no colours")
     ts.add_argument("-q", "--quiet", action="store_true")
     add_history_arguments(ts)  # --record/--history: record each tenant's scan, trend in the roll-up
+    td = tsub.add_parser("discover", help="write or update tenant entries from AWS Organizations or Azure "
+                                          "Lighthouse (read-only; shows a diff, writes only with --write)")
+    td.add_argument("file", help="tenants file to create or update (hand edits are kept)")
+    src = td.add_mutually_exclusive_group(required=True)
+    src.add_argument("--aws-organization", action="store_true", help="accounts of the organization (management account)")
+    src.add_argument("--azure-lighthouse", action="store_true", help="subscriptions the identity sees (Lighthouse)")
+    td.add_argument("--group-by", metavar="ou|tag:KEY|management-group",
+                    help="how accounts/subscriptions group into practices (default: ou for AWS, tag:practice for Azure)")
+    td.add_argument("--role-name", metavar="PATTERN", default="EnamelAudit",
+                    help="audit role name in each account; fields {tenant} {TENANT} {account} {group}")
+    td.add_argument("--external-id-env", metavar="PATTERN", default="ENAMEL_EXTID_{TENANT}",
+                    help="NAME of the environment variable holding each tenant's ExternalId (a pattern)")
+    td.add_argument("--regions", metavar="R1,R2", type=_csv, default=(), help="regions for each AWS account")
+    td.add_argument("--profile", metavar="P", help="AWS profile of the management account")
+    td.add_argument("--identity-tenant-id", metavar="ID", help="Azure: the MSP's Entra tenant id")
+    td.add_argument("--identity-client-id", metavar="ID", help="Azure: the MSP's app (client) id")
+    td.add_argument("--client-secret-env", metavar="NAME", help="Azure: env var NAME holding the app's secret")
+    td.add_argument("--write", action="store_true", help="write the file (default: print the diff only)")
     tm = tsub.add_parser("merge", help="merge shard output directories into one roll-up")
     tm.add_argument("dirs", nargs="+", metavar="DIR")
     tm.add_argument("--output-dir", metavar="DIR", required=True)

@@ -102,7 +102,7 @@ def _azure_arguments(group) -> None:
     group.add_argument("--azure-max-retry-after", metavar="SECONDS", type=float, default=60.0,
                        help="longest Retry-After to wait for; longer is an error (default 60)")
     group.add_argument("--azure-workers", metavar="N", type=int, default=8,
-                       help="storage accounts read in parallel (default 8)")
+                       help="subscriptions, and resources within one, read in parallel (default 8)")
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,6 +17,17 @@ PARAM_RE = re.compile(r"^\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}$")
 Check = Callable[[object], object]
 
 
+def _list_marker(items: list):
+    """True if no element is a marker; else ERROR (an element could not be read) or None."""
+    found = True
+    for x in items:
+        if type(x) is dict and (UNKNOWN_KEY in x or ERROR_KEY in x):
+            if ERROR_KEY in x:
+                return ERROR
+            found = None
+    return found
+
+
 def resolve_params(value, params: dict):
     if isinstance(value, str):
         m = PARAM_RE.match(value)
@@ -108,6 +119,10 @@ def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
             return missing
         if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
             return ERROR if ERROR_KEY in v else None
+        if type(v) is list:  # a list with an unreadable element cannot be judged as a whole
+            m = _list_marker(v)
+            if m is not True:
+                return m
         try:
             return fn(v, expected)
         except (TypeError, ValueError, AttributeError, KeyError):
@@ -126,6 +141,8 @@ def _fast_equality(get, expected, want: bool, missing) -> Check:
             return missing
         if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
             return ERROR if ERROR_KEY in v else None
+        if (type(v) is bool) is not is_bool or (not is_bool and type(v) is not str):
+            return None  # another kind than expected: no coercion, no answer
         same = (v is expected) if is_bool else (v == expected)
         return same if want else not same
     return eq
@@ -140,7 +157,7 @@ def _fast_membership(get, allowed: frozenset, want: bool, missing) -> Check:
         if type(v) is dict and (UNKNOWN_KEY in v or ERROR_KEY in v):
             return ERROR if ERROR_KEY in v else None
         if type(v) is not str:
-            return False if want else True
+            return None  # another kind than the listed strings: no answer
         return (v in allowed) is want
     return member
 
@@ -211,3 +228,16 @@ def leaf_keys(cond: dict) -> list[str]:
     return [cond["key"]]
 
 
+
+
+def failed_conditions(cond: dict, params: dict, now: datetime, props) -> list[str]:
+    """The parts of a bundled assertion that do not hold on `props`, from the engine's own
+    evaluation: each member of an `all` that evaluates False (recursing into nested `all`);
+    any other condition is named whole."""
+    if "all" in cond:
+        out: list[str] = []
+        for c in cond["all"]:
+            if compile_condition(c, params, now)(props) is False:
+                out.extend(failed_conditions(c, params, now, props))
+        return out
+    return [describe(cond, params)]

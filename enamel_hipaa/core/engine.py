@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import lru_cache
 from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Iterable
 
+from enamel_hipaa.core import datascope
 from enamel_hipaa.core.conditions import (  # noqa: F401  (re-exported)
-    PARAM_RE, _quantified, compile_condition, describe, leaf_keys, resolve_params)
+    PARAM_RE, _quantified, compile_condition, describe, failed_conditions, leaf_keys, resolve_params)
+from enamel_hipaa.core import schemas, typecheck
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, CollectionError, Finding, Resource, Rule, Waiver
 from enamel_hipaa.core.values import ERROR, MISSING, format_value, lookup  # noqa: F401
 
@@ -74,6 +77,10 @@ class CompiledRule:
             offending = self.offending_items(resource.properties) if isinstance(resource, Resource) else []
             if offending:
                 base = f"{render_message(rule.message, resource, self.params)}: {' | '.join(offending)}"
+            failed = failed_conditions(rule.assertion, self.params, self.now, resource.properties) \
+                if isinstance(resource, Resource) and "all" in rule.assertion else []
+            if failed:  # a bundled assertion: name the parts that failed
+                return f"{base} (failed: {'; '.join(failed)})"
             return f"{base} (expected: {describe(rule.assertion, self.params)})"
         if status == "skip":
             return f"out of scope: not ({describe(rule.where, self.params)})"
@@ -121,21 +128,24 @@ def rule_params(rule: Rule, overrides: dict | None) -> dict:
 
 def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict | None = None,
              errors: Iterable[CollectionError] = (), now: datetime | None = None,
-             include_skipped: bool = True) -> list[Finding]:
+             include_skipped: bool = True, type_schemas: dict | None = None) -> list[Finding]:
     """Evaluate every rule against every resource of its type.
 
     `params` has the shape of a params file: {"params": {name: value}, "rules": {id: {name: value}}}.
     `errors` are collection failures: each with a resource_type gives an `error` finding per
     rule on that type, so a denied service can never look like a clean one.
+    Every resource is type-checked first (`typecheck.enforce`): an ill-typed value is `$error`.
     """
     now = now or datetime.now(timezone.utc)
+    resources = typecheck.enforce(resources, type_schemas if type_schemas is not None else _builtin_types())
     by_type: dict[str, list[tuple[Resource, dict]]] = defaultdict(list)
     failed: dict[str, list[Resource]] = defaultdict(list)
+    scope = datascope.settings(params)  # PHI scope fails closed (core/datascope.py)
     for r in resources:
         if r.error:
             failed[r.type].append(r)
         else:
-            by_type[r.type].append((r, r.properties))
+            by_type[r.type].append((r, datascope.annotate(r.type, r.properties, scope)))
     findings: list[Finding] = []
     append = findings.append
     errors = list(errors)
@@ -172,6 +182,11 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
                          "source": err.source, "account": err.account, "region": err.region}
                 append(Finding(rule, scope, "error", detail=err.message, explainer=cr))
     return findings
+
+
+@lru_cache(maxsize=1)
+def _builtin_types() -> dict:
+    return schemas.type_schemas()
 
 
 def _error_detail(cr: CompiledRule, props) -> str:

@@ -18,4 +18,6 @@ class InputError(Exception):
             place += f":{self.line}"
         if self.where:
             place += f" ({self.where})"
-        return f"{place}: {self.message}"
+        # one line, no escape sequences: the file name and the message may quote hostile data
+        from enamel_hipaa.core.cleantext import one_line
+        return one_line(f"{place}: {self.message}")

@@ -11,9 +11,26 @@ rules are compiled (a regex is compiled, a TLS version parsed, ...).
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from functools import lru_cache
 from datetime import date, datetime, timezone
+
+
+def _kind(x) -> str:
+    """The JSON kind of a value; operators never coerce between kinds."""
+    t = type(x)
+    if t is bool:
+        return "boolean"
+    if t is int or t is float:
+        return "number"
+    if t is str:
+        return "string"
+    if t is list:
+        return "array"
+    if t is dict:
+        return "object"
+    return t.__name__
 
 
 def _same(a, b) -> bool:
@@ -23,26 +40,43 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def _comparable(v, e):
+    """A value of another kind than the expected one is not an answer (12 is not a
+    version string, false is not an id): the comparison is unknown, never a pass."""
+    if _kind(v) != _kind(e):
+        raise TypeError(f"{_kind(v)} compared with {_kind(e)}")
+
+
 def _num(x):
     if type(x) is bool or not isinstance(x, (int, float)):
         raise TypeError(f"not a number: {x!r}")
+    if type(x) is float and not math.isfinite(x):
+        raise ValueError(f"not a finite number: {x!r}")
     return x
 
 
 def op_eq(v, e):
+    _comparable(v, e)
     return _same(v, e)
 
 
 def op_ne(v, e):
+    _comparable(v, e)
     return not _same(v, e)
 
 
-def op_in(v, e):
+def _member(v, e) -> bool:
+    if e and not any(_kind(v) == _kind(x) for x in e):
+        raise TypeError(f"{_kind(v)} is not among the kinds listed")
     return any(_same(v, x) for x in e)
 
 
+def op_in(v, e):
+    return _member(v, e)
+
+
 def op_not_in(v, e):
-    return not any(_same(v, x) for x in e)
+    return not _member(v, e)
 
 
 def op_gt(v, e):
@@ -80,7 +114,7 @@ def op_regex(v, e):
 
 
 def op_empty(v, e):
-    if not isinstance(v, (list, dict, str)):
+    if type(v) not in (list, dict, str):
         raise TypeError(f"{type(v).__name__} has no length")
     return (len(v) == 0) is e
 
@@ -90,9 +124,8 @@ _TLS_RE = re.compile(r"^(?:(ssl|tls)\s*v?\s*)?(\d+)(?:[._](\d+))?$", re.I)
 
 @lru_cache(maxsize=1024)
 def parse_version(text) -> tuple[int, int]:
-    """'1.2', 'TLSv1.2', 'TLS1_2', 'TLS 1.3', 'SSLv3' -> comparable tuples; SSL ranks below TLS."""
-    if isinstance(text, (int, float)) and type(text) is not bool:
-        text = str(text)
+    """'1.2', 'TLSv1.2', 'TLS1_2', 'TLS 1.3', 'SSLv3' -> comparable tuples; SSL ranks below TLS.
+    Only a string is a version (an observed 12 or 1.2 is a wrong type, not TLS 1.2)."""
     if not isinstance(text, str):
         raise TypeError(f"not a version: {text!r}")
     s = text.strip().replace("TLS_", "TLS").replace("Tls", "TLS")
@@ -179,6 +212,12 @@ def op_range_overlaps(v, e):
     return any(a <= hi and lo <= b for a, b in e)
 
 
+def op_range_within(v, e):
+    """observed {from, to} (a port range) lies wholly inside one expected port or 'a-b' range."""
+    lo, hi = _num(v["from"]), _num(v["to"])
+    return any(a <= lo and hi <= b for a, b in e)
+
+
 OPERATORS = {
     "eq": op_eq,
     "ne": op_ne,
@@ -197,6 +236,7 @@ OPERATORS = {
     "age_days_gt": op_age_days_gt,
     "cidr_is_public": op_cidr_is_public,
     "range_overlaps": op_range_overlaps,
+    "range_within": op_range_within,
 }
 # Answered by the engine from presence alone (they are the only ones that see a missing value).
 PRESENCE = {"absent", "present"}
@@ -221,6 +261,13 @@ def _need_bool(e):
     return e
 
 
+def _version_text(e):
+    # a rule author may write `value: 1.2`; an observed value must be a string
+    if isinstance(e, (int, float)) and type(e) is not bool:
+        return str(e)
+    return e
+
+
 def _age(e, now):
     return (_num(e), now)
 
@@ -235,10 +282,11 @@ PREPARE = {
     "lte": lambda e, now: _need_number(e),
     "regex": lambda e, now: re.compile(e),
     "empty": lambda e, now: True if e is None else _need_bool(e),
-    "version_gte": lambda e, now: parse_version(e),
-    "version_lt": lambda e, now: parse_version(e),
+    "version_gte": lambda e, now: parse_version(_version_text(e)),
+    "version_lt": lambda e, now: parse_version(_version_text(e)),
     "age_days_lte": _age,
     "age_days_gt": _age,
     "cidr_is_public": lambda e, now: True if e is None else _need_bool(e),
     "range_overlaps": lambda e, now: _port_set(_need_list(e)),
+    "range_within": lambda e, now: _port_set(_need_list(e)),
 }

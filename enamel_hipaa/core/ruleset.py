@@ -42,7 +42,7 @@ def load_catalogue(rules_root: Path) -> dict:
 
 def rule_files(root: Path) -> list[Path]:
     out = []
-    for provider_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "schema"):
+    for provider_dir in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in ("schema", "data")):
         out.extend(sorted(provider_dir.rglob("*.yaml")))
         out.extend(sorted(provider_dir.rglob("*.yml")))
     return out
@@ -150,15 +150,25 @@ class _Ctx:
 
 
 def _check_condition(cond: dict, path: tuple, scope: dict, ctx: _Ctx) -> None:
+    # the schema checks the top of a rule; an every/some value is checked only here
+    if not isinstance(cond, dict):
+        raise ctx.fail(path, "a condition must be a mapping (key, op, value) or all/any/not")
     for combo in ("all", "any"):
         if combo in cond:
+            if not isinstance(cond[combo], list) or not cond[combo]:
+                raise ctx.fail(path + (combo,), f"{combo} takes a non-empty list of conditions")
             for i, c in enumerate(cond[combo]):
                 _check_condition(c, path + (combo, i), scope, ctx)
             return
     if "not" in cond:
         _check_condition(cond["not"], path + ("not",), scope, ctx)
         return
+    missing = [k for k in ("key", "op") if k not in cond]
+    if missing:
+        raise ctx.fail(path, f"a condition needs {' and '.join(missing)} (or all/any/not)")
     key, op = cond["key"], cond["op"]
+    if not isinstance(key, str) or not isinstance(op, str):
+        raise ctx.fail(path + ("key" if not isinstance(key, str) else "op",), "key and op must be strings")
     if op not in ALL_OPERATORS:
         raise ctx.fail(path + ("op",), f"unknown operator {op!r} (known: {', '.join(ALL_OPERATORS)})")
     ks = schemas.key_schema(scope, key)

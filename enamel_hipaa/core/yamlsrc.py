@@ -3,15 +3,20 @@
 `load(path)` returns `(data, lines)` where `lines` maps a path tuple (keys and list
 indexes) to its 1-based line number. Duplicate mapping keys are rejected (PyYAML would
 silently keep the last one, hiding a typo).
+
+Work is bounded before anything is built: nesting deeper than `inputs.max_depth()` and
+aliases that expand the document far beyond its written size ("billion laughs") are
+rejected from the composed node graph, where shared nodes are counted once (memoised), so
+a 441-byte bomb is refused in microseconds instead of expanding to gigabytes.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from enamel_hipaa.core import inputs
 from enamel_hipaa.core.errors import InputError
 
 try:  # the C loader is several times faster when libyaml is present
@@ -20,6 +25,47 @@ except AttributeError:  # pragma: no cover
     _Loader = yaml.SafeLoader
 
 Lines = dict[tuple, int]
+
+
+# an alias may repeat a part of the document, but not blow it up: the expanded size may be at
+# most AMPLIFICATION times the number of distinct nodes (plus some slack), and never over MAX_NODES
+AMPLIFICATION = 10
+MAX_NODES = 5_000_000
+
+
+def _check_size(root: yaml.Node, fname: str) -> None:
+    """Expanded node count and depth of a composed document, each shared node counted once."""
+    sizes: dict[int, int] = {}
+    limit = inputs.max_depth()
+    # iterative post-order over the node graph (a node reached again through an alias is
+    # already sized); depth is the path length from the root, checked on the way down
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        nid = id(node)
+        if done:
+            total = 1
+            if isinstance(node, yaml.MappingNode):
+                total += sum(sizes[id(k)] + sizes[id(v)] for k, v in node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                total += sum(sizes[id(v)] for v in node.value)
+            sizes[nid] = min(total, MAX_NODES + 1)
+            continue
+        if nid in sizes:
+            continue
+        if depth > limit:
+            raise InputError(fname, f"nested too deeply (over {limit} levels)", line=node.start_mark.line + 1)
+        stack.append((node, depth, True))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.append((k, depth + 1, False))
+                stack.append((v, depth + 1, False))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, depth + 1, False) for v in node.value)
+    expanded, distinct = sizes[id(root)], len(sizes)
+    if expanded > MAX_NODES or expanded > AMPLIFICATION * distinct + 10_000:
+        raise InputError(fname, f"YAML aliases expand {distinct} nodes to over {min(expanded, MAX_NODES)}; "
+                                "refusing an alias bomb")
 
 
 def _walk(node: yaml.Node, path: tuple, lines: Lines, fname: str) -> None:
@@ -48,6 +94,7 @@ def loads(text: str, fname: str) -> tuple[Any, Lines]:
             node = loader.get_single_node()
             if node is None:
                 return None, lines
+            _check_size(node, fname)
             _walk(node, (), lines, fname)
             data = loader.construct_document(node)
         finally:
@@ -61,32 +108,24 @@ def loads(text: str, fname: str) -> tuple[Any, Lines]:
         raise InputError(fname, msg, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(fname, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(fname, f"nested too deeply (the limit is {inputs.max_depth()} levels)") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4300-digit limit
+        raise InputError(fname, f"invalid value: {str(exc).splitlines()[0][:160]}") from None
     return data, lines
 
 
 def load(path: str | Path) -> tuple[Any, Lines]:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(str(path), "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read: {exc}") from None
-    return loads(text, str(path))
+    """A YAML (or JSON) input file: a regular file, size-limited, UTF-8 (inputs.read_text)."""
+    return loads(inputs.read_text(path), str(path))
 
 
 def load_data(path: str | Path) -> Any:
-    """Load YAML or JSON without line bookkeeping (fast path for large JSON files)."""
+    """Load YAML or JSON without line bookkeeping (fast path for large JSON files; strict:
+    duplicate keys, NaN/Infinity, huge integers and deep nesting are input errors)."""
     path = Path(path)
     if path.suffix == ".json":
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(str(path), "file not found") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(str(path), f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(str(path), f"cannot read: {exc}") from None
+        return inputs.load_json(path)
     return load(path)[0]
 
 

@@ -1,13 +1,18 @@
 """Report renderers: each module has `render(report, ctx) -> str`. `write_reports` writes
-several formats into a directory, each file atomically (temp file + rename), so a crash
-never leaves a half-written report and never clobbers the previous one with a partial."""
+several formats into a directory as one set: every file is first written in full to a
+staging folder inside the directory, then the set is swapped in by renames (with the old
+files kept aside until every rename succeeded, and put back if one fails). A crash or a
+full disk part-way leaves the previous set of reports intact, never a mix."""
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-from enamel_hipaa.core.fsio import atomic_write  # noqa: F401  (re-exported: renderers write through it)
+from enamel_hipaa.core.fsio import atomic_write, write_error  # noqa: F401  (re-exported: renderers write through it)
 
 # format name -> (module, file name)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -39,12 +44,62 @@ def render(fmt: str, report: dict, ctx: RenderContext) -> str:
 
 
 def write_reports(report: dict, formats, out_dir: str | Path, ctx: RenderContext) -> list[Path]:
-    """Render every format first (a renderer error writes nothing), then replace each file."""
+    """Render every format first (a renderer error writes nothing), then swap the set in."""
     out_dir = Path(out_dir)
-    rendered = [(out_dir / FORMATS[f][1], render(f, report, ctx)) for f in formats]
-    for path, text in rendered:
-        atomic_write(path, text)
-    return [p for p, _ in rendered]
+    rendered = [(FORMATS[f][1], render(f, report, ctx)) for f in formats]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from None
+    if not out_dir.is_dir():
+        raise write_error(out_dir, NotADirectoryError())
+    try:
+        swap_in(out_dir, rendered)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from None
+    return [out_dir / name for name, _ in rendered]
+
+
+def swap_in(out_dir: Path, files: list[tuple[str, str]]) -> None:
+    """Write `files` (name, text) to a staging folder in `out_dir`, then rename them into
+    place as a set; on any failure the folder holds exactly the files it held before."""
+    stage = Path(tempfile.mkdtemp(prefix=".enamel-staging-", dir=out_dir))
+    aside = stage / ".previous"
+    moved: list[str] = []      # names whose new file is in place
+    kept: list[str] = []       # names whose old file is in `aside`
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        for name, text in files:
+            with open(stage / name, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(stage / name, 0o666 & ~mask)
+        aside.mkdir()
+        for name, _ in files:
+            target = out_dir / name
+            if target.is_symlink() or target.exists():
+                if not target.is_file():
+                    raise IsADirectoryError(21, "not a regular file", str(target))
+                os.replace(target, aside / name)
+                kept.append(name)
+            os.replace(stage / name, target)
+            moved.append(name)
+    except BaseException:
+        for name in reversed(moved):   # take the new files out again ...
+            try:
+                os.unlink(out_dir / name)
+            except OSError:
+                pass
+        for name in kept:              # ... and put the previous ones back
+            try:
+                os.replace(aside / name, out_dir / name)
+            except OSError:
+                pass
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def citation_title(ctx: RenderContext, c: str) -> str:

@@ -3,14 +3,16 @@ import csv
 import io
 import json
 
+from enamel_hipaa.core import cleantext
+
 COLUMNS = ["status", "severity", "rule_id", "title", "hipaa", "resource_type", "resource_id",
            "resource_name", "source", "account", "region", "message", "evidence", "remediation",
            "waiver_reason", "waiver_expires", "tenant", "scanned_at", "scan_id"]
 
 
 def _cell(v: str) -> str:
-    # keep spreadsheets from executing cell contents that start a formula
-    return "'" + v if v[:1] in ("=", "+", "-", "@") else v
+    # one line, no escapes, and no cell a spreadsheet would execute as a formula
+    return cleantext.csv_cell(v)
 
 
 def render(report: dict, ctx) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from enamel_hipaa.core.values import format_value
-from enamel_hipaa.outputs.templating import env
+from enamel_hipaa.outputs.templating import template
+from enamel_hipaa.outputs.terminal import escape
 
 INCOMPLETE = ("the newer scan was incomplete (a source failed): its rules show as errors, and resources "
               "listed as removed may only have been unreadable")
@@ -20,7 +20,7 @@ def render_json(drift: dict) -> str:
 
 
 def render_markdown(drift: dict) -> str:
-    return env(False).get_template("drift.md.j2").render(drift=drift, fmt=format_value, incomplete=INCOMPLETE)
+    return template("drift.md.j2").render(drift=drift, fmt=format_value, incomplete=INCOMPLETE)
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -56,7 +56,7 @@ def print_drift(drift: dict, console: Console) -> None:
             if items:
                 console.print(_table(title, ["type", "id"], [[r["type"], r["id"]] for r in items]))
         return
-    console.print(f"Drift{' - ' + drift['tenant'] if drift['tenant'] else ''}: scan {drift['from']['id'][:12]} "
+    console.print(f"Drift{' - ' + escape(drift['tenant']) if drift['tenant'] else ''}: scan {drift['from']['id'][:12]} "
                   f"({drift['from']['started_at']}) -> {drift['to']['id'][:12]} ({drift['to']['started_at']}); "
                   f"baseline: {drift['baseline']}")
     console.print("  ".join(f"{k.replace('_', ' ')} {v}" for k, v in s.items()))

@@ -1,37 +1,50 @@
-"""Scan history: an embedded SQLite database of scans, their findings, waivers and one
-snapshot of every resource's properties (deduplicated by content hash).
+"""Scan history: a database of scans, their findings, waivers and one snapshot of every
+resource's properties (deduplicated by content hash). SQLite is the embedded default; a
+postgresql:// URL selects a shared PostgreSQL database (sharded runs, ephemeral pods).
 
-- Path: `--history PATH`, else env ENAMEL_HISTORY, else `history.path` in the settings
+- Location: `--history PATH|URL`, else env ENAMEL_HISTORY, else `history.path` in the settings
   file, else <user state dir>/enamel/history.sqlite3.
-- Schema versioned with PRAGMA user_version and the ordered MIGRATIONS list below (append a
-  list of statements to migrate; never edit a shipped one).
-- WAL mode; every scan is written in ONE transaction with its pruning (a scan killed
-  mid-write leaves the previous scans untouched and no trace of itself).
+- Schema versioned by the ordered MIGRATIONS list below, run on both back ends
+  (enamel_hipaa/outputs/historydb.py; append a list of statements to migrate, never edit a
+  shipped one; `{blob}` is the binary type, a (dialect, sql) pair is one dialect's statement).
+- Every scan is written in ONE transaction (a scan killed mid-write leaves the previous scans
+  untouched and no trace of itself). A scan recorded with a run id (env ENAMEL_RUN_ID, e.g. the
+  Kubernetes Job name or the GitHub run id) is unique per (run, tenant): a retried shard's
+  second write of a tenant is a no-op that returns the first one's scan id.
+- Retention: SQLite prunes inside the scan's transaction (one writer at a time anyway);
+  PostgreSQL prunes after it, in its own short transaction that one writer at a time runs
+  (a try-lock: the others skip it) and that skips rows other writers hold.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
-import sqlite3
 import time
 import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.outputs import historydb
+from enamel_hipaa.outputs.historydb import POSTGRESQL, SQLITE, PgTarget, Store, is_url, redact  # noqa: F401
 
 DEFAULT_RETENTION_DAYS = 400
 DESIRED_SOURCES = ("plan", "state")
 # test hook: when set, the writer creates this file inside the open transaction and pauses
 PAUSE_ENV = "ENAMEL_HISTORY_TEST_PAUSE"
+PAUSE_AFTER_ENV = "ENAMEL_HISTORY_TEST_PAUSE_AFTER"  # ... after letting this many scans commit
+_WRITES = itertools.count()
+RUN_ID_ENV = "ENAMEL_RUN_ID"
+WRITE_ATTEMPTS = 5
 
 MIGRATIONS: list[list[str]] = [
     [  # 1: scans, findings, waivers, resources with deduplicated property snapshots
         """CREATE TABLE scans (
             id TEXT PRIMARY KEY, tenant TEXT, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
             recorded_at TEXT NOT NULL, complete INTEGER NOT NULL, rules_digest TEXT NOT NULL,
-            sources TEXT NOT NULL, summary TEXT NOT NULL, report BLOB NOT NULL)""",
+            sources TEXT NOT NULL, summary TEXT NOT NULL, report {blob} NOT NULL)""",
         "CREATE INDEX scans_tenant_started ON scans(tenant, started_at)",
         """CREATE TABLE findings (
             scan_id TEXT NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
@@ -53,6 +66,12 @@ MIGRATIONS: list[list[str]] = [
             expires TEXT NOT NULL, expired INTEGER NOT NULL)""",
         "CREATE INDEX waivers_scan ON waivers(scan_id)",
     ],
+    [  # 2: the run a scan belongs to (a retried shard never records a tenant twice per run)
+        "ALTER TABLE scans ADD COLUMN run_id TEXT",
+        "CREATE UNIQUE INDEX scans_run_tenant ON scans(run_id, (COALESCE(tenant, '')))",
+        "CREATE INDEX scans_started ON scans(started_at)",
+        (POSTGRESQL, "ALTER TABLE scans ADD COLUMN seq BIGSERIAL"),  # SQLite orders by rowid
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -65,52 +84,33 @@ def default_path() -> Path:
 
 
 def resolve(path: str | None = None, retention_days: int | None = None,
-            settings_file: str | None = None) -> tuple[Path, int]:
-    """(database path, retention days): the arguments, else env ENAMEL_HISTORY and the
-    settings file, else the user state directory and the default retention."""
+            settings_file: str | None = None) -> tuple[Path | PgTarget, int]:
+    """(database location, retention days): the arguments, else env ENAMEL_HISTORY and the
+    settings file, else the user state directory and the default retention. A
+    postgresql:// URL gives a PgTarget (a str that answers exists()/expanduser() like a Path)."""
     from enamel_hipaa.core.settings import load_settings
     conf = load_settings(settings_file).get("history", {})
     path = path or os.environ.get("ENAMEL_HISTORY") or conf.get("path")
     days = retention_days or conf.get("retention_days") or DEFAULT_RETENTION_DAYS
     if days < 1:
         raise InputError("command line", "--history-retention-days must be at least 1")
+    if is_url(str(path or "")):
+        return PgTarget(str(path)), days
     return (Path(path).expanduser() if path else default_path()), days
 
 
 # --- opening and migrating ----------------------------------------------------------------
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    path = Path(path)
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not path.exists():  # findings name resources: keep the file private
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    try:
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn)
-    except sqlite3.DatabaseError as exc:
-        raise InputError(str(path), f"not a usable history database: {exc}") from None
-    return conn
+def connect(target: str | Path) -> Store:
+    """Open (creating and migrating) the history: a SQLite file, or a postgresql:// URL."""
+    if is_url(str(target)) and not isinstance(target, Path):
+        return historydb.open_postgresql(str(target), MIGRATIONS)
+    return historydb.open_sqlite(target, MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise InputError("history", f"database schema v{version} is newer than this enamel (v{SCHEMA_VERSION})")
-    for number in range(version, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for stmt in MIGRATIONS[number]:
-                conn.execute(stmt)
-            conn.execute(f"PRAGMA user_version = {number + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    return SCHEMA_VERSION
+def migrate(conn: Store) -> int:
+    """The schema version of an open history (connect() has migrated it)."""
+    return historydb.schema_version(conn)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -136,60 +136,131 @@ def iso(dt: datetime) -> str:
 
 def _pause_for_test() -> None:
     marker = os.environ.get(PAUSE_ENV)
-    if marker:
+    if marker and next(_WRITES) >= int(os.environ.get(PAUSE_AFTER_ENV) or 0):
         Path(marker).write_text(str(os.getpid()))
         time.sleep(60)  # bounded: the test kills us long before
 
 
-def record(conn: sqlite3.Connection, report: dict, resources, retention_days: int = DEFAULT_RETENTION_DAYS,
-           now: datetime | None = None) -> str:
-    """Write one scan (report + resources) and prune old scans, in one transaction."""
+def run_id_default() -> str | None:
+    return os.environ.get(RUN_ID_ENV) or None
+
+
+def record(conn: Store, report: dict, resources, retention_days: int = DEFAULT_RETENTION_DAYS,
+           now: datetime | None = None, run_id: str | None = None) -> str:
+    """Write one scan (report + resources) in one transaction and prune old scans. With a
+    run id (default env ENAMEL_RUN_ID) a tenant's scan is recorded once per run: a retry's
+    write is a no-op and the first scan's id is returned. Returns the recorded scan id."""
     now = now or datetime.now(timezone.utc)
+    run_id = run_id if run_id is not None else run_id_default()
+    rows = _rows(report, resources, now, run_id)
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with conn.transaction():
+                scan_id = _write(conn, rows, report["scan"], run_id)
+                if conn.dialect == SQLITE:
+                    prune(conn, retention_days, now, keep=scan_id)
+            break
+        except Exception as exc:
+            if conn.dialect != POSTGRESQL or not historydb.retryable(exc) or attempt == WRITE_ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+    if conn.dialect == POSTGRESQL:
+        prune_shared(conn, retention_days, now, keep=scan_id)
+    return scan_id
+
+
+def _rows(report: dict, resources, now: datetime, run_id: str | None) -> dict:
+    """Every row of one scan, computed before the transaction opens (keeps it short)."""
     scan = report["scan"]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("INSERT INTO scans VALUES (?,?,?,?,?,?,?,?,?,?)", (
-            scan["id"], scan["tenant"], scan["started_at"], scan["finished_at"], iso(now),
-            int(bool(scan.get("complete", True))), scan["rules_digest"], json.dumps(scan["sources"]),
-            json.dumps(report["summary"]), zlib.compress(_canonical(report).encode())))
-        conn.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?)", [
-            (scan["id"], f["rule_id"], resource_key(f["resource"]), _canonical(f["resource"]), f["status"],
-             f["severity"], f["title"], json.dumps(f["hipaa"]), f["message"],
-             (f.get("waiver") or {}).get("expires")) for f in report["findings"]])
-        _pause_for_test()
-        rows, snaps = {}, {}
-        for r in resources:
-            ref = r.ref()
-            text = _canonical(r.properties)
-            digest = hashlib.sha256(text.encode()).hexdigest()
-            snaps[digest] = text
-            rows[resource_key(ref)] = (scan["id"], resource_key(ref), r.type, r.id, r.name, r.source,
-                                       r.account, r.region, r.error, digest)
-        conn.executemany("INSERT OR IGNORE INTO snapshots VALUES (?,?)", snaps.items())
-        conn.executemany("INSERT INTO scan_resources VALUES (?,?,?,?,?,?,?,?,?,?)", rows.values())
-        conn.executemany("INSERT INTO waivers VALUES (?,?,?,?,?,?,?)", [
-            (scan["id"], w["rule"], w["resource"], w["reason"], w["owner"], w["expires"], int(w["expired"]))
-            for w in report.get("waivers", [])])
-        prune(conn, retention_days, now, keep=scan["id"])
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    res, snaps = {}, {}
+    for r in resources:
+        ref = r.ref()
+        text = _canonical(r.properties)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        snaps[digest] = text
+        res[resource_key(ref)] = (scan["id"], resource_key(ref), r.type, r.id, r.name, r.source,
+                                  r.account, r.region, r.error, digest)
+    return {
+        "scan": (scan["id"], scan["tenant"], scan["started_at"], scan["finished_at"], iso(now),
+                 int(bool(scan.get("complete", True))), scan["rules_digest"], json.dumps(scan["sources"]),
+                 json.dumps(report["summary"]), zlib.compress(_canonical(report).encode()), run_id),
+        "findings": [(scan["id"], f["rule_id"], resource_key(f["resource"]), _canonical(f["resource"]), f["status"],
+                      f["severity"], f["title"], json.dumps(f["hipaa"]), f["message"],
+                      (f.get("waiver") or {}).get("expires")) for f in report["findings"]],
+        "snapshots": sorted(snaps.items()),  # one order for every writer: no lock-order deadlocks
+        "resources": list(res.values()),
+        "waivers": [(scan["id"], w["rule"], w["resource"], w["reason"], w["owner"], w["expires"], int(w["expired"]))
+                    for w in report.get("waivers", [])],
+    }
+
+
+_SCAN_COLUMNS = ("id, tenant, started_at, finished_at, recorded_at, complete, rules_digest, sources, summary, "
+                 "report, run_id")
+
+
+def _write(conn: Store, rows: dict, scan: dict, run_id: str | None) -> str:
+    inserted = conn.execute(f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                            "ON CONFLICT DO NOTHING", rows["scan"]).rowcount
+    if inserted != 1:  # this run already recorded this tenant, or this very scan: keep the first
+        hit = conn.execute("SELECT id FROM scans WHERE id = ? OR (run_id = ? AND COALESCE(tenant, '') = ?)",
+                           (scan["id"], run_id, scan["tenant"] or "")).fetchone()
+        if hit is None:
+            raise InputError("history", f"scan {scan['id']!r} could not be recorded")
+        return hit[0]
+    conn.executemany("INSERT INTO findings (scan_id, rule_id, resource_key, resource, status, severity, title, "
+                     "hipaa, message, waiver_expires) VALUES (?,?,?,?,?,?,?,?,?,?)", rows["findings"])
+    _pause_for_test()
+    conn.executemany("INSERT INTO snapshots (hash, properties) VALUES (?,?) ON CONFLICT DO NOTHING",
+                     rows["snapshots"])
+    conn.executemany("INSERT INTO scan_resources (scan_id, resource_key, type, id, name, source, account, region, "
+                     "error, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)", rows["resources"])
+    conn.executemany("INSERT INTO waivers (scan_id, rule, resource, reason, owner, expires, expired) "
+                     "VALUES (?,?,?,?,?,?,?)", rows["waivers"])
     return scan["id"]
 
 
-def prune(conn: sqlite3.Connection, retention_days: int, now: datetime, keep: str | None = None) -> int:
-    """Delete scans started before now - retention_days (call inside a transaction)."""
+def prune(conn: Store, retention_days: int, now: datetime, keep: str | None = None) -> int:
+    """Delete scans started before now - retention_days and the snapshots no scan uses
+    (call inside a transaction)."""
     cutoff = iso(now - timedelta(days=retention_days))
-    gone = conn.execute("DELETE FROM scans WHERE started_at < ? AND id IS NOT ?", (cutoff, keep)).rowcount
+    gone = conn.execute("DELETE FROM scans WHERE started_at < ? AND id IS DISTINCT FROM ?", (cutoff, keep)).rowcount
     if gone:
-        conn.execute("DELETE FROM snapshots WHERE hash NOT IN (SELECT snapshot FROM scan_resources)")
+        conn.execute("DELETE FROM snapshots WHERE NOT EXISTS "
+                     "(SELECT 1 FROM scan_resources r WHERE r.snapshot = snapshots.hash)")
     return gone
 
 
-def scans(conn: sqlite3.Connection, tenant: str | None = None, any_tenant: bool = False) -> list[dict]:
+def prune_shared(conn: Store, retention_days: int, now: datetime | None = None, keep: str | None = None) -> int:
+    """Retention on a shared PostgreSQL history without blocking writers: one pruner at a
+    time (a try-lock: a writer finding it taken skips pruning), a short lock timeout (a
+    pruner never waits long on anything), and orphaned snapshots deleted only when no
+    writer holds them (SKIP LOCKED; a writer that loses a race retries its transaction)."""
+    psycopg = historydb.psycopg_module()
+    now = now or datetime.now(timezone.utc)
+    cutoff = iso(now - timedelta(days=retention_days))
+    if conn.execute("SELECT 1 FROM scans WHERE started_at < ? LIMIT 1", (cutoff,)).fetchone() is None:
+        return 0
+    try:
+        with conn.transaction():
+            if not conn.execute("SELECT pg_try_advisory_xact_lock(?)", (historydb.PRUNE_LOCK,)).fetchone()[0]:
+                return 0
+            conn.execute("SET LOCAL lock_timeout = '2s'")
+            gone = conn.execute("DELETE FROM scans WHERE started_at < ? AND id IS DISTINCT FROM ?",
+                                (cutoff, keep)).rowcount
+            if gone:
+                conn.execute("DELETE FROM snapshots WHERE hash IN (SELECT hash FROM snapshots s WHERE NOT EXISTS "
+                             "(SELECT 1 FROM scan_resources r WHERE r.snapshot = s.hash) FOR UPDATE SKIP LOCKED)")
+    except psycopg.errors.LockNotAvailable:
+        return 0  # busy: the next scan prunes
+    return gone
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def scans(conn: Store, tenant: str | None = None, any_tenant: bool = False) -> list[dict]:
     sql = "SELECT id, tenant, started_at, finished_at, complete, summary FROM scans"
-    rows = conn.execute(sql + ("" if any_tenant else " WHERE tenant IS ?") + " ORDER BY started_at, recorded_at, rowid",
+    order = f" ORDER BY started_at, recorded_at, {conn.order_tail}"
+    rows = conn.execute(sql + ("" if any_tenant else " WHERE tenant IS NOT DISTINCT FROM ?") + order,
                         () if any_tenant else (tenant,)).fetchall()
     return [dict(r, summary=json.loads(r["summary"])) for r in rows]
 
@@ -200,7 +271,7 @@ def up_to(ordered: list[dict], scan_id: str, inclusive: bool = False) -> list[di
     return ordered[:i + 1 if inclusive else i]
 
 
-def tenant_of(conn: sqlite3.Connection, tenant: str | None) -> str | None:
+def tenant_of(conn: Store, tenant: str | None) -> str | None:
     """The tenant to read: the one given, else the only one recorded."""
     if tenant is not None:
         return tenant
@@ -211,7 +282,7 @@ def tenant_of(conn: sqlite3.Connection, tenant: str | None) -> str | None:
     return found[0] if found else None
 
 
-def find_scan(conn: sqlite3.Connection, ref: str, tenant: str | None) -> dict:
+def find_scan(conn: Store, ref: str, tenant: str | None) -> dict:
     """A scan by id or unique id prefix, within the tenant."""
     hits = [s for s in scans(conn, tenant) if s["id"].startswith(ref)]
     if len(hits) != 1:
@@ -220,14 +291,14 @@ def find_scan(conn: sqlite3.Connection, ref: str, tenant: str | None) -> dict:
     return hits[0]
 
 
-def load_report(conn: sqlite3.Connection, scan_id: str) -> dict:
+def load_report(conn: Store, scan_id: str) -> dict:
     row = conn.execute("SELECT report FROM scans WHERE id = ?", (scan_id,)).fetchone()
     if row is None:
         raise InputError("history", f"no scan {scan_id!r}")
     return json.loads(zlib.decompress(row[0]))
 
 
-def load_findings(conn: sqlite3.Connection, scan_id: str) -> dict[tuple[str, str], dict]:
+def load_findings(conn: Store, scan_id: str) -> dict[tuple[str, str], dict]:
     out = {}
     for r in conn.execute("SELECT * FROM findings WHERE scan_id = ?", (scan_id,)):
         out[(r["rule_id"], r["resource_key"])] = {
@@ -236,7 +307,7 @@ def load_findings(conn: sqlite3.Connection, scan_id: str) -> dict[tuple[str, str
     return out
 
 
-def load_resources(conn: sqlite3.Connection, scan_id: str) -> dict[str, dict]:
+def load_resources(conn: Store, scan_id: str) -> dict[str, dict]:
     out = {}
     for r in conn.execute("SELECT sr.*, s.properties FROM scan_resources sr JOIN snapshots s ON s.hash = sr.snapshot "
                           "WHERE sr.scan_id = ?", (scan_id,)):
@@ -245,12 +316,12 @@ def load_resources(conn: sqlite3.Connection, scan_id: str) -> dict[str, dict]:
     return out
 
 
-def load_waivers(conn: sqlite3.Connection, scan_id: str) -> list[dict]:
+def load_waivers(conn: Store, scan_id: str) -> list[dict]:
     return [dict(r, expired=bool(r["expired"])) for r in conn.execute(
         "SELECT rule, resource, reason, owner, expires, expired FROM waivers WHERE scan_id = ?", (scan_id,))]
 
 
-def problem_keys(conn: sqlite3.Connection, scan_ids: list[str], statuses) -> dict[str, set]:
+def problem_keys(conn: Store, scan_ids: list[str], statuses) -> dict[str, set]:
     """scan id -> {(rule_id, resource_key)} of findings with one of `statuses`."""
     out: dict[str, set] = {s: set() for s in scan_ids}
     marks = ",".join("?" * len(statuses))

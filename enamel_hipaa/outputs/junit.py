@@ -4,6 +4,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+from enamel_hipaa.core import cleantext
+
 
 def render(report: dict, ctx) -> str:
     by_rule: dict[str, list[dict]] = defaultdict(list)
@@ -39,4 +41,5 @@ def render(report: dict, ctx) -> str:
     for k in ("failures", "errors", "skipped"):
         root.set(k, str(totals[k]))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    # characters XML 1.0 forbids (control characters in a resource name) become '?'
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + cleantext.xml(ET.tostring(root, encoding="unicode")) + "\n"

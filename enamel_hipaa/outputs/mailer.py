@@ -103,8 +103,13 @@ def build_message(*, subject: str, sender: str, to: list[str], text: str, html: 
     refers to each as <img src="cid:ID">."""
     from email.message import EmailMessage
     from email.utils import formatdate, make_msgid
+    from enamel_hipaa.core import cleantext
+    from enamel_hipaa.core.errors import InputError
+    for addr in [sender, *to]:
+        if cleantext.one_line(addr) != addr:  # a line break would inject headers
+            raise InputError("email address", f"{cleantext.one_line(addr)!r} contains control characters")
     msg = EmailMessage()
-    msg["Subject"] = subject
+    msg["Subject"] = cleantext.one_line(subject)  # tenant names reach it: no header injection
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Date"] = formatdate(localtime=False, usegmt=True)

@@ -9,9 +9,10 @@ import json
 from pathlib import Path
 
 from enamel_hipaa import __version__
+from enamel_hipaa.core import cleantext
 from enamel_hipaa.core.model import SEVERITIES, STATUSES
 from enamel_hipaa.outputs import atomic_write
-from enamel_hipaa.outputs.templating import env
+from enamel_hipaa.outputs.templating import template
 from enamel_hipaa.core.report import FAILING, now_iso
 
 # Risk: failing findings weighted by severity; a tenant we could not fully see ranks high.
@@ -58,9 +59,18 @@ def build_rollup(entries: list[tuple[dict, dict | None]], catalogue: dict) -> di
             "tenants": rows}
 
 
+class _SafeWriter:
+    """Every cell through cleantext.csv_cell (tenant names come from a tenants file)."""
+    def __init__(self, w):
+        self.w = w
+
+    def writerow(self, row):
+        self.w.writerow([cleantext.csv_cell(x) if isinstance(x, str) else x for x in row])
+
+
 def render_csv(rollup: dict) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = _SafeWriter(csv.writer(buf, lineterminator="\n"))
     w.writerow(["tenant", "display_name", "complete", "risk", "worst_severity", "family",
                 "pass", "fail", "unknown", "error", "waived", "trend_fail", "trend_unknown", "trend_error"])
     for t in rollup["tenants"]:
@@ -81,7 +91,7 @@ def render(fmt: str, rollup: dict) -> str:
     if fmt == "csv":
         return render_csv(rollup)
     name, autoescape = {"html": ("rollup.html.j2", True), "markdown": ("rollup.md.j2", False)}[fmt]
-    return env(autoescape).get_template(name).render(rollup=rollup, severities=SEVERITIES, **_charts(rollup))
+    return template(name, autoescape).render(rollup=rollup, severities=SEVERITIES, **_charts(rollup))
 
 
 def _charts(rollup: dict) -> dict:

@@ -5,22 +5,35 @@ from collections import Counter, defaultdict
 
 import jinja2
 
-from enamel_hipaa.core import paths
+from enamel_hipaa.core import cleantext, paths
 from enamel_hipaa.core.model import SEVERITIES
 from enamel_hipaa.outputs import citation_title
 from enamel_hipaa.outputs.admin import admin_safeguards
 
-_ENV: dict[bool, jinja2.Environment] = {}
+_ENV: dict = {}
 
 
-def env(autoescape: bool) -> jinja2.Environment:
+def env(autoescape: bool | str) -> jinja2.Environment:
+    """autoescape True: HTML; False: plain text (email text, YAML); "markdown": values are
+    cleaned (one line, no escape sequences) and HTML-escaped, as Markdown renders HTML."""
     if autoescape not in _ENV:
         e = jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
-                               autoescape=autoescape, trim_blocks=True, lstrip_blocks=True,
+                               autoescape=bool(autoescape),
+                               finalize=_md_value if autoescape == "markdown" else None,
+                               trim_blocks=True, lstrip_blocks=True,
                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-        e.filters["mdcell"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+        e.filters["mdcell"] = lambda s: cleantext.one_line(s).replace("|", "\\|").replace("`", "'")
         _ENV[autoescape] = e
     return _ENV[autoescape]
+
+
+def _md_value(v):
+    return cleantext.one_line(v) if isinstance(v, str) else v
+
+
+def template(name: str, autoescape: bool = False) -> jinja2.Template:
+    """A template from the environment its kind needs (*.md.j2: the Markdown one)."""
+    return env("markdown" if name.endswith(".md.j2") else autoescape).get_template(name)
 
 
 def view(report: dict, ctx) -> dict:
@@ -51,4 +64,4 @@ def view(report: dict, ctx) -> dict:
 
 
 def render_template(name: str, report: dict, ctx, autoescape: bool, extra: dict | None = None) -> str:
-    return env(autoescape).get_template(name).render(**view(report, ctx), **(extra or {}))
+    return template(name, autoescape).render(**view(report, ctx), **(extra or {}))

@@ -12,11 +12,12 @@ import os
 import sys
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from enamel_hipaa.core import cleantext
 from enamel_hipaa.outputs.plain import observed_words
 
 STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": "cyan", "pass": "green", "skip": "dim"}
@@ -24,6 +25,11 @@ SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "
 WIDE = 140  # a table from here on; below, stacked lines
 DEFAULT_PIPED_WIDTH = 120
 MIN_WIDTH = 40
+
+
+def escape(s) -> str:
+    """Data for the terminal: no escape sequences or controls (cleantext), no rich markup."""
+    return _markup_escape(cleantext.terminal(s))
 
 
 def _columns_env(env) -> int | None:
@@ -108,7 +114,7 @@ def print_report(
     """`reports_written`: report files were written this run (the "see the reports" hint points there)."""
     scan, summary = report["scan"], report["summary"]
     shown = [f for f in report["findings"] if show_pass or f["status"] not in ("pass", "skip")]
-    title = f"Enamel findings{' - ' + scan['tenant'] if scan.get('tenant') else ''}"
+    title = f"Enamel findings{' - ' + escape(scan['tenant']) if scan.get('tenant') else ''}"
     if shown:
         if console.width >= WIDE:
             console.print(_table(shown[:max_rows], title, console.width))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from enamel_hipaa.core import schemas, yamlsrc
+from enamel_hipaa.core import schemas, typecheck, yamlsrc
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import CollectionError, Resource
 from enamel_hipaa.sources import Collection
@@ -36,10 +36,16 @@ def read(path: str, type_schemas: dict | None = None) -> Collection:
     if err is not None:
         raise yamlsrc.schema_error(str(p), lines, err)
     out = Collection(sources=[f"file:{p.name}"])
+    if type_schemas is None:
+        type_schemas = schemas.type_schemas()
     for i, r in enumerate(data["resources"]):
-        if type_schemas is not None and r["type"] not in type_schemas:
+        if r["type"] not in type_schemas:
             raise InputError(str(p), f"unknown resource type {r['type']!r}",
                              line=yamlsrc.line_of(lines, ("resources", i, "type")), where=f"resources/{i}/type")
+        bad = typecheck.problems(r["properties"], type_schemas[r["type"]])
+        if bad:
+            where, msg = ("resources", i, "properties") + bad[0][0], bad[0][1]
+            raise InputError(str(p), msg, line=yamlsrc.line_of(lines, where), where=typecheck.pointer(where))
         out.resources.append(Resource(type=r["type"], id=r["id"], name=r.get("name") or r["id"],
                                       source=r["source"], properties=r["properties"],
                                       account=r.get("account"), region=r.get("region"),

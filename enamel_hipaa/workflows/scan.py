@@ -59,7 +59,8 @@ def make_report(collection: Collection, ruleset: RuleSet, *, tenant: str | None,
     elif params:
         params = check_params(params, ruleset.rules, params_origin)
     waivers = load_waivers(waivers_file, {r.id for r in ruleset.rules}) if waivers_file else []
-    findings = evaluate(ruleset.rules, collection.resources, params, collection.errors)
+    findings = evaluate(ruleset.rules, collection.resources, params, collection.errors,
+                        type_schemas=ruleset.type_schemas)
     findings.extend(collection.findings)
     findings = apply_waivers(findings, waivers)
     return build(findings, collection.errors, started_at=started_at, tenant=tenant,

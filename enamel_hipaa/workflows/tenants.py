@@ -171,9 +171,9 @@ def record_and_trend(db: str, retention_days: int | None, report: dict, resource
     previous recorded scan: {"previous": {id, started_at} | None, "<status>": delta | None}."""
     from enamel_hipaa.outputs import history
     conn = history.connect(db)
-    try:
-        history.record(conn, report, resources, retention_days or history.DEFAULT_RETENTION_DAYS)
-        earlier = history.up_to(history.scans(conn, report["scan"]["tenant"]), report["scan"]["id"])
+    try:  # a retried shard (same ENAMEL_RUN_ID) gets the scan its first attempt recorded
+        scan_id = history.record(conn, report, resources, retention_days or history.DEFAULT_RETENTION_DAYS)
+        earlier = history.up_to(history.scans(conn, report["scan"]["tenant"]), scan_id)
     finally:
         conn.close()
     prev = earlier[-1] if earlier else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, listed, paginate, read, resource
+from enamel_hipaa.sources.normalise.aws.backup_plan import frequency_hours
 
 SERVICE = "backup"
 GLOBAL = False
@@ -42,7 +43,9 @@ def plan_rules(plan: dict, region: str) -> list[dict]:
     for r in plan.get("Rules") or []:
         copies = [c.get("DestinationBackupVaultArn", "") for c in r.get("CopyActions") or []]
         out.append({"name": r.get("RuleName"), "schedule": r.get("ScheduleExpression"),
+                    "frequency_hours": frequency_hours(r.get("ScheduleExpression")),
                     "delete_after_days": (r.get("Lifecycle") or {}).get("DeleteAfterDays"),
                     "target_vault": r.get("TargetBackupVaultName"),
                     "copy_to_other_region": any(c.split(":")[3:4] != [region] for c in copies if c.count(":") > 3)})
     return out
+

@@ -68,7 +68,7 @@ def _describe(exc: BaseException) -> str:
         return "endpoint unreachable (unsupported region or no network)"
     if isinstance(exc, NoCredentialsError):
         return "no AWS credentials found (standard chain: env, profile, SSO, instance role)"
-    if isinstance(exc, CallFailed):
+    if isinstance(exc, CallFailed) or type(exc).__name__ == "MalformedAnswer":
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
@@ -106,6 +106,24 @@ class Aws:
             self.calls[action] += 1
 
 
+def request_deadline() -> float:
+    """Seconds one request may take in total (ENAMEL_AWS_REQUEST_DEADLINE, default 60)."""
+    return _env_seconds("ENAMEL_AWS_REQUEST_DEADLINE", 60.0)
+
+
+def source_deadline() -> float:
+    """Seconds the whole AWS source may take (ENAMEL_AWS_SOURCE_DEADLINE, default 1800)."""
+    return _env_seconds("ENAMEL_AWS_SOURCE_DEADLINE", 1800.0)
+
+
+def _env_seconds(name: str, default: float) -> float:
+    try:
+        v = float(os.environ.get(name, ""))
+        return v if v > 0 else default
+    except ValueError:
+        return default
+
+
 def client_config():
     from botocore.config import Config
     return Config(retries={"mode": "adaptive"}, connect_timeout=CONNECT_TIMEOUT,
@@ -125,6 +143,8 @@ def make_client(session, service: str, region: str, endpoint_url: str | None = N
     if endpoint_url:
         kwargs["endpoint_url"] = endpoint_url
     c = session.client(service, **kwargs)
+    from enamel_hipaa.sources.aws import shapes  # answers checked for shape; a total deadline per request
+    shapes.install(c, request_deadline())
     if service == "s3control" and (endpoint_url or endpoint_for("s3control")):
         c.meta.events.register("before-sign.s3-control.*", _strip_account_host_prefix)
     return c

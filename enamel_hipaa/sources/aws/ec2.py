@@ -9,7 +9,7 @@ SERVICE = "ec2"
 GLOBAL = False
 TYPES = ("aws.ec2_security_group", "aws.ebs_volume", "aws.ebs_snapshot", "aws.ec2_image")
 ACTIONS = ("ec2:DescribeSecurityGroups", "ec2:DescribeVolumes", "ec2:DescribeSnapshots",
-           "ec2:DescribeSnapshotAttribute", "ec2:DescribeImages")
+           "ec2:DescribeSnapshotAttribute", "ec2:DescribeImages", "elasticloadbalancing:DescribeLoadBalancers")
 CONDITIONAL = {}
 
 
@@ -30,8 +30,12 @@ def _name(item, fallback):
 
 
 def _groups(aws, ec2, region):
+    # which groups front a load balancer (the internet-ingress allow-list): unknown -> $error
+    on_lb = read(lambda: {sg for lb in paginate(aws.client("elbv2", region), "describe_load_balancers", "LoadBalancers")
+                          for sg in lb.get("SecurityGroups") or []})
     for g in paginate(ec2, "describe_security_groups", "SecurityGroups"):
         props = ec2_security_group.properties(g)
+        props["attached_to_load_balancer"] = on_lb if isinstance(on_lb, dict) else g["GroupId"] in on_lb
         arn = f"arn:aws:ec2:{region}:{aws.account}:security-group/{g['GroupId']}"
         yield resource(aws, "aws.ec2_security_group", arn, _name(g, g.get("GroupName", g["GroupId"])), props, region)
 

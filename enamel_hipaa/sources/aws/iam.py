@@ -7,13 +7,14 @@ import io
 import time
 
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
+from enamel_hipaa.sources.normalise.aws.iam_user import user_props, when as _when
 from enamel_hipaa.sources.aws.base import CallFailed, Out, error_code, paginate, read, resource
 
 SERVICE = "iam"
 GLOBAL = True
 TYPES = ("aws.iam_user", "aws.iam_account", "aws.iam_role")
 ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:GetAccountPasswordPolicy",
-           "iam:GetAccountSummary", "iam:ListRoles", "iam:ListRoleTags")
+           "iam:GetAccountSummary", "iam:ListRoles", "iam:ListRoleTags", "iam:ListVirtualMFADevices")
 CONDITIONAL = {}
 REPORT_WAIT_S = 30
 NO_POLICY = {"present": False, "minimum_length": None, "require_symbols": False, "require_numbers": False,
@@ -59,23 +60,6 @@ def _parse(content) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def _when(v: str | None) -> str | None:
-    return None if v in (None, "", "N/A", "no_information", "not_supported") else v
-
-
-def user_props(row: dict) -> dict:
-    keys = []
-    for i in (1, 2):
-        created = _when(row.get(f"access_key_{i}_last_rotated"))
-        if created is None:
-            continue
-        keys.append({"id": f"access_key_{i}", "active": row.get(f"access_key_{i}_active") == "true",
-                     "created": created, "last_used": _when(row.get(f"access_key_{i}_last_used_date"))})
-    return {"arn": row["arn"], "console_access": row.get("password_enabled") == "true",
-            "mfa_enabled": row.get("mfa_active") == "true",
-            "password_last_used": _when(row.get("password_last_used")), "access_keys": keys}
-
-
 def _account(aws, iam, rows):
     policy = read(lambda: _policy(iam.get_account_password_policy()["PasswordPolicy"]),
                   absent={"NoSuchEntity": dict(NO_POLICY)})
@@ -86,7 +70,8 @@ def _account(aws, iam, rows):
     else:
         root = {"mfa_enabled": bool(summary.get("AccountMFAEnabled")),
                 "access_keys_active": bool(summary.get("AccountAccessKeysPresent")),
-                "password_last_used": _when(root_row.get("password_last_used")) if root_row else None}
+                "password_last_used": _when(root_row.get("password_last_used")) if root_row else None,
+                "hardware_mfa": read(lambda: root_hardware_mfa(iam, bool(summary.get("AccountMFAEnabled"))))}
     return resource(aws, "aws.iam_account", f"iam:{aws.account}", aws.account,
                     {"password_policy": policy, "root": root}, None)
 
@@ -112,3 +97,13 @@ def _roles(aws, iam, out: Out) -> None:
                  "tags": read(lambda r=r: {t["Key"]: t["Value"] for t in
                                            paginate(iam, "list_role_tags", "Tags", RoleName=r["RoleName"])})}
         out.resources.append(resource(aws, "aws.iam_role", r["Arn"], r["RoleName"], props, None))
+
+
+def root_hardware_mfa(iam, mfa_enabled: bool) -> bool:
+    """Root MFA is hardware when it is on and no virtual MFA device is assigned to root
+    (AWS names root's virtual device ...:mfa/root-account-mfa-device; the API tells no more)."""
+    if not mfa_enabled:
+        return False
+    devices = paginate(iam, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned")
+    return not any(str(d.get("SerialNumber", "")).endswith(":mfa/root-account-mfa-device")
+                   or str(d.get("User", {}).get("Arn", "")).endswith(":root") for d in devices)

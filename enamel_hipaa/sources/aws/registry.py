@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import importlib
 
-COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "ec2", "region", "vpc", "rds", "elbv2", "backup")
+COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "iam_policies", "ec2", "instances", "region", "vpc", "rds", "elbv2",
+              "monitoring", "efs", "secretsmanager", "sns", "elbv2_lbs", "backup",
+              "backup_coverage", "apigateway")
 MAX_WORKERS = 8
 
 

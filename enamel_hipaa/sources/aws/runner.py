@@ -1,13 +1,14 @@
 """Runs the AWS collectors: one session, a bounded pool of (service, region) tasks."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from enamel_hipaa.sources.apilimit import attach_botocore
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
 from enamel_hipaa.sources.aws.registry import MAX_WORKERS, modules
-from enamel_hipaa.sources.aws.base import SOURCE, Aws, describe_failure, make_client
+from enamel_hipaa.sources.aws.base import (SOURCE, Aws, CallFailed, Out, describe_failure, make_client,
+                                           source_deadline)
 
 DEFAULT_REGION = "us-east-1"
 
@@ -78,12 +79,24 @@ def scan(profile=None, role_arn=None, external_id=None, regions=None, credential
     for m in modules():
         for region in ([home] if m.GLOBAL else region_list):
             tasks.append((m, region))
-    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+    pool = ThreadPoolExecutor(max_workers=MAX_WORKERS)
+    try:
         futures = [(m, r, pool.submit(_run, m, aws, r, region_list)) for m, r in tasks]
+        wait([f for _, _, f in futures], timeout=source_deadline())
         for m, r, fut in futures:
-            res = fut.result()
+            if not fut.done():  # the source's total deadline passed: this part is an error
+                fut.cancel()
+                late = Out()
+                late.fail(m.SERVICE, None if m.GLOBAL else r, aws.account, m.TYPES,
+                          CallFailed(f"{m.SERVICE}: no answer within the source deadline "
+                                     f"({source_deadline():g}s, ENAMEL_AWS_SOURCE_DEADLINE)"))
+                res = late
+            else:
+                res = fut.result()
             out.resources.extend(res.resources)
             out.errors.extend(res.errors)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return out, aws
 
 

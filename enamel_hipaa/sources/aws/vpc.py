@@ -1,14 +1,17 @@
-"""VPCs (aws.vpc): flow logs, internet gateway, subnets routed to it, S3 endpoint policy."""
+"""VPCs (aws.vpc): flow logs, internet gateway, subnets routed to it (explicitly or through the
+main route table), S3 endpoint policy; their subnets (aws.subnet) and network ACLs (aws.network_acl)."""
 from __future__ import annotations
 
 from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.aws.base import Out, is_error, paginate, read, resource, tag_dict
+from enamel_hipaa.sources.normalise.aws import network
 
 SERVICE = "vpc"
 GLOBAL = False
-TYPES = ("aws.vpc",)
+TYPES = ("aws.vpc", "aws.subnet", "aws.network_acl")
 ACTIONS = ("ec2:DescribeVpcs", "ec2:DescribeFlowLogs", "ec2:DescribeInternetGateways",
-           "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints")
+           "ec2:DescribeRouteTables", "ec2:DescribeVpcEndpoints", "ec2:DescribeSubnets",
+           "ec2:DescribeNetworkAcls")
 CONDITIONAL = {}
 GONE = {"deleting", "deleted", "failed", "rejected", "expired"}
 
@@ -21,6 +24,7 @@ def collect(aws, region, regions) -> Out:
         flows = list(paginate(ec2, "describe_flow_logs", "FlowLogs"))
         igws = list(paginate(ec2, "describe_internet_gateways", "InternetGateways"))
         tables = list(paginate(ec2, "describe_route_tables", "RouteTables"))
+        subnets = list(paginate(ec2, "describe_subnets", "Subnets"))
     except Exception as exc:  # noqa: BLE001
         out.fail(SERVICE, region, aws.account, TYPES, exc)
         return out
@@ -30,24 +34,35 @@ def collect(aws, region, regions) -> Out:
     for v in vpcs:
         vid = v["VpcId"]
         active = [f for f in flows if f.get("ResourceId") == vid and f.get("FlowLogStatus", "ACTIVE") == "ACTIVE"]
-        public = set()
-        for t in tables:
-            if t.get("VpcId") != vid:
-                continue
-            if any(r.get("DestinationCidrBlock") == "0.0.0.0/0" and str(r.get("GatewayId", "")).startswith("igw-")
-                   for r in t.get("Routes") or []):
-                public.update(a["SubnetId"] for a in t.get("Associations") or [] if a.get("SubnetId"))
+        public = network.internet_routed_subnets(vid, subnets, tables)
         dest = None
         if active:
             dest = active[0].get("LogDestination") or active[0].get("LogGroupName")
         arn = f"arn:aws:ec2:{region}:{aws.account}:vpc/{vid}"
         tags = tag_dict(v.get("Tags"))
         props = {"arn": arn, "tags": tags, "flow_logs_enabled": bool(active), "flow_logs_destination": dest,
-                 "internet_gateway_attached": vid in igw_of, "public_subnet_routes": sorted(public),
+                 "internet_gateway_attached": vid in igw_of, "public_subnet_routes": public,
                  "s3_endpoint_policy_allows_all": endpoints if is_error(endpoints) else
                  s3_endpoint_allows_all([e for e in endpoints if e.get("VpcId") == vid])}
         out.resources.append(resource(aws, "aws.vpc", arn, tags.get("Name") or vid, props, region))
+    for sn in subnets:
+        arn, tags = sn.get("SubnetArn") or f"arn:aws:ec2:{region}:{aws.account}:subnet/{sn['SubnetId']}", tag_dict(sn.get("Tags"))
+        out.resources.append(resource(aws, "aws.subnet", arn, tags.get("Name") or sn["SubnetId"],
+                                      network.subnet_props(arn, sn, tables, tags), region))
+    _nacls(aws, ec2, region, out)
     return out
+
+
+def _nacls(aws, ec2, region, out: Out) -> None:
+    try:
+        acls = list(paginate(ec2, "describe_network_acls", "NetworkAcls"))
+    except Exception as exc:  # noqa: BLE001 - ACLs unknown: their rules error, VPCs still count
+        out.fail(SERVICE, region, aws.account, ("aws.network_acl",), exc)
+        return
+    for a in acls:
+        arn, tags = f"arn:aws:ec2:{region}:{aws.account}:network-acl/{a['NetworkAclId']}", tag_dict(a.get("Tags"))
+        out.resources.append(resource(aws, "aws.network_acl", arn, tags.get("Name") or a["NetworkAclId"],
+                                      network.nacl_props(arn, a, tags), region))
 
 
 def s3_endpoint_allows_all(endpoints: list[dict]) -> bool | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from enamel_hipaa.core import schemas, yamlsrc
 from enamel_hipaa.core.errors import InputError
 
-PATH_KEYS = {"orthanc": ("config",), "nginx": ("config",), "windows": ("file",),
+PATH_KEYS = {"orthanc": ("config", "configs", "compose"), "nginx": ("config", "root"), "windows": ("file",),
              "file_stores": ("path",)}
 DEFAULT_TIMEOUT = 3.0
 
@@ -26,6 +26,15 @@ class Inventory:
     def approved_paths(self) -> list[Path]:
         return [self.resolve(p) for p in self.data.get("approved_archive_paths", [])]
 
+    @property
+    def weak_credentials_file(self) -> str | None:
+        w = self.data.get("weak_credentials_file")
+        return str(self.resolve(w)) if w else None
+
+    @property
+    def variables(self) -> dict:
+        return {str(k): str(v) for k, v in (self.data.get("variables") or {}).items()}
+
     def resolve(self, p: str) -> Path:
         q = Path(p).expanduser()
         return q if q.is_absolute() else (self.path.parent / q)
@@ -35,7 +44,10 @@ class Inventory:
         for e in self.data.get(kind, []):
             e = dict(e)
             for k in PATH_KEYS.get(kind, ()):
-                e[k] = str(self.resolve(e[k]))
+                if isinstance(e.get(k), list):
+                    e[k] = [str(self.resolve(v)) for v in e[k]]
+                elif k in e:
+                    e[k] = str(self.resolve(e[k]))
             if kind == "dicom" and "tls" in e:
                 e["tls"] = {k: str(self.resolve(v)) for k, v in e["tls"].items()}
             out.append(e)
@@ -52,7 +64,7 @@ def load(path: str) -> Inventory:
     if err is not None:
         raise yamlsrc.schema_error(str(p), lines, err)
     seen: dict[tuple, int] = {}
-    for kind in ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores"):
+    for kind in ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores", "pacs"):
         for i, e in enumerate(data.get(kind, [])):
             name = e.get("name") or e.get("file")
             if (kind, name) in seen:

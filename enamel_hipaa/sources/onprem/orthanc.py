@@ -11,6 +11,8 @@ import json
 import re
 from pathlib import Path
 
+from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.inputs import read_text
 from enamel_hipaa.core.model import Resource, unknown
 from enamel_hipaa.sources.onprem import httpget
 
@@ -77,24 +79,65 @@ def _key_line(text: str, key: str) -> int | None:
     return None
 
 
-def load_merged(path: Path) -> tuple[dict, list[Path], dict]:
-    """(merged configuration, files read, top-level key -> file defining it)."""
+_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+JSON5_MAX = 256 * 1024  # json5 is pure Python and slow: only small files that need it
+
+
+def _strip(m: re.Match) -> str:
+    tok = m.group(0)
+    c = tok[0]
+    if c == '"':
+        return tok
+    if c == ",":  # a trailing comma before } or ]
+        return ""
+    return "\n" * tok.count("\n")  # a comment, keeping line numbers
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def parse_config(text: str, json5=None):
+    """Orthanc's JSON with comments in linear time: comments and trailing commas removed by
+    one regex pass (strings kept intact), then the C JSON parser; json5 only as a fallback
+    for small files using other JSON5 syntax."""
+    stripped = _TOKENS.sub(_strip, text)
+    try:
+        return json.loads(stripped, object_pairs_hook=_no_duplicates,
+                          parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not a number")))
+    except ValueError as exc:
+        if json5 is None or len(text) > JSON5_MAX or "duplicate key" in str(exc):
+            raise
+        return json5.loads(text, allow_duplicate_keys=False)
+
+
+def load_merged(path: Path, refuse_duplicates: bool = True) -> tuple[dict, list[Path], dict]:
+    """(merged configuration, files read, top-level key -> file defining it). Without
+    `refuse_duplicates` (orthancteam images' configurator) a later file's key wins."""
     import json5
     files = config_files(path)
     merged: dict = {}
     origin: dict[str, tuple[Path, str]] = {}
     for f in files:
         try:
-            text = f.read_text(encoding="utf-8")
-            data = json5.loads(text, allow_duplicate_keys=False)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{f}: cannot read: {exc}") from None
+            text = read_text(f)
+        except InputError as exc:  # not a regular file, too large, not UTF-8
+            raise ConfigError(str(exc)) from None
+        try:
+            data = parse_config(text, json5)
+        except RecursionError:
+            raise ConfigError(f"{f}: nested too deeply") from None
         except ValueError as exc:
-            raise ConfigError(f"{f}: not valid JSON with comments: {exc}") from None
+            raise ConfigError(f"{f}: not valid JSON with comments: {str(exc)[:200]}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{f}: the configuration must be a JSON object")
         for k, v in data.items():
-            if k in origin:
+            if k in origin and refuse_duplicates:
                 pf, ptext = origin[k]
                 raise ConfigError(f"configuration key {k!r} is defined twice: {pf}:{_key_line(ptext, k) or '?'} "
                                   f"and {f}:{_key_line(text, k) or '?'} (Orthanc refuses to start)")
@@ -147,13 +190,27 @@ def _modalities(cfg: dict) -> list[dict]:
     return out
 
 
-def properties(cfg: dict, version) -> dict:
+def _authorization_plugin(cfg: dict) -> bool:
+    """The authorization plugin (orthanc-auth-service/Keycloak) or HTTPS client-certificate
+    verification authenticates every request even with AuthenticationEnabled false."""
+    az = cfg.get("Authorization")
+    plugin = isinstance(az, dict) and bool(az.get("WebServiceRootUrl") or az.get("WebServiceUrl")
+                                           or az.get("WebServiceTokenValidationUrl"))
+    mtls = _bool(cfg, "SslEnabled", False) and _bool(cfg, "SslVerifyPeers", False) \
+        and bool(cfg.get("SslTrustedClientCertificates"))
+    return plugin or mtls
+
+
+def properties(cfg: dict, version, weak=None) -> dict:
     remote = _bool(cfg, "RemoteAccessAllowed", False)
     auth_explicit = "AuthenticationEnabled" in cfg
-    auth = _bool(cfg, "AuthenticationEnabled", remote)  # absent: on iff remote access is on
+    login = _bool(cfg, "AuthenticationEnabled", remote)  # absent: on iff remote access is on
+    auth = login or _authorization_plugin(cfg)
     users = cfg.get("RegisteredUsers") or {}
     users = users if isinstance(users, dict) else {}
-    default_creds = users.get(DEFAULT_USER[0]) == DEFAULT_USER[1] or (auth and not users)
+    default_creds = login and (users.get(DEFAULT_USER[0]) == DEFAULT_USER[1] or not users)
+    weak_users = sorted(str(u) for u, pw in users.items() if weak is not None and weak.is_weak(str(u), pw)) \
+        if login else []
     vt = parse_version(version) if isinstance(version, str) else None
     supports = {k: (vt >= v if vt else (version if isinstance(version, dict) else unknown("version not known")))
                 for k, v in SINCE.items()}
@@ -169,6 +226,8 @@ def properties(cfg: dict, version) -> dict:
         "registered_users": sorted(str(u) for u in users),  # names only, never passwords
         "registered_users_count": len(users),
         "default_credentials_active": bool(default_creds),
+        "weak_password_users": weak_users,  # names only: the passwords are never copied
+        "authorization_plugin": _authorization_plugin(cfg),
         "ssl_enabled": _bool(cfg, "SslEnabled", False),
         "ssl_minimum_protocol": SSL_PROTOCOLS.get(cfg.get("SslMinimumProtocolVersion", 4), "unrecognised"),
         "dicom_server_enabled": _bool(cfg, "DicomServerEnabled", True),
@@ -189,48 +248,119 @@ def properties(cfg: dict, version) -> dict:
         },
         "dicom_check_modality_host": _bool(cfg, "DicomCheckModalityHost", False),
         "dicom_modalities": mods,
-        "dicom_modalities_count": len(mods),
+        "dicom_modalities_count": len(mods) if not _bool(cfg, "DicomModalitiesInDatabase", False)
+        else unknown("DicomModalitiesInDatabase is true: the modalities live in Orthanc's database "
+                     "(list them with GET /modalities)"),
         "dicom_modalities_in_database": _bool(cfg, "DicomModalitiesInDatabase", False),
         "webdav_enabled": _bool(cfg, "WebDavEnabled", True),
         "lua_scripts": [str(s) for s in lua] if isinstance(lua, list) else [str(lua)],
         "execute_lua_enabled": _bool(cfg, "ExecuteLuaEnabled", False),
         "rest_api_write_to_filesystem_enabled": _bool(cfg, "RestApiWriteToFileSystemEnabled", False),
         "orthanc_explorer_enabled": _bool(cfg, "OrthancExplorerEnabled", True),
+        "https_verify_peers": _bool(cfg, "HttpsVerifyPeers", True),
+        "database_plugins": _db_plugins(cfg),
     }
+
+
+def _db_plugins(cfg: dict) -> list[dict]:
+    """PostgreSQL/MySQL index plugins in use and whether they ask for TLS (EnableSsl; the
+    plugins' default is false)."""
+    out = []
+    for section in ("PostgreSQL", "MySQL"):
+        s = cfg.get(section)
+        if not isinstance(s, dict) or not (s.get("EnableIndex", False) or s.get("EnableStorage", False)
+                                           or s.get("Host") or s.get("ConnectionUri")):
+            continue
+        uri = str(s.get("ConnectionUri") or "")
+        ssl = _bool(s, "EnableSsl", False) or bool(re.search(r"sslmode=(require|verify-ca|verify-full)", uri))
+        host = str(s.get("Host") or "")
+        local = host in ("localhost", "127.0.0.1", "::1") or host.startswith("/")
+        out.append({"plugin": section, "host": host or "(from ConnectionUri)", "enable_ssl": ssl,
+                    "local_socket": local})
+    return out
+
+
+def effective(entry: dict) -> dict:
+    """The deployment's effective configuration (orthanc_deploy.effective); ConfigError on failure."""
+    from enamel_hipaa.sources.onprem import orthanc_deploy
+    try:
+        return orthanc_deploy.effective(entry, load_merged)
+    except orthanc_deploy.DeployError as exc:
+        raise ConfigError(f"{entry.get('compose') or entry.get('config') or entry['name']}: {exc}") from None
 
 
 def http_port(entry: dict) -> int | None:
     try:
-        cfg, _, _ = load_merged(Path(entry["config"]))
-        return int(cfg.get("HttpPort", 8042))
+        return int(effective(entry)["config"].get("HttpPort", 8042))
     except (ConfigError, TypeError, ValueError):
         return None
 
 
-def collect(entry: dict, proxies: list, timeout: float = 3.0) -> Resource:
-    """`proxies`: nginx proxy locations on the same host (nginx.Proxy)."""
-    path = Path(entry["config"])
+def host_names(entry: dict) -> list[str]:
+    """Names an nginx upstream may use for this Orthanc: hosts:, the compose service, the name."""
+    names = list(entry.get("hosts") or [])
+    if entry.get("compose"):
+        names.append(entry.get("service") or entry["name"])
+    names.append(entry["name"])
+    return [n.lower() for n in names]
+
+
+def directory_entry(entry: dict) -> dict | None:
+    """What an nginx proxy needs to know about this Orthanc: its names, port, and whether it
+    authenticates every request on its own (True/False, or an unknown marker)."""
+    try:
+        eff = effective(entry)
+        props = properties(eff["config"], None)
+    except (ConfigError, TypeError, ValueError):
+        return None
+    from enamel_hipaa.sources.onprem import orthanc_deploy
+    dep = orthanc_deploy.deployment_dependent(eff["config"], eff["defaults_known"], eff["unknown_why"])
+    auth = dep.get("authentication_enabled", props["authentication_enabled"])
+    return {"name": entry["name"], "hosts": host_names(entry), "port": int(eff["config"].get("HttpPort", 8042)),
+            "product": "orthanc", "authenticates": auth}
+
+
+def collect(entry: dict, proxies: list, timeout: float = 3.0, weak=None, all_proxies: list = ()) -> Resource:
+    """`proxies`: nginx proxy locations on the same host (nginx.Proxy); `all_proxies`: every
+    proxy of the inventory (matched by this Orthanc's host names)."""
+    from enamel_hipaa.sources.onprem import orthanc_deploy
     name = entry["name"]
     try:
-        cfg, files, origin = load_merged(path)
+        eff = effective(entry)
     except ConfigError as exc:
         return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file",
                         properties={}, error=str(exc))
+    cfg, files, origin = eff["config"], eff["files"], eff["origin"]
     if entry.get("version"):
         version = entry["version"]
     elif entry.get("url"):
         version = probe_version(entry["url"], timeout)
+    elif eff["version_hint"]:
+        version = eff["version_hint"]
     else:
         version = unknown("give version: or url: in the inventory")
-    props = properties(cfg, version)
+    props = properties(cfg, version, weak)
+    props.update(orthanc_deploy.deployment_dependent(cfg, eff["defaults_known"], eff["unknown_why"]))
+    props["deployment"] = eff["deployment"] or unknown("deployment not given")
+    props["image"] = eff["image"]
+    props["plugins_enabled"] = eff["plugins"]
     props["config_files"] = [str(f) for f in files]
-    declared_at = {"path": str(main_file(files, origin)), "line": 1}
+    loc = str(main_file(files, {k: v for k, v in origin.items() if v != "environment"})) if files \
+        else str(entry.get("compose") or name)
+    declared_at = {"path": loc, "line": 1}
     port = int(cfg.get("HttpPort", 8042))
+    names = host_names(entry)
     mine = [p for p in proxies if _targets_local_port(p.target, port)]
+    mine += [p for p in all_proxies if p not in mine and _targets_named(p.target, names, port)]
     props["proxied_from_localhost"] = bool(mine)
-    props["proxy_enforces_auth"] = bool(mine) and all(p.authenticated for p in mine)
+    props["proxy_enforces_auth"] = bool(mine) and all(p.nginx_authenticated for p in mine)
     return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props,
                     origin=declared_at)
+
+
+def _targets_named(target: str, names: list[str], port: int) -> bool:
+    m = re.match(r"^(?:https?://)?([^/:]+)(?::(\d+))?", target.strip())
+    return bool(m) and m.group(1).lower() in names and int(m.group(2) or 80) == port
 
 
 _LOCAL = re.compile(r"^(?:https?://)?(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])(?::(\d+))?(?:/.*)?$", re.I)

@@ -7,7 +7,16 @@ from urllib.parse import urlsplit
 from enamel_hipaa.core.model import Resource, unknown
 from enamel_hipaa.sources.onprem import httpget
 
-DEFAULT_CREDENTIALS = ["orthanc:orthanc"]
+
+
+def _pairs(entry: dict) -> list[tuple[str, str]]:
+    """The inventory's default_credentials, else the shipped vendor/sample list
+    (rules/data/weak-credentials.yaml), at most its max_attempts pairs."""
+    from enamel_hipaa.sources.onprem import weakcreds
+    weak = weakcreds.load()
+    if entry.get("default_credentials"):
+        return [tuple(p.partition(":")[::2]) for p in entry["default_credentials"]][: weak.max_attempts]
+    return weak.to_try()
 
 
 def collect(entry: dict, timeout: float) -> Resource:
@@ -33,8 +42,9 @@ def collect(entry: dict, timeout: float) -> Resource:
         return res()
     props["anonymous_access"] = False
     accepted = False
-    for pair in entry.get("default_credentials") or DEFAULT_CREDENTIALS:
-        user, _, password = pair.partition(":")
+    pairs = _pairs(entry)
+    props["credentials_tried"] = len(pairs)
+    for user, password in pairs:
         try:
             s, _ = httpget.get(url, timeout, user, password)
         except OSError as exc:
@@ -42,6 +52,7 @@ def collect(entry: dict, timeout: float) -> Resource:
             return res()
         if 200 <= s < 300:
             accepted = True
+            props["accepted_user"] = user  # the user name only; the password is never kept
             break
     props["default_credentials_accepted"] = accepted
     return res()

@@ -3,9 +3,10 @@
 script could not read carries {"error": "..."} and becomes an error value here."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from enamel_hipaa.core import inputs
+from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import Resource, error_value
 
 FORMAT = "enamel.windows/1"
@@ -68,13 +69,13 @@ def _usb(v):
     return v.get("UsbStorStart") == USBSTOR_DISABLED or v.get("DenyAllRemovable") == 1
 
 
-def collect(entry: dict) -> Resource:
+def collect(entry: dict, table: list | None = None, today=None) -> Resource:
     path = Path(entry["file"])
     name = entry.get("name") or path.stem
     rid = f"windows:{name}"
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))  # PowerShell may write a BOM
-    except (OSError, ValueError) as exc:
+    try:  # PowerShell may write a BOM; regular files only, size/depth-limited, strict JSON
+        doc = inputs.loads_json(inputs.read_text(path, encoding="utf-8-sig"), str(path))
+    except InputError as exc:
         return Resource(type="onprem.windows_host", id=rid, name=name, source="file", properties={},
                         error=f"{path}: cannot read the export: {exc}")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
@@ -97,5 +98,13 @@ def collect(entry: dict) -> Resource:
         "local_administrators": sorted(map(str, admins)) if isinstance(admins, list) else admins,
         "local_administrators_count": len(admins) if isinstance(admins, list) else admins,
     }
+    import datetime as dt
+
+    from enamel_hipaa.sources.onprem import winbuilds
+    ubr = os_.get("UBR") if isinstance(os_, dict) and "$error" not in os_ else None
+    props["os_ubr"] = int(ubr) if str(ubr or "").isdigit() else None
+    props["os_support"] = winbuilds.support(props["os_build"], props["os_ubr"], props["os_caption"],
+                                            table if table is not None else winbuilds.load(),
+                                            today or dt.date.today(), bool(entry.get("esu")))
     shown = entry.get("name") or props["computer_name"] or name
     return Resource(type="onprem.windows_host", id=rid, name=shown, source="file", properties=props)

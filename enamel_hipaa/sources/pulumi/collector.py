@@ -52,21 +52,33 @@ def program_failed(label: str, message: str) -> Collection:
 
 def from_preview(path: str) -> Collection:
     from enamel_hipaa.sources.pulumi import exports, normalize
-    import json
+    from enamel_hipaa.core import inputs
     records = exports.read_preview(path)
-    config = json.loads(Path(path).read_text()).get("config") or {}
+    config = inputs.load_json(path).get("config") or {}
+    config = config if isinstance(config, dict) else {}
     region = config.get("aws:region") if isinstance(config.get("aws:region"), str) else None
     label = f"pulumi-preview:{Path(path).name}"
-    return Collection(resources=normalize.normalize(records, "plan", region=region), sources=[label],
-                      unsupported_types=_unsupported(label, records))
+    return Collection(resources=_normalised(path, lambda: normalize.normalize(records, "plan", region=region)),
+                      sources=[label], unsupported_types=_unsupported(label, records))
+
+
+def _normalised(path: str, fn):
+    """A preview or state file whose records have unexpected types (a list where an object
+    should be, ...) is bad input naming the file (exit 2), not an internal error."""
+    from enamel_hipaa.core.errors import InputError
+    try:
+        return fn()
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        raise InputError(path, f"unexpected structure in a resource record ({type(exc).__name__}: "
+                               f"{str(exc)[:120]})") from None
 
 
 def from_state(path: str) -> Collection:
     from enamel_hipaa.sources.pulumi import exports, normalize
     records = exports.read_state(path)
     label = f"pulumi-state:{Path(path).name}"
-    return Collection(resources=normalize.normalize(records, "state"), sources=[label],
-                      unsupported_types=_unsupported(label, records))
+    return Collection(resources=_normalised(path, lambda: normalize.normalize(records, "state")),
+                      sources=[label], unsupported_types=_unsupported(label, records))
 
 
 def collect(config, ctx=None) -> Collection:

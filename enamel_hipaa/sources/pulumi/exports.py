@@ -10,8 +10,6 @@ Pulumi's unknown marker ("04da6b54-...") and blinded secrets ("[secret]", or the
 {"4dabf...": "1b47...", "ciphertext": ...} object of an export) become unknown markers."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import unknown
@@ -48,13 +46,8 @@ def _record(state: dict) -> dict:
 
 
 def _load(path: str) -> dict:
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text())
-    except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror}") from None
-    except json.JSONDecodeError as e:
-        raise InputError(path, f"not JSON: {e.msg}", line=e.lineno) from None
+    from enamel_hipaa.core import inputs  # regular files only, size/depth-limited, UTF-8, strict JSON
+    data = inputs.load_json(path)
     if not isinstance(data, dict):
         raise InputError(path, "expected a JSON object")
     return data

@@ -55,6 +55,8 @@ def security_groups(plan: Plan) -> list[Resource]:
             key = target["urn"] if "urn" in target else None
             extra[key or "?"][d if d in ("ingress", "egress") else "ingress"].append(rec["props"])
     out = []
+    lb_groups = [sg for lb in plan.by_type.get("aws:lb/loadBalancer:LoadBalancer", []) + plan.by_type.get(
+        "aws:alb/loadBalancer:LoadBalancer", []) for sg in (lb["props"].get("securityGroups") or [])]
     for rec in groups:
         p = rec["props"]
         tags = _tags(p)
@@ -64,6 +66,9 @@ def security_groups(plan: Plan) -> list[Resource]:
         for d, key in (("ingress", "IpPermissions"), ("egress", "IpPermissionsEgress")):
             group[key] = _prop(lambda d=d: _permissions(p.get(d) or []) + _permissions(extra[rec["urn"]][d]))
         props = ec2_security_group.properties(group)
+        props["attached_to_load_balancer"] = (True if rec.get("id") in lb_groups else
+                                              unknown("a load balancer's security groups are known after apply")
+                                              if any(is_marker(sg) for sg in lb_groups) else False)
         out.append(plan.resource("aws.ec2_security_group", rec, props["group_id"], p.get("name") or rec["name"], props))
     return out
 

@@ -5,8 +5,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from enamel_hipaa.core.errors import InputError
 
 
@@ -21,12 +19,8 @@ class Project:
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(str(path), f"not valid YAML: {getattr(e, 'problem', e)}",
-                         line=mark.line + 1 if mark else None) from None
+    from enamel_hipaa.core import yamlsrc  # bounded: no alias bombs, no FIFOs
+    data = yamlsrc.load(path)[0] or {}
     if not isinstance(data, dict):
         raise InputError(str(path), "expected a mapping", line=1)
     return data

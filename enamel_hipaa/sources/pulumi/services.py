@@ -9,6 +9,7 @@ from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.normalise.values import g
 from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, is_marker, need, policy_facts
 from enamel_hipaa.sources.pulumi.s3 import _public_access_block, api_spelling
+from enamel_hipaa.sources.normalise.aws.backup_plan import frequency_hours
 
 
 def kms_keys(plan: Plan) -> list[Resource]:
@@ -161,6 +162,8 @@ def backup(plan: Plan) -> list[Resource]:
                 other = any(isinstance(c.get("destinationVaultArn"), str)
                             and c["destinationVaultArn"].split(":")[3] != home for c in copies)
                 out_rules.append({"name": r.get("ruleName"), "schedule": r.get("schedule"),
+                                  "frequency_hours": frequency_hours(r.get("schedule"))
+                                  if isinstance(r.get("schedule"), str) else None,
                                   "delete_after_days": g(r, "lifecycle", "deleteAfter"),
                                   "target_vault": r.get("targetVaultName"), "copy_to_other_region": other})
             return out_rules
