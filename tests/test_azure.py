@@ -424,9 +424,11 @@ def test_unreachable_arm_is_an_error_not_a_pass(standin):
     class StaticToken:  # a TokenCredential: get_token(*scopes) -> AccessToken
         def get_token(self, *scopes, **kwargs):
             return AccessToken("test-token", 2**31)
-    settings = azure.arm.ArmSettings(endpoint=closed, ca_bundle=str(standin.ca), max_retries=0)
+    settings = azure.arm.ArmSettings(endpoint=closed, graph_endpoint=closed, ca_bundle=str(standin.ca), max_retries=0)
     out = azure.collect_targets([azure.auth.Target("t", "static", StaticToken, (SUB_OK,))], settings)
-    assert out.resources == []
+    (tenant,) = out.resources  # the Entra ID tenant, every property of which is an error
+    assert tenant.type == azure.graph.TYPE
+    assert all("$error" in v for k, v in tenant.properties.items() if k not in ("id", "tenant_id"))
     assert {e.resource_type for e in out.errors} == TYPES
     assert all(e.message.startswith("could not reach ARM") for e in out.errors)
 
@@ -442,7 +444,7 @@ def test_subscription_listing_that_yields_nothing_is_an_error_not_a_clean_scan(s
         out = azure.collect_targets([secret_target(settings, "Bright Smile Dental", None)], settings)
     finally:
         setattr(standin, switch, False)
-    assert out.resources == []
+    assert [r.type for r in out.resources] == [azure.graph.TYPE]  # Entra ID is read whatever ARM says
     assert {(e.resource_type, e.account) for e in out.errors} == {(t, "Bright Smile Dental") for t in TYPES}
     assert all(e.message.startswith(message) for e in out.errors)
 
