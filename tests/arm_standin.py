@@ -9,6 +9,10 @@ It serves ARM-shaped JSON read from a fixtures directory:
                              "diagnosticSettings": [ARM JSON, ...]}
     vaults/<name>.json       {"vault": ARM JSON, "diagnosticSettings": [ARM JSON, ...]}
 
+    graph/<name>.json        Microsoft Graph v1.0 (/v1.0/...), the tenant's Entra ID; the
+                             stand-in's `graph` attribute names the file: {"<path>": a list
+                             (paged with @odata.nextLink) or an object, or {"$status":
+                             401|403|404|429}}; "{days_ago:N}" becomes a timestamp N days ago.
     arm/<name>.json          any other ARM GET, for the subscription whose `arm` names it:
                              {"<path under /subscriptions/{sub}>": a list (served as a paged
                              collection) or an object (served as is), or {"$status": 403|404|429}
@@ -36,6 +40,7 @@ import secrets
 import ssl
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -52,6 +57,7 @@ ROUTES = [
     ("vaults", re.compile(API + r"/providers/Microsoft\.KeyVault/vaults$", re.I)),
     ("vault_diagnostics", re.compile(API + r"/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/(?P<vault>[^/]+)"
                                      r"/providers/Microsoft\.Insights/diagnosticSettings$", re.I)),
+    ("graph", re.compile(r"^/v1\.0(?P<rest>/.*)$")),
     ("management_groups", re.compile(r"^/providers/Microsoft\.Management/managementGroups$", re.I)),
     ("mg_descendants", re.compile(r"^/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants$",
                                   re.I)),
@@ -93,6 +99,7 @@ class ArmStandIn:
         self.retry_after = retry_after
         self.latency = latency  # seconds added to every ARM response (benchmarks)
         self.deny_subscription_list = False
+        self.graph = "compliant"  # graph/<name>.json answers Microsoft Graph v1.0 requests
         self.hide_subscriptions = False  # list none: an identity without role assignments
         self.requests: list[tuple[float, str, str, int, str]] = []  # (time, method, path, status, route)
         self.tokens: set[str] = set()
@@ -156,6 +163,8 @@ class ArmStandIn:
         auth = headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return 401, {}, _arm_error("InvalidAuthenticationToken", "The access token is invalid.")
+        if name == "graph":
+            return self._graph(groups["rest"], query)
         if name == "subscriptions":
             if self.deny_subscription_list:
                 return 403, {}, _arm_error("AuthorizationFailed", "The client does not have authorization to list "
@@ -217,6 +226,33 @@ class ArmStandIn:
             code = {403: "AuthorizationFailed", 404: "ResourceNotFound"}.get(status, "Error")
             return status, {}, _arm_error(code, f"{code} for {rest}")
         return 200, {}, body
+
+    def _graph(self, rest: str, query: dict):
+        """Graph-shaped answers: a list is a collection paged with @odata.nextLink
+        ($skiptoken), an object is served as is, {"$status": 401|403|404|429} fails so."""
+        text = (self.fixtures / "graph" / f"{self.graph}.json").read_text()
+        now = datetime.now(timezone.utc)  # "{days_ago:N}": a sign-in N days before the request
+        text = re.sub(r"\{days_ago:(\d+)\}", lambda m: (now - timedelta(days=int(m.group(1)))).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), text)
+        store = json.loads(text)
+        body = {k.lower().rstrip("/"): v for k, v in store.items()}.get(rest.lower().rstrip("/"))
+        if body is None:
+            return 404, {}, _graph_error("Request_ResourceNotFound", f"Resource '{rest}' does not exist.")
+        status = body.get("$status") if isinstance(body, dict) else None
+        if status == 429:
+            return 429, {"Retry-After": str(self.retry_after)}, _graph_error(
+                "TooManyRequests", "Too many requests, please retry later.")
+        if status:
+            code = {401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied"}.get(status, "Error")
+            return status, {}, _graph_error(code, body.get("message") or f"{code} for {rest}")
+        if not isinstance(body, list):
+            return 200, {}, body
+        size = int(self.tenant.get("page_size", 2))
+        start = int(query.get("$skiptoken", ["0"])[0])
+        out = {"@odata.context": f"{self.url}/v1.0/$metadata#{rest.strip('/')}", "value": body[start:start + size]}
+        if start + size < len(body):
+            out["@odata.nextLink"] = f"{self.url}/v1.0{rest}?$skiptoken={start + size}"
+        return 200, {}, out
 
     def _management_groups(self, mg: str | None) -> dict:
         base = "/providers/Microsoft.Management/managementGroups/"
@@ -291,6 +327,10 @@ class ArmStandIn:
             except jwt.PyJWTError:
                 continue
         return False
+
+
+def _graph_error(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message, "innerError": {"request-id": secrets.token_hex(8)}}}
 
 
 def _arm_error(code: str, message: str) -> dict:

@@ -116,12 +116,15 @@ def standin(tmp_path_factory):
     ca, cert, key = make_ca(tmp_path_factory.mktemp("arm-ca"))
     server = ArmStandIn(FIXTURES, cert, key, retry_after=1).start()
     server.ca = ca
+    os.environ["ENAMEL_AZURE_GRAPH_ENDPOINT"] = server.url  # Graph (Entra ID) from the stand-in too
     yield server
+    os.environ.pop("ENAMEL_AZURE_GRAPH_ENDPOINT", None)
     server.stop()
 
 
 def settings_for(standin, **kw):
-    return azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(standin.ca), authority=standin.url, **kw)
+    return azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(standin.ca), authority=standin.url,
+                                 graph_endpoint=standin.url, **kw)
 
 
 def secret_target(settings, name, subscriptions):
@@ -134,7 +137,8 @@ def secret_target(settings, name, subscriptions):
 
 
 def clean_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "MSI_", "IDENTITY_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "MSI_", "IDENTITY_"))
+           or k == "ENAMEL_AZURE_GRAPH_ENDPOINT"}
     env.update(extra)
     return env
 
@@ -177,7 +181,8 @@ def verdicts(report, rule_id: str) -> dict:
 
 
 def test_every_azure_rule_is_checked_against_the_standin():
-    assert set(VERDICTS) == {p.stem for p in RULES_DIR.glob("*.yaml")}
+    # Entra ID rules (one resource per tenant) are checked in tests/test_azure_entra.py
+    assert set(VERDICTS) == {p.stem for p in RULES_DIR.glob("*.yaml") if not p.stem.startswith("entra-")}
 
 
 @pytest.mark.parametrize("rule_id", sorted(VERDICTS))
@@ -291,7 +296,8 @@ def test_denied_blob_service_read_makes_blob_rules_error_not_pass(scan):
 
 def test_arm_requests_carry_the_token_from_the_token_endpoint(scan, standin):
     _, _, requests = scan
-    assert [r[2] for r in requests if "oauth2" in r[2]] == [f"/{TENANT['tenant_id']}/oauth2/v2.0/token"]
+    # one token for ARM, one for Microsoft Graph (another scope), each reused for every request
+    assert [r[2] for r in requests if "oauth2" in r[2]] == [f"/{TENANT['tenant_id']}/oauth2/v2.0/token"] * 2
     assert {r[2].split("/")[2] for r in requests if r[3] == 401} == {SUB_OTHER_TENANT}
     assert standin.tokens
 
@@ -351,6 +357,8 @@ def test_collected_properties_follow_the_type_schemas(standin):
     import jsonschema
     assert TYPES <= {r.type for r in out.resources}
     for res in out.resources:
+        if res.type == azure.graph.TYPE:  # tenant-level, checked in tests/test_azure_entra.py
+            continue
         props = dict(res.properties)
         markers = {k: set(v) for k, v in props.items() if isinstance(v, dict) and set(v) & {"$error", "$unknown"}}
         expected = {"error_blob_denied": {"blob": {"$error"}},
@@ -389,7 +397,7 @@ def test_certificate_tenant_and_a_failing_tenant_in_one_msp_scan(standin, tmp_pa
     validate_report(report)
     assert verdicts(report, "storage-account-https-only")["pass_hardened"] == "pass"
     errs = [e for e in report["errors"] if e["account"] == "Wrong Secret Dental"]
-    assert {e["service"] for e in errs} == SERVICES
+    assert {e["service"] for e in errs} == SERVICES | {"entra"}  # its Entra ID rules are errors too
     assert all("Invalid client secret" in e["message"] for e in errs)
     assert "not-it" not in r.stdout
 
@@ -416,9 +424,11 @@ def test_unreachable_arm_is_an_error_not_a_pass(standin):
     class StaticToken:  # a TokenCredential: get_token(*scopes) -> AccessToken
         def get_token(self, *scopes, **kwargs):
             return AccessToken("test-token", 2**31)
-    settings = azure.arm.ArmSettings(endpoint=closed, ca_bundle=str(standin.ca), max_retries=0)
+    settings = azure.arm.ArmSettings(endpoint=closed, graph_endpoint=closed, ca_bundle=str(standin.ca), max_retries=0)
     out = azure.collect_targets([azure.auth.Target("t", "static", StaticToken, (SUB_OK,))], settings)
-    assert out.resources == []
+    (tenant,) = out.resources  # the Entra ID tenant, every property of which is an error
+    assert tenant.type == azure.graph.TYPE
+    assert all("$error" in v for k, v in tenant.properties.items() if k not in ("id", "tenant_id"))
     assert {e.resource_type for e in out.errors} == TYPES
     assert all(e.message.startswith("could not reach ARM") for e in out.errors)
 
@@ -434,7 +444,7 @@ def test_subscription_listing_that_yields_nothing_is_an_error_not_a_clean_scan(s
         out = azure.collect_targets([secret_target(settings, "Bright Smile Dental", None)], settings)
     finally:
         setattr(standin, switch, False)
-    assert out.resources == []
+    assert [r.type for r in out.resources] == [azure.graph.TYPE]  # Entra ID is read whatever ARM says
     assert {(e.resource_type, e.account) for e in out.errors} == {(t, "Bright Smile Dental") for t in TYPES}
     assert all(e.message.startswith(message) for e in out.errors)
 
@@ -511,6 +521,9 @@ def test_docs_list_exactly_the_permissions_the_collectors_declare():
     text = (Path(__file__).resolve().parent.parent / "docs" / "azure.md").read_text()
     documented = set(re.findall(r"^\| `(Microsoft\.[^`]+)` \|", text, re.M))
     assert documented == set(azure.ACTIONS)
+    graph_permissions = set(re.findall(r"^\| `([A-Z][A-Za-z]+\.Read\.All)` \|", text, re.M))
+    assert graph_permissions == set(azure.graph.PERMISSIONS)
+    assert {permission for _, permission in azure.graph.READS.values()} == set(azure.graph.PERMISSIONS)
 
 
 def test_collectors_declare_every_action_and_sdk_they_need():

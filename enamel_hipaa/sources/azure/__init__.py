@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
-from enamel_hipaa.sources.azure import arm, auth, compute, databases, keyvault, monitor, network, storage, subscription
+from enamel_hipaa.sources.azure import (arm, auth, compute, databases, graph, keyvault, monitor, network, storage,
+                                        subscription)
 
 # services beyond storage and key vaults: each has collect(credential, subscription, settings)
 # -> Collection, SERVICES ((service, resource type), ...), SDK (modules) and ACTIONS
@@ -70,7 +71,7 @@ def collect_targets(targets: list[auth.Target], settings: arm.ArmSettings) -> Co
             failed.append(f"{who}{target.describe} failed: {reason}")
             out.errors.extend(CollectionError("azure", service, f"credential failed: {reason}",
                                               account=target.name, resource_type=rtype)
-                              for service, rtype in SERVICES)
+                              for service, rtype in SERVICES + (("entra", graph.TYPE),))
     if failed and len(failed) == len(targets):
         raise InputError("azure credentials", "; ".join(failed)
                          + " (check az login, the AZURE_* environment variables or the tenants file)")
@@ -82,6 +83,7 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
 
     credential = target.make()
     out = Collection()
+    out.extend(graph.collect(credential, target.name, settings))  # the tenant's Entra ID, through Graph
     subs = target.subscriptions
     if subs is None:
         try:

@@ -15,6 +15,10 @@ CLOUDS = {  # name -> (ARM endpoint, ARM token scope, Entra authority host)
     "china": ("https://management.chinacloudapi.cn", "https://management.chinacloudapi.cn/.default",
               "login.chinacloudapi.cn"),
 }
+GRAPH = {  # cloud -> Microsoft Graph endpoint (national clouds have their own)
+    "public": "https://graph.microsoft.com", "usgov": "https://graph.microsoft.us",
+    "china": "https://microsoftgraph.chinacloudapi.cn",
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class ArmSettings:
     max_retry_after: float = 60.0     # longer Retry-After than this: give up (an error, never a pass)
     timeout: float = 60.0
     workers: int = 8                  # per-account reads in parallel (azure SDK clients are thread-safe)
+    graph_endpoint: str | None = None  # Microsoft Graph base URL (a test stand-in); /v1.0 is appended
     extra: dict = field(default_factory=dict)
 
     @property
@@ -36,6 +41,14 @@ class ArmSettings:
     @property
     def scope(self) -> str:
         return CLOUDS[self.cloud][1]
+
+    @property
+    def graph_url(self) -> str:
+        return (self.graph_endpoint or GRAPH[self.cloud]).rstrip("/") + "/v1.0"
+
+    @property
+    def graph_scope(self) -> str:
+        return (self.graph_endpoint or GRAPH[self.cloud]).rstrip("/") + "/.default"
 
     def identity_kwargs(self) -> dict:
         """Keyword arguments for azure-identity credentials (authority, TLS verification)."""
@@ -76,6 +89,7 @@ def from_config(config, extra: dict | None = None) -> ArmSettings:
     return ArmSettings(
         cloud=cloud,
         endpoint=config.endpoint or env.get("ENAMEL_AZURE_ENDPOINT") or None,
+        graph_endpoint=getattr(config, "graph_endpoint", None) or env.get("ENAMEL_AZURE_GRAPH_ENDPOINT") or None,
         ca_bundle=config.ca_bundle or env.get("ENAMEL_AZURE_CA_BUNDLE") or None,
         authority=config.authority or env.get("AZURE_AUTHORITY_HOST") or None,
         max_retries=config.max_retries,
