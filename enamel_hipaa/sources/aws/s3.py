@@ -93,7 +93,8 @@ def api_response(op: str, fn):
     try:
         resp = fn()
     except Exception as exc:  # noqa: BLE001 - every failure becomes an $error value
-        if error_code(exc) == s3_bucket.NOT_FOUND_CODES.get(op):
+        code = error_code(exc)
+        if code is not None and code == s3_bucket.NOT_FOUND_CODES.get(op):  # only AWS's own "no such configuration"
             return s3_bucket.NOT_FOUND
         return error_value(describe_failure(exc))
     return {k: v for k, v in resp.items() if k != "ResponseMetadata"}
