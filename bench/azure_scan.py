@@ -7,6 +7,7 @@ and with the default 8 workers. Prints one line per run.
         every other type (NSGs, VMs, disks, vaults, SQL/PostgreSQL/MySQL servers, key vaults
         with keys and secrets, Defender and activity-log settings: tests/fixtures/azure/arm)
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,12 @@ def make_subscriptions(directory: Path, count: int) -> dict:
     shutil.copytree(SOURCE / "vaults", directory / "vaults")
     shutil.copytree(SOURCE / "arm", directory / "arm")
     (directory / "accounts").mkdir()
-    subs = [dict(sub, subscriptionId=f"{i:08x}-0000-4000-8000-{i:012x}", displayName=f"practice {i}", accounts=[],
-                 mode="ok") for i in range(1, count + 1)]
+    subs = [
+        dict(
+            sub, subscriptionId=f"{i:08x}-0000-4000-8000-{i:012x}", displayName=f"practice {i}", accounts=[], mode="ok"
+        )
+        for i in range(1, count + 1)
+    ]
     tenant["subscriptions"], tenant["page_size"] = subs, 100
     (directory / "tenant.json").write_text(json.dumps(tenant))
     return tenant
@@ -66,12 +71,14 @@ def make_subscriptions(directory: Path, count: int) -> dict:
 
 def run(standin: ArmStandIn, tenant: dict, ca: Path, workers: int) -> tuple[float, int]:
     from azure.identity import ClientSecretCredential
-    settings = azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(ca), authority=standin.url,
-                                     workers=workers)
+
+    settings = azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(ca), authority=standin.url, workers=workers)
 
     def make():
-        return ClientSecretCredential(tenant["tenant_id"], tenant["client_id"], tenant["client_secret"],
-                                      **settings.identity_kwargs())
+        return ClientSecretCredential(
+            tenant["tenant_id"], tenant["client_id"], tenant["client_secret"], **settings.identity_kwargs()
+        )
+
     subs = tuple(s["subscriptionId"] for s in tenant["subscriptions"])
     start = time.perf_counter()
     out = azure.collect_targets([azure.auth.Target("bench", "ClientSecretCredential", make, subs)], settings)
@@ -100,8 +107,11 @@ def main() -> None:
                 standin.requests.clear()
                 seconds, n = run(standin, tenant, ca, workers)
                 what = f"{count} subscriptions of every other type" if subscriptions else f"{count} storage accounts"
-                print(f"azure scan: {what} ({n} resources), {latency_ms:g} ms per ARM call, "
-                      f"{workers} worker(s): {seconds:.2f} s, {len(standin.requests)} HTTPS requests", flush=True)
+                print(
+                    f"azure scan: {what} ({n} resources), {latency_ms:g} ms per ARM call, "
+                    f"{workers} worker(s): {seconds:.2f} s, {len(standin.requests)} HTTPS requests",
+                    flush=True,
+                )
         finally:
             standin.stop()
 

@@ -3,6 +3,7 @@ snapshots deduplicate), then time a drift between the last two and a --since wal
 
     .venv/bin/python bench/history.py [N]
 """
+
 import sys
 import tempfile
 import time
@@ -28,8 +29,15 @@ def main(n: int) -> None:
         t0 = time.perf_counter()
         for i in range(n):
             stamp = (now - timedelta(days=n - i)).isoformat(timespec="seconds").replace("+00:00", "Z")
-            report = build(evaluate(ruleset.rules, coll.resources, None, coll.errors), coll.errors, started_at=stamp,
-                           tenant="bench", sources=coll.sources, rules_digest=ruleset.digest, fail_on="high")
+            report = build(
+                evaluate(ruleset.rules, coll.resources, None, coll.errors),
+                coll.errors,
+                started_at=stamp,
+                tenant="bench",
+                sources=coll.sources,
+                rules_digest=ruleset.digest,
+                fail_on="high",
+            )
             history.record(conn, report, coll.resources, now=now)
         rec = (time.perf_counter() - t0) / n
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -39,10 +47,14 @@ def main(n: int) -> None:
         doc = drift.scan_drift(conn, frm, to, ruleset.rules, "bench", how)
         dt = time.perf_counter() - t0
         print(f"{n} scans x {len(coll.resources)} resources, {len(report['findings'])} findings each")
-        print(f"record: {rec * 1000:.1f} ms/scan (evaluate + build + write); db {db.stat().st_size / 1e6:.2f} MB; "
-              f"{snaps} distinct snapshots for {n * len(coll.resources)} resource rows")
-        print(f"drift --since 30d (open-failure ages walk all {n} scans): {dt * 1000:.0f} ms; "
-              f"{doc['summary']['open']} open failures")
+        print(
+            f"record: {rec * 1000:.1f} ms/scan (evaluate + build + write); db {db.stat().st_size / 1e6:.2f} MB; "
+            f"{snaps} distinct snapshots for {n * len(coll.resources)} resource rows"
+        )
+        print(
+            f"drift --since 30d (open-failure ages walk all {n} scans): {dt * 1000:.0f} ms; "
+            f"{doc['summary']['open']} open failures"
+        )
 
 
 if __name__ == "__main__":

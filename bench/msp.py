@@ -18,6 +18,7 @@ shared PostgreSQL (tests/pgserver.py: initdb + pg_ctl on 127.0.0.1, stopped by P
 one SQLite file per shard. Prints the wall time of the shards, the database write time per
 scan (history.record, timed in every shard) and the roll-up merge time of the shard
 directories (bench/msp_history.py)."""
+
 from __future__ import annotations
 
 import argparse
@@ -50,31 +51,47 @@ def serve(port: int, latency_ms: float) -> None:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = DomainDispatcherApplication(create_backend_app)
 
     def slow(environ, start_response):
         time.sleep(latency_ms / 1000)
         return app(environ, start_response)
+
     make_server("127.0.0.1", port, slow, True, request_handler=MotoRequestHandler).serve_forever()
 
 
 def provision(url: str, tenants: int, buckets: int) -> list[dict]:
     """T accounts, each with an audit role trusting the MSP (ExternalId) and M PHI buckets."""
     import boto3
+
     base = boto3.Session(**DEMO_CREDENTIALS)
     sts = base.client("sts", endpoint_url=url)
     out = []
     for i in range(tenants):
         acct, name = account_id(i), f"practice-{i:03d}"
         c = sts.assume_role(RoleArn=f"arn:aws:iam::{acct}:role/setup", RoleSessionName="setup")["Credentials"]
-        s = boto3.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
-                          aws_session_token=c["SessionToken"], region_name=REGION)
-        trust = {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MSP_ACCOUNT}:root"}, "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"sts:ExternalId": f"xid-{name}"}}}]}
+        s = boto3.Session(
+            aws_access_key_id=c["AccessKeyId"],
+            aws_secret_access_key=c["SecretAccessKey"],
+            aws_session_token=c["SessionToken"],
+            region_name=REGION,
+        )
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{MSP_ACCOUNT}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": f"xid-{name}"}},
+                }
+            ],
+        }
         role = s.client("iam", endpoint_url=url).create_role(
-            RoleName="EnamelAudit", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            RoleName="EnamelAudit", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
         s3 = s.client("s3", endpoint_url=url)
         for b in range(buckets):
             bucket = f"{name}-xrays-{b}"
@@ -87,8 +104,21 @@ def provision(url: str, tenants: int, buckets: int) -> list[dict]:
 
 
 def run(tenants_file: Path, out: Path, jobs: int, env: dict, cap: int | None) -> float:
-    cmd = [sys.executable, "-m", "enamel_hipaa.cli", "tenants", "scan", str(tenants_file), "--output-dir", str(out),
-           "--jobs", str(jobs), "--format", "json", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "enamel_hipaa.cli",
+        "tenants",
+        "scan",
+        str(tenants_file),
+        "--output-dir",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--format",
+        "json",
+        "-q",
+    ]
     if cap:
         cmd += ["--max-api-calls", str(cap)]
     t0 = time.perf_counter()
@@ -117,10 +147,13 @@ def main() -> None:
         return serve(int(args.serve[0]), float(args.serve[1]))
     if args.history_bench:
         from msp_history import history_bench
+
         return history_bench(args.history_bench, args.shards)
     jobs = [int(j) for j in args.jobs.split(",")]
-    print(f"{'tenants':>7} {'buckets':>7} {'lat ms':>6} {'jobs':>4} {'wall s':>7} {'speed-up':>8}  "
-          f"(cpus: {os.cpu_count()})")
+    print(
+        f"{'tenants':>7} {'buckets':>7} {'lat ms':>6} {'jobs':>4} {'wall s':>7} {'speed-up':>8}  "
+        f"(cpus: {os.cpu_count()})"
+    )
     for t, lat in ((int(x), float(y)) for x in args.tenants.split(",") for y in args.latency_ms.split(",")):
         proc, url = start_server(lambda port, lat=lat: [sys.executable, __file__, "--serve", str(port), str(lat)])
         try:
@@ -128,9 +161,16 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="enamel-bench-msp-") as tmp:
                 tf = Path(tmp) / "tenants.yaml"
                 tf.write_text(yaml.safe_dump({"version": 1, "defaults": {"regions": [REGION]}, "tenants": entries}))
-                env = dict(os.environ, AWS_ENDPOINT_URL=url, AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo",
-                           AWS_DEFAULT_REGION=REGION, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-                           **{f"BENCH_XID_{i:03d}": f"xid-practice-{i:03d}" for i in range(t)})
+                env = dict(
+                    os.environ,
+                    AWS_ENDPOINT_URL=url,
+                    AWS_ACCESS_KEY_ID="demo",
+                    AWS_SECRET_ACCESS_KEY="demo",
+                    AWS_DEFAULT_REGION=REGION,
+                    AWS_CONFIG_FILE=os.devnull,
+                    AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+                    **{f"BENCH_XID_{i:03d}": f"xid-practice-{i:03d}" for i in range(t)},
+                )
                 env.pop("AWS_PROFILE", None)
                 base = None
                 for k in jobs:

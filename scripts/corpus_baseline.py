@@ -23,6 +23,7 @@ mismatch (e.g. expected skip, got pass). Usage:
 
   python scripts/corpus_baseline.py [--enamel PATH] [--corpus tests/corpus] [--declare-pacs] [-v]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,8 +94,9 @@ def run_case(enamel: str, case_dir: Path, declare_pacs: bool) -> tuple[str, Coun
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         inv = build_inventory(case_dir, case, Path(tmp), declare_pacs)
-        proc = subprocess.run([enamel, "scan", "--onprem", str(inv), "--format", "json"],
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [enamel, "scan", "--onprem", str(inv), "--format", "json"], capture_output=True, text=True, timeout=300
+        )
         try:
             report = json.loads(proc.stdout)
         except json.JSONDecodeError:

@@ -6,6 +6,7 @@ Each case folder's case.yaml describes how the configuration is deployed (tests/
 `run_case` evaluates the on-prem rules and folds statuses per rule (worst over nginx server
 blocks: error > fail > unknown > pass > skip). Used by tests/test_corpus.py and
 `python scripts/corpus_run.py -v` (prints the counts and every mismatch)."""
+
 from __future__ import annotations
 
 import sys
@@ -57,8 +58,12 @@ def inventory(case_dir: Path) -> dict:
         inv["nginx"] = [e]
         pacs = []
         for i, h in enumerate(case.get("hosts") or []):
-            p = {"name": f"{h['host']}-{i}", "hosts": [h["host"]], "port": h["port"],
-                 "product": PRODUCTS.get(h.get("pacs"), "other-pacs")}
+            p = {
+                "name": f"{h['host']}-{i}",
+                "hosts": [h["host"]],
+                "port": h["port"],
+                "product": PRODUCTS.get(h.get("pacs"), "other-pacs"),
+            }
             if "authenticates" in h:
                 p["authenticates"] = bool(h["authenticates"])
             pacs.append(p)
@@ -71,6 +76,7 @@ def run_case(case_dir: Path, ruleset, tmp: Path) -> tuple[dict, dict]:
     """(expected, got) statuses per rule id for one case."""
     from enamel_hipaa.core.engine import evaluate
     from enamel_hipaa.sources.onprem import collect_inventory
+
     case = yaml.safe_load((case_dir / "case.yaml").read_text())
     inv_path = tmp / f"{case_dir.name}.yaml"
     inv_path.write_text(yaml.safe_dump(inventory(case_dir), sort_keys=False))
@@ -98,6 +104,7 @@ def classify(expected: str, got: str | None) -> str:
 
 def run_all(tmp: Path) -> tuple[Counter, list[str], Counter]:
     from enamel_hipaa.core.ruleset import load_rules
+
     ruleset = load_rules()
     counts: Counter = Counter()
     kinds: Counter = Counter()
@@ -115,10 +122,14 @@ def run_all(tmp: Path) -> tuple[Counter, list[str], Counter]:
 
 if __name__ == "__main__":
     import tempfile
+
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory() as t:
         counts, notes, kinds = run_all(Path(t))
-    print(f"cases {dict(kinds)}; " + ", ".join(f"{k}={counts[k]}" for k in ("ok", "false_pass", "false_fail", "error", "other")))
+    print(
+        f"cases {dict(kinds)}; "
+        + ", ".join(f"{k}={counts[k]}" for k in ("ok", "false_pass", "false_fail", "error", "other"))
+    )
     if "-v" in sys.argv:
         print("\n".join(notes))
     sys.exit(1 if sum(v for k, v in counts.items() if k != "ok") else 0)

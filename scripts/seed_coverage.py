@@ -8,6 +8,7 @@ whose `seed:` field names it, their sources, and a verdict.
 Reads the YAML files only (no scanner import), so it runs before the package is installed.
 Exit 0 = written / up to date, 1 = drift (--check), 2 = bad input (one line naming file and place).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -110,8 +111,15 @@ def load_rules(rules_dir: Path, bullet_ids: set[str]) -> list[dict]:
             source = source_of(provider, resource)
             if not source:
                 raise BadInput(f"{path}: resource type {resource!r} has no known on-prem collector")
-            out.append({"id": data["id"], "seed": ids, "source": source, "provider": provider,
-                        "why_none": comment if not ids else ""})
+            out.append(
+                {
+                    "id": data["id"],
+                    "seed": ids,
+                    "source": source,
+                    "provider": provider,
+                    "why_none": comment if not ids else "",
+                }
+            )
     if not out:
         raise BadInput(f"{rules_dir}: no rule files under {', '.join(PROVIDERS)}")
     return out
@@ -159,7 +167,7 @@ def render(rows: list[dict], rules: list[dict]) -> str:
         "`dicom`, `web`), derived from the rule's `resource:` type.",
         "",
         "Verdict: **automated** = at least one rule on a real source (cloud, on-prem config, probe or",
-        "host export); **attested** = only register rules; **missing** = no rule. \"Meets issue 21\":",
+        'host export); **attested** = only register rules; **missing** = no rule. "Meets issue 21":',
         "a technical bullet needs a real source, an administrative or physical one a register rule.",
         "A bullet counted here may still be only partly checked: each rule covers the clauses its",
         "assert tests, not necessarily every clause of the bullet.",
@@ -175,8 +183,11 @@ def render(rows: list[dict], rules: list[dict]) -> str:
         sel = [r for r in rows if k is None or r["kind"] == k]
         name = "**all**" if k is None else KINDS[k]
         counts = [_pct(sum(1 for r in sel if r["verdict"] == v), len(sel)) for v in VERDICTS]
-        lines.append(f"| {name} | {len(sel)} | " + " | ".join(counts)
-                     + f" | {_pct(sum(1 for r in sel if r['meets']), len(sel))} |")
+        lines.append(
+            f"| {name} | {len(sel)} | "
+            + " | ".join(counts)
+            + f" | {_pct(sum(1 for r in sel if r['meets']), len(sel))} |"
+        )
     named = sum(1 for r in rules if r["seed"])
     lines += [
         "",
@@ -189,10 +200,11 @@ def render(rows: list[dict], rules: list[dict]) -> str:
     ]
     for r in rows:
         rl = "<br>".join(f"`{x['id']}` ({x['source']})" for x in r["rules"]) or "–"
-        lines.append(f"| {r['id']} | {_cell(r['section'])} | {r['kind']} | {_cell(r['text'])} | {rl} | "
-                     f"**{r['verdict']}** | {'yes' if r['meets'] else 'no'} |")
-    lines += ["", "## Rules that check no bullet", "",
-              "| rule | source | why |", "|---|---|---|"]
+        lines.append(
+            f"| {r['id']} | {_cell(r['section'])} | {r['kind']} | {_cell(r['text'])} | {rl} | "
+            f"**{r['verdict']}** | {'yes' if r['meets'] else 'no'} |"
+        )
+    lines += ["", "## Rules that check no bullet", "", "| rule | source | why |", "|---|---|---|"]
     for x in sorted((x for x in rules if not x["seed"]), key=lambda x: x["id"]):
         lines.append(f"| `{x['id']}` | {x['source']} | {_cell(x['why_none'])} |")
     return "\n".join(lines) + "\n"
@@ -220,8 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = out.read_text(encoding="utf-8") if out.exists() else None
         if current != text:
-            print(f"{out}: out of date with the rules' seed: fields; run python scripts/seed_coverage.py",
-                  file=sys.stderr)
+            print(
+                f"{out}: out of date with the rules' seed: fields; run python scripts/seed_coverage.py", file=sys.stderr
+            )
             return 1
         return 0
     out.parent.mkdir(parents=True, exist_ok=True)

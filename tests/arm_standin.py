@@ -32,6 +32,7 @@ a certificate registered with `trust_certificate`.
 Listens on 127.0.0.1 on a free port, speaks TLS with a certificate signed by a CA the
 test made (tests/certs.py), and records every request in `requests`.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,18 +50,38 @@ API = "/subscriptions/(?P<sub>[^/]+)"
 ROUTES = [
     ("subscriptions", re.compile(r"^/subscriptions$")),
     ("accounts", re.compile(API + r"/providers/Microsoft\.Storage/storageAccounts$", re.I)),
-    ("blob_service", re.compile(API + r"/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/"
-                                r"(?P<name>[^/]+)/blobServices/default$", re.I)),
-    ("diagnostics", re.compile(r"^/?" + API + r"/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/"
-                               r"(?P<name>[^/]+)/blobServices/default/providers/Microsoft\.Insights/"
-                               r"diagnosticSettings$", re.I)),
+    (
+        "blob_service",
+        re.compile(
+            API + r"/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/"
+            r"(?P<name>[^/]+)/blobServices/default$",
+            re.I,
+        ),
+    ),
+    (
+        "diagnostics",
+        re.compile(
+            r"^/?" + API + r"/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/"
+            r"(?P<name>[^/]+)/blobServices/default/providers/Microsoft\.Insights/"
+            r"diagnosticSettings$",
+            re.I,
+        ),
+    ),
     ("vaults", re.compile(API + r"/providers/Microsoft\.KeyVault/vaults$", re.I)),
-    ("vault_diagnostics", re.compile(API + r"/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/(?P<vault>[^/]+)"
-                                     r"/providers/Microsoft\.Insights/diagnosticSettings$", re.I)),
+    (
+        "vault_diagnostics",
+        re.compile(
+            API + r"/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/(?P<vault>[^/]+)"
+            r"/providers/Microsoft\.Insights/diagnosticSettings$",
+            re.I,
+        ),
+    ),
     ("graph", re.compile(r"^/v1\.0(?P<rest>/.*)$")),
     ("management_groups", re.compile(r"^/providers/Microsoft\.Management/managementGroups$", re.I)),
-    ("mg_descendants", re.compile(r"^/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants$",
-                                  re.I)),
+    (
+        "mg_descendants",
+        re.compile(r"^/providers/Microsoft\.Management/managementGroups/(?P<mg>[^/]+)/descendants$", re.I),
+    ),
     ("oidc", re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")),
     ("token", re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")),
 ]
@@ -87,7 +108,7 @@ def action_for(path: str) -> str:
     Microsoft.Network/networkWatchers/flowLogs/read)."""
     parts = path.strip("/").split("/")
     idx = max(i for i, p in enumerate(parts) if p.lower() == "providers")
-    namespace, rest = parts[idx + 1], parts[idx + 2:]
+    namespace, rest = parts[idx + 1], parts[idx + 2 :]
     return "/".join([namespace, *rest[::2]]) + "/read"
 
 
@@ -114,8 +135,7 @@ class ArmStandIn:
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.server.standin = self
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
 
     def start(self) -> "ArmStandIn":
         self._thread.start()
@@ -128,6 +148,7 @@ class ArmStandIn:
 
     def trust_certificate(self, cert_pem: bytes) -> None:
         from cryptography import x509
+
         self.trusted_keys.append(x509.load_pem_x509_certificate(cert_pem).public_key())
 
     # -- fixtures -------------------------------------------------------------------------
@@ -167,18 +188,33 @@ class ArmStandIn:
             return self._graph(groups["rest"], query)
         if name == "subscriptions":
             if self.deny_subscription_list:
-                return 403, {}, _arm_error("AuthorizationFailed", "The client does not have authorization to list "
-                                           "subscriptions.")
-            value = [{"id": f"/subscriptions/{s['subscriptionId']}", "subscriptionId": s["subscriptionId"],
-                      "displayName": s["displayName"], "state": s.get("state", "Enabled"),
-                      "tenantId": self.tenant["tenant_id"], **({"tags": s["tags"]} if "tags" in s else {})}
-                     for s in self.tenant["subscriptions"] if not self.hide_subscriptions]
+                return (
+                    403,
+                    {},
+                    _arm_error("AuthorizationFailed", "The client does not have authorization to list subscriptions."),
+                )
+            value = [
+                {
+                    "id": f"/subscriptions/{s['subscriptionId']}",
+                    "subscriptionId": s["subscriptionId"],
+                    "displayName": s["displayName"],
+                    "state": s.get("state", "Enabled"),
+                    "tenantId": self.tenant["tenant_id"],
+                    **({"tags": s["tags"]} if "tags" in s else {}),
+                }
+                for s in self.tenant["subscriptions"]
+                if not self.hide_subscriptions
+            ]
             return 200, {}, {"value": value}
         if name in ("management_groups", "mg_descendants"):  # tenant.json management_groups: [{name, ...}]
             return 200, {}, self._management_groups(groups.get("mg"))
         sub = self.subs.get(groups["sub"])
         if sub is None:
-            return 404, {}, _arm_error("SubscriptionNotFound", f"The subscription '{groups['sub']}' could not be found.")
+            return (
+                404,
+                {},
+                _arm_error("SubscriptionNotFound", f"The subscription '{groups['sub']}' could not be found."),
+            )
         blocked = self._blocked(sub)
         if blocked:
             return blocked
@@ -198,8 +234,15 @@ class ArmStandIn:
         fixture = self.account(groups["name"])
         if name == "blob_service":
             if fixture.get("blobService") == "denied":
-                return 403, {}, _arm_error("AuthorizationFailed", "The client does not have authorization to perform "
-                                           "action 'Microsoft.Storage/storageAccounts/blobServices/read'.")
+                return (
+                    403,
+                    {},
+                    _arm_error(
+                        "AuthorizationFailed",
+                        "The client does not have authorization to perform "
+                        "action 'Microsoft.Storage/storageAccounts/blobServices/read'.",
+                    ),
+                )
             return 200, {}, fixture["blobService"]
         return 200, {}, {"value": fixture.get("diagnosticSettings", [])}
 
@@ -209,7 +252,9 @@ class ArmStandIn:
         key = (sub["arm"], sub["subscriptionId"])
         with self._lock:
             if key not in self._stores:
-                text = (self.fixtures / "arm" / f"{sub['arm']}.json").read_text().replace("{sub}", sub["subscriptionId"])
+                text = (
+                    (self.fixtures / "arm" / f"{sub['arm']}.json").read_text().replace("{sub}", sub["subscriptionId"])
+                )
                 self._stores[key] = {k.lower().rstrip("/"): v for k, v in json.loads(text).items()}
             return self._stores[key]
 
@@ -232,16 +277,22 @@ class ArmStandIn:
         ($skiptoken), an object is served as is, {"$status": 401|403|404|429} fails so."""
         text = (self.fixtures / "graph" / f"{self.graph}.json").read_text()
         now = datetime.now(timezone.utc)  # "{days_ago:N}": a sign-in N days before the request
-        text = re.sub(r"\{days_ago:(\d+)\}", lambda m: (now - timedelta(days=int(m.group(1)))).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"), text)
+        text = re.sub(
+            r"\{days_ago:(\d+)\}",
+            lambda m: (now - timedelta(days=int(m.group(1)))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            text,
+        )
         store = json.loads(text)
         body = {k.lower().rstrip("/"): v for k, v in store.items()}.get(rest.lower().rstrip("/"))
         if body is None:
             return 404, {}, _graph_error("Request_ResourceNotFound", f"Resource '{rest}' does not exist.")
         status = body.get("$status") if isinstance(body, dict) else None
         if status == 429:
-            return 429, {"Retry-After": str(self.retry_after)}, _graph_error(
-                "TooManyRequests", "Too many requests, please retry later.")
+            return (
+                429,
+                {"Retry-After": str(self.retry_after)},
+                _graph_error("TooManyRequests", "Too many requests, please retry later."),
+            )
         if status:
             code = {401: "InvalidAuthenticationToken", 403: "Authorization_RequestDenied"}.get(status, "Error")
             return status, {}, _graph_error(code, body.get("message") or f"{code} for {rest}")
@@ -249,7 +300,7 @@ class ArmStandIn:
             return 200, {}, body
         size = int(self.tenant.get("page_size", 2))
         start = int(query.get("$skiptoken", ["0"])[0])
-        out = {"@odata.context": f"{self.url}/v1.0/$metadata#{rest.strip('/')}", "value": body[start:start + size]}
+        out = {"@odata.context": f"{self.url}/v1.0/$metadata#{rest.strip('/')}", "value": body[start : start + size]}
         if start + size < len(body):
             out["@odata.nextLink"] = f"{self.url}/v1.0{rest}?$skiptoken={start + size}"
         return 200, {}, out
@@ -258,50 +309,92 @@ class ArmStandIn:
         base = "/providers/Microsoft.Management/managementGroups/"
         mgs = self.tenant.get("management_groups", [])
         if mg is None:
-            return {"value": [{"id": base + m["name"], "type": "Microsoft.Management/managementGroups",
-                               "name": m["name"], "properties": {"displayName": m["displayName"]}} for m in mgs]}
+            return {
+                "value": [
+                    {
+                        "id": base + m["name"],
+                        "type": "Microsoft.Management/managementGroups",
+                        "name": m["name"],
+                        "properties": {"displayName": m["displayName"]},
+                    }
+                    for m in mgs
+                ]
+            }
         found = next((m for m in mgs if m["name"] == mg), {"subscriptions": []})
-        return {"value": [{"id": f"/subscriptions/{sid}", "type": "Microsoft.Management/managementGroups/subscriptions",
-                           "name": sid, "properties": {"displayName": self.subs[sid]["displayName"],
-                                                       "parent": {"id": base + mg}}}
-                          for sid in found["subscriptions"]]}
+        return {
+            "value": [
+                {
+                    "id": f"/subscriptions/{sid}",
+                    "type": "Microsoft.Management/managementGroups/subscriptions",
+                    "name": sid,
+                    "properties": {"displayName": self.subs[sid]["displayName"], "parent": {"id": base + mg}},
+                }
+                for sid in found["subscriptions"]
+            ]
+        }
 
     def _blocked(self, sub: dict):
         mode = sub.get("mode", "ok")
         if mode == "denied":
-            return 403, {}, _arm_error("AuthorizationFailed", "The client 'enamel-test' does not have authorization "
-                                       f"to perform action 'read' over scope "
-                                       f"'/subscriptions/{sub['subscriptionId']}'.")
+            return (
+                403,
+                {},
+                _arm_error(
+                    "AuthorizationFailed",
+                    "The client 'enamel-test' does not have authorization "
+                    f"to perform action 'read' over scope "
+                    f"'/subscriptions/{sub['subscriptionId']}'.",
+                ),
+            )
         if mode == "other_tenant":
-            return 401, {}, _arm_error("InvalidAuthenticationTokenTenant", "The access token is from the wrong "
-                                       "issuer. It must match the tenant associated with this subscription.")
+            return (
+                401,
+                {},
+                _arm_error(
+                    "InvalidAuthenticationTokenTenant",
+                    "The access token is from the wrong "
+                    "issuer. It must match the tenant associated with this subscription.",
+                ),
+            )
         if mode == "unregistered":
-            return 409, {}, _arm_error("MissingSubscriptionRegistration", "The subscription is not registered to "
-                                       "use namespace 'Microsoft.Storage'.")
+            return (
+                409,
+                {},
+                _arm_error(
+                    "MissingSubscriptionRegistration",
+                    "The subscription is not registered to use namespace 'Microsoft.Storage'.",
+                ),
+            )
         throttle = mode == "throttled"
         if mode == "throttled_once":
             with self._lock:
                 throttle = sub["subscriptionId"] not in self._throttled
                 self._throttled.add(sub["subscriptionId"])
         if throttle:
-            return 429, {"Retry-After": str(self.retry_after)}, _arm_error(
-                "TooManyRequests", "The request is being throttled.")
+            return (
+                429,
+                {"Retry-After": str(self.retry_after)},
+                _arm_error("TooManyRequests", "The request is being throttled."),
+            )
         return None
 
     def _page(self, path: str, query: dict, items: list) -> dict:
         size = int(self.tenant.get("page_size", 2))
         start = int(query.get("$skiptoken", ["0"])[0])
-        out = {"value": items[start:start + size]}
+        out = {"value": items[start : start + size]}
         if start + size < len(items):
             out["nextLink"] = f"{self.url}{path}?api-version={query['api-version'][0]}&$skiptoken={start + size}"
         return out
 
     def _oidc(self, tenant: str) -> dict:
         base = f"{self.url}/{tenant}"
-        return {"token_endpoint": f"{base}/oauth2/v2.0/token",
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                "issuer": f"{base}/v2.0", "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"]}
+        return {
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "issuer": f"{base}/v2.0",
+            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
+        }
 
     def _token(self, tenant: str, form: dict) -> tuple[int, dict, dict]:
         ok = form.get("client_id", [""])[0] == self.tenant["client_id"]
@@ -310,19 +403,23 @@ class ArmStandIn:
         else:
             ok = ok and form.get("client_secret", [""])[0] == self.tenant["client_secret"]
         if not ok:
-            return 401, {}, {"error": "invalid_client",
-                             "error_description": "AADSTS7000215: Invalid client secret provided."}
+            return (
+                401,
+                {},
+                {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."},
+            )
         token = secrets.token_urlsafe(24)
         self.tokens.add(token)
         return 200, {}, {"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token}
 
-
     def _assertion_ok(self, assertion: str, audience: str) -> bool:
         import jwt  # PyJWT, which msal (azure-identity) depends on
+
         for key in self.trusted_keys:
             try:
-                jwt.decode(assertion, key, algorithms=["PS256", "RS256"], audience=audience,
-                           issuer=self.tenant["client_id"])
+                jwt.decode(
+                    assertion, key, algorithms=["PS256", "RS256"], audience=audience, issuer=self.tenant["client_id"]
+                )
                 return True
             except jwt.PyJWTError:
                 continue
@@ -346,8 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        status, headers, payload = standin.respond(self.command, parts.path, parse_qs(parts.query),
-                                                   self.headers, body)
+        status, headers, payload = standin.respond(self.command, parts.path, parse_qs(parts.query), self.headers, body)
         standin.requests.append((time.monotonic(), self.command, parts.path, status, standin.route(parts.path)[0]))
         data = json.dumps(payload).encode()
         self.send_response(status)

@@ -1,5 +1,6 @@
 """Attestation test fixtures: registers under tests/fixtures/attestation/ write their dates as
 "<days:N>" (N days from the day the test runs), so verdicts never age."""
+
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

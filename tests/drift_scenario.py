@@ -7,6 +7,7 @@ account (the shared server of conftest's `moto_account`, which every test using 
 scenario must hold) to the state of `step` and returns the `--aws` options that scan it;
 `scenario_collection(step)` does the same scan in-process (for tests that choose the scan
 time). Nothing else in the tests knows where the resources come from."""
+
 from __future__ import annotations
 
 import json
@@ -45,9 +46,17 @@ def _encrypt(s3, bucket: str, key: str | None) -> None:
     if key is None:
         s3.delete_bucket_encryption(Bucket=bucket)
     else:
-        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
-            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
-            "BucketKeyEnabled": True}]})
+        s3.put_bucket_encryption(
+            Bucket=bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
+        )
 
 
 def _public_bucket(s3, bucket: str) -> None:
@@ -55,10 +64,23 @@ def _public_bucket(s3, bucket: str) -> None:
     s3.create_bucket(Bucket=bucket, ObjectOwnership="ObjectWriter")
     s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": "data_class", "Value": "internal"}]})
     s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{PUBLIC}/*"}]}))
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{PUBLIC}/*"}
+                ],
+            }
+        ),
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
 
 
 def converge(step: int) -> None:
@@ -92,6 +114,7 @@ def scenario_source(step: int) -> list[str]:
 def scenario_collection(step: int):
     """Scan `step` collected in-process (the same live collector the CLI runs)."""
     from enamel_hipaa.sources.aws.runner import scan
+
     converge(step)
     collection, _ = scan(regions=stack.HOME)
     return collection
@@ -105,7 +128,8 @@ def write_waivers(path: Path, today: date | None = None) -> Path:
         f"  - {{rule: s3-bucket-key-enabled, resource: bsd-xray-archive, reason: key rollout, owner: it@bsd.example,"
         f" expires: '{(today + timedelta(days=10)).isoformat()}'}}\n"
         f"  - {{rule: s3-bucket-versioning, resource: bsd-marketing-site, reason: static site, owner: web@bsd.example,"
-        f" expires: '{(today + timedelta(days=200)).isoformat()}'}}\n")
+        f" expires: '{(today + timedelta(days=200)).isoformat()}'}}\n"
+    )
     return path
 
 
@@ -129,6 +153,7 @@ def recorded(request, tmp_path_factory, moto_account):
     """A history (SQLite, then PostgreSQL) with the scenario's three scans recorded through
     `enamel scan --record` (read-only for the tests that use it)."""
     from conftest import new_store
+
     tmp_path = tmp_path_factory.mktemp("recorded")
     db = new_store(request.param, request, tmp_path)
     waivers = write_waivers(tmp_path / "waivers.yaml")

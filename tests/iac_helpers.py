@@ -1,5 +1,6 @@
 """Shared by the Terraform-plan and CloudFormation tests: the expected verdicts of
 tests/fixtures/iac-expected.yaml, and the real rules evaluated on a collection."""
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ of the real moto app that does what STS does for the scanner's AssumeRole
 `sts:ExternalId` condition must match the ExternalId sent; otherwise 403 AccessDenied. The
 same layer counts requests in flight (optionally holding each one a few ms so overlaps show)
 to test the global API call cap. Used by tests/test_tenants_live.py and bench/msp.py."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,10 @@ from urllib.parse import parse_qs
 
 AUDIT_SESSION = "enamel-audit"  # the scanner's RoleSessionName (enamel_hipaa/sources/aws/runner.py)
 ROLE = "EnamelAudit"
-DENIED = ("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
-          "<Code>AccessDenied</Code><Message>{msg}</Message></Error><RequestId>enamel-test</RequestId></ErrorResponse>")
+DENIED = (
+    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    "<Code>AccessDenied</Code><Message>{msg}</Message></Error><RequestId>enamel-test</RequestId></ErrorResponse>"
+)
 
 
 class Gate:
@@ -77,6 +80,7 @@ class Gate:
 def trust_refusal(arn: str, external_id: str | None) -> str | None:
     """Why STS would refuse this AssumeRole (None: allowed), from the role moto holds."""
     from moto.iam.models import iam_backends
+
     account = arn.split(":")[4]
     try:
         role = iam_backends[account]["aws"].get_role_by_arn(arn)
@@ -96,10 +100,12 @@ def gated_moto_server():
     import logging
 
     import awsstack
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
+
     gate = Gate(DomainDispatcherApplication(create_backend_app))
 
     class GatedMotoServer(ThreadedMotoServer):
@@ -108,17 +114,28 @@ def gated_moto_server():
             self._server_ready_event.set()
             self._server.serve_forever()
 
-    with mock.patch("moto.server.ThreadedMotoServer", GatedMotoServer), awsstack.server() as url, \
-            awsstack.account_env(url):
+    with (
+        mock.patch("moto.server.ThreadedMotoServer", GatedMotoServer),
+        awsstack.server() as url,
+        awsstack.account_env(url),
+    ):
         yield url, gate
 
 
 def audit_role(sess, trusted_account: str, external_id: str) -> str:
     """The practice's audit role: trusts the MSP's account with the practice's ExternalId."""
     iam = sess.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"}, "Action": "sts:AssumeRole",
-         "Condition": {"StringEquals": {"sts:ExternalId": external_id}}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{trusted_account}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ],
+    }
     return iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
@@ -129,8 +146,9 @@ def practice_buckets(sess, prefix: str, canary: str, count: int, *, versioned: b
     for i in range(count):
         name = f"{prefix}-xrays-{i}-{canary.lower()}"
         s3.create_bucket(Bucket=name)
-        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"},
-                                                               {"Key": "canary", "Value": canary}]})
+        s3.put_bucket_tagging(
+            Bucket=name, Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}, {"Key": "canary", "Value": canary}]}
+        )
         if versioned:
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         names.append(name)

@@ -1,4 +1,5 @@
 """Shared by the on-prem tests: run a scan over an inventory and index its verdicts."""
+
 import json
 from pathlib import Path
 
@@ -16,8 +17,20 @@ def write_inventory(path: Path, inv: dict) -> Path:
 
 
 def scan(inventory: Path, out: Path, *extra, timeout=120):
-    proc = run_enamel("scan", "--onprem", inventory, "--format", "all", "--output-dir", out,
-                      "--fail-on", "none", "--show-pass", *extra, timeout=timeout)
+    proc = run_enamel(
+        "scan",
+        "--onprem",
+        inventory,
+        "--format",
+        "all",
+        "--output-dir",
+        out,
+        "--fail-on",
+        "none",
+        "--show-pass",
+        *extra,
+        timeout=timeout,
+    )
     assert proc.returncode in (0, 3), proc.stderr
     report = json.loads((out / "enamel-report.json").read_text())
     validate_report(report)

@@ -4,6 +4,7 @@ socket in that directory), password authentication over TCP, stopped by its PID.
 
 initdb refuses to run as root: as root, the data directory is owned by the `postgres` user
 and the server commands run through `runuser -u postgres`."""
+
 from __future__ import annotations
 
 import contextlib
@@ -56,6 +57,7 @@ class Server:
 
     def create_db(self, name: str, template: str | None = None) -> str:
         import psycopg
+
         with psycopg.connect(self.url(), password=self.password, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return self.url(name)
@@ -82,16 +84,52 @@ def server():
         pwfile.write_text(password + "\n")
         if os.geteuid() == 0:
             os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-        subprocess.run(_as_server_user([str(bins / "initdb"), "-D", str(root / "data"), "-U", USER, "-E", "UTF8",
-                                        "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={pwfile}",
-                                        "--no-sync", "--no-instructions"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(bins / "initdb"),
+                    "-D",
+                    str(root / "data"),
+                    "-U",
+                    USER,
+                    "-E",
+                    "UTF8",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--no-sync",
+                    "--no-instructions",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         port = _free_port()
-        opts = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB")
-        subprocess.run(_as_server_user([str(bins / "pg_ctl"), "-D", str(root / "data"), "-o", opts,
-                                        "-l", str(root / "server.log"), "-w", "-t", "60", "start"]),
-                       check=True, capture_output=True, timeout=90)
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB"
+        )
+        subprocess.run(
+            _as_server_user(
+                [
+                    str(bins / "pg_ctl"),
+                    "-D",
+                    str(root / "data"),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(root / "server.log"),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
         pid = int((root / "data" / "postmaster.pid").read_text().splitlines()[0])
         yield Server(root, port, password, pid)
     finally:

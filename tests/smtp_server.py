@@ -1,6 +1,7 @@
 """A real aiosmtpd server on 127.0.0.1 for the email tests, with certificates from a test
 CA made with `cryptography` (STARTTLS, implicit TLS or plain), started and stopped by the
 fixture that uses it."""
+
 from __future__ import annotations
 
 import ssl
@@ -9,7 +10,6 @@ from pathlib import Path
 
 from certs import TestCA, issue_server_cert, new_ca
 from enamel_hipaa.workflows.demo.localservers import LOOPBACK, free_port
-
 
 
 def make_ca(name: str) -> TestCA:
@@ -35,6 +35,7 @@ class Inbox:
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
         from aiosmtpd.smtp import AuthResult
+
         self.logins.append((auth_data.login, auth_data.password))
         return AuthResult(success=auth_data.login == b"officer" and auth_data.password == b"s3cret-pw")
 
@@ -42,6 +43,7 @@ class Inbox:
 def start(inbox: Inbox, mode: str, ctx: ssl.SSLContext | None = None):
     """mode: starttls | implicit | plain. Returns a started Controller (stop it!)."""
     from aiosmtpd.controller import Controller
+
     # aiosmtpd does not see implicit TLS as TLS for AUTH; the socket is TLS from the first byte
     kwargs = {"authenticator": inbox.authenticate, "auth_require_tls": mode == "starttls"}
     if mode == "starttls":

@@ -1,5 +1,6 @@
 """The attestation register source (--attest): real registers scanned by the real CLI, bad
 registers rejected with file:line, the optional history input, and `enamel attest init`."""
+
 import json
 import sqlite3
 
@@ -27,24 +28,41 @@ def test_pass_register_passes_every_register_rule(tmp_path):
     report = scan("--attest", register(tmp_path, "pass_register.yaml"))
     found = by_rule(report)
     assert sorted(found) == REGISTER_ONLY  # no register, no cross-check: no external parties
-    bad = [(rid, f["resource"]["name"], f["status"]) for rid, fs in found.items() for f in fs
-           if f["status"] not in ("pass", "skip")]
+    bad = [
+        (rid, f["resource"]["name"], f["status"])
+        for rid, fs in found.items()
+        for f in fs
+        if f["status"] not in ("pass", "skip")
+    ]
     assert bad == []
     for rid in REGISTER_ONLY:
         assert any(f["status"] == "pass" for f in found[rid]), rid
     assert all(f["resource"]["source"] == "attestation" for fs in found.values() for f in fs)
 
 
-VENDOR_V2_RULES = ["attestation-baa-permitted-uses", "attestation-baa-required-safeguards",
-                   "attestation-baa-breach-notification", "attestation-baa-audit-return-destruction",
-                   "attestation-vendor-security-assessed", "attestation-vendor-restore-export-validated",
-                   "attestation-vendor-insurance-reviewed"]
-REGISTER_V2_RULES = ["attestation-encryption-standards-documented", "attestation-secure-messaging-under-baa",
-                     "attestation-downtime-procedures-exercised", "attestation-facility-access-reviewed",
-                     "attestation-screen-placement-reviewed", "attestation-asset-inventory-current",
-                     "attestation-training-curriculum-complete", "attestation-training-onboarding-and-refresh",
-                     "attestation-quick-reference-posted", "attestation-sanctions-policy-current",
-                     "attestation-incidents-investigated", "attestation-access-log-spot-checks"]
+VENDOR_V2_RULES = [
+    "attestation-baa-permitted-uses",
+    "attestation-baa-required-safeguards",
+    "attestation-baa-breach-notification",
+    "attestation-baa-audit-return-destruction",
+    "attestation-vendor-security-assessed",
+    "attestation-vendor-restore-export-validated",
+    "attestation-vendor-insurance-reviewed",
+]
+REGISTER_V2_RULES = [
+    "attestation-encryption-standards-documented",
+    "attestation-secure-messaging-under-baa",
+    "attestation-downtime-procedures-exercised",
+    "attestation-facility-access-reviewed",
+    "attestation-screen-placement-reviewed",
+    "attestation-asset-inventory-current",
+    "attestation-training-curriculum-complete",
+    "attestation-training-onboarding-and-refresh",
+    "attestation-quick-reference-posted",
+    "attestation-sanctions-policy-current",
+    "attestation-incidents-investigated",
+    "attestation-access-log-spot-checks",
+]
 V2_RULES = VENDOR_V2_RULES + REGISTER_V2_RULES + ["attestation-training-acknowledged"]
 
 
@@ -88,8 +106,11 @@ def test_register_resources_carry_derived_facts(tmp_path):
     assert r.returncode == 0, r.stderr
     res = {(x["type"], x["name"]): x["properties"] for x in json.loads(out.read_text())["resources"]}
     stale = res[("attestation.restore_test", "stale-archive")]
-    assert stale["within_policy_interval"] is False and stale["rto"] == {"target_hours": 4, "achieved_hours": 6,
-                                                                         "met": False}
+    assert stale["within_policy_interval"] is False and stale["rto"] == {
+        "target_hours": 4,
+        "achieved_hours": 6,
+        "met": False,
+    }
     assert res[("attestation.restore_test", "never-tested-archive")]["tested"] is False
     vendor = res[("attestation.vendor", "Expired BAA Co")]["baa"]
     assert vendor["status"] == "expired" and vendor["valid_until"] == day(-1)
@@ -138,8 +159,15 @@ def test_history_that_fails_to_read_is_an_error_never_a_pass(tmp_path):
 
 
 def test_history_without_changes_table_exits_2(tmp_path):
-    r = run_enamel("scan", "--attest", register(tmp_path, "pass_register.yaml"),
-                   "--attest-history", _history(tmp_path, None, table="scans"), "--format", "json")
+    r = run_enamel(
+        "scan",
+        "--attest",
+        register(tmp_path, "pass_register.yaml"),
+        "--attest-history",
+        _history(tmp_path, None, table="scans"),
+        "--format",
+        "json",
+    )
     assert r.returncode == 2 and "infrastructure_changes" in r.stderr
 
 
@@ -147,6 +175,7 @@ def _set(old, new):
     def edit(text):
         assert old in text
         return text.replace(old, new, 1)
+
     return edit
 
 
@@ -155,17 +184,20 @@ def _line_of(path, needle, nth=1):
     return hits[nth - 1]
 
 
-@pytest.mark.parametrize("edit,needle,message", [
-    (_set("person_id: emp-0002", "person_id: Jane Doe"), "Jane Doe", "never a name"),
-    (_set("person_id: emp-0002", "person_id: jane@example.com"), "jane@example", "never a name"),
-    (_set("method: shred", "method: bin"), "method: bin", "is not one of"),
-    (_set("keep_years: 7", "keep_years: 7, colour: red"), "colour", "Additional properties"),
-    (_set('aws_accounts: ["444455556666"]', 'aws_accounts: ["4444"]'), '"4444"', "does not match"),
-    (_set("name: Harbor IT Services", "name: Cloud PACS Co"), ("name: Cloud PACS Co", 2), "duplicate name"),
-    (_set('last_completed: "<days:-10>"', "last_completed: 2999-01-01"), "2999-01-01", "in the future"),
-    (_set('expires: "<days:300>"', "expires: 2001-01-01"), "2001-01-01", "before it was signed"),
-    (_set("last_restore_test: {date:", "last_restore_test: {when:"), "last_restore_test", "'when' was unexpected"),
-])
+@pytest.mark.parametrize(
+    "edit,needle,message",
+    [
+        (_set("person_id: emp-0002", "person_id: Jane Doe"), "Jane Doe", "never a name"),
+        (_set("person_id: emp-0002", "person_id: jane@example.com"), "jane@example", "never a name"),
+        (_set("method: shred", "method: bin"), "method: bin", "is not one of"),
+        (_set("keep_years: 7", "keep_years: 7, colour: red"), "colour", "Additional properties"),
+        (_set('aws_accounts: ["444455556666"]', 'aws_accounts: ["4444"]'), '"4444"', "does not match"),
+        (_set("name: Harbor IT Services", "name: Cloud PACS Co"), ("name: Cloud PACS Co", 2), "duplicate name"),
+        (_set('last_completed: "<days:-10>"', "last_completed: 2999-01-01"), "2999-01-01", "in the future"),
+        (_set('expires: "<days:300>"', "expires: 2001-01-01"), "2001-01-01", "before it was signed"),
+        (_set("last_restore_test: {date:", "last_restore_test: {when:"), "last_restore_test", "'when' was unexpected"),
+    ],
+)
 def test_bad_register_exits_2_naming_file_and_line(tmp_path, edit, needle, message):
     reg = register(tmp_path, "pass_register.yaml", edit)
     r = run_enamel("scan", "--attest", reg, "--format", "json")
@@ -195,23 +227,45 @@ def test_example_register_is_valid(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
-
 def _recorded_history(tmp_path, *resource_docs):
     """Enamel's own history database: one recorded scan per resources document."""
     db = tmp_path / "enamel-history.sqlite3"
     for i, doc in enumerate(resource_docs):
         path = tmp_path / f"resources-{i}.json"
         path.write_text(json.dumps(doc))
-        r = run_enamel("scan", "--resources", path, "--record", "--history", db, "--tenant", "Pass Dental",
-                       "--format", "json", "--fail-on", "none")
+        r = run_enamel(
+            "scan",
+            "--resources",
+            path,
+            "--record",
+            "--history",
+            db,
+            "--tenant",
+            "Pass Dental",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        )
         assert r.returncode == 0, r.stderr
     return db
 
 
 def _bucket_doc(encrypted: bool) -> dict:
-    return {"resources": [{"type": "aws.s3_bucket", "id": "xr", "name": "xr", "source": "file",
-                           "properties": {"tags": {"data_class": "phi"},
-                                          "encryption": {"sse_algorithm": "aws:kms" if encrypted else None}}}]}
+    return {
+        "resources": [
+            {
+                "type": "aws.s3_bucket",
+                "id": "xr",
+                "name": "xr",
+                "source": "file",
+                "properties": {
+                    "tags": {"data_class": "phi"},
+                    "encryption": {"sse_algorithm": "aws:kms" if encrypted else None},
+                },
+            }
+        ]
+    }
 
 
 def test_fail_enamel_history_with_a_change_after_the_risk_analysis(tmp_path):
@@ -230,8 +284,10 @@ def test_pass_enamel_history_without_changes(tmp_path):
 # ---------------------------------------------------------------------------------------
 # register format 2: migration and the new sections' input checks
 
+
 def test_migrating_a_version_1_register_writes_version_2_whose_new_rules_fail(tmp_path):
     from enamel_hipaa.workflows.attest import migrate_file
+
     src = register(tmp_path, "pass_register_v1.yaml")
     before = src.read_text()
     out = migrate_file(str(src), str(tmp_path / "v2.yaml"))
@@ -242,23 +298,30 @@ def test_migrating_a_version_1_register_writes_version_2_whose_new_rules_fail(tm
     statuses = {rid: {f["status"] for f in fs} for rid, fs in by_rule(scan("--attest", out)).items()}
     # "never" dates (null) read as unknown, everything else as fail: none passes
     never = {"attestation-facility-access-reviewed", "attestation-screen-placement-reviewed"}
-    assert {rid: statuses[rid] for rid in V2_RULES} == {rid: {"unknown" if rid in never else "fail"} for rid in V2_RULES}
+    assert {rid: statuses[rid] for rid in V2_RULES} == {
+        rid: {"unknown" if rid in never else "fail"} for rid in V2_RULES
+    }
     assert all(s <= {"pass", "skip"} for rid, s in statuses.items() if rid not in V2_RULES)
 
 
 def test_a_future_date_in_a_version_2_section_is_rejected_naming_its_place(tmp_path):
     from enamel_hipaa.core.errors import InputError
     from enamel_hipaa.sources.attestation import load_register
-    path = register(tmp_path, "pass_register.yaml",
-                    edit=lambda t: t.replace('last_exercised: "<days:-200>"', 'last_exercised: "<days:30>"'))
+
+    path = register(
+        tmp_path,
+        "pass_register.yaml",
+        edit=lambda t: t.replace('last_exercised: "<days:-200>"', 'last_exercised: "<days:30>"'),
+    )
     with pytest.raises(InputError) as exc:
         load_register(str(path))
     assert "downtime/last_exercised" in str(exc.value) and "future" in str(exc.value)
 
 
 def test_secure_messaging_service_missing_from_the_vendors_list_fails(tmp_path):
-    path = register(tmp_path, "pass_register.yaml",
-                    edit=lambda t: t.replace("service: SecureMail Co", "service: Gmail"))
+    path = register(
+        tmp_path, "pass_register.yaml", edit=lambda t: t.replace("service: SecureMail Co", "service: Gmail")
+    )
     (finding,) = by_rule(scan("--attest", path))["attestation-secure-messaging-under-baa"]
     assert finding["status"] == "fail" and "on the vendors list false" in finding["message"]
 

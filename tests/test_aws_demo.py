@@ -1,4 +1,5 @@
 """`enamel demo`'s live AWS part: moto on loopback, provisioned, scanned live, stopped."""
+
 import pytest
 
 from enamel_hipaa.workflows.demo import aws_live
@@ -17,6 +18,7 @@ def test_pass_live_demo_scans_a_local_practice_and_stops_the_server(ruleset, mon
 
     monkeypatch.setattr(aws_live, "start_server", start)
     from enamel_hipaa.core.engine import evaluate
+
     col = aws_live.live_aws_part(ruleset, None)
     (proc,) = started
     assert proc.poll() is not None  # stopped by PID
@@ -30,6 +32,7 @@ def test_pass_live_demo_scans_a_local_practice_and_stops_the_server(ruleset, mon
 
 def test_skip_live_demo_without_moto_says_why(ruleset, monkeypatch):
     from rich.console import Console
+
     monkeypatch.setattr(aws_live, "available", lambda: "live AWS demo skipped: moto not installed")
     console = Console(record=True, width=200)
     col = aws_live.live_aws_part(ruleset, console)

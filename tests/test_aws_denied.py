@@ -1,6 +1,7 @@
 """Fail closed: one service denied (AccessDenied injected with a botocore `before-call` hook,
 as an SCP or a narrower audit policy would) turns its rules into `error`; the rest of the
 scan still evaluates, and --fail-on-error exits 3."""
+
 import json
 
 import pytest
@@ -15,8 +16,11 @@ from enamel_hipaa.sources.aws import runner
 
 def _deny(model, **_):
     from botocore.awsrequest import AWSResponse
-    body = {"Error": {"Code": "AccessDenied", "Message": f"not authorized to perform {model.name}"},
-            "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    body = {
+        "Error": {"Code": "AccessDenied", "Message": f"not authorized to perform {model.name}"},
+        "ResponseMetadata": {"HTTPStatusCode": 403},
+    }
     return AWSResponse("https://rds.amazonaws.com/", 403, {}, None), body
 
 
@@ -25,17 +29,28 @@ def account(moto_account):
     sess = stack.session()
     sess.client("s3").create_bucket(Bucket="fail-bare-bucket")
     sess.client("rds").create_db_instance(
-        DBInstanceIdentifier="pass-pms-db", Engine="postgres", DBInstanceClass="db.t3.micro",
-        MasterUsername="dentist", MasterUserPassword="not-a-real-secret-1", AllocatedStorage=20,
-        StorageEncrypted=True, DeletionProtection=True, BackupRetentionPeriod=14)
+        DBInstanceIdentifier="pass-pms-db",
+        Engine="postgres",
+        DBInstanceClass="db.t3.micro",
+        MasterUsername="dentist",
+        MasterUserPassword="not-a-real-secret-1",
+        AllocatedStorage=20,
+        StorageEncrypted=True,
+        DeletionProtection=True,
+        BackupRetentionPeriod=14,
+    )
     yield moto_account
 
 
 def _scan(tmp_path, *extra):
-    rc = cli.main(["scan", "--aws", "--regions", stack.HOME, "--format", "json", "--output-dir", str(tmp_path),
-                   "-q", *extra])
-    report = json.loads((tmp_path / "report.json").read_text()) if (tmp_path / "report.json").exists() else \
-        json.loads(next(tmp_path.glob("*.json")).read_text())
+    rc = cli.main(
+        ["scan", "--aws", "--regions", stack.HOME, "--format", "json", "--output-dir", str(tmp_path), "-q", *extra]
+    )
+    report = (
+        json.loads((tmp_path / "report.json").read_text())
+        if (tmp_path / "report.json").exists()
+        else json.loads(next(tmp_path.glob("*.json")).read_text())
+    )
     validate_report(report)
     return rc, report
 
@@ -74,20 +89,28 @@ def test_pass_same_account_without_denial_has_no_errors(account, tmp_path):
 def _failing(code: str, status: int):
     def hook(model, **_):
         from botocore.awsrequest import AWSResponse
+
         return AWSResponse("https://example.invalid/", status, {}, None), {
-            "Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+            "Error": {"Code": code, "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
     return hook
 
 
-@pytest.mark.parametrize("event,code,status,types", [
-    ("before-call.cloudwatch-logs", "ThrottlingException", 400, {"aws.cloudwatch_log_group"}),
-    ("before-call.kms.ListKeys", "AccessDeniedException", 400, {"aws.kms_key"}),
-    ("before-call.s3.GetBucketPolicy", "AccessDenied", 403, set()),
-])
+@pytest.mark.parametrize(
+    "event,code,status,types",
+    [
+        ("before-call.cloudwatch-logs", "ThrottlingException", 400, {"aws.cloudwatch_log_group"}),
+        ("before-call.kms.ListKeys", "AccessDeniedException", 400, {"aws.kms_key"}),
+        ("before-call.s3.GetBucketPolicy", "AccessDenied", 403, set()),
+    ],
+)
 def test_error_injected_failures_fail_closed(account, monkeypatch, event, code, status, types):
     """Throttling that outlived the retries, and denials, at service and at property level."""
     from enamel_hipaa.core.engine import evaluate
     from enamel_hipaa.core.ruleset import load_rules
+
     real = runner.session_for
 
     def failing_session(*a, **kw):
@@ -123,8 +146,9 @@ def test_error_unsupported_region_fails_closed_and_the_rest_completes(account):
 def test_pass_named_profile_from_the_standard_chain(account, tmp_path, monkeypatch):
     """--profile reads a shared-credentials profile (no env keys), like a practice's SSO/CLI setup."""
     creds = tmp_path / "credentials"
-    creds.write_text("[practice]\naws_access_key_id = profilekey\naws_secret_access_key = profilesecret\n"
-                     f"region = {stack.HOME}\n")
+    creds.write_text(
+        f"[practice]\naws_access_key_id = profilekey\naws_secret_access_key = profilesecret\nregion = {stack.HOME}\n"
+    )
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")

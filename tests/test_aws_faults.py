@@ -2,6 +2,7 @@
 server): per operation, the proxy answers empty, truncated, garbled, 5xx, throttled, reset
 or slow-drip. For every fault class: no rule passes where the true answer is fail, and the
 report says `complete: false` (issue 20)."""
+
 import http.client
 import os
 import socket
@@ -62,9 +63,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         up = http.client.HTTPConnection(srv.upstream_host, srv.upstream_port, timeout=30)
         try:
-            up.request(self.command, self.path, body=body,
-                       headers={**{k: v for k, v in self.headers.items() if k.lower() not in HOP},
-                                "Connection": "close"})  # a body without a length ends at close
+            up.request(
+                self.command,
+                self.path,
+                body=body,
+                headers={**{k: v for k, v in self.headers.items() if k.lower() not in HOP}, "Connection": "close"},
+            )  # a body without a length ends at close
             resp = up.getresponse()
             status, data = resp.status, resp.read()
             headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP]
@@ -80,8 +84,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, data = 500, b""
         elif fault == "throttled":
             status = 400 if "X-Amz-Target" in self.headers else 503
-            data = (b'{"__type": "ThrottlingException", "message": "Rate exceeded"}' if status == 400 else
-                    b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>")
+            data = (
+                b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'
+                if status == 400
+                else b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>"
+            )
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
@@ -90,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "slow-drip":  # one byte at a time, far slower than the request deadline allows
             for i in range(min(len(data), 12)):
                 try:
-                    self.wfile.write(data[i:i + 1])
+                    self.wfile.write(data[i : i + 1])
                     self.wfile.flush()
                 except OSError:
                     return
@@ -126,6 +133,7 @@ def proxy(account, monkeypatch):
         servers.append(p)
         monkeypatch.setenv("AWS_ENDPOINT_URL", p.url)
         return p
+
     monkeypatch.setenv("ENAMEL_AWS_REQUEST_DEADLINE", "5")
     monkeypatch.setattr(runner, "modules", lambda: [s3, kms, logs])  # the services faulted here
     yield start
@@ -156,8 +164,16 @@ def _scan():
     col, _ = runner.scan(regions=stack.HOME)
     rules = [RULES[r] for r in TRUE_FAIL]
     findings = evaluate(rules, col.resources, errors=col.errors)
-    report = build(findings, col.errors, started_at="2026-11-28T00:00:00Z", tenant=None, sources=col.sources,
-                   rules_digest="x", fail_on="high", waivers=[])
+    report = build(
+        findings,
+        col.errors,
+        started_at="2026-11-28T00:00:00Z",
+        tenant=None,
+        sources=col.sources,
+        rules_digest="x",
+        fail_on="high",
+        waivers=[],
+    )
     return {f["rule_id"]: f["status"] for f in report["findings"]}, report
 
 
@@ -190,14 +206,16 @@ def test_empty_get_bucket_acl_is_an_error_not_no_grants(proxy):
     proxy({"GetBucketAcl": "empty"})
     statuses, report = _scan()
     assert statuses["s3-bucket-no-public-grants"] == "error"
-    assert any("malformed answer" in f["message"] for f in report["findings"]
-               if f["rule_id"] == "s3-bucket-no-public-grants")
+    assert any(
+        "malformed answer" in f["message"] for f in report["findings"] if f["rule_id"] == "s3-bucket-no-public-grants"
+    )
 
 
 def test_every_required_key_table_entry_names_a_real_operation():
     import botocore.session
+
     sess = botocore.session.get_session()
-    for (service, op) in shapes.REQUIRED:
+    for service, op in shapes.REQUIRED:
         model = sess.get_service_model(service)
         assert op in model.operation_names, (service, op)
         out = model.operation_model(op).output_shape
@@ -212,4 +230,3 @@ def test_slow_drip_hits_the_total_request_deadline_quickly(proxy):
     assert statuses.get("kms-key-rotation") == "error"
     assert time.monotonic() - t0 < 60
     assert os.environ["ENAMEL_AWS_REQUEST_DEADLINE"] == "5"
-

@@ -4,6 +4,7 @@ Account A holds the infra/-shaped stack plus pass-*/fail-* resources for every A
 account B (reached through the audit role with its ExternalId) holds the account-level
 failures (no password policy, no account public access block, root without MFA, EBS
 default encryption and GuardDuty off)."""
+
 import json
 from pathlib import Path
 
@@ -33,8 +34,15 @@ def live(moto_account):
     role = stack.provision_audit_role(b, stack.ACCOUNT_A)
     col_a, aws_a = scan(regions=REGIONS)
     col_b, aws_b = scan(role_arn=role, external_id=stack.EXTERNAL_ID, regions=stack.HOME)
-    yield {"url": url, "made": made, "expect_fail": expect_fail, "a": col_a, "b": col_b,
-           "calls": aws_a.calls, "role": role}
+    yield {
+        "url": url,
+        "made": made,
+        "expect_fail": expect_fail,
+        "a": col_a,
+        "b": col_b,
+        "calls": aws_a.calls,
+        "role": role,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +86,23 @@ def test_every_aws_rule_fails_its_fail_resource_and_passes_a_pass_resource(live,
     by_rule = {}
     for f in found:
         by_rule.setdefault(f.rule.id, []).append(f)
-    account_level = {"aws.iam_account", "aws.s3_account", "aws.ec2_region", "aws.account_monitoring",
-                     "aws.backup_coverage"}
+    account_level = {
+        "aws.iam_account",
+        "aws.s3_account",
+        "aws.ec2_region",
+        "aws.account_monitoring",
+        "aws.backup_coverage",
+    }
     for rule in rules:
         got = by_rule.get(rule.id, [])
         if rule.id in stack.LIVE_UNDECIDED:  # moto (or live AWS) cannot decide it: one explicit status
             status, why = stack.LIVE_UNDECIDED[rule.id]
-            got = [f for f in got if f.resource_ref["account"] == stack.ACCOUNT_A  # B is the bare account
-                   and f.resource_ref.get("region") in (None, stack.HOME)]  # where the cases live
+            got = [
+                f
+                for f in got
+                if f.resource_ref["account"] == stack.ACCOUNT_A  # B is the bare account
+                and f.resource_ref.get("region") in (None, stack.HOME)
+            ]  # where the cases live
             in_scope = {f.status for f in got} - ({"skip"} if status != "skip" else set())  # out of scope: skip
             assert got and in_scope == {status}, (rule.id, why, {f.status for f in got})
             continue
@@ -102,8 +119,11 @@ def test_every_aws_rule_fails_its_fail_resource_and_passes_a_pass_resource(live,
 
 def test_no_pass_named_resource_fails_or_errors(findings):
     _, found = findings
-    bad = [(f.rule.id, f.resource_ref["name"], f.status, f.message) for f in found
-           if _name(f).startswith("pass") and f.status not in ("pass", "skip") and not _undecided(f)]
+    bad = [
+        (f.rule.id, f.resource_ref["name"], f.status, f.message)
+        for f in found
+        if _name(f).startswith("pass") and f.status not in ("pass", "skip") and not _undecided(f)
+    ]
     assert bad == []
 
 
@@ -118,9 +138,9 @@ def test_error_backup_selections_moto_cannot_serve_fail_closed(findings):
     _, found = findings
     got = [f for f in found if f.rule.id == "backup-plan-covers-archive"]
     assert {f.resource_ref["name"] for f in got} >= {"pass-backup-plan", "pass-offsite-plan", "fail-local-plan"}
-    assert all(f.status == "error" and "ListBackupSelections: 500" in f.message and "<" not in f.message
-               for f in got), \
-        [(f.status, f.message) for f in got]
+    assert all(
+        f.status == "error" and "ListBackupSelections: 500" in f.message and "<" not in f.message for f in got
+    ), [(f.status, f.message) for f in got]
 
 
 def test_every_fail_named_resource_fails_something(findings):
@@ -140,14 +160,28 @@ def test_pass_infra_stack_scans_with_zero_fail(live, findings):
     names = set().union(*made.values())
     mine = [f for f in found if f.resource_ref["name"] in names]
     assert {f.resource_ref["name"] for f in mine} == names
-    assert [(f.rule.id, f.resource_ref["name"], f.message) for f in mine
-            if f.status not in ("pass", "skip") and not _undecided(f)] == []
+    assert [
+        (f.rule.id, f.resource_ref["name"], f.message)
+        for f in mine
+        if f.status not in ("pass", "skip") and not _undecided(f)
+    ] == []
     # the stack exercises the rules it is meant to
     passed = {f.rule.id for f in mine if f.status == "pass"}
-    assert {"s3-bucket-object-lock-retention", "s3-bucket-replication", "kms-key-separation-of-duties",
-            "cloudtrail-s3-data-events", "log-group-retention", "vpc-flow-logs", "vpc-s3-endpoint-restricted",
-            "vpc-imaging-no-internet-route", "iam-role-human-mfa", "backup-vault-kms-encryption",
-            "backup-vault-lock", "backup-plan-offsite-copy", "ec2-default-security-group-closed"} <= passed
+    assert {
+        "s3-bucket-object-lock-retention",
+        "s3-bucket-replication",
+        "kms-key-separation-of-duties",
+        "cloudtrail-s3-data-events",
+        "log-group-retention",
+        "vpc-flow-logs",
+        "vpc-s3-endpoint-restricted",
+        "vpc-imaging-no-internet-route",
+        "iam-role-human-mfa",
+        "backup-vault-kms-encryption",
+        "backup-vault-lock",
+        "backup-plan-offsite-copy",
+        "ec2-default-security-group-closed",
+    } <= passed
 
 
 def test_pass_bucket_properties_read_live(live):
@@ -168,6 +202,7 @@ def test_pass_s3_calls_per_bucket_stay_low(live):
 
 # -- least privilege: declared actions == shipped policy == calls really made ------------
 
+
 def _policy_actions(doc) -> set[str]:
     return {a for s in doc["Statement"] for a in s["Action"]}
 
@@ -179,8 +214,10 @@ def test_shipped_policy_grants_exactly_the_declared_actions():
     cfn = json.loads((ROOT / "audit-role" / "aws-audit-role.cfn.json").read_text())
     inline = cfn["Resources"]["EnamelAuditRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     assert inline == policy
-    assert all(a.split(":", 1)[1].startswith(("Get", "List", "Describe", "Generate")) or a == "apigateway:GET"
-               for a in declared_actions())  # API Gateway's reads are the one action apigateway:GET
+    assert all(
+        a.split(":", 1)[1].startswith(("Get", "List", "Describe", "Generate")) or a == "apigateway:GET"
+        for a in declared_actions()
+    )  # API Gateway's reads are the one action apigateway:GET
 
 
 def test_declared_actions_are_the_calls_a_full_scan_makes(live):
@@ -194,6 +231,7 @@ def test_declared_actions_are_the_calls_a_full_scan_makes(live):
 
 
 # -- fail closed --------------------------------------------------------------------------
+
 
 def test_error_unreachable_endpoint_makes_every_aws_rule_error(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens on the discard port

@@ -5,6 +5,7 @@ real azure-identity credentials (ClientSecretCredential, DefaultAzureCredential'
 EnvironmentCredential) talk to the stand-in over TLS verified with a CA made here; the
 token comes from the stand-in's token endpoint, never from Entra ID. Every azure rule's
 pass and fail verdict is asserted on what the stand-in served."""
+
 import json
 import os
 from pathlib import Path
@@ -21,7 +22,8 @@ from enamel_hipaa.sources import azure
 FIXTURES = Path(__file__).parent / "fixtures" / "azure"
 TENANT = json.loads((FIXTURES / "tenant.json").read_text())
 SUB_OK, SUB_DENIED, SUB_THROTTLED_ONCE, SUB_THROTTLED, SUB_UNREGISTERED, SUB_OTHER_TENANT = (
-    s["subscriptionId"] for s in TENANT["subscriptions"])
+    s["subscriptionId"] for s in TENANT["subscriptions"]
+)
 SECRET_ENV = "ENAMEL_TEST_IMAGING_SECRET"
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "azure"
 
@@ -91,9 +93,17 @@ VERDICTS = {
     "mysql-flexible-tls-minimum": ("pass_mysql_private", "fail_mysql_public"),
     "mysql-flexible-audit-log": ("pass_mysql_private", "fail_mysql_public"),
     # subscription monitoring: the branch office's subscription passes, the imaging one fails
-    **{rule: ("33333333-3333-4333-8333-333333333333", "11111111-1111-4111-8111-111111111111") for rule in (
-        "defender-plans-enabled", "security-contact-notifications", "security-contact-notify-owners",
-        "activity-log-exported", "activity-log-alerts-configured", "service-health-alert")},
+    **{
+        rule: ("33333333-3333-4333-8333-333333333333", "11111111-1111-4111-8111-111111111111")
+        for rule in (
+            "defender-plans-enabled",
+            "security-contact-notifications",
+            "security-contact-notify-owners",
+            "activity-log-exported",
+            "activity-log-alerts-configured",
+            "service-health-alert",
+        )
+    },
 }
 SERVICES = {service for service, _ in azure.SERVICES}
 TYPES = {rtype for _, rtype in azure.SERVICES}
@@ -123,34 +133,56 @@ def standin(tmp_path_factory):
 
 
 def settings_for(standin, **kw):
-    return azure.arm.ArmSettings(endpoint=standin.url, ca_bundle=str(standin.ca), authority=standin.url,
-                                 graph_endpoint=standin.url, **kw)
+    return azure.arm.ArmSettings(
+        endpoint=standin.url, ca_bundle=str(standin.ca), authority=standin.url, graph_endpoint=standin.url, **kw
+    )
 
 
 def secret_target(settings, name, subscriptions):
     """A tenant scanned with a real ClientSecretCredential whose token comes from the stand-in."""
+
     def make():
         from azure.identity import ClientSecretCredential
-        return ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
-                                      **settings.identity_kwargs())
+
+        return ClientSecretCredential(
+            TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"], **settings.identity_kwargs()
+        )
+
     return azure.auth.Target(name, "ClientSecretCredential", make, subscriptions)
 
 
 def clean_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "MSI_", "IDENTITY_"))
-           or k == "ENAMEL_AZURE_GRAPH_ENDPOINT"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AZURE_", "ENAMEL_AZURE", "MSI_", "IDENTITY_")) or k == "ENAMEL_AZURE_GRAPH_ENDPOINT"
+    }
     env.update(extra)
     return env
 
 
 def endpoint_args(standin) -> list:
-    return ["--azure-endpoint", standin.url, "--azure-ca-bundle", standin.ca, "--azure-authority", standin.url,
-            "--azure-max-retries", "1", "--azure-max-retry-after", "5"]
+    return [
+        "--azure-endpoint",
+        standin.url,
+        "--azure-ca-bundle",
+        standin.ca,
+        "--azure-authority",
+        standin.url,
+        "--azure-max-retries",
+        "1",
+        "--azure-max-retry-after",
+        "5",
+    ]
 
 
 def tenant_block(**extra) -> dict:
-    block = {"tenant_id": TENANT["tenant_id"], "client_id": TENANT["client_id"], "client_secret_env": SECRET_ENV,
-             "subscriptions": "all"}
+    block = {
+        "tenant_id": TENANT["tenant_id"],
+        "client_id": TENANT["client_id"],
+        "client_secret_env": SECRET_ENV,
+        "subscriptions": "all",
+    }
     block.update(extra)
     return {k: v for k, v in block.items() if v is not None}
 
@@ -167,9 +199,18 @@ def scan(standin, tmp_path_factory):
     """One MSP-style scan of every subscription the service principal sees, through the CLI."""
     tmp = tmp_path_factory.mktemp("azure-scan")
     standin.requests.clear()
-    r = run_enamel("scan", "--azure-tenants", tenants_file(tmp), *endpoint_args(standin), "--format", "json",
-                   "--fail-on", "none", "--fail-on-error",
-                   env=clean_env(**{SECRET_ENV: TENANT["client_secret"]}))
+    r = run_enamel(
+        "scan",
+        "--azure-tenants",
+        tenants_file(tmp),
+        *endpoint_args(standin),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--fail-on-error",
+        env=clean_env(**{SECRET_ENV: TENANT["client_secret"]}),
+    )
     assert "Traceback" not in r.stderr, r.stderr
     report = json.loads(r.stdout)
     validate_report(report)
@@ -209,7 +250,9 @@ def test_compliant_accounts_pass_every_rule(scan):
 
 def test_tls13_minimum_passes_a_tls12_rule_and_unset_minimum_is_tls10(scan):
     _, report, _ = scan
-    tls = {f["resource"]["name"]: f for f in report["findings"] if f["rule_id"] == "storage-account-minimum-tls-version"}
+    tls = {
+        f["resource"]["name"]: f for f in report["findings"] if f["rule_id"] == "storage-account-minimum-tls-version"
+    }
     assert tls["pass_tls13_vnet"]["evidence"] == {"minimum_tls_version": "TLS1_3"}
     assert tls["fail_legacy_defaults"]["evidence"] == {"minimum_tls_version": "TLS1_0"}
     assert tls["fail_tls11_http"]["status"] == "fail"
@@ -220,8 +263,11 @@ def test_storage_accounts_are_paged_through_next_link(scan):
     listing = [r for r in requests if r[2] == f"/subscriptions/{SUB_OK}/providers/Microsoft.Storage/storageAccounts"]
     accounts = next(s["accounts"] for s in TENANT["subscriptions"] if s["subscriptionId"] == SUB_OK)
     assert len(listing) == -(-len(accounts) // TENANT["page_size"]) > 1
-    seen = {f["resource"]["name"] for f in report["findings"] if f["resource"]["type"] == "azure.storage_account"
-            and f["resource"]["account"] == SUB_OK}
+    seen = {
+        f["resource"]["name"]
+        for f in report["findings"]
+        if f["resource"]["type"] == "azure.storage_account" and f["resource"]["account"] == SUB_OK
+    }
     assert seen == set(accounts)
 
 
@@ -241,14 +287,18 @@ def test_subscription_of_another_tenant_is_an_error_and_the_rest_is_scanned(scan
     _, report, _ = scan
     errs = [e for e in report["errors"] if e["account"] == SUB_OTHER_TENANT]
     assert {e["service"] for e in errs} == SERVICES
-    assert all(e["message"].startswith("credential failed: access denied (HTTP 401 InvalidAuthenticationTokenTenant)")
-               for e in errs)
+    assert all(
+        e["message"].startswith("credential failed: access denied (HTTP 401 InvalidAuthenticationTokenTenant)")
+        for e in errs
+    )
     assert {f["status"] for f in report["findings"] if f["resource"]["account"] == SUB_OTHER_TENANT} == {"error"}
 
 
 def test_throttled_request_waits_for_retry_after_then_succeeds(scan):
     _, report, requests = scan
-    listing = [r for r in requests if r[2].startswith(f"/subscriptions/{SUB_THROTTLED_ONCE}/providers/Microsoft.Storage")]
+    listing = [
+        r for r in requests if r[2].startswith(f"/subscriptions/{SUB_THROTTLED_ONCE}/providers/Microsoft.Storage")
+    ]
     assert [r[3] for r in listing] == [429, 200]
     assert listing[1][0] - listing[0][0] >= 0.95  # Retry-After: 1 was honoured
     assert not [e for e in report["errors"] if e["account"] == SUB_THROTTLED_ONCE]
@@ -278,8 +328,12 @@ def test_scan_never_writes_not_even_to_register_a_resource_provider(scan):
 def test_file_storage_account_skips_blob_rules_and_is_not_asked_for_a_blob_service(scan):
     _, report, requests = scan
     got = {f["rule_id"]: f["status"] for f in report["findings"] if f["resource"]["name"] == "skip_premium_files"}
-    blob_rules = {"storage-account-blob-soft-delete", "storage-account-container-soft-delete", "storage-account-blob-versioning",
-                  "storage-account-blob-audit-logging"}
+    blob_rules = {
+        "storage-account-blob-soft-delete",
+        "storage-account-container-soft-delete",
+        "storage-account-blob-versioning",
+        "storage-account-blob-audit-logging",
+    }
     assert {r for r, st in got.items() if st == "skip"} == blob_rules | {"storage-account-shared-key-expiry-policy"}
     assert {st for r, st in got.items() if st != "skip"} == {"pass"}
     assert not [r for r in requests if "/skip_premium_files/" in r[2]]
@@ -288,7 +342,11 @@ def test_file_storage_account_skips_blob_rules_and_is_not_asked_for_a_blob_servi
 def test_denied_blob_service_read_makes_blob_rules_error_not_pass(scan):
     _, report, _ = scan
     got = {f["rule_id"]: f for f in report["findings"] if f["resource"]["name"] == "error_blob_denied"}
-    for rule_id in ("storage-account-blob-soft-delete", "storage-account-container-soft-delete", "storage-account-blob-versioning"):
+    for rule_id in (
+        "storage-account-blob-soft-delete",
+        "storage-account-container-soft-delete",
+        "storage-account-blob-versioning",
+    ):
         assert got[rule_id]["status"] == "error"
         assert "HTTP 403" in got[rule_id]["message"]
     assert got["storage-account-minimum-tls-version"]["status"] == "pass"  # what was read is still judged
@@ -303,10 +361,25 @@ def test_arm_requests_carry_the_token_from_the_token_endpoint(scan, standin):
 
 
 def test_default_credential_from_environment_scans_one_subscription(standin):
-    env = clean_env(AZURE_TENANT_ID=TENANT["tenant_id"], AZURE_CLIENT_ID=TENANT["client_id"],
-                    AZURE_CLIENT_SECRET=TENANT["client_secret"], AZURE_TOKEN_CREDENTIALS="EnvironmentCredential")
-    r = run_enamel("scan", "--azure", "--subscription", SUB_OK, *endpoint_args(standin), "--format", "json",
-                   "--fail-on", "high", "--allow-incomplete", env=env)  # SUB_OK serves per-resource errors on purpose
+    env = clean_env(
+        AZURE_TENANT_ID=TENANT["tenant_id"],
+        AZURE_CLIENT_ID=TENANT["client_id"],
+        AZURE_CLIENT_SECRET=TENANT["client_secret"],
+        AZURE_TOKEN_CREDENTIALS="EnvironmentCredential",
+    )
+    r = run_enamel(
+        "scan",
+        "--azure",
+        "--subscription",
+        SUB_OK,
+        *endpoint_args(standin),
+        "--format",
+        "json",
+        "--fail-on",
+        "high",
+        "--allow-incomplete",
+        env=env,
+    )  # SUB_OK serves per-resource errors on purpose
     assert r.returncode == 1, r.stderr  # high findings
     report = json.loads(r.stdout)
     validate_report(report)
@@ -315,8 +388,13 @@ def test_default_credential_from_environment_scans_one_subscription(standin):
 
 
 def test_rejected_secret_exits_2_with_one_line(standin, tmp_path):
-    r = run_enamel("scan", "--azure-tenants", tenants_file(tmp_path), *endpoint_args(standin),
-                   env=clean_env(**{SECRET_ENV: "not-the-secret"}))
+    r = run_enamel(
+        "scan",
+        "--azure-tenants",
+        tenants_file(tmp_path),
+        *endpoint_args(standin),
+        env=clean_env(**{SECRET_ENV: "not-the-secret"}),
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert r.stderr.startswith("enamel: error: azure credentials: Bright Smile Dental: ClientSecretCredential (tenant ")
@@ -324,12 +402,20 @@ def test_rejected_secret_exits_2_with_one_line(standin, tmp_path):
 
 
 def test_unconfigured_default_credential_exits_2_with_one_line(standin):
-    r = run_enamel("scan", "--azure", "--subscription", SUB_OK, *endpoint_args(standin),
-                   env=clean_env(AZURE_TOKEN_CREDENTIALS="EnvironmentCredential"))
+    r = run_enamel(
+        "scan",
+        "--azure",
+        "--subscription",
+        SUB_OK,
+        *endpoint_args(standin),
+        env=clean_env(AZURE_TOKEN_CREDENTIALS="EnvironmentCredential"),
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
-    assert r.stderr.startswith("enamel: error: azure credentials: DefaultAzureCredential failed: "
-                               "EnvironmentCredential: EnvironmentCredential authentication unavailable")
+    assert r.stderr.startswith(
+        "enamel: error: azure credentials: DefaultAzureCredential failed: "
+        "EnvironmentCredential: EnvironmentCredential authentication unavailable"
+    )
 
 
 def test_secret_in_tenants_file_is_refused(tmp_path):
@@ -355,23 +441,30 @@ def test_collected_properties_follow_the_type_schemas(standin):
     assert out.errors == [] and out.sources == [f"azure:{SUB_OK}"]
     types = schemas.type_schemas()
     import jsonschema
+
     assert TYPES <= {r.type for r in out.resources}
     for res in out.resources:
         if res.type == azure.graph.TYPE:  # tenant-level, checked in tests/test_azure_entra.py
             continue
         props = dict(res.properties)
         markers = {k: set(v) for k, v in props.items() if isinstance(v, dict) and set(v) & {"$error", "$unknown"}}
-        expected = {"error_blob_denied": {"blob": {"$error"}},
-                    "skip_premium_files": {"blob": {"$unknown"}, "diagnostics": {"$unknown"}},
-                    "error_sql_audit_denied": {"auditing": {"$error"}}}
+        expected = {
+            "error_blob_denied": {"blob": {"$error"}},
+            "skip_premium_files": {"blob": {"$unknown"}, "diagnostics": {"$unknown"}},
+            "error_sql_audit_denied": {"auditing": {"$error"}},
+        }
         assert markers == expected.get(res.name, {}), res.name
         jsonschema.validate({k: v for k, v in props.items() if k not in markers}, types[res.type])
         assert res.source == "live" and res.account == SUB_OK and res.region in ("eastus2", "westus3", "global")
     vnet = next(r for r in out.resources if r.name == "pass_tls13_vnet").properties
     assert vnet["tags"] == {"data_class": "phi", "owner": "Dr Lee"}  # served as Data_Class, Owner
     legacy = next(r for r in out.resources if r.name == "fail_legacy_defaults").properties
-    assert (legacy["minimum_tls_version"], legacy["allow_shared_key_access"], legacy["allow_blob_public_access"],
-            legacy["public_network_access"]) == ("TLS1_0", True, True, "Enabled")
+    assert (
+        legacy["minimum_tls_version"],
+        legacy["allow_shared_key_access"],
+        legacy["allow_blob_public_access"],
+        legacy["public_network_access"],
+    ) == ("TLS1_0", True, True, "Enabled")
 
 
 def test_shipped_reader_role_grants_exactly_the_actions_the_scan_uses(scan):
@@ -388,10 +481,19 @@ def test_certificate_tenant_and_a_failing_tenant_in_one_msp_scan(standin, tmp_pa
     cert_path, cert_pem = make_client_certificate(tmp_path)
     standin.trust_certificate(cert_pem)
     wrong = {"name": "Wrong Secret Dental", "azure": tenant_block(client_secret_env="ENAMEL_TEST_WRONG_SECRET")}
-    p = tenants_file(tmp_path, wrong, client_secret_env=None, certificate_path=str(cert_path),
-                     subscriptions=[SUB_OK])
-    r = run_enamel("scan", "--azure-tenants", p, *endpoint_args(standin), "--format", "json", "--fail-on", "none",
-                   "--fail-on-error", env=clean_env(ENAMEL_TEST_WRONG_SECRET="not-it"))
+    p = tenants_file(tmp_path, wrong, client_secret_env=None, certificate_path=str(cert_path), subscriptions=[SUB_OK])
+    r = run_enamel(
+        "scan",
+        "--azure-tenants",
+        p,
+        *endpoint_args(standin),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--fail-on-error",
+        env=clean_env(ENAMEL_TEST_WRONG_SECRET="not-it"),
+    )
     assert r.returncode == 3 and "Traceback" not in r.stderr, r.stderr
     report = json.loads(r.stdout)
     validate_report(report)
@@ -405,9 +507,20 @@ def test_certificate_tenant_and_a_failing_tenant_in_one_msp_scan(standin, tmp_pa
 def test_tenant_option_scans_only_that_tenant(standin, tmp_path):
     other = {"name": "Other Practice", "azure": tenant_block(client_secret_env="ENAMEL_TEST_UNSET_SECRET")}
     p = tenants_file(tmp_path, other, subscriptions=[SUB_OK])
-    r = run_enamel("scan", "--azure-tenants", p, "--tenant", "Bright Smile Dental", *endpoint_args(standin),
-                   "--format", "json", "--fail-on", "none", "--allow-incomplete",
-                   env=clean_env(**{SECRET_ENV: TENANT["client_secret"]}))
+    r = run_enamel(
+        "scan",
+        "--azure-tenants",
+        p,
+        "--tenant",
+        "Bright Smile Dental",
+        *endpoint_args(standin),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--allow-incomplete",
+        env=clean_env(**{SECRET_ENV: TENANT["client_secret"]}),
+    )
     assert r.returncode == 0, r.stderr  # the other tenant's unset variable is never read
     report = json.loads(r.stdout)
     assert report["scan"]["tenant"] == "Bright Smile Dental" and report["scan"]["sources"] == [f"azure:{SUB_OK}"]
@@ -416,6 +529,7 @@ def test_tenant_option_scans_only_that_tenant(standin, tmp_path):
 def test_unreachable_arm_is_an_error_not_a_pass(standin):
     """A closed port: the SDK's connection error becomes error findings for the subscription."""
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"https://127.0.0.1:{s.getsockname()[1]}"
@@ -424,6 +538,7 @@ def test_unreachable_arm_is_an_error_not_a_pass(standin):
     class StaticToken:  # a TokenCredential: get_token(*scopes) -> AccessToken
         def get_token(self, *scopes, **kwargs):
             return AccessToken("test-token", 2**31)
+
     settings = azure.arm.ArmSettings(endpoint=closed, graph_endpoint=closed, ca_bundle=str(standin.ca), max_retries=0)
     out = azure.collect_targets([azure.auth.Target("t", "static", StaticToken, (SUB_OK,))], settings)
     (tenant,) = out.resources  # the Entra ID tenant, every property of which is an error
@@ -433,10 +548,13 @@ def test_unreachable_arm_is_an_error_not_a_pass(standin):
     assert all(e.message.startswith("could not reach ARM") for e in out.errors)
 
 
-@pytest.mark.parametrize("switch,message", [
-    ("deny_subscription_list", "listing subscriptions: access denied (HTTP 403"),  # listing refused
-    ("hide_subscriptions", "ClientSecretCredential sees no enabled subscription"),  # nothing visible
-])
+@pytest.mark.parametrize(
+    "switch,message",
+    [
+        ("deny_subscription_list", "listing subscriptions: access denied (HTTP 403"),  # listing refused
+        ("hide_subscriptions", "ClientSecretCredential sees no enabled subscription"),  # nothing visible
+    ],
+)
 def test_subscription_listing_that_yields_nothing_is_an_error_not_a_clean_scan(standin, switch, message):
     settings = settings_for(standin, max_retries=0)
     setattr(standin, switch, True)
@@ -480,10 +598,19 @@ def test_unknown_cloud_in_environment_exits_2():
 def test_missing_azure_sdk_exits_2_naming_the_extra():
     import subprocess
     import sys
-    code = ("import sys; sys.modules['azure.identity'] = None; from enamel_hipaa.cli import main; "
-            "sys.exit(main(['scan', '--azure']))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(), timeout=60,
-                       cwd=Path(__file__).resolve().parent.parent)
+
+    code = (
+        "import sys; sys.modules['azure.identity'] = None; from enamel_hipaa.cli import main; "
+        "sys.exit(main(['scan', '--azure']))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert r.returncode == 2 and "pip install 'enamel-hipaa[azure]'" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -503,21 +630,29 @@ def test_denied_sql_auditing_read_makes_only_the_auditing_rule_error(scan):
     assert got["sql-server-auditing-retained"]["status"] == "error"
     assert "auditingSettings: access denied (HTTP 403" in got["sql-server-auditing-retained"]["message"]
     assert {r: f["status"] for r, f in got.items() if r != "sql-server-auditing-retained"} == {
-        r: "pass" for r in got if r != "sql-server-auditing-retained"}
+        r: "pass" for r in got if r != "sql-server-auditing-retained"
+    }
 
 
 def test_nsg_deny_rule_earlier_in_priority_order_closes_a_later_allow(scan):
     _, report, _ = scan
-    nsg = next(f for f in report["findings"] if f["resource"]["name"] == "pass_deny_first"
-               and f["rule_id"] == "nsg-internet-admin-ports")
+    nsg = next(
+        f
+        for f in report["findings"]
+        if f["resource"]["name"] == "pass_deny_first" and f["rule_id"] == "nsg-internet-admin-ports"
+    )
     assert nsg["status"] == "pass"
-    rdp = next(f for f in report["findings"] if f["resource"]["name"] == "fail_rdp_open"
-               and f["rule_id"] == "nsg-internet-admin-ports")
+    rdp = next(
+        f
+        for f in report["findings"]
+        if f["resource"]["name"] == "fail_rdp_open" and f["rule_id"] == "nsg-internet-admin-ports"
+    )
     assert "3389" in rdp["message"]
 
 
 def test_docs_list_exactly_the_permissions_the_collectors_declare():
     import re
+
     text = (Path(__file__).resolve().parent.parent / "docs" / "azure.md").read_text()
     documented = set(re.findall(r"^\| `(Microsoft\.[^`]+)` \|", text, re.M))
     assert documented == set(azure.ACTIONS)

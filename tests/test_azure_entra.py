@@ -3,6 +3,7 @@
 ClientSecretCredential gets its token from the stand-in, and azure-core's pipeline (retry
 policy honouring Retry-After, bearer token policy) does the requests. Every Entra rule's
 pass and fail verdict, and `error` -- never `pass` -- on 401/403/429."""
+
 import json
 from pathlib import Path
 
@@ -35,16 +36,19 @@ def standin(tmp_path_factory):
 
 
 def settings_for(standin, **kw) -> arm.ArmSettings:
-    return arm.ArmSettings(endpoint=standin.url, graph_endpoint=standin.url, ca_bundle=str(standin.ca),
-                           authority=standin.url, **kw)
+    return arm.ArmSettings(
+        endpoint=standin.url, graph_endpoint=standin.url, ca_bundle=str(standin.ca), authority=standin.url, **kw
+    )
 
 
 def collect(standin, fixture: str, **kw):
     from azure.identity import ClientSecretCredential
+
     standin.graph = fixture
     settings = settings_for(standin, **kw)
-    credential = ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
-                                        **settings.identity_kwargs())
+    credential = ClientSecretCredential(
+        TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"], **settings.identity_kwargs()
+    )
     try:
         out = graph.collect(credential, "Bright Smile Dental", settings)
     finally:
@@ -73,9 +77,13 @@ def test_entra_rules_cite_the_prowler_checks_they_cover():
         refs = r.references.get("prowler") or ()
         cited.update([refs] if isinstance(refs, str) else refs)
     assert len(RULES) == 8 and cited == {
-        "entra_security_defaults_enabled", "entra_conditional_access_policy_require_mfa_for_management_api",
-        "entra_privileged_user_has_mfa", "entra_non_privileged_user_has_mfa",
-        "entra_global_admin_in_less_than_five_users", "entra_user_with_recent_sign_in"}
+        "entra_security_defaults_enabled",
+        "entra_conditional_access_policy_require_mfa_for_management_api",
+        "entra_privileged_user_has_mfa",
+        "entra_non_privileged_user_has_mfa",
+        "entra_global_admin_in_less_than_five_users",
+        "entra_user_with_recent_sign_in",
+    }
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)
@@ -90,9 +98,9 @@ def test_failing_tenant_properties_name_what_is_wrong(failing):
     p = failing.properties
     uid = "00000000-0000-4000-a000-{:012d}".format
     assert p["global_admins"] == 5
-    assert p["privileged_without_mfa"] == [uid(5)]          # a Global Administrator without MFA
+    assert p["privileged_without_mfa"] == [uid(5)]  # a Global Administrator without MFA
     assert p["users_without_mfa"] == [uid(8)]
-    assert p["privileged_guests"] == [uid(9)]               # the service principal member is not a user
+    assert p["privileged_guests"] == [uid(9)]  # the service principal member is not a user
     stale = {u["id"] for u in p["enabled_users"] if not u["signed_in"]}
     assert stale == {uid(7)}
     # report-only, app-scoped, and "MFA or compliant device" policies do not count
@@ -101,6 +109,7 @@ def test_failing_tenant_properties_name_what_is_wrong(failing):
 
 def test_collected_properties_follow_the_schema(compliant, failing):
     import jsonschema
+
     schema = schemas.type_schemas()[graph.TYPE]
     for res in (compliant, failing):
         jsonschema.validate(dict(res.properties), schema)
@@ -114,7 +123,7 @@ def test_collections_are_paged_through_odata_next_link(standin, compliant):
     graph_paths = [r[2] for r in standin.requests if r[4] == "graph"]
     # 8 users at 2 a page, 3 Global Administrators at 2 a page
     assert graph_paths.count("/v1.0/users") == 4
-    assert len(compliant.properties["enabled_users"]) == 7   # the disabled account is left out
+    assert len(compliant.properties["enabled_users"]) == 7  # the disabled account is left out
     assert compliant.properties["global_admins"] == 3
 
 
@@ -155,13 +164,16 @@ def test_graph_requests_carry_the_stand_in_token_and_are_only_gets(standin):
 def test_unreachable_graph_is_an_error_not_a_pass(standin):
     import socket
     from azure.identity import ClientSecretCredential
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"https://127.0.0.1:{s.getsockname()[1]}"
-    settings = arm.ArmSettings(endpoint=standin.url, graph_endpoint=closed, ca_bundle=str(standin.ca),
-                               authority=standin.url, max_retries=0)
-    credential = ClientSecretCredential(TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"],
-                                        **settings.identity_kwargs())
+    settings = arm.ArmSettings(
+        endpoint=standin.url, graph_endpoint=closed, ca_bundle=str(standin.ca), authority=standin.url, max_retries=0
+    )
+    credential = ClientSecretCredential(
+        TENANT["tenant_id"], TENANT["client_id"], TENANT["client_secret"], **settings.identity_kwargs()
+    )
     (res,) = graph.collect(credential, "t", settings).resources
     got = statuses(res)
     assert set(f.status for f in got.values()) == {"error"}
@@ -172,16 +184,36 @@ def test_cli_scan_reports_entra_findings_for_the_tenant(standin, tmp_path):
     """Through `enamel scan --azure-tenants`: the tenant's Entra ID is scanned with its ARM."""
     standin.graph = "failing"
     p = tmp_path / "tenants.yaml"
-    block = {"tenant_id": TENANT["tenant_id"], "client_id": TENANT["client_id"], "client_secret_env": SECRET_ENV,
-             "subscriptions": [TENANT["subscriptions"][0]["subscriptionId"]]}
+    block = {
+        "tenant_id": TENANT["tenant_id"],
+        "client_id": TENANT["client_id"],
+        "client_secret_env": SECRET_ENV,
+        "subscriptions": [TENANT["subscriptions"][0]["subscriptionId"]],
+    }
     p.write_text(yaml.safe_dump({"tenants": [{"name": "Bright Smile Dental", "azure": block}]}))
     import os
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE"))}
     env.update({SECRET_ENV: TENANT["client_secret"], "ENAMEL_AZURE_GRAPH_ENDPOINT": standin.url})
     try:
-        r = run_enamel("scan", "--azure-tenants", p, "--azure-endpoint", standin.url, "--azure-ca-bundle", standin.ca,
-                       "--azure-authority", standin.url, "--azure-max-retries", "0", "--format", "json",
-                       "--fail-on", "none", env=env)
+        r = run_enamel(
+            "scan",
+            "--azure-tenants",
+            p,
+            "--azure-endpoint",
+            standin.url,
+            "--azure-ca-bundle",
+            standin.ca,
+            "--azure-authority",
+            standin.url,
+            "--azure-max-retries",
+            "0",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            env=env,
+        )
     finally:
         standin.graph = "compliant"
     assert "Traceback" not in r.stderr, r.stderr

@@ -1,5 +1,6 @@
 """CI integration: baselines (stable across line moves), GitHub annotations, the pre-commit
 hook's entry and the composite action's step commands, run locally with the real checkov."""
+
 import json
 import os
 import re
@@ -55,8 +56,19 @@ def test_baseline_fails_only_on_new_findings_and_survives_line_moves(tmp_path):
 
     # every resource moves down 7 lines, and a new non-compliant bucket appears
     tf.write_text("# moved\n" * 7 + original + NEW_BUCKET)
-    r = run_enamel("scan", "--iac", work, "--baseline", base, "--format", "json,sarif", "--output-dir",
-                   tmp_path / "out", env=env(), cwd=tmp_path)
+    r = run_enamel(
+        "scan",
+        "--iac",
+        work,
+        "--baseline",
+        base,
+        "--format",
+        "json,sarif",
+        "--output-dir",
+        tmp_path / "out",
+        env=env(),
+        cwd=tmp_path,
+    )
     assert r.returncode == 1, r.stderr
     report = json.loads((tmp_path / "out" / "enamel-report.json").read_text())
     validate_report(report)
@@ -70,8 +82,11 @@ def test_baseline_fails_only_on_new_findings_and_survives_line_moves(tmp_path):
     assert moved["location"]["start_line"] == was["location"]["start_line"] + 7
     sarif = json.loads((tmp_path / "out" / "enamel-report.sarif").read_text())
     check_sarif(sarif, report)
-    states = {r["properties"]["resource"]["name"]: r.get("baselineState") for r in sarif["runs"][0]["results"]
-              if r["ruleId"] == "s3-bucket-kms-encryption"}
+    states = {
+        r["properties"]["resource"]["name"]: r.get("baselineState")
+        for r in sarif["runs"][0]["results"]
+        if r["ruleId"] == "s3-bucket-kms-encryption"
+    }
     assert states["aws_s3_bucket.new_referrals"] == "new" and states["aws_s3_bucket.scans"] == "unchanged"
 
     # the new bucket removed again: only baselined findings remain, the gate passes
@@ -89,13 +104,22 @@ def test_bad_baseline_file_is_bad_input_with_line(tmp_path):
 
 # --- GitHub annotations -----------------------------------------------------------------
 
+
 def test_github_annotation_escapes_and_points_at_lines():
-    f = {"rule_id": "s3-bucket-kms-encryption", "severity": "high", "status": "fail", "hipaa": ["164.312(a)(2)(iv)"],
-         "message": "100% bad,\nreally", "remediation": "use KMS", "location": {"path": "infra/a,b.tf", "start_line": 5,
-                                                                                  "end_line": 8}}
+    f = {
+        "rule_id": "s3-bucket-kms-encryption",
+        "severity": "high",
+        "status": "fail",
+        "hipaa": ["164.312(a)(2)(iv)"],
+        "message": "100% bad,\nreally",
+        "remediation": "use KMS",
+        "location": {"path": "infra/a,b.tf", "start_line": 5, "end_line": 8},
+    }
     line = github.annotation(f, "high")
-    assert line == ("::error file=infra/a%2Cb.tf,line=5,endLine=8,title=s3-bucket-kms-encryption (high%2C HIPAA "
-                    "164.312(a)(2)(iv))::[fail] 100%25 bad,%0Areally%0ARemediation: use KMS")
+    assert line == (
+        "::error file=infra/a%2Cb.tf,line=5,endLine=8,title=s3-bucket-kms-encryption (high%2C HIPAA "
+        "164.312(a)(2)(iv))::[fail] 100%25 bad,%0Areally%0ARemediation: use KMS"
+    )
     assert github.annotation(dict(f, severity="low"), "high").startswith("::warning ")
     assert github.render({"scan": {"fail_on": "high"}, "findings": [dict(f, baseline="unchanged")]}) == ""
 
@@ -113,6 +137,7 @@ def test_ci_mode_prints_annotations_only_under_github_actions():
 
 # --- pre-commit hook --------------------------------------------------------------------
 
+
 def test_pre_commit_hook_entry_gates_changed_files():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "enamel-iac" and hook["pass_filenames"] is True and hook["language"] == "python"
@@ -123,8 +148,14 @@ def test_pre_commit_hook_entry_gates_changed_files():
     entry = shlex.split(hook["entry"]) + hook.get("args", [])
 
     def run(names):  # what pre-commit does: entry + the changed file names
-        return subprocess.run(entry + [f"tests/fixtures/iac/{n}" for n in names], cwd=ROOT, env=env(),
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            entry + [f"tests/fixtures/iac/{n}" for n in names],
+            cwd=ROOT,
+            env=env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     bad = run([n for n in fixtures if n.startswith("fail_")])
     good = run(["pass_imaging_stack.yaml", "pass_azure_storage.json"])
@@ -143,6 +174,7 @@ def _expand(value: str, ctx: dict) -> str:
         expr = m.group(1)
         assert expr in ctx, f"action.yml uses {expr} which the local runner does not know"
         return ctx[expr]
+
     return EXPR.sub(sub, str(value))
 
 
@@ -154,8 +186,12 @@ def run_action(tmp_path, inputs: dict) -> dict:
     ins = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
     ins.update(inputs)
     outputs: dict[str, dict] = {}
-    runner = {"GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(tmp_path / "runner-temp"),
-              "GITHUB_ENV": str(tmp_path / "github-env"), "GITHUB_ACTION_PATH": str(ROOT)}
+    runner = {
+        "GITHUB_ACTIONS": "true",
+        "RUNNER_TEMP": str(tmp_path / "runner-temp"),
+        "GITHUB_ENV": str(tmp_path / "github-env"),
+        "GITHUB_ACTION_PATH": str(ROOT),
+    }
     Path(runner["RUNNER_TEMP"]).mkdir(exist_ok=True)
     log = {"steps": [], "uploads": []}
     for step in action["runs"]["steps"]:
@@ -173,8 +209,14 @@ def run_action(tmp_path, inputs: dict) -> dict:
         out_file.write_text("")
         step_env = env(**runner, GITHUB_OUTPUT=str(out_file))
         step_env.update({k: _expand(v, ctx) for k, v in step.get("env", {}).items()})
-        p = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], cwd=ROOT,
-                           env=step_env, capture_output=True, text=True, timeout=300)
+        p = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+            cwd=ROOT,
+            env=step_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         log["steps"].append((step["name"], p))
         if "id" in step:
             outputs[step["id"]] = dict(line.split("=", 1) for line in out_file.read_text().splitlines() if line)
@@ -184,11 +226,20 @@ def run_action(tmp_path, inputs: dict) -> dict:
 
 def test_composite_action_steps_scan_upload_sarif_and_gate(tmp_path):
     out = tmp_path / "reports"
-    log = run_action(tmp_path, {"iac": "tests/fixtures/iac/fail_imaging_stack.yaml tests/fixtures/iac/pass_imaging_stack.yaml",
-                                "output-dir": str(out)})
+    log = run_action(
+        tmp_path,
+        {
+            "iac": "tests/fixtures/iac/fail_imaging_stack.yaml tests/fixtures/iac/pass_imaging_stack.yaml",
+            "output-dir": str(out),
+        },
+    )
     names = [n for n, _ in log["steps"]]
-    assert names == ["Install Enamel with the extras the inputs need", "Install checkov in its own virtualenv",
-                     "Scan", "Gate"]
+    assert names == [
+        "Install Enamel with the extras the inputs need",
+        "Install checkov in its own virtualenv",
+        "Scan",
+        "Gate",
+    ]
     install, checkov_step, scan, gate = (p for _, p in log["steps"])
     assert install.returncode == 0 and "using " in install.stdout  # the enamel on PATH is used
     assert checkov_step.returncode == 0 and str(CHECKOV) in checkov_step.stdout
@@ -221,6 +272,7 @@ def test_ci_examples_use_the_real_command_line():
     assert gh["permissions"]["security-events"] == "write"
     gl = yaml.safe_load((ROOT / "deploy" / "ci" / "gitlab-ci.yml").read_text())["enamel-hipaa"]
     from enamel_hipaa.cli import build_parser
+
     for line in gl["script"]:
         argv = shlex.split(line)
         assert argv[0] == "enamel"

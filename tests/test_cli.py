@@ -1,4 +1,5 @@
 """The CLI's contract: exit codes, one-line errors, sources, atomic outputs."""
+
 import json
 
 import pytest
@@ -16,8 +17,13 @@ def resources_file(tmp_path, resources, errors=()):
 
 
 def bucket(name, status="Enabled", **extra):
-    return {"type": "aws.s3_bucket", "id": name, "name": name, "source": "file",
-            "properties": {"versioning": {"status": status}, **extra}}
+    return {
+        "type": "aws.s3_bucket",
+        "id": name,
+        "name": name,
+        "source": "file",
+        "properties": {"versioning": {"status": status}, **extra},
+    }
 
 
 def test_version():
@@ -45,15 +51,30 @@ def test_fail_on_threshold_ignores_lower_severities(tmp_path):
 
 
 def test_unknown_counts_towards_fail_on_unless_disabled(tmp_path):
-    p = resources_file(tmp_path, [{"type": "aws.s3_account", "id": "1", "name": "1", "source": "file",
-                                   "properties": {"public_access_block": {"$unknown": "AccessDenied"}}}])
+    p = resources_file(
+        tmp_path,
+        [
+            {
+                "type": "aws.s3_account",
+                "id": "1",
+                "name": "1",
+                "source": "file",
+                "properties": {"public_access_block": {"$unknown": "AccessDenied"}},
+            }
+        ],
+    )
     assert run_enamel("scan", "--resources", p, "--format", "json").returncode == 1
     assert run_enamel("scan", "--resources", p, "--format", "json", "--no-fail-on-unknown").returncode == 0
 
 
 def test_incomplete_scan_exits_3_by_default(tmp_path):
-    err = {"source": "aws", "service": "s3", "message": "AccessDenied: ListBuckets", "region": "us-east-1",
-           "resource_type": "aws.s3_bucket"}
+    err = {
+        "source": "aws",
+        "service": "s3",
+        "message": "AccessDenied: ListBuckets",
+        "region": "us-east-1",
+        "resource_type": "aws.s3_bucket",
+    }
     p = resources_file(tmp_path, [], [err])
     r = run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none")
     assert r.returncode == 3
@@ -62,10 +83,16 @@ def test_incomplete_scan_exits_3_by_default(tmp_path):
     assert report["scan"]["complete"] is False and report["errors"][0]["service"] == "s3"
     assert {f["status"] for f in report["findings"]} == {"error"}
     # the old spelling still works; --allow-incomplete opts out (exit by findings only)
-    assert run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none", "--fail-on-error",
-                      "--ci").returncode == 3
-    assert run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none",
-                      "--allow-incomplete").returncode == 0
+    assert (
+        run_enamel(
+            "scan", "--resources", p, "--format", "json", "--fail-on", "none", "--fail-on-error", "--ci"
+        ).returncode
+        == 3
+    )
+    assert (
+        run_enamel("scan", "--resources", p, "--format", "json", "--fail-on", "none", "--allow-incomplete").returncode
+        == 0
+    )
 
 
 def test_bad_resources_file_exits_2_naming_file_and_line(tmp_path):
@@ -109,8 +136,18 @@ def test_bad_waivers_file_exits_2(tmp_path):
 
 
 def test_params_file_overrides_rule_defaults(tmp_path):
-    p = resources_file(tmp_path, [bucket("b", **{"tags": {"data_class": "phi"},
-                                                 "object_lock": {"enabled": True, "mode": "COMPLIANCE", "retention_days": 2555}})])
+    p = resources_file(
+        tmp_path,
+        [
+            bucket(
+                "b",
+                **{
+                    "tags": {"data_class": "phi"},
+                    "object_lock": {"enabled": True, "mode": "COMPLIANCE", "retention_days": 2555},
+                },
+            )
+        ],
+    )
     params = tmp_path / "params.yaml"
     params.write_text("rules:\n  s3-bucket-object-lock-retention:\n    min_retention_days: 3650\n")
     r = run_enamel("scan", "--resources", p, "--params", params, "--format", "json", "--fail-on", "none")
@@ -151,7 +188,9 @@ def test_failed_render_keeps_previous_reports(tmp_path, monkeypatch, capsys):
 
     def boom(report, ctx):
         raise RuntimeError("template exploded")
+
     import enamel_hipaa.outputs.html as html
+
     monkeypatch.setattr(html, "render", boom)
     assert cli.main(["demo", "--output-dir", str(tmp_path), "--format", "json,html", "-q"]) == cli.EXIT_INTERNAL
     after = {p.name: p.read_text() for p in tmp_path.iterdir()}
@@ -169,6 +208,7 @@ def test_writing_to_a_device_keeps_the_device(tmp_path):
     """`-o /dev/null` must write through, never rename a temp file over the device node."""
     import os
     import stat
+
     r = run_enamel("collect", "--resources", PRACTICE, "-o", os.devnull)
     assert r.returncode == 0, r.stderr
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)

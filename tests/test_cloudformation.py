@@ -1,6 +1,7 @@
 """CloudFormation templates through Enamel's own rules (issue 15): every verdict listed in
 tests/fixtures/iac-expected.yaml for the cloudformation/ fixtures, Parameters, Conditions and
 intrinsics, and findings pinned to the template line."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -43,8 +44,10 @@ def test_cloudformation_resources_normalise_to_expected_types(name):
 
 
 def test_security_group_with_dicom_104_open_fails_on_cloudformation():
-    assert judged("cloudformation/written/sg-dicom-104-open.yaml")[
-        ("DicomOpen", "ec2-security-group-admin-ports")] == "fail"
+    assert (
+        judged("cloudformation/written/sg-dicom-104-open.yaml")[("DicomOpen", "ec2-security-group-admin-ports")]
+        == "fail"
+    )
 
 
 def test_unencrypted_bucket_is_never_left_unchecked():
@@ -90,12 +93,16 @@ def test_duplicate_resource_is_bad_input_naming_its_line(tmp_path):
 
 def test_short_and_long_form_intrinsics_read_alike(tmp_path):
     short = tmp_path / "short.yaml"
-    short.write_text("Parameters: {Cidr: {Type: String, Default: 0.0.0.0/0}}\nResources:\n  G:\n"
-                     "    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress:\n"
-                     "        - {IpProtocol: tcp, FromPort: 104, ToPort: 104, CidrIp: !Ref Cidr}\n")
+    short.write_text(
+        "Parameters: {Cidr: {Type: String, Default: 0.0.0.0/0}}\nResources:\n  G:\n"
+        "    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress:\n"
+        "        - {IpProtocol: tcp, FromPort: 104, ToPort: 104, CidrIp: !Ref Cidr}\n"
+    )
     long = tmp_path / "long.json"
-    long.write_text('{"Parameters": {"Cidr": {"Type": "String", "Default": "0.0.0.0/0"}}, "Resources": {"G": {'
-                    '"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [{"IpProtocol": "tcp",'
-                    ' "FromPort": 104, "ToPort": 104, "CidrIp": {"Ref": "Cidr"}}]}}}}')
+    long.write_text(
+        '{"Parameters": {"Cidr": {"Type": "String", "Default": "0.0.0.0/0"}}, "Resources": {"G": {'
+        '"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [{"IpProtocol": "tcp",'
+        ' "FromPort": 104, "ToPort": 104, "CidrIp": {"Ref": "Cidr"}}]}}}}'
+    )
     a, b = (by_id(collect_cloudformation(str(p)))["G"].properties for p in (short, long))
     assert a["ingress"] == b["ingress"] and a["ingress"][0]["cidr"] == "0.0.0.0/0"

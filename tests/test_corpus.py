@@ -1,6 +1,7 @@
 """The public corpus (tests/corpus/, issue 14): Enamel's verdicts on 59 third-party Orthanc,
 nginx and docker-compose configurations match the verdicts written by reading them, with
 0 false passes, 0 false fails and no error (scripts/corpus_run.py builds each inventory)."""
+
 from __future__ import annotations
 
 import importlib.util

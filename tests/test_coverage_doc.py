@@ -1,5 +1,6 @@
 """docs/coverage.md is generated from the rules' `references:` and anchors/ (scripts/coverage.py):
 every cited anchor check exists and is relevant, and the document never drifts from the generator."""
+
 import importlib.util
 import subprocess
 import sys
@@ -24,7 +25,10 @@ def test_anchor_data_lists_every_upstream_check_with_a_reason_for_each_exclusion
     anchors = {a["stem"]: a for a in cov.load_anchors()}
     # check counts of the pinned upstream files (Prowler hipaa_aws 95, hipaa_azure 128; Config pack 130 rules)
     assert {s: len(a["checks"]) for s, a in anchors.items()} == {
-        "prowler-hipaa-aws": 95, "aws-config-hipaa": 130, "prowler-hipaa-azure": 128}
+        "prowler-hipaa-aws": 95,
+        "aws-config-hipaa": 130,
+        "prowler-hipaa-azure": 128,
+    }
     for a in anchors.values():
         assert a["source"]["commit"] and a["source"]["licence"]
         for c in a["checks"].values():
@@ -40,9 +44,16 @@ def test_every_rule_reference_names_a_relevant_anchor_check(built):
 
 def test_reference_to_unknown_check_id_is_reported_with_file_and_rule():
     anchors = cov.load_anchors()
-    fake = {"id": "s3-fake-rule", "live": True, "sources": ["aws"], "path": ROOT / "rules/aws/s3-fake-rule.yaml",
-            "cites": cov.parse_references({"prowler": ["s3_bucket_public_access", "s3_bucket_no_such_check"],
-                                           "aws_config": "NO_SUCH_CONFIG_RULE"}, "x")}
+    fake = {
+        "id": "s3-fake-rule",
+        "live": True,
+        "sources": ["aws"],
+        "path": ROOT / "rules/aws/s3-fake-rule.yaml",
+        "cites": cov.parse_references(
+            {"prowler": ["s3_bucket_public_access", "s3_bucket_no_such_check"], "aws_config": "NO_SUCH_CONFIG_RULE"},
+            "x",
+        ),
+    }
     _, problems = cov.resolve(anchors, [fake])
     assert len(problems) == 2
     assert "rules/aws/s3-fake-rule.yaml: s3-fake-rule: references.prowler: s3_bucket_no_such_check" in problems[0]
@@ -51,8 +62,13 @@ def test_reference_to_unknown_check_id_is_reported_with_file_and_rule():
 
 def test_reference_to_check_marked_not_relevant_is_reported():
     anchors = cov.load_anchors()
-    fake = {"id": "dynamo-fake", "live": True, "sources": ["aws"], "path": ROOT / "rules/aws/dynamo-fake.yaml",
-            "cites": cov.parse_references({"prowler_partial": "dynamodb_tables_pitr_enabled"}, "x")}
+    fake = {
+        "id": "dynamo-fake",
+        "live": True,
+        "sources": ["aws"],
+        "path": ROOT / "rules/aws/dynamo-fake.yaml",
+        "cites": cov.parse_references({"prowler_partial": "dynamodb_tables_pitr_enabled"}, "x"),
+    }
     _, problems = cov.resolve(anchors, [fake])
     assert len(problems) == 1 and "marked not relevant" in problems[0] and "DynamoDB" in problems[0]
 
@@ -60,12 +76,27 @@ def test_reference_to_check_marked_not_relevant_is_reported():
 def test_iac_only_and_weaker_citations_count_as_partly_live_full_citations_as_covered():
     anchors = cov.load_anchors()
     rules = [
-        {"id": "live-full", "live": True, "sources": ["aws"], "path": SCRIPT,
-         "cites": cov.parse_references({"prowler": "efs_have_backup_enabled"}, "x")},
-        {"id": "live-weaker", "live": True, "sources": ["aws"], "path": SCRIPT,
-         "cites": cov.parse_references({"prowler_partial": "securityhub_enabled"}, "x")},
-        {"id": "iac-full", "live": False, "sources": ["iac"], "path": SCRIPT,
-         "cites": cov.parse_references({"aws_config": "SECURITYHUB_ENABLED"}, "x")},
+        {
+            "id": "live-full",
+            "live": True,
+            "sources": ["aws"],
+            "path": SCRIPT,
+            "cites": cov.parse_references({"prowler": "efs_have_backup_enabled"}, "x"),
+        },
+        {
+            "id": "live-weaker",
+            "live": True,
+            "sources": ["aws"],
+            "path": SCRIPT,
+            "cites": cov.parse_references({"prowler_partial": "securityhub_enabled"}, "x"),
+        },
+        {
+            "id": "iac-full",
+            "live": False,
+            "sources": ["iac"],
+            "path": SCRIPT,
+            "cites": cov.parse_references({"aws_config": "SECURITYHUB_ENABLED"}, "x"),
+        },
     ]
     cites, problems = cov.resolve(anchors, rules)
     assert problems == []

@@ -1,5 +1,6 @@
 """Cross-check of the attestation register against live access, `enamel attest init`, and the
 "Administrative safeguards" report section."""
+
 import json
 
 import pytest
@@ -22,10 +23,23 @@ def live_sources(moto_account):
     (444455556666), one whose BAA expired (555566667777) and one in no vendor's list
     (999900001111), plus PHI buckets and a key shared across accounts. (Unreadable values
     keep their resources file, live_values_unreadable.json: moto cannot deny a read.)"""
-    stack.provision_vendor_access(stack.session(OWN_ACCOUNT), OWN_ACCOUNT, [CURRENT, EXPIRED, UNLISTED],
-                                  bucket_reader=CURRENT, replica_account=EXPIRED, key_user=CURRENT)
-    return ["--aws", "--regions", stack.HOME, "--role-arn", f"arn:aws:iam::{OWN_ACCOUNT}:role/{stack.AUDIT_ROLE}",
-            "--external-id", stack.EXTERNAL_ID]
+    stack.provision_vendor_access(
+        stack.session(OWN_ACCOUNT),
+        OWN_ACCOUNT,
+        [CURRENT, EXPIRED, UNLISTED],
+        bucket_reader=CURRENT,
+        replica_account=EXPIRED,
+        key_user=CURRENT,
+    )
+    return [
+        "--aws",
+        "--regions",
+        stack.HOME,
+        "--role-arn",
+        f"arn:aws:iam::{OWN_ACCOUNT}:role/{stack.AUDIT_ROLE}",
+        "--external-id",
+        stack.EXTERNAL_ID,
+    ]
 
 
 def scan(*args):
@@ -69,8 +83,12 @@ def test_without_register_there_is_no_cross_check(live_sources):
 
 
 def test_unreadable_live_values_are_unknown_or_error_never_pass(tmp_path):
-    report = scan("--resources", FIXTURES / "live_values_unreadable.json",
-                  "--attest", register(tmp_path, "crosscheck_register.yaml"))
+    report = scan(
+        "--resources",
+        FIXTURES / "live_values_unreadable.json",
+        "--attest",
+        register(tmp_path, "crosscheck_register.yaml"),
+    )
     found = by_rule(report)["attestation-external-party-baa"]
     by_where = {f["resource"]["name"]: f["status"] for f in found}
     assert by_where == {
@@ -84,13 +102,15 @@ def test_unreadable_live_values_are_unknown_or_error_never_pass(tmp_path):
 
 
 def _role(accounts, account=OWN_ACCOUNT):
-    return Resource("aws.iam_role", f"arn:aws:iam::{account}:role/r", "r", "live",
-                    {"trusted_accounts": accounts}, account=account)
+    return Resource(
+        "aws.iam_role", f"arn:aws:iam::{account}:role/r", "r", "live", {"trusted_accounts": accounts}, account=account
+    )
 
 
 def _register_resources(tmp_path):
     from enamel_hipaa.sources.attestation import collect
     from enamel_hipaa.sources.config import AttestationSource
+
     return collect(AttestationSource(path=str(register(tmp_path, "crosscheck_register.yaml")))).resources
 
 
@@ -117,9 +137,10 @@ def test_value_not_reported_yields_an_unknown_party(tmp_path):
 
 
 def test_collection_error_on_a_watched_type_yields_an_error_party(tmp_path):
-    col = Collection(resources=_register_resources(tmp_path),
-                     errors=[CollectionError("aws", "kms", "AccessDenied", region="eu-west-1",
-                                             resource_type="aws.kms_key")])
+    col = Collection(
+        resources=_register_resources(tmp_path),
+        errors=[CollectionError("aws", "kms", "AccessDenied", region="eu-west-1", resource_type="aws.kms_key")],
+    )
     crosscheck.enrich(col)
     (party,) = [r for r in col.resources if r.type == "attestation.external_party"]
     assert "$error" in party.properties["baa_status"]
@@ -138,6 +159,7 @@ def test_collect_then_scan_recomputes_instead_of_duplicating(tmp_path, live_sour
 
 # ---------------------------------------------------------------------------------------
 # enamel attest init
+
 
 def test_attest_init_round_trip(tmp_path, live_sources):
     out = tmp_path / "register.yaml"
@@ -176,14 +198,20 @@ def test_attest_init_without_sources_writes_a_blank_valid_starter(tmp_path):
     report = scan("--attest", out)
     assert by_rule(report)["attestation-key-rotation-current"][0]["status"] == "fail"
     # the format-2 sections are written "not recorded": none of their rules passes
-    for rid in ("attestation-downtime-procedures-exercised", "attestation-asset-inventory-current",
-                "attestation-training-curriculum-complete", "attestation-secure-messaging-under-baa",
-                "attestation-sanctions-policy-current", "attestation-encryption-standards-documented"):
+    for rid in (
+        "attestation-downtime-procedures-exercised",
+        "attestation-asset-inventory-current",
+        "attestation-training-curriculum-complete",
+        "attestation-secure-messaging-under-baa",
+        "attestation-sanctions-policy-current",
+        "attestation-encryption-standards-documented",
+    ):
         assert by_rule(report)[rid][0]["status"] == "fail", rid
 
 
 # ---------------------------------------------------------------------------------------
 # reports
+
 
 @pytest.fixture(scope="module")
 def demo_reports(tmp_path_factory):
@@ -194,8 +222,13 @@ def demo_reports(tmp_path_factory):
     return out
 
 
-GROUP_TITLES = ("Vendors and business associate agreements", "Security risk analysis", "Workforce training",
-                "Contingency plan: restore tests", "Retention and media disposal")
+GROUP_TITLES = (
+    "Vendors and business associate agreements",
+    "Security risk analysis",
+    "Workforce training",
+    "Contingency plan: restore tests",
+    "Retention and media disposal",
+)
 
 
 def test_html_report_has_administrative_safeguards(demo_reports):
@@ -216,8 +249,9 @@ def test_markdown_report_has_administrative_safeguards(demo_reports):
 
 
 def test_reports_without_register_say_not_assessed(tmp_path, live_sources):
-    r = run_enamel("scan", *live_sources, "--format", "json,markdown,html", "--output-dir", tmp_path,
-                   "--fail-on", "none")
+    r = run_enamel(
+        "scan", *live_sources, "--format", "json,markdown,html", "--output-dir", tmp_path, "--fail-on", "none"
+    )
     assert r.returncode == 0, r.stderr
     validate_report(json.loads((tmp_path / "enamel-report.json").read_text()))
     assert "Not assessed: no attestation register was scanned" in (tmp_path / "enamel-report.md").read_text()

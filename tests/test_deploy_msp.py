@@ -2,6 +2,7 @@
 Kubernetes OpenAPI schema (kubernetes-validate, which ships the schemas: no network), and the
 shell each example runs - every shard of the Indexed Job / matrix, then the merge step - is
 run as written against moto and the test PostgreSQL."""
+
 import json
 import os
 import shutil
@@ -19,8 +20,12 @@ from msp_moto import audit_role, practice_buckets
 
 K8S = ROOT / "deploy" / "kubernetes" / "enamel-msp.yaml"
 GHA = ROOT / "deploy" / "github-actions" / "enamel-msp-matrix.yml"
-PRACTICES = [("bright-smile", "111100000001"), ("lakeside-ortho", "111100000002"), ("cedar-kids", "111100000003"),
-             ("harbor-endo", "111100000004")]
+PRACTICES = [
+    ("bright-smile", "111100000001"),
+    ("lakeside-ortho", "111100000002"),
+    ("cedar-kids", "111100000003"),
+    ("harbor-endo", "111100000004"),
+]
 
 
 def k8s_docs() -> list[dict]:
@@ -43,9 +48,12 @@ def test_pass_the_shards_share_one_run_id_and_the_history_has_no_password():
     scan = k8s_docs()[1]["spec"]["jobTemplate"]["spec"]
     env = {e["name"]: e for e in scan["template"]["spec"]["containers"][0]["env"]}
     assert scan["completionMode"] == "Indexed" and scan["completions"] == scan["parallelism"] == int(
-        env["ENAMEL_SHARDS"]["value"])
+        env["ENAMEL_SHARDS"]["value"]
+    )
     assert env["ENAMEL_RUN_ID"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.labels['job-name']"
-    assert history.is_url(env["ENAMEL_HISTORY"]["value"]) and ":" not in env["ENAMEL_HISTORY"]["value"].split("@")[0][13:]
+    assert (
+        history.is_url(env["ENAMEL_HISTORY"]["value"]) and ":" not in env["ENAMEL_HISTORY"]["value"].split("@")[0][13:]
+    )
     assert "secretKeyRef" in env["PGPASSWORD"]["valueFrom"]
 
 
@@ -61,8 +69,9 @@ def world(moto_account, tmp_path_factory):
         role = audit_role(sess, awsstack.ACCOUNT_A, env[xid_var])
         practice_buckets(sess, name, f"C-{name}", 2, versioned=name != "cedar-kids")
         tenants.append({"name": name, "aws": [{"role_arn": role, "external_id_env": xid_var}]})
-    (d / "tenants.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": {"regions": ["us-east-1"]},
-                                                    "tenants": tenants}))
+    (d / "tenants.yaml").write_text(
+        yaml.safe_dump({"version": 1, "defaults": {"regions": ["us-east-1"]}, "tenants": tenants})
+    )
     return d, env
 
 
@@ -101,8 +110,16 @@ def test_pass_kubernetes_indexed_job_shards_and_report_step_run_as_written(world
     scan, report = (doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0] for doc in k8s_docs()[1:])
     plain = {e["name"]: e["value"] for e in scan["env"] if "value" in e}
     run_id = "enamel-msp-scan-29400000"  # what metadata.labels['job-name'] gives a CronJob's Job
-    base = dict(plain, **xids, ENAMEL_HISTORY=url, ENAMEL_TENANTS=d / "tenants.yaml", ENAMEL_RESULTS=tmp_path / "results",
-                HOME=tmp_path, ENAMEL_RUN_ID=run_id, PGPASSWORD=pg_server.password)
+    base = dict(
+        plain,
+        **xids,
+        ENAMEL_HISTORY=url,
+        ENAMEL_TENANTS=d / "tenants.yaml",
+        ENAMEL_RESULTS=tmp_path / "results",
+        HOME=tmp_path,
+        ENAMEL_RUN_ID=run_id,
+        PGPASSWORD=pg_server.password,
+    )
     for i in range(scan_count := int(plain["ENAMEL_SHARDS"])):
         r = run_sh(scan["args"][0], shell_env(dict(base, JOB_COMPLETION_INDEX=i)), tmp_path)
         assert r.returncode == 0, (i, r.stderr)
@@ -110,12 +127,16 @@ def test_pass_kubernetes_indexed_job_shards_and_report_step_run_as_written(world
     assert r.returncode == 0, r.stderr
     one_scan_per_tenant(url, run_id)
     rep_env = {e["name"]: e["value"] for e in report["env"]}
-    r = run_sh(report["args"][0], shell_env(dict(rep_env, ENAMEL_RESULTS=tmp_path / "results", HOME=tmp_path)), tmp_path)
+    r = run_sh(
+        report["args"][0], shell_env(dict(rep_env, ENAMEL_RESULTS=tmp_path / "results", HOME=tmp_path)), tmp_path
+    )
     assert r.returncode == 0, r.stderr
     check_rollup(tmp_path / "results" / run_id / "rollup" / "rollup.json")
     assert len(list((tmp_path / "results" / run_id).glob("shard-*"))) == scan_count
     (tmp_path / "results" / run_id / "shard-3" / "SHARD_DONE").unlink()  # an unfinished shard: the report refuses
-    r = run_sh(report["args"][0], shell_env(dict(rep_env, ENAMEL_RESULTS=tmp_path / "results", HOME=tmp_path)), tmp_path)
+    r = run_sh(
+        report["args"][0], shell_env(dict(rep_env, ENAMEL_RESULTS=tmp_path / "results", HOME=tmp_path)), tmp_path
+    )
     assert r.returncode == 3 and "7 of 8 shards" in r.stderr
 
 

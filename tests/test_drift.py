@@ -1,5 +1,6 @@
 """Drift over three recorded scans (an archive loses encryption, a share gains it, a new
 public bucket appears) and plan-vs-live drift. Every JSON drift is schema-validated."""
+
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -136,13 +137,18 @@ def test_fail_drift_refuses_ambiguous_or_missing_history(new_history, store_kind
 
 # --- plan vs live ---------------------------------------------------------------------
 
+
 def test_fail_encryption_disabled_live_differs_from_plan():
-    r = run_enamel("drift", "--desired", "--resources", PLAN, "--resources", LIVE, "--format", "json",
-                   "--fail-on-drift")
+    r = run_enamel(
+        "drift", "--desired", "--resources", PLAN, "--resources", LIVE, "--format", "json", "--fail-on-drift"
+    )
     assert r.returncode == 1, r.stderr
     doc = validate_drift(json.loads(r.stdout))
-    differs = {(p["resource"]["id"], p["key"]): (p["desired"], p["actual"])
-               for p in doc["properties"] if p["status"] == "differs"}
+    differs = {
+        (p["resource"]["id"], p["key"]): (p["desired"], p["actual"])
+        for p in doc["properties"]
+        if p["status"] == "differs"
+    }
     assert differs[(ARCHIVE, "encryption.sse_algorithm")] == ("aws:kms", "none")
     assert differs[(ARCHIVE, "encryption.kms_key_managed_by")] == ("customer", "none")
     assert all(rid == ARCHIVE for rid, _ in differs)
@@ -162,13 +168,33 @@ def test_fail_unknown_desired_value_is_not_comparable_never_a_match(ruleset):
 
 def test_pass_match_by_name_when_the_planned_id_is_not_known_yet(ruleset):
     props = {"versioning": {"status": "Enabled"}}
-    planned = Resource("aws.s3_bucket", "urn:pulumi:prod::bsd::aws:s3/bucketV2:BucketV2::archive", "bsd-x",
-                       "plan", props, account="111122223333", region="us-east-1")
-    other_region = Resource("aws.s3_bucket", "arn:aws:s3:::bsd-x-eu", "bsd-x", "live",
-                            {"versioning": {"status": "Suspended"}}, account="111122223333", region="eu-west-1")
-    same_region = Resource("aws.s3_bucket", "arn:aws:s3:::bsd-x", "bsd-x", "live",
-                           {"versioning": {"status": {"$error": "AccessDenied"}}}, account="111122223333",
-                           region="us-east-1")
+    planned = Resource(
+        "aws.s3_bucket",
+        "urn:pulumi:prod::bsd::aws:s3/bucketV2:BucketV2::archive",
+        "bsd-x",
+        "plan",
+        props,
+        account="111122223333",
+        region="us-east-1",
+    )
+    other_region = Resource(
+        "aws.s3_bucket",
+        "arn:aws:s3:::bsd-x-eu",
+        "bsd-x",
+        "live",
+        {"versioning": {"status": "Suspended"}},
+        account="111122223333",
+        region="eu-west-1",
+    )
+    same_region = Resource(
+        "aws.s3_bucket",
+        "arn:aws:s3:::bsd-x",
+        "bsd-x",
+        "live",
+        {"versioning": {"status": {"$error": "AccessDenied"}}},
+        account="111122223333",
+        region="us-east-1",
+    )
     doc = validate_drift(drift.plan_drift([planned, other_region, same_region], ruleset.rules))
     assert [(m["actual"]["id"], m["by"]) for m in doc["matched"]] == [("arn:aws:s3:::bsd-x", "name")]
     [p] = [p for p in doc["properties"] if p["key"] == "versioning.status"]
@@ -187,17 +213,33 @@ def test_fail_incomplete_scan_shows_errors_as_new_failures_and_warns(tmp_path, n
     db = new_history()
     record_scan(db, 2)
     broken = tmp_path / "s3_access_denied.json"
-    broken.write_text(json.dumps({"resources": [], "errors": [{
-        "source": "aws", "service": "s3", "message": "AccessDenied: ListBuckets", "region": "us-east-1",
-        "resource_type": "aws.s3_bucket"}]}))
-    r = run_enamel("scan", "--resources", broken, "--record", "--history", db, "--tenant", TENANT, "-q",
-                   "--fail-on", "none")
+    broken.write_text(
+        json.dumps(
+            {
+                "resources": [],
+                "errors": [
+                    {
+                        "source": "aws",
+                        "service": "s3",
+                        "message": "AccessDenied: ListBuckets",
+                        "region": "us-east-1",
+                        "resource_type": "aws.s3_bucket",
+                    }
+                ],
+            }
+        )
+    )
+    r = run_enamel(
+        "scan", "--resources", broken, "--record", "--history", db, "--tenant", TENANT, "-q", "--fail-on", "none"
+    )
     assert r.returncode == 3, r.stderr  # incomplete: exit 3 by default, and the scan is still recorded
     doc = drift_json("--history", db)
     assert doc["to"]["complete"] is False and doc["from"]["complete"] is True
     assert doc["new_failures"] and {f["status"] for f in doc["new_failures"]} == {"error"}  # never "resolved"
     assert doc["resolved_failures"] == []  # unreadable is not fixed: the archive's failures stay open
-    unchecked = {(f["rule_id"], f["resource"]["id"]) for f in doc["open_failures"] if f.get("now_status") == "unchecked"}
+    unchecked = {
+        (f["rule_id"], f["resource"]["id"]) for f in doc["open_failures"] if f.get("now_status") == "unchecked"
+    }
     assert ("s3-bucket-encrypted-at-rest", ARCHIVE) in unchecked
     removed = {r["id"] for r in doc["resources_removed"]}  # the broken scan saw nothing
     assert {ARCHIVE, REFERRALS, f"arn:aws:s3:::{LOGS}"} <= removed and PUBLIC not in removed

@@ -1,4 +1,5 @@
 """The engine's statuses: pass, fail, unknown, error, waived, skip; scope; params; waivers."""
+
 from datetime import date, datetime, timezone
 
 import pytest
@@ -13,10 +14,18 @@ NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
 
 
 def rule(**kw):
-    base = dict(id="demo-rule", title="A demo rule title", severity="high", resource="aws.s3_bucket",
-                hipaa=("164.312(b)",), assertion={"key": "versioning.status", "op": "eq", "value": "Enabled"},
-                message="bucket {name} versioning {versioning.status}", remediation="fix it", path="rules/aws/demo-rule.yaml",
-                provider="aws")
+    base = dict(
+        id="demo-rule",
+        title="A demo rule title",
+        severity="high",
+        resource="aws.s3_bucket",
+        hipaa=("164.312(b)",),
+        assertion={"key": "versioning.status", "op": "eq", "value": "Enabled"},
+        message="bucket {name} versioning {versioning.status}",
+        remediation="fix it",
+        path="rules/aws/demo-rule.yaml",
+        provider="aws",
+    )
     base.update(kw)
     return Rule(**base)
 
@@ -32,7 +41,11 @@ def status_of(r, res, **kw):
 
 def test_pass_and_fail_with_message_and_evidence():
     f = status_of(rule(), bucket("good", versioning={"status": "Enabled"}))
-    assert (f.status, f.message, f.evidence) == ("pass", "bucket good versioning Enabled", {"versioning.status": "Enabled"})
+    assert (f.status, f.message, f.evidence) == (
+        "pass",
+        "bucket good versioning Enabled",
+        {"versioning.status": "Enabled"},
+    )
     f = status_of(rule(), bucket("bad", versioning={"status": "Suspended"}))
     assert f.status == "fail"
     assert "Suspended" in f.message and "expected: versioning.status eq Enabled" in f.message
@@ -61,8 +74,15 @@ def test_resource_level_error_is_error_for_every_rule():
 
 
 def test_collection_error_gives_error_findings_for_its_type_only():
-    errs = [CollectionError(source="aws", service="s3", message="AccessDenied: ListBuckets", region="us-east-1",
-                            resource_type="aws.s3_bucket")]
+    errs = [
+        CollectionError(
+            source="aws",
+            service="s3",
+            message="AccessDenied: ListBuckets",
+            region="us-east-1",
+            resource_type="aws.s3_bucket",
+        )
+    ]
     findings = evaluate([rule(), rule(id="other", resource="aws.kms_key")], [], errors=errs, now=NOW)
     assert [(f.rule.id, f.status) for f in findings] == [("demo-rule", "error")]
     assert "AccessDenied" in findings[0].message
@@ -77,8 +97,11 @@ def test_where_scopes_skip_and_unknown_scope():
 
 
 def test_params_default_and_override():
-    r = rule(assertion={"key": "object_lock.retention_days", "op": "gte", "value": "{{ min_days }}"},
-             params={"min_days": 2190}, message="{name} {object_lock.retention_days} (policy {min_days})")
+    r = rule(
+        assertion={"key": "object_lock.retention_days", "op": "gte", "value": "{{ min_days }}"},
+        params={"min_days": 2190},
+        message="{name} {object_lock.retention_days} (policy {min_days})",
+    )
     res = bucket("b", object_lock={"retention_days": 2555})
     assert status_of(r, res).status == "pass"
     over = {"rules": {"demo-rule": {"min_days": 3650}}}
@@ -98,8 +121,11 @@ def test_params_file_rejects_unknown_and_mistyped():
 
 
 def test_waiver_applies_and_expired_waiver_does_not():
-    findings = evaluate([rule()], [bucket("a", versioning={"status": "Suspended"}),
-                                   bucket("b", versioning={"status": "Suspended"})], now=NOW)
+    findings = evaluate(
+        [rule()],
+        [bucket("a", versioning={"status": "Suspended"}), bucket("b", versioning={"status": "Suspended"})],
+        now=NOW,
+    )
     live = Waiver("demo-rule", "a", "vendor migration", "it@example", "2099-01-01", expired=False)
     old = Waiver("demo-*", "b", "old exception", "it@example", "2020-01-01", expired=True)
     a, b = apply_waivers(findings, [live, old])
@@ -123,13 +149,17 @@ def test_waivers_file_without_expiry_is_rejected(tmp_path):
 
 def test_waivers_file_expired_marked(tmp_path):
     p = tmp_path / "w.yaml"
-    p.write_text("waivers:\n  - {rule: demo-rule, resource: a, reason: because reasons, owner: me, expires: '2026-01-01'}\n")
+    p.write_text(
+        "waivers:\n  - {rule: demo-rule, resource: a, reason: because reasons, owner: me, expires: '2026-01-01'}\n"
+    )
     (w,) = load_waivers(str(p), {"demo-rule"}, today=date(2026, 11, 24))
     assert w.expired
 
 
 def test_waivers_file_unknown_rule_rejected(tmp_path):
     p = tmp_path / "w.yaml"
-    p.write_text("waivers:\n  - {rule: no-such-rule, resource: a, reason: because reasons, owner: me, expires: '2099-01-01'}\n")
+    p.write_text(
+        "waivers:\n  - {rule: no-such-rule, resource: a, reason: because reasons, owner: me, expires: '2099-01-01'}\n"
+    )
     with pytest.raises(InputError, match="unknown rule id 'no-such-rule'"):
         load_waivers(str(p), {"demo-rule"})

@@ -12,6 +12,7 @@ is 0, 1, 2 or 3 (never 4, an internal error), within 10 s of CPU per input.
 2 minutes). ENAMEL_FUZZ_LONG=1 runs the long one (ENAMEL_FUZZ_EXAMPLES per kind, default
 3000: about 36,000 inputs) and prints the count, the slowest input and the peak RSS.
 """
+
 import contextlib
 import io
 import json
@@ -39,19 +40,70 @@ STATS = {"inputs": 0, "exit4": 0, "max_seconds": 0.0, "slowest": None}
 SNIPPETS = [
     "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
     "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n",
-    "[" * 2000 + "]" * 2000, "{" * 500, "9" * 5000, "-" + "9" * 4400, "NaN", "Infinity", ".inf", "-.nan",
-    "\x00", "\x1b]8;;http://x\x1b\\", "\r=1+2\r", "\ufeff", "\udcff", "!!python/object:os.system", "&x *x",
-    '{"$error": "x", "enabled": true}', '[{"$unknown": 1}]', "<<: *nowhere", "\t", "'", '"', "}", "]", ": :",
-    "include a.conf;", "/* unterminated", "// c\n", ",,", "0x1F", "2026-13-45", "~", "null", "true", "[]", "{}",
+    "[" * 2000 + "]" * 2000,
+    "{" * 500,
+    "9" * 5000,
+    "-" + "9" * 4400,
+    "NaN",
+    "Infinity",
+    ".inf",
+    "-.nan",
+    "\x00",
+    "\x1b]8;;http://x\x1b\\",
+    "\r=1+2\r",
+    "\ufeff",
+    "\udcff",
+    "!!python/object:os.system",
+    "&x *x",
+    '{"$error": "x", "enabled": true}',
+    '[{"$unknown": 1}]',
+    "<<: *nowhere",
+    "\t",
+    "'",
+    '"',
+    "}",
+    "]",
+    ": :",
+    "include a.conf;",
+    "/* unterminated",
+    "// c\n",
+    ",,",
+    "0x1F",
+    "2026-13-45",
+    "~",
+    "null",
+    "true",
+    "[]",
+    "{}",
 ]
 HOSTILE_VALUES = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-              st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
-              st.sampled_from(["", "\x1b[31m", "=cmd|' /C calc'!A0", "\r\n", "a" * 5000, "{{ x }}",
-                               "TLSv1.2", "0.0.0.0/0", "arn:aws:s3:::x", "2026-01-01"]),
-              st.just({"$error": "x", "k": 1}), st.just({"$unknown": 5}), st.just({"$error": "x"})),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=30),
+        st.sampled_from(
+            [
+                "",
+                "\x1b[31m",
+                "=cmd|' /C calc'!A0",
+                "\r\n",
+                "a" * 5000,
+                "{{ x }}",
+                "TLSv1.2",
+                "0.0.0.0/0",
+                "arn:aws:s3:::x",
+                "2026-01-01",
+            ]
+        ),
+        st.just({"$error": "x", "k": 1}),
+        st.just({"$unknown": 5}),
+        st.just({"$error": "x"}),
+    ),
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-    max_leaves=12)
+    max_leaves=12,
+)
 
 
 def _paths(data, prefix=()):
@@ -104,7 +156,7 @@ def _mutate(draw, text: str, fmt: str) -> bytes:
     if how == "repeat":
         lines = raw.splitlines(keepends=True) or [b""]
         i = draw(st.integers(0, len(lines) - 1))
-        return b"".join(lines[:i + 1] + [lines[i]] * draw(st.integers(1, 3)) + lines[i + 1:])
+        return b"".join(lines[: i + 1] + [lines[i]] * draw(st.integers(1, 3)) + lines[i + 1 :])
     data = bytearray(raw)
     for _ in range(draw(st.integers(1, 8))):
         if data:
@@ -116,13 +168,18 @@ def _mutate(draw, text: str, fmt: str) -> bytes:
 # seeds and how each kind is run
 
 BASE_BUCKET = yaml.safe_load((ROOT / "tests/rule_cases/_base/aws.s3_bucket.yaml").read_text())
-RESOURCES = yaml.safe_dump({"resources": [{"type": "aws.s3_bucket", "id": "b", "source": "live",
-                                           "properties": BASE_BUCKET}]})
+RESOURCES = yaml.safe_dump(
+    {"resources": [{"type": "aws.s3_bucket", "id": "b", "source": "live", "properties": BASE_BUCKET}]}
+)
 RULE = (ROOT / "rules/aws/s3-bucket-no-public-grants.yaml").read_text()
-ORTHANC = '{\n  // comment\n  "Name": "pacs", "RemoteAccessAllowed": true, "AuthenticationEnabled": false,\n' \
-          '  "SslEnabled": false, "HttpPort": 8042, "DicomPort": 4242, "RegisteredUsers": {"a": "b",},\n}\n'
-NGINX = "events {}\nhttp {\n  include extra.conf;\n  server {\n    listen 80;\n    server_name pacs;\n" \
-        "    location / { proxy_pass http://127.0.0.1:8042; }\n  }\n}\n"
+ORTHANC = (
+    '{\n  // comment\n  "Name": "pacs", "RemoteAccessAllowed": true, "AuthenticationEnabled": false,\n'
+    '  "SslEnabled": false, "HttpPort": 8042, "DicomPort": 4242, "RegisteredUsers": {"a": "b",},\n}\n'
+)
+NGINX = (
+    "events {}\nhttp {\n  include extra.conf;\n  server {\n    listen 80;\n    server_name pacs;\n"
+    "    location / { proxy_pass http://127.0.0.1:8042; }\n  }\n}\n"
+)
 
 
 def _seed_dir(d: Path) -> None:
@@ -136,36 +193,77 @@ def _seed_dir(d: Path) -> None:
 def _small_preview() -> dict:
     """A slice of the recorded preview (the S3, KMS and log resources): fast to scan."""
     doc = json.loads((ROOT / "tests/fixtures/pulumi/preview.json").read_text())
-    keep = [s for s in doc["steps"] if any(t in json.dumps(s.get("newState", {}).get("type", ""))
-                                           for t in ("s3", "kms", "cloudwatch"))][:15]
+    keep = [
+        s
+        for s in doc["steps"]
+        if any(t in json.dumps(s.get("newState", {}).get("type", "")) for t in ("s3", "kms", "cloudwatch"))
+    ][:15]
     return {**doc, "steps": keep}
 
 
 KINDS = {
     # kind: (file name, seed text or callable, format, argv(file, dir))
     "resources-yaml": ("r.yaml", RESOURCES, "yaml", lambda f, d: ["scan", "--resources", f]),
-    "resources-json": ("r.json", json.dumps(yaml.safe_load(RESOURCES)), "json", lambda f, d: ["scan", "--resources", f]),
-    "rules": ("rules/aws/s3-bucket-no-public-grants.yaml", RULE, "yaml", lambda f, d: ["rules", "validate", f"{d}/rules"]),
-    "waivers": ("w.yaml", (ROOT / "enamel_hipaa/workflows/demo/waivers.yaml").read_text(), "yaml",
-                lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--waivers", f]),
-    "params": ("p.yaml", "params: {min_retention_days: 3650}\nrules:\n  log-group-retention: {min_retention_days: 400}\n",
-               "yaml", lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--params", f]),
-    "config": ("c.yaml", "history:\n  retention_days: 400\nsmtp:\n  host: 127.0.0.1\n  port: 2525\n", "yaml",
-               lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--record", "--history", f"{d}/h.db", "--config", f]),
-    "tenants": ("t.yaml", "version: 1\ntenants:\n  - name: clinic\n    resources: [ok.yaml]\n", "yaml",
-                lambda f, d: ["tenants", "scan", f, "--output-dir", f"{d}/out", "--jobs", "1"]),
-    "attestation": ("a.yaml", (ROOT / "tests/fixtures/attestation/pass_register.yaml").read_text(), "yaml",
-                    lambda f, d: ["scan", "--attest", f]),
+    "resources-json": (
+        "r.json",
+        json.dumps(yaml.safe_load(RESOURCES)),
+        "json",
+        lambda f, d: ["scan", "--resources", f],
+    ),
+    "rules": (
+        "rules/aws/s3-bucket-no-public-grants.yaml",
+        RULE,
+        "yaml",
+        lambda f, d: ["rules", "validate", f"{d}/rules"],
+    ),
+    "waivers": (
+        "w.yaml",
+        (ROOT / "enamel_hipaa/workflows/demo/waivers.yaml").read_text(),
+        "yaml",
+        lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--waivers", f],
+    ),
+    "params": (
+        "p.yaml",
+        "params: {min_retention_days: 3650}\nrules:\n  log-group-retention: {min_retention_days: 400}\n",
+        "yaml",
+        lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--params", f],
+    ),
+    "config": (
+        "c.yaml",
+        "history:\n  retention_days: 400\nsmtp:\n  host: 127.0.0.1\n  port: 2525\n",
+        "yaml",
+        lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--record", "--history", f"{d}/h.db", "--config", f],
+    ),
+    "tenants": (
+        "t.yaml",
+        "version: 1\ntenants:\n  - name: clinic\n    resources: [ok.yaml]\n",
+        "yaml",
+        lambda f, d: ["tenants", "scan", f, "--output-dir", f"{d}/out", "--jobs", "1"],
+    ),
+    "attestation": (
+        "a.yaml",
+        (ROOT / "tests/fixtures/attestation/pass_register.yaml").read_text(),
+        "yaml",
+        lambda f, d: ["scan", "--attest", f],
+    ),
     "baseline": ("b.json", None, "json", lambda f, d: ["scan", "--resources", f"{d}/ok.yaml", "--baseline", f]),
-    "inventory": ("i.yaml", "version: 1\nsite: fuzz\ntimeout_seconds: 1\napproved_archive_paths: [/nowhere]\n"
-                  "orthanc:\n  - {name: o, config: orthanc.json, version: '1.10.1'}\n"
-                  "nginx:\n  - {name: n, config: nginx.conf}\n", "yaml", lambda f, d: ["scan", "--onprem", f]),
+    "inventory": (
+        "i.yaml",
+        "version: 1\nsite: fuzz\ntimeout_seconds: 1\napproved_archive_paths: [/nowhere]\n"
+        "orthanc:\n  - {name: o, config: orthanc.json, version: '1.10.1'}\n"
+        "nginx:\n  - {name: n, config: nginx.conf}\n",
+        "yaml",
+        lambda f, d: ["scan", "--onprem", f],
+    ),
     "orthanc-config": ("orthanc.json", ORTHANC, "text", lambda f, d: ["scan", "--onprem", f"{d}/inv.yaml"]),
     "nginx-config": ("nginx.conf", NGINX, "text", lambda f, d: ["scan", "--onprem", f"{d}/inv.yaml"]),
-    "pulumi-preview": ("pv.json", json.dumps(_small_preview()), "json",
-                       lambda f, d: ["scan", "--pulumi-preview", f]),
-    "pulumi-state": ("ps.json", (ROOT / "tests/fixtures/pulumi/stack-export.json").read_text(), "json",
-                     lambda f, d: ["scan", "--pulumi-state", f]),
+    "pulumi-preview": ("pv.json", json.dumps(_small_preview()), "json", lambda f, d: ["scan", "--pulumi-preview", f]),
+    "pulumi-state": (
+        "ps.json",
+        (ROOT / "tests/fixtures/pulumi/stack-export.json").read_text(),
+        "json",
+        lambda f, d: ["scan", "--pulumi-state", f],
+    ),
 }
 INVENTORY = KINDS["inventory"][1]
 
@@ -213,12 +311,20 @@ def _seed(kind: str) -> str:
 def test_fuzzed_input_exits_0_to_3_within_10_seconds(kind):
     fmt = KINDS[kind][2]
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=not LONG, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=not LONG,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def run(data):
-        payload = _mutate(data.draw, _seed(kind), "yaml" if fmt == "text" else fmt) if fmt != "text" \
+        payload = (
+            _mutate(data.draw, _seed(kind), "yaml" if fmt == "text" else fmt)
+            if fmt != "text"
             else _mutate(data.draw, _seed(kind), "text")
+        )
         code, took, err = _run_one(kind, payload)
         STATS["inputs"] += 1
         if took > STATS["max_seconds"]:
@@ -230,13 +336,16 @@ def test_fuzzed_input_exits_0_to_3_within_10_seconds(kind):
             Path(os.environ["ENAMEL_FUZZ_STATS"]).write_text(json.dumps({**STATS, "peak_rss_mb": round(rss)}))
         assert code in (0, 1, 2, 3), (kind, code, err[-500:], payload[:300])
         assert took < 10, (kind, took, payload[:300])
+
     run()
 
 
 def test_fuzz_summary():
     """Prints the numbers of this run (the long profile quotes them in the notes)."""
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nfuzz: {STATS['inputs']} inputs, {STATS['exit4']} exit 4, slowest {STATS['max_seconds']:.2f}s "
-          f"({STATS['slowest']}), peak RSS {rss_mb:.0f} MB")
+    print(
+        f"\nfuzz: {STATS['inputs']} inputs, {STATS['exit4']} exit 4, slowest {STATS['max_seconds']:.2f}s "
+        f"({STATS['slowest']}), peak RSS {rss_mb:.0f} MB"
+    )
     assert STATS["exit4"] == 0
     assert rss_mb < 1024

@@ -1,4 +1,5 @@
 """Scan history: versioned schema, WAL, one transaction per scan, dedup, retention, paths."""
+
 import os
 import signal
 import sqlite3
@@ -26,14 +27,23 @@ def scan_report(ruleset, step, started: datetime, tenant=TENANT):
     coll = scenario_collection(step)
     findings = evaluate(ruleset.rules, coll.resources, None, coll.errors)
     stamp = started.isoformat(timespec="seconds").replace("+00:00", "Z")
-    report = build(findings, coll.errors, started_at=stamp, tenant=tenant, sources=coll.sources,
-                   rules_digest=ruleset.digest, fail_on="high")
+    report = build(
+        findings,
+        coll.errors,
+        started_at=stamp,
+        tenant=tenant,
+        sources=coll.sources,
+        rules_digest=ruleset.digest,
+        fail_on="high",
+    )
     return report, coll.resources
 
 
 def counts(conn):
-    return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-            for t in ("scans", "findings", "scan_resources", "snapshots", "waivers")}
+    return {
+        t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("scans", "findings", "scan_resources", "snapshots", "waivers")
+    }
 
 
 def test_pass_new_database_is_migrated_to_current_version_in_wal_mode(tmp_path):
@@ -121,9 +131,27 @@ def test_pass_killed_scan_leaves_previous_scans_intact(tmp_path, new_history):
     before = scan_ids(db)
     marker = tmp_path / "paused"
     env = dict(os.environ, **{history.PAUSE_ENV: str(marker)})
-    proc = subprocess.Popen([sys.executable, "-m", "enamel_hipaa.cli", "scan", *scenario_source(3), "--record",
-                             "--history", str(db), "--tenant", TENANT, "-q", "--fail-on", "none"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "enamel_hipaa.cli",
+            "scan",
+            *scenario_source(3),
+            "--record",
+            "--history",
+            str(db),
+            "--tenant",
+            TENANT,
+            "-q",
+            "--fail-on",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():  # the writer is inside its transaction, findings inserted

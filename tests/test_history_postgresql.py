@@ -1,5 +1,6 @@
 """The shared history: one migration source on both back ends, run ids that make a retried
 shard's writes no-ops, pruning that never waits on a writer, credentials never printed."""
+
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -37,6 +38,7 @@ def test_pass_shards_opening_a_new_database_at_once_migrate_it_exactly_once(pg_s
             history.connect(url).close()
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
+
     threads = [threading.Thread(target=open_it) for _ in range(8)]
     for t in threads:
         t.start()
@@ -44,8 +46,9 @@ def test_pass_shards_opening_a_new_database_at_once_migrate_it_exactly_once(pg_s
         t.join(timeout=60)
     assert errors == []
     conn = history.connect(url)
-    assert [r[0] for r in conn.execute("SELECT version FROM enamel_schema ORDER BY version")] == \
-        list(range(1, history.SCHEMA_VERSION + 1))
+    assert [r[0] for r in conn.execute("SELECT version FROM enamel_schema ORDER BY version")] == list(
+        range(1, history.SCHEMA_VERSION + 1)
+    )
 
 
 def test_fail_postgresql_database_from_a_newer_enamel_is_refused(pg_server):
@@ -112,8 +115,10 @@ def test_pass_only_one_pruner_at_a_time_the_others_skip(pg_server, ruleset):
     assert history.prune_shared(conn, 400, now) == 1
 
 
-@pytest.mark.parametrize("dsn", ["postgresql://enamel:{pw}@127.0.0.1:{port}/nodb",
-                                 "postgresql://127.0.0.1:{port}/nodb?user=enamel&password={pw}"])
+@pytest.mark.parametrize(
+    "dsn",
+    ["postgresql://enamel:{pw}@127.0.0.1:{port}/nodb", "postgresql://127.0.0.1:{port}/nodb?user=enamel&password={pw}"],
+)
 def test_fail_password_in_a_url_is_never_printed(pg_server, dsn, monkeypatch):
     secret = "Sup3r-Secret-Value"
     url = dsn.format(pw=secret, port=pg_server.port)
@@ -130,7 +135,8 @@ def test_pass_credentials_come_from_a_libpq_service_file(pg_server, tmp_path, mo
     url = pg_server.create_db("service_file")
     db = url.rsplit("/", 1)[1]
     (tmp_path / "pg_service.conf").write_text(
-        f"[enamel-history]\nhost=127.0.0.1\nport={pg_server.port}\nuser=enamel\ndbname={db}\n")
+        f"[enamel-history]\nhost=127.0.0.1\nport={pg_server.port}\nuser=enamel\ndbname={db}\n"
+    )
     (tmp_path / "pgpass").write_text(f"127.0.0.1:{pg_server.port}:{db}:enamel:{pg_server.password}\n")
     (tmp_path / "pgpass").chmod(0o600)
     monkeypatch.delenv("PGPASSWORD")

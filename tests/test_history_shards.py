@@ -2,6 +2,7 @@
 PostgreSQL history at once; two are SIGKILLed in the middle of a write (some of their tenants
 already committed) and run again with the same run id. Every tenant ends with exactly one
 scan per run, and drift and the roll-up equal a serial run's."""
+
 import json
 import os
 import signal
@@ -22,10 +23,19 @@ BUDGET_S = 120  # per step (every wait is bounded); ~45 s of CPU in all on the C
 
 
 def bucket(name: str, versioning: str, encrypted: bool) -> dict:
-    return {"type": "aws.s3_bucket", "id": f"arn:aws:s3:::{name}", "name": name, "source": "file",
-            "account": "111122223333", "region": "us-east-1",
-            "properties": {"tags": {"data_class": "phi"}, "versioning": {"status": versioning},
-                           "encryption": {"sse_algorithm": "aws:kms" if encrypted else "none"}}}
+    return {
+        "type": "aws.s3_bucket",
+        "id": f"arn:aws:s3:::{name}",
+        "name": name,
+        "source": "file",
+        "account": "111122223333",
+        "region": "us-east-1",
+        "properties": {
+            "tags": {"data_class": "phi"},
+            "versioning": {"status": versioning},
+            "encryption": {"sse_algorithm": "aws:kms" if encrypted else "none"},
+        },
+    }
 
 
 def write_world(d, run: int) -> None:
@@ -42,14 +52,35 @@ def write_world(d, run: int) -> None:
 
 
 def scan_cmd(d, db, out, shard=None):
-    cmd = [sys.executable, "-m", "enamel_hipaa.cli", "tenants", "scan", str(d / "tenants.yaml"), "--history", db,
-           "--output-dir", str(out), "--format", "json", "--jobs", "2", "-q"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "enamel_hipaa.cli",
+        "tenants",
+        "scan",
+        str(d / "tenants.yaml"),
+        "--history",
+        db,
+        "--output-dir",
+        str(out),
+        "--format",
+        "json",
+        "--jobs",
+        "2",
+        "-q",
+    ]
     return cmd + (["--shard", f"{shard}/{SHARDS}"] if shard is not None else [])
 
 
 def serial(d, db, out, run_id):
-    r = subprocess.run(scan_cmd(d, db, out), cwd=ROOT, env=dict(os.environ, ENAMEL_RUN_ID=run_id),
-                       capture_output=True, text=True, timeout=BUDGET_S)
+    r = subprocess.run(
+        scan_cmd(d, db, out),
+        cwd=ROOT,
+        env=dict(os.environ, ENAMEL_RUN_ID=run_id),
+        capture_output=True,
+        text=True,
+        timeout=BUDGET_S,
+    )
     assert r.returncode in (0, 1), r.stderr
 
 
@@ -71,15 +102,30 @@ def sharded_run_with_two_killed(d, db, run_id):
         if i in VICTIMS:
             markers.append(d / f"paused-{i}")
             extra = {history.PAUSE_ENV: str(markers[-1]), history.PAUSE_AFTER_ENV: "3"}
-        procs[i] = subprocess.Popen(scan_cmd(d, db, d / f"shard{i}", shard=i), cwd=ROOT, env=dict(env, **extra),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        procs[i] = subprocess.Popen(
+            scan_cmd(d, db, d / f"shard{i}", shard=i),
+            cwd=ROOT,
+            env=dict(env, **extra),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         wait_for(markers, [procs[v] for v in VICTIMS], time.monotonic() + BUDGET_S)
         for v in VICTIMS:
             os.kill(procs[v].pid, signal.SIGKILL)
             assert procs[v].wait(timeout=30) == -signal.SIGKILL
-        retries = {v: subprocess.Popen(scan_cmd(d, db, d / f"shard{v}", shard=v), cwd=ROOT, env=env,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for v in VICTIMS}
+        retries = {
+            v: subprocess.Popen(
+                scan_cmd(d, db, d / f"shard{v}", shard=v),
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for v in VICTIMS
+        }
         for i, p in [*((i, p) for i, p in procs.items() if i not in VICTIMS), *retries.items()]:
             assert p.wait(timeout=BUDGET_S) in (0, 1), (i, p.stderr.read())
     finally:

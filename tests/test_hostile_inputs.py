@@ -2,6 +2,7 @@
 alias bombs, deep nesting, huge integers, FIFOs and devices, non-UTF-8 bytes, duplicate
 keys; output-path problems (a file where the folder should be, a read-only folder, a full
 disk) leave the previous reports intact and exit 2."""
+
 import errno
 import json
 import os
@@ -17,15 +18,31 @@ from enamel_hipaa.core.errors import InputError
 
 BASE = Path(__file__).parent / "rule_cases" / "_base" / "aws.s3_bucket.yaml"
 
-BOMB = "\n".join(
-    ["a: &a [" + ",".join(['"lol"'] * 9) + "]"]
-    + [f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]" for p, c in zip("abcdefgh", "bcdefghi")]) + "\n"
+BOMB = (
+    "\n".join(
+        ["a: &a [" + ",".join(['"lol"'] * 9) + "]"]
+        + [f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]" for p, c in zip("abcdefgh", "bcdefghi")]
+    )
+    + "\n"
+)
 
 
 def _resources(tmp_path) -> Path:
     p = tmp_path / "ok.yaml"
-    p.write_text(yaml.safe_dump({"resources": [{"type": "aws.s3_bucket", "id": "b", "source": "live",
-                                                "properties": yaml.safe_load(BASE.read_text())}]}))
+    p.write_text(
+        yaml.safe_dump(
+            {
+                "resources": [
+                    {
+                        "type": "aws.s3_bucket",
+                        "id": "b",
+                        "source": "live",
+                        "properties": yaml.safe_load(BASE.read_text()),
+                    }
+                ]
+            }
+        )
+    )
     return p
 
 
@@ -73,8 +90,9 @@ def _hostile(tmp_path, kind: str, what: str) -> str:
     return str(p)
 
 
-@pytest.mark.parametrize("what", ["alias-bomb", "deep-nesting", "huge-integer", "not-utf8", "duplicate-key",
-                                  "fifo", "device"])
+@pytest.mark.parametrize(
+    "what", ["alias-bomb", "deep-nesting", "huge-integer", "not-utf8", "duplicate-key", "fifo", "device"]
+)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_hostile_input_file_exits_2_fast_with_one_line(tmp_path, capsys, kind, what):
     ok = str(_resources(tmp_path))
@@ -132,6 +150,7 @@ def test_oversized_input_is_refused_with_the_limit(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------
 # output paths
 
+
 def _scan_to(out, ok) -> list[str]:
     return ["scan", "--resources", ok, "--format", "json,csv,markdown,junit,sarif,html", "--output-dir", str(out)]
 
@@ -151,6 +170,7 @@ def test_read_only_output_dir_exits_2_and_writes_nothing(tmp_path, capsys, monke
 
     def denied(*a, **k):  # the tests run as root, where chmod 555 would not stop a write
         raise PermissionError(errno.EACCES, "Permission denied")
+
     monkeypatch.setattr("enamel_hipaa.outputs.tempfile.mkdtemp", denied)
     code, err, _ = _run(_scan_to(out, ok), capsys)
     assert code == 2 and "Permission denied" in err and str(out) in err
@@ -175,6 +195,7 @@ def test_full_disk_part_way_leaves_the_previous_reports_intact(tmp_path, capsys,
         if len(calls) == fail_at:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_fsync(fd)
+
     monkeypatch.setattr(os, "fsync", fsync)
     code, err, _ = _run(_scan_to(out, ok), capsys)
     assert code == 2 and "No space left on device" in err
@@ -196,6 +217,7 @@ def test_a_failed_rename_part_way_puts_the_previous_set_back(tmp_path, capsys, m
         if len(calls) == 7:  # old file aside, new file in, ... then the 4th file fails
             raise OSError(errno.EIO, "Input/output error")
         return real_replace(a, b)
+
     monkeypatch.setattr(os, "replace", replace)
     code, err, _ = _run(_scan_to(out, ok), capsys)
     assert code == 2
@@ -217,8 +239,10 @@ def test_rules_validate_every_sub_condition_without_key_or_op_exits_2_with_file_
     d = tmp_path / "rules" / "aws"
     d.mkdir(parents=True)
     f = d / "odd-rule.yaml"
-    f.write_text("id: odd-rule\ntitle: A title that is long enough\nseverity: high\nresource: aws.s3_bucket\n"
-                 'hipaa: ["164.312(a)(1)"]\nassert:\n  key: acl.public_grants\n  op: every\n'
-                 f"  value: {sub}\nmessage: \"bucket {{name}}\"\nremediation: Do the right thing with it.\n")
+    f.write_text(
+        "id: odd-rule\ntitle: A title that is long enough\nseverity: high\nresource: aws.s3_bucket\n"
+        'hipaa: ["164.312(a)(1)"]\nassert:\n  key: acl.public_grants\n  op: every\n'
+        f'  value: {sub}\nmessage: "bucket {{name}}"\nremediation: Do the right thing with it.\n'
+    )
     code, err, _ = _run(["rules", "validate", str(tmp_path / "rules")], capsys)
     assert code == 2 and f"{f}:" in err and "internal error" not in err, err

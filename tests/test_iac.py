@@ -1,6 +1,7 @@
 """`enamel scan --iac`: the real checkov (tests/fixtures/iac, pass_* and fail_* files) mapped
 to Enamel rules with file and line ranges; its three JSON shapes; crash, timeout and
 nothing-to-scan; inline suppressions; the mapping table's validation."""
+
 import json
 import os
 import re
@@ -36,15 +37,15 @@ def real_checkov():
 def scan(real_checkov, tmp_path_factory):
     """One real checkov run over every fixture (Terraform, plan JSON, CloudFormation, ARM)."""
     out = tmp_path_factory.mktemp("iac")
-    r = run_enamel("scan", "--iac", REL, "--format", "json,sarif,junit", "--output-dir", out, "--ci",
-                   env=checkov_env())
+    r = run_enamel("scan", "--iac", REL, "--format", "json,sarif,junit", "--output-dir", out, "--ci", env=checkov_env())
     report = json.loads((out / "enamel-report.json").read_text())
     return r, report, out
 
 
 def by(report, path, resource, rule):
-    hits = [f for f in report["findings"] if f["resource"]["id"] == f"{REL}/{path}::{resource}"
-            and f["rule_id"] == rule]
+    hits = [
+        f for f in report["findings"] if f["resource"]["id"] == f"{REL}/{path}::{resource}" and f["rule_id"] == rule
+    ]
     assert len(hits) == 1, (path, resource, rule, hits)
     return hits[0]
 
@@ -70,6 +71,7 @@ def block(path: str, header: str) -> tuple[int, int]:
 
 # --- the mapping table -----------------------------------------------------------------
 
+
 def test_mapping_table_covers_aws_and_azure_and_reuses_enamel_rules(ruleset):
     m = checkov_map.load_map(ruleset)
     providers = [x.provider for x in m.values()]
@@ -85,35 +87,60 @@ def test_mapping_table_covers_aws_and_azure_and_reuses_enamel_rules(ruleset):
 
 def test_every_mapped_check_exists_in_the_installed_checkov(real_checkov, ruleset):
     import subprocess
-    out = subprocess.run([str(real_checkov), "--list", "--skip-download"], capture_output=True, text=True,
-                         timeout=300, check=True).stdout
+
+    out = subprocess.run(
+        [str(real_checkov), "--list", "--skip-download"], capture_output=True, text=True, timeout=300, check=True
+    ).stdout
     listed = set(re.findall(r"\|\s*(CKV2?_[A-Z]+_\d+)\s*\|", out))
     assert len(listed) > 1000
     missing = sorted(set(checkov_map.load_map(ruleset)) - listed)
     assert missing == []
 
 
-@pytest.mark.parametrize("edit, message, line", [
-    (("CKV_AWS_21: {rule: s3-bucket-versioning, severity: high,", "CKV_AWS_21: {rule: s3-bucket-versioning, severity: low,"),
-     "CKV_AWS_21 severity 'low' differs from rule s3-bucket-versioning", "CKV_AWS_21:"),
-    (('CKV_AWS_26: {rule: sns-topic-encrypted, severity: medium, hipaa: ["164.312(a)(2)(iv)"]}',
-      'CKV_AWS_26: {rule: sns-topic-encrypted, severity: medium, hipaa: ["164.312(z)"]}'),
-     "citation '164.312(z)' is not in rules/hipaa.yaml", "CKV_AWS_26:"),
-    (("CKV_AWS_27: {rule: sqs-queue-encrypted,", "CKV_AWS_27: {rule: sqs-queue-encryptd,"),
-     "rule 'sqs-queue-encryptd' is neither an Enamel rule nor defined", "CKV_AWS_27:"),
-    (("CKV_AWS_27: {rule: sqs-queue-encrypted,", "CKV_AWS_27: {rule: sns-topic-encrypted,"),
-     "is defined but no check maps to it", "  sqs-queue-encrypted:"),
-    (("CKV_AWS_27:", "CKV_AWS_X:"), "does not match", "CKV_AWS_X:"),
-    (("  CKV_AWS_26: {", "  CKV_AWS_26: {colour: red, "), "Additional properties", "CKV_AWS_26:"),
-])
+@pytest.mark.parametrize(
+    "edit, message, line",
+    [
+        (
+            (
+                "CKV_AWS_21: {rule: s3-bucket-versioning, severity: high,",
+                "CKV_AWS_21: {rule: s3-bucket-versioning, severity: low,",
+            ),
+            "CKV_AWS_21 severity 'low' differs from rule s3-bucket-versioning",
+            "CKV_AWS_21:",
+        ),
+        (
+            (
+                'CKV_AWS_26: {rule: sns-topic-encrypted, severity: medium, hipaa: ["164.312(a)(2)(iv)"]}',
+                'CKV_AWS_26: {rule: sns-topic-encrypted, severity: medium, hipaa: ["164.312(z)"]}',
+            ),
+            "citation '164.312(z)' is not in rules/hipaa.yaml",
+            "CKV_AWS_26:",
+        ),
+        (
+            ("CKV_AWS_27: {rule: sqs-queue-encrypted,", "CKV_AWS_27: {rule: sqs-queue-encryptd,"),
+            "rule 'sqs-queue-encryptd' is neither an Enamel rule nor defined",
+            "CKV_AWS_27:",
+        ),
+        (
+            ("CKV_AWS_27: {rule: sqs-queue-encrypted,", "CKV_AWS_27: {rule: sns-topic-encrypted,"),
+            "is defined but no check maps to it",
+            "  sqs-queue-encrypted:",
+        ),
+        (("CKV_AWS_27:", "CKV_AWS_X:"), "does not match", "CKV_AWS_X:"),
+        (("  CKV_AWS_26: {", "  CKV_AWS_26: {colour: red, "), "Additional properties", "CKV_AWS_26:"),
+    ],
+)
 def test_mapping_table_errors_name_file_and_line(tmp_path, ruleset, edit, message, line):
     text = checkov_map.table_path().read_text()
     assert edit[0] in text
     bad = text.replace(edit[0], edit[1], 1)
     p = tmp_path / "checkov.yaml"
     p.write_text(bad)
-    want = next(i for i, t in enumerate(bad.splitlines(), 1)
-                if (t.startswith(line) if line.startswith(" ") else t.lstrip().startswith(line)))
+    want = next(
+        i
+        for i, t in enumerate(bad.splitlines(), 1)
+        if (t.startswith(line) if line.startswith(" ") else t.lstrip().startswith(line))
+    )
     with pytest.raises(InputError) as e:
         checkov_map.load_map(ruleset, p)
     assert message in str(e.value) and f"checkov.yaml:{want}" in str(e.value)
@@ -122,14 +149,23 @@ def test_mapping_table_errors_name_file_and_line(tmp_path, ruleset, edit, messag
 def test_mapping_table_rejects_redefining_an_enamel_rule(tmp_path, ruleset):
     text = checkov_map.table_path().read_text()
     p = tmp_path / "checkov.yaml"
-    p.write_text(text.replace("rules:\n", "rules:\n  s3-bucket-versioning:\n    title: Versioning again\n"
-                                          "    remediation: Turn versioning on.\n", 1))
-    with pytest.raises(InputError, match=r"checkov.yaml:\d+ \(rules/s3-bucket-versioning\): rule 's3-bucket-versioning' "
-                                         r"already exists"):
+    p.write_text(
+        text.replace(
+            "rules:\n",
+            "rules:\n  s3-bucket-versioning:\n    title: Versioning again\n    remediation: Turn versioning on.\n",
+            1,
+        )
+    )
+    with pytest.raises(
+        InputError,
+        match=r"checkov.yaml:\d+ \(rules/s3-bucket-versioning\): rule 's3-bucket-versioning' "
+        r"already exists",
+    ):
         checkov_map.load_map(ruleset, p)
 
 
 # --- one real scan over all fixtures ------------------------------------------------------
+
 
 def test_fail_fixtures_exit_1_and_report_is_valid(scan):
     r, report, _ = scan
@@ -145,36 +181,102 @@ def test_pass_fixtures_only_pass(scan):
     assert len(mine) >= 25
     assert {f["status"] for f in mine} == {"pass"}, [f["message"] for f in mine if f["status"] != "pass"]
     assert {f["location"]["path"].rsplit("/", 1)[1] for f in mine} == {
-        "pass_phi_archive.tf", "pass_imaging_stack.yaml", "pass_azure_storage.json"}
+        "pass_phi_archive.tf",
+        "pass_imaging_stack.yaml",
+        "pass_azure_storage.json",
+    }
 
 
-@pytest.mark.parametrize("path, resource, header, rule, checks", [
-    # a PHI bucket with no settings at all: CKV_AWS_145 fails it (CKV_AWS_19 would pass it)
-    ("fail_phi_archive.tf", "aws_s3_bucket.scans", 'resource "aws_s3_bucket" "scans"', "s3-bucket-kms-encryption",
-     {"CKV_AWS_145": "fail"}),
-    ("fail_phi_archive.tf", "aws_s3_bucket.scans", 'resource "aws_s3_bucket" "scans"', "s3-bucket-versioning",
-     {"CKV_AWS_21": "fail"}),
-    ("fail_phi_archive.tf", "aws_s3_bucket.exports", 'resource "aws_s3_bucket" "exports"', "s3-bucket-no-public-grants",
-     {"CKV_AWS_20": "fail", "CKV_AWS_57": "pass"}),
-    ("fail_phi_archive.tf", "aws_db_instance.legacy_pacs", 'resource "aws_db_instance"', "rds-storage-encrypted",
-     {"CKV_AWS_16": "fail"}),
-    ("fail_phi_archive.tf", "aws_db_instance.legacy_pacs", 'resource "aws_db_instance"', "rds-not-public",
-     {"CKV_AWS_17": "fail"}),
-    ("fail_phi_archive.tf", "aws_security_group.reading_room", 'resource "aws_security_group"',
-     "ec2-security-group-admin-ports", {"CKV_AWS_24": "fail", "CKV_AWS_25": "pass"}),
-    ("fail_phi_archive.tf", "aws_cloudtrail.audit", 'resource "aws_cloudtrail"', "cloudtrail-kms-encryption",
-     {"CKV_AWS_35": "fail"}),
-    ("fail_imaging_stack.yaml", "AWS::S3::Bucket.ScanBucket", "ScanBucket:", "s3-bucket-public-access-block",
-     {"CKV_AWS_53": "fail", "CKV_AWS_54": "fail", "CKV_AWS_55": "fail", "CKV_AWS_56": "fail"}),
-    ("fail_imaging_stack.yaml", "AWS::CloudTrail::Trail.AuditTrail", "AuditTrail:", "cloudtrail-log-file-validation",
-     {"CKV_AWS_36": "fail"}),
-    ("fail_imaging_stack.yaml", "AWS::EC2::Volume.ScratchVolume", "ScratchVolume:", "ebs-volume-encrypted",
-     {"CKV_AWS_3": "fail"}),
-    ("fail_azure_storage.json", "Microsoft.Storage/storageAccounts.bsdimagingfail", '"type": "Microsoft.Storage',
-     "storage-account-https-only", {"CKV_AZURE_3": "fail"}),
-    ("fail_azure_storage.json", "Microsoft.Storage/storageAccounts.bsdimagingfail", '"type": "Microsoft.Storage',
-     "storage-account-minimum-tls-version", {"CKV_AZURE_44": "fail"}),
-])
+@pytest.mark.parametrize(
+    "path, resource, header, rule, checks",
+    [
+        # a PHI bucket with no settings at all: CKV_AWS_145 fails it (CKV_AWS_19 would pass it)
+        (
+            "fail_phi_archive.tf",
+            "aws_s3_bucket.scans",
+            'resource "aws_s3_bucket" "scans"',
+            "s3-bucket-kms-encryption",
+            {"CKV_AWS_145": "fail"},
+        ),
+        (
+            "fail_phi_archive.tf",
+            "aws_s3_bucket.scans",
+            'resource "aws_s3_bucket" "scans"',
+            "s3-bucket-versioning",
+            {"CKV_AWS_21": "fail"},
+        ),
+        (
+            "fail_phi_archive.tf",
+            "aws_s3_bucket.exports",
+            'resource "aws_s3_bucket" "exports"',
+            "s3-bucket-no-public-grants",
+            {"CKV_AWS_20": "fail", "CKV_AWS_57": "pass"},
+        ),
+        (
+            "fail_phi_archive.tf",
+            "aws_db_instance.legacy_pacs",
+            'resource "aws_db_instance"',
+            "rds-storage-encrypted",
+            {"CKV_AWS_16": "fail"},
+        ),
+        (
+            "fail_phi_archive.tf",
+            "aws_db_instance.legacy_pacs",
+            'resource "aws_db_instance"',
+            "rds-not-public",
+            {"CKV_AWS_17": "fail"},
+        ),
+        (
+            "fail_phi_archive.tf",
+            "aws_security_group.reading_room",
+            'resource "aws_security_group"',
+            "ec2-security-group-admin-ports",
+            {"CKV_AWS_24": "fail", "CKV_AWS_25": "pass"},
+        ),
+        (
+            "fail_phi_archive.tf",
+            "aws_cloudtrail.audit",
+            'resource "aws_cloudtrail"',
+            "cloudtrail-kms-encryption",
+            {"CKV_AWS_35": "fail"},
+        ),
+        (
+            "fail_imaging_stack.yaml",
+            "AWS::S3::Bucket.ScanBucket",
+            "ScanBucket:",
+            "s3-bucket-public-access-block",
+            {"CKV_AWS_53": "fail", "CKV_AWS_54": "fail", "CKV_AWS_55": "fail", "CKV_AWS_56": "fail"},
+        ),
+        (
+            "fail_imaging_stack.yaml",
+            "AWS::CloudTrail::Trail.AuditTrail",
+            "AuditTrail:",
+            "cloudtrail-log-file-validation",
+            {"CKV_AWS_36": "fail"},
+        ),
+        (
+            "fail_imaging_stack.yaml",
+            "AWS::EC2::Volume.ScratchVolume",
+            "ScratchVolume:",
+            "ebs-volume-encrypted",
+            {"CKV_AWS_3": "fail"},
+        ),
+        (
+            "fail_azure_storage.json",
+            "Microsoft.Storage/storageAccounts.bsdimagingfail",
+            '"type": "Microsoft.Storage',
+            "storage-account-https-only",
+            {"CKV_AZURE_3": "fail"},
+        ),
+        (
+            "fail_azure_storage.json",
+            "Microsoft.Storage/storageAccounts.bsdimagingfail",
+            '"type": "Microsoft.Storage',
+            "storage-account-minimum-tls-version",
+            {"CKV_AZURE_44": "fail"},
+        ),
+    ],
+)
 def test_fail_fixtures_map_to_enamel_rules_on_the_right_lines(scan, ruleset, path, resource, header, rule, checks):
     _, report, _ = scan
     f = by(report, path, resource, rule)
@@ -182,12 +284,15 @@ def test_fail_fixtures_map_to_enamel_rules_on_the_right_lines(scan, ruleset, pat
     start, end = block(path, header)
     if path.endswith(".json"):  # ARM: the resource object begins on the line of its opening brace
         start -= 1
-        end = start + (FIX / path).read_text().splitlines()[start - 1:].index("    }")
+        end = start + (FIX / path).read_text().splitlines()[start - 1 :].index("    }")
     assert f["location"] == {"path": f"{REL}/{path}", "start_line": start, "end_line": end}
     expected = ruleset.by_id().get(rule)
     if expected is not None:  # reused Enamel rule: its severity, citations and remediation
-        assert (f["severity"], f["hipaa"], f["remediation"]) == (expected.severity, list(expected.hipaa),
-                                                                  expected.remediation)
+        assert (f["severity"], f["hipaa"], f["remediation"]) == (
+            expected.severity,
+            list(expected.hipaa),
+            expected.remediation,
+        )
 
 
 def test_terraform_plan_json_is_checked_as_a_plan(scan):
@@ -202,9 +307,15 @@ def test_inline_checkov_skip_is_waived_with_its_reason(scan):
     tf = by(report, "fail_phi_archive.tf", "aws_s3_bucket.exports", "s3-bucket-replication")
     cfn = by(report, "fail_imaging_stack.yaml", "AWS::S3::Bucket.ReferralsBucket", "s3-bucket-access-logging")
     assert tf["status"] == cfn["status"] == "waived"
-    assert tf["waiver"] == {"rule": "s3-bucket-replication", "resource": f"{REL}/fail_phi_archive.tf::aws_s3_bucket.exports",
-                            "reason": "exports are regenerated from the archive, no replica needed",
-                            "owner": "inline #checkov:skip", "expires": None, "expired": False, "source": "inline"}
+    assert tf["waiver"] == {
+        "rule": "s3-bucket-replication",
+        "resource": f"{REL}/fail_phi_archive.tf::aws_s3_bucket.exports",
+        "reason": "exports are regenerated from the archive, no replica needed",
+        "owner": "inline #checkov:skip",
+        "expires": None,
+        "expired": False,
+        "source": "inline",
+    }
     assert cfn["waiver"]["reason"] == "referral copies are logged by the sharing portal"
     # the suppression covers only its own check: the same bucket still fails the others
     assert by(report, "fail_phi_archive.tf", "aws_s3_bucket.exports", "s3-bucket-versioning")["status"] == "fail"
@@ -223,8 +334,9 @@ def test_sarif_passes_the_report_checks_and_points_at_lines(scan):
         assert phys["artifactLocation"]["uri"] == f["location"]["path"]
         assert phys["region"] == {"startLine": f["location"]["start_line"], "endLine": f["location"]["end_line"]}
         if f["status"] == "waived":
-            assert res["suppressions"] == [{"kind": "inSource", "status": "accepted",
-                                            "justification": f["waiver"]["reason"]}]
+            assert res["suppressions"] == [
+                {"kind": "inSource", "status": "accepted", "justification": f["waiver"]["reason"]}
+            ]
 
 
 def test_junit_has_one_case_per_finding(scan):
@@ -235,10 +347,20 @@ def test_junit_has_one_case_per_finding(scan):
 
 # --- checkov's JSON shapes, nothing to scan, failures ------------------------------------
 
+
 def _cmd(files_or_dirs, flag, ruleset):
     m = checkov_map.load_map(ruleset)
-    cmd = [str(CHECKOV), "-o", "json", "--skip-download", "--soft-fail", "--framework", *checkov.FRAMEWORKS,
-           "--check", ",".join(m)]
+    cmd = [
+        str(CHECKOV),
+        "-o",
+        "json",
+        "--skip-download",
+        "--soft-fail",
+        "--framework",
+        *checkov.FRAMEWORKS,
+        "--check",
+        ",".join(m),
+    ]
     for t in files_or_dirs:
         cmd += [flag, str(t)]
     return cmd
@@ -249,8 +371,12 @@ def test_checkov_json_shapes_one_framework_several_and_none(real_checkov, rulese
     several = json.loads(checkov.run(_cmd([FIX], "-d", ruleset), 300))
     none = json.loads(checkov.run(_cmd([tmp_path], "-d", ruleset), 300))
     assert isinstance(one, dict) and one["check_type"] == "terraform"
-    assert isinstance(several, list) and {r["check_type"] for r in several} >= {"terraform", "cloudformation", "arm",
-                                                                                  "terraform_plan"}
+    assert isinstance(several, list) and {r["check_type"] for r in several} >= {
+        "terraform",
+        "cloudformation",
+        "arm",
+        "terraform_plan",
+    }
     assert isinstance(none, dict) and none["resource_count"] == 0 and "check_type" not in none
     assert [r["check_type"] for r in checkov.parse(json.dumps(one))] == ["terraform"]
     assert len(checkov.parse(json.dumps(several))) == len(several)
@@ -285,16 +411,34 @@ def fake_checkov(tmp_path, body: str) -> Path:
     return p
 
 
-@pytest.mark.parametrize("body, says", [
-    ('echo "Traceback (most recent call last):" >&2\necho "KeyError: boom" >&2\nexit 2', "exited with status 2: KeyError: boom"),
-    ('echo "checkov 3.3.30 says hello"', "printed no JSON report"),
-    ('echo \'{"check_type": 5}\'', "unexpected shape"),
-    ("exec sleep 30", "timed out after 1s"),
-])
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        (
+            'echo "Traceback (most recent call last):" >&2\necho "KeyError: boom" >&2\nexit 2',
+            "exited with status 2: KeyError: boom",
+        ),
+        ('echo "checkov 3.3.30 says hello"', "printed no JSON report"),
+        ("echo '{\"check_type\": 5}'", "unexpected shape"),
+        ("exec sleep 30", "timed out after 1s"),
+    ],
+)
 def test_checkov_crash_garbage_or_timeout_is_error_never_pass(tmp_path, ruleset, body, says):
     exe = fake_checkov(tmp_path, body)
-    r = run_enamel("scan", "--iac", FIX / "fail_phi_archive.tf", "--checkov", exe, "--checkov-timeout", "1",
-                   "--format", "json", "--fail-on-error", env=checkov_env(exe), timeout=60)
+    r = run_enamel(
+        "scan",
+        "--iac",
+        FIX / "fail_phi_archive.tf",
+        "--checkov",
+        exe,
+        "--checkov-timeout",
+        "1",
+        "--format",
+        "json",
+        "--fail-on-error",
+        env=checkov_env(exe),
+        timeout=60,
+    )
     assert r.returncode == 3, r.stderr
     report = json.loads(r.stdout)
     validate_report(report)
@@ -316,6 +460,7 @@ def test_missing_iac_path_is_bad_input():
 
 def test_no_checkov_anywhere_is_error_not_pass(monkeypatch, tmp_path, ruleset):
     from enamel_hipaa.core import paths
+
     monkeypatch.delenv("ENAMEL_CHECKOV", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.chdir(tmp_path)
@@ -331,14 +476,25 @@ def test_waivers_file_applies_to_iac_findings(tmp_path, ruleset):
 
     from enamel_hipaa.core.engine import apply_waivers
     from enamel_hipaa.core.waivers import load_waivers
+
     m = checkov_map.load_map(ruleset)["CKV_AWS_21"]
-    result = {"check_id": "CKV_AWS_21", "check_name": "versioning", "file_path": "/main.tf",
-              "file_abs_path": str(tmp_path / "main.tf"), "file_line_range": [3, 9], "resource": "aws_s3_bucket.scans",
-              "check_result": {"result": "FAILED", "evaluated_keys": ["versioning/enabled"]}}
-    f = checkov.to_finding([(m, "fail", result, checkov.resource_ref("terraform", "infra/main.tf", "aws_s3_bucket.scans"))])
+    result = {
+        "check_id": "CKV_AWS_21",
+        "check_name": "versioning",
+        "file_path": "/main.tf",
+        "file_abs_path": str(tmp_path / "main.tf"),
+        "file_line_range": [3, 9],
+        "resource": "aws_s3_bucket.scans",
+        "check_result": {"result": "FAILED", "evaluated_keys": ["versioning/enabled"]},
+    }
+    f = checkov.to_finding(
+        [(m, "fail", result, checkov.resource_ref("terraform", "infra/main.tf", "aws_s3_bucket.scans"))]
+    )
     assert f.location == {"path": "infra/main.tf", "start_line": 3, "end_line": 9}
     w = tmp_path / "w.yaml"
-    w.write_text("waivers:\n  - {rule: s3-bucket-versioning, resource: '*::aws_s3_bucket.scans', reason: migrating "
-                 "to object lock, owner: it, expires: '2099-01-01'}\n")
+    w.write_text(
+        "waivers:\n  - {rule: s3-bucket-versioning, resource: '*::aws_s3_bucket.scans', reason: migrating "
+        "to object lock, owner: it, expires: '2099-01-01'}\n"
+    )
     (f,) = apply_waivers([f], load_waivers(str(w), {r.id for r in ruleset.rules}, today=date(2026, 11, 24)))
     assert f.status == "waived" and f.to_dict()["waiver"]["source"] == "file"

@@ -1,6 +1,7 @@
 """`--iac` sends Terraform plan JSON and CloudFormation templates through Enamel's own
 normalisers and rules (no checkov needed for them); `--terraform-plan`/`--cloudformation`
 name them directly. Resource types a source saw but could not judge are counted."""
+
 import json
 from pathlib import Path
 
@@ -36,8 +37,11 @@ def test_fail_dicom_port_open_to_the_world_through_iac_on_plan_and_template():
 
 def test_pass_unsupported_types_are_counted_per_source(tmp_path):
     tpl = tmp_path / "queue.yaml"
-    tpl.write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
-                   "  T:\n    Type: AWS::SNS::Topic\n")
+    tpl.write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+        "  T:\n    Type: AWS::SNS::Topic\n"
+    )
     r, report = _report("--cloudformation", tpl)
-    assert report["unsupported_types"] == {f"cloudformation:{Path(tpl).name}": {"AWS::SNS::Topic": 1,
-                                                                              "AWS::SQS::Queue": 1}}
+    assert report["unsupported_types"] == {
+        f"cloudformation:{Path(tpl).name}": {"AWS::SNS::Topic": 1, "AWS::SQS::Queue": 1}
+    }

@@ -1,5 +1,6 @@
 """scripts/collect-linux.sh: run read-only against this machine, and the fixtures of hosts that
 fail, all checked against the onprem.linux_host type schema."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 def collect(*args: str, env: dict | None = None, shell: str = "sh") -> dict:
-    proc = subprocess.run([shell, str(SCRIPT), *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        [shell, str(SCRIPT), *args], capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # exactly one JSON document
     errors = sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(e.absolute_path))
@@ -70,8 +72,25 @@ def test_missing_commands_degrade_to_nulls_with_reasons(tmp_path):
     """Only a minimal POSIX toolset on PATH: no lsblk, systemctl, sshd, apt-config, stat, timeout."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("sh", "awk", "sed", "tr", "cat", "date", "df", "head", "tail", "cut", "grep",
-                 "basename", "dirname", "readlink", "uname", "id", "sort"):
+    for tool in (
+        "sh",
+        "awk",
+        "sed",
+        "tr",
+        "cat",
+        "date",
+        "df",
+        "head",
+        "tail",
+        "cut",
+        "grep",
+        "basename",
+        "dirname",
+        "readlink",
+        "uname",
+        "id",
+        "sort",
+    ):
         found = shutil.which(tool)
         assert found, tool
         (bin_dir / tool).symlink_to(found)
@@ -89,18 +108,42 @@ def _sshd(tmp_path: Path, main: str, include: str = "") -> dict:
     # a PATH without sshd, so the config parser (not sshd -T) answers
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("sh", "awk", "sed", "tr", "cat", "date", "df", "head", "tail", "cut", "grep",
-                 "basename", "dirname", "readlink", "uname", "id", "sort"):
+    for tool in (
+        "sh",
+        "awk",
+        "sed",
+        "tr",
+        "cat",
+        "date",
+        "df",
+        "head",
+        "tail",
+        "cut",
+        "grep",
+        "basename",
+        "dirname",
+        "readlink",
+        "uname",
+        "id",
+        "sort",
+    ):
         (bin_dir / tool).symlink_to(shutil.which(tool))
     return collect(env={"ENAMEL_SSHD_CONFIG": str(conf), "PATH": str(bin_dir)})["ssh"]
 
 
 def test_sshd_config_first_value_wins_through_includes_and_match_blocks_are_ignored(tmp_path):
-    ssh = _sshd(tmp_path, "Include sshd_config.d/*.conf\nPasswordAuthentication no\nPermitRootLogin yes\n"
-                          "Match User backup\n  PermitRootLogin no\n",
-                include='PasswordAuthentication "YES"\n')
-    assert ssh == {"installed": True, "source": "sshd_config",
-                   "password_authentication": "yes", "permit_root_login": "yes"}
+    ssh = _sshd(
+        tmp_path,
+        "Include sshd_config.d/*.conf\nPasswordAuthentication no\nPermitRootLogin yes\n"
+        "Match User backup\n  PermitRootLogin no\n",
+        include='PasswordAuthentication "YES"\n',
+    )
+    assert ssh == {
+        "installed": True,
+        "source": "sshd_config",
+        "password_authentication": "yes",
+        "permit_root_login": "yes",
+    }
 
 
 def test_sshd_config_without_the_settings_reports_openssh_defaults(tmp_path):
@@ -118,8 +161,9 @@ def test_shell_text_in_an_include_line_is_never_run(tmp_path):
 
 def test_nginx_access_logs_are_read_through_includes(tmp_path):
     (tmp_path / "conf.d").mkdir()
-    (tmp_path / "nginx.conf").write_text("http {\n  access_log /var/log/nginx/access.log combined;\n"
-                                         "  include conf.d/*.conf;\n}\n")
+    (tmp_path / "nginx.conf").write_text(
+        "http {\n  access_log /var/log/nginx/access.log combined;\n  include conf.d/*.conf;\n}\n"
+    )
     (tmp_path / "conf.d" / "pacs.conf").write_text("server {\n  access_log off; # quiet\n}\n")
     nginx = collect("--nginx-config", str(tmp_path / "nginx.conf"))["nginx"]
     assert nginx["access_log"] == ["/var/log/nginx/access.log", "off"]
@@ -159,9 +203,10 @@ FAILING = {
     "ssh-password-authentication.json": {("ssh", "password_authentication")},
     "ssh-root-login.json": {("ssh", "permit_root_login")},
     "auditd-missing.json": {("auditd", "installed"), ("auditd", "active")},
-    "patches-stale.json": {("patching", k) for k in ("unattended_upgrades_installed",
-                                                     "unattended_upgrades_enabled",
-                                                     "last_update_at", "last_upgrade_at")},
+    "patches-stale.json": {
+        ("patching", k)
+        for k in ("unattended_upgrades_installed", "unattended_upgrades_enabled", "last_update_at", "last_upgrade_at")
+    },
 }
 
 
@@ -221,7 +266,8 @@ def _fake_block_stack(tmp_path: Path, device: str, stack: dict[str, tuple[str, l
         'if [ "$1" = -PT ]; then echo "Filesystem Type 1024-blocks Used Available Capacity Mounted on"; '
         f'echo "{device} xfs 100 1 99 1% /srv/orthanc"; '
         'else echo "Filesystem 1024-blocks Used Available Capacity Mounted on"; '
-        f'echo "{device} 100 1 99 1% /srv/orthanc"; fi\n')
+        f'echo "{device} 100 1 99 1% /srv/orthanc"; fi\n'
+    )
     (bin_dir / "df").chmod(0o755)
     store = tmp_path / "store"
     store.mkdir()
@@ -230,17 +276,21 @@ def _fake_block_stack(tmp_path: Path, device: str, stack: dict[str, tuple[str, l
 
 
 def test_an_image_store_on_lvm_over_luks_is_encrypted(tmp_path):
-    img = _fake_block_stack(tmp_path, "/dev/dm-1", {
-        "dm-1": ("LVM-Hk2mX0vg0orthanc", ["dm-0"]),
-        "dm-0": ("CRYPT-LUKS2-0f3c9b7e-sda3_crypt", ["sda3"]),
-        "sda3": ("", [])})
+    img = _fake_block_stack(
+        tmp_path,
+        "/dev/dm-1",
+        {
+            "dm-1": ("LVM-Hk2mX0vg0orthanc", ["dm-0"]),
+            "dm-0": ("CRYPT-LUKS2-0f3c9b7e-sda3_crypt", ["sda3"]),
+            "sda3": ("", []),
+        },
+    )
     assert (img["device"], img["mount_point"], img["fs_type"]) == ("/dev/dm-1", "/srv/orthanc", "xfs")
     assert (img["encrypted"], img["encryption"]) == (True, "dm-crypt")
 
 
 def test_an_image_store_on_plain_lvm_is_not_encrypted(tmp_path):
-    img = _fake_block_stack(tmp_path, "/dev/dm-1", {
-        "dm-1": ("LVM-Hk2mX0vg0orthanc", ["sdb1"]), "sdb1": ("", [])})
+    img = _fake_block_stack(tmp_path, "/dev/dm-1", {"dm-1": ("LVM-Hk2mX0vg0orthanc", ["sdb1"]), "sdb1": ("", [])})
     assert (img["encrypted"], img["encryption"]) == (False, None)
 
 

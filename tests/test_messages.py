@@ -1,5 +1,6 @@
 """Messages (issue 14 item 9): a fail on a bundled condition names the condition(s) that
 failed, from the engine's own evaluation; pass messages state observations, not failures."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,15 +14,20 @@ NOW = dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
 
 
 def _one(rule_id, rtype, props):
-    res = Resource(type=rtype, id="r", name="r", source="file", properties=props, account="111122223333",
-                   region="us-east-1")
+    res = Resource(
+        type=rtype, id="r", name="r", source="file", properties=props, account="111122223333", region="us-east-1"
+    )
     (f,) = evaluate([RULES[rule_id]], [res], now=NOW)
     return f
 
 
 def test_bundled_fail_names_only_the_condition_that_failed():
-    pab = {"block_public_acls": True, "ignore_public_acls": False, "block_public_policy": True,
-           "restrict_public_buckets": True}
+    pab = {
+        "block_public_acls": True,
+        "ignore_public_acls": False,
+        "block_public_policy": True,
+        "restrict_public_buckets": True,
+    }
     f = _one("s3-account-public-access-block", "aws.s3_account", {"public_access_block": pab})
     assert f.status == "fail"
     assert "failed: public_access_block.ignore_public_acls eq true" in f.message
@@ -36,6 +42,9 @@ def test_bundled_fail_names_every_failed_condition_of_orthanc_credentials():
 
 
 def test_pass_message_of_security_group_does_not_claim_open_ports():
-    f = _one("ec2-security-group-admin-ports", "aws.ec2_security_group",
-             {"group_id": "sg-1", "ingress": [{"cidr": "10.0.0.0/8", "port_range": [22, 22]}]})
+    f = _one(
+        "ec2-security-group-admin-ports",
+        "aws.ec2_security_group",
+        {"group_id": "sg-1", "ingress": [{"cidr": "10.0.0.0/8", "port_range": [22, 22]}]},
+    )
     assert f.status == "pass" and "opens" not in f.message

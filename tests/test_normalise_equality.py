@@ -27,6 +27,7 @@ BATCHES batches of BATCH per family, >= 200 configurations each. ENAMEL_HYPOTHES
 runs LONG_BATCHES with random seeds. A failure names every differing configuration with
 its plan and live values (shrinking a batch against a server would take minutes).
 """
+
 from __future__ import annotations
 
 import json
@@ -46,26 +47,33 @@ from enamel_hipaa.sources.pulumi.normalize import normalize  # noqa: E402
 
 LONG = os.environ.get("ENAMEL_HYPOTHESIS_LONG") == "1"
 BATCH = 25
-BATCHES = 8           # 8 x 25 = 200 configurations per family (fast profile)
-LONG_BATCHES = 40     # 1000 per family
+BATCHES = 8  # 8 x 25 = 200 configurations per family (fast profile)
+LONG_BATCHES = 40  # 1000 per family
 MIN_CONFIGS = 200
 ACCOUNT, OTHER = stack.ACCOUNT_A, stack.ACCOUNT_B
 HOME, REPLICA = stack.HOME, stack.REPLICA
 
-SETTINGS = settings(max_examples=LONG_BATCHES if LONG else BATCHES, deadline=None, derandomize=not LONG,
-                    database=None, phases=(Phase.explicit, Phase.generate), print_blob=False,
-                    suppress_health_check=list(hypothesis.HealthCheck))
+SETTINGS = settings(
+    max_examples=LONG_BATCHES if LONG else BATCHES,
+    deadline=None,
+    derandomize=not LONG,
+    database=None,
+    phases=(Phase.explicit, Phase.generate),
+    print_blob=False,
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
 
 # (type, key path) -> why a plan cannot know it (the live value is not compared)
 CANNOT_KNOW = {
     ("aws.kms_key", "arn"): "the key id in the ARN is assigned by AWS at creation",
     ("aws.kms_key", "deletion_window_days"): "AWS reports the deletion window only for a key pending deletion "
-                                             "(DescribeKey PendingDeletionWindowInDays); a plan reads the one it sets",
+    "(DescribeKey PendingDeletionWindowInDays); a plan reads the one it sets",
     ("aws.ec2_security_group", "group_id"): "the group id is assigned by AWS at creation",
 }
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def _canon(v):
     """Lists as sorted multisets, recursively (item order means nothing to the rules)."""
@@ -99,7 +107,11 @@ def _check(type_: str, cfgs: dict, plan_res, live_res, key=lambda r: r.name):
     live = {key(r): r.properties for r in live_res if r.type == type_}
     wanted = set(cfgs)
     assert wanted <= set(plan) and wanted <= set(live), (
-        type_, "missing", sorted(wanted - set(plan)), sorted(wanted - set(live)))
+        type_,
+        "missing",
+        sorted(wanted - set(plan)),
+        sorted(wanted - set(live)),
+    )
     bad = {}
     for name in sorted(wanted):
         d = _compare(type_, plan[name], live[name])
@@ -116,6 +128,7 @@ def _aws():
     if "aws" not in _CLIENTS:
         from enamel_hipaa.sources.aws.base import Aws
         from enamel_hipaa.sources.aws.runner import session_for
+
         session, home = session_for()
         _CLIENTS["aws"] = Aws(session=session, account=ACCOUNT, home_region=home)
     return _CLIENTS["aws"]
@@ -141,12 +154,23 @@ class Records:
     def __init__(self):
         self.items: list[dict] = []
 
-    def add(self, token: str, name: str, inputs: dict, *, id_=None, outputs=None, region=HOME,
-            deps: dict | None = None) -> dict:
+    def add(
+        self, token: str, name: str, inputs: dict, *, id_=None, outputs=None, region=HOME, deps: dict | None = None
+    ) -> dict:
         urn = f"urn:pulumi:test::eq::{token}::{name}"
-        rec = {"type": token, "urn": urn, "name": name, "id": id_ or name, "custom": True, "inputs": inputs,
-               "outputs": {**inputs, **(outputs or {})}, "provider": None, "parent": None, "region": region,
-               "deps": deps or {}}
+        rec = {
+            "type": token,
+            "urn": urn,
+            "name": name,
+            "id": id_ or name,
+            "custom": True,
+            "inputs": inputs,
+            "outputs": {**inputs, **(outputs or {})},
+            "provider": None,
+            "parent": None,
+            "region": region,
+            "deps": deps or {},
+        }
         self.items.append(rec)
         return rec
 
@@ -164,10 +188,17 @@ def moto():
     >= 200 configurations per family fast. Yields the mock (reset between batches)."""
     import tempfile
     from moto import mock_aws
+
     nowhere = os.path.join(tempfile.gettempdir(), "enamel-tests-no-aws-config")
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": HOME,
-           "AWS_MAX_ATTEMPTS": "1", "AWS_CONFIG_FILE": nowhere, "AWS_SHARED_CREDENTIALS_FILE": nowhere,
-           "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": HOME,
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_CONFIG_FILE": nowhere,
+        "AWS_SHARED_CREDENTIALS_FILE": nowhere,
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    }
     saved = {k: os.environ.get(k) for k in (*env, "AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN")}
     for k in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(k, None)
@@ -178,6 +209,7 @@ def moto():
     # stay on (the deadline is tested against the server in test_aws_live / its own tests)
     from unittest import mock as um
     from enamel_hipaa.sources.aws import shapes
+
     no_deadline = um.patch.object(shapes, "install_deadline", lambda client, seconds: None)
     no_deadline.start()
     mock = mock_aws()
@@ -200,8 +232,9 @@ def _reset(mock):
 
 
 def _tags_st():
-    return st.dictionaries(st.sampled_from(["data_class", "owner", "env"]), st.sampled_from(["phi", "logs", "x"]),
-                           max_size=2)
+    return st.dictionaries(
+        st.sampled_from(["data_class", "owner", "env"]), st.sampled_from(["phi", "logs", "x"]), max_size=2
+    )
 
 
 # ---------------------------------------------------------------- S3 buckets
@@ -228,44 +261,104 @@ def lifecycle_rule(draw):
 
 @st.composite
 def bucket_cfg(draw):
-    lock = draw(st.one_of(st.none(), st.tuples(st.sampled_from(["GOVERNANCE", "COMPLIANCE", None]),
-                                               st.sampled_from(["days", "years"]), st.integers(1, 10))))
+    lock = draw(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.sampled_from(["GOVERNANCE", "COMPLIANCE", None]),
+                st.sampled_from(["days", "years"]),
+                st.integers(1, 10),
+            ),
+        )
+    )
     versioning = "Enabled" if lock else draw(st.sampled_from([None, "Enabled", "Suspended"]))
     enc = draw(st.sampled_from(ENCRYPTIONS))
     return {
-        "encryption": enc, "bucket_key": enc.startswith("kms") and draw(st.booleans()),
+        "encryption": enc,
+        "bucket_key": enc.startswith("kms") and draw(st.booleans()),
         "versioning": versioning,
         "pab": draw(st.one_of(st.none(), st.tuples(*[st.booleans()] * 4))),
         "ownership": draw(st.sampled_from([None, "BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"])),
-        "policy": draw(st.one_of(st.none(), st.fixed_dictionaries(
-            {"tls_deny": st.booleans(), "tls_version": st.booleans(), "public": st.booleans(),
-             "cross_account": st.booleans()}))),
+        "policy": draw(
+            st.one_of(
+                st.none(),
+                st.fixed_dictionaries(
+                    {
+                        "tls_deny": st.booleans(),
+                        "tls_version": st.booleans(),
+                        "public": st.booleans(),
+                        "cross_account": st.booleans(),
+                    }
+                ),
+            )
+        ),
         "logging": draw(st.booleans()),
         "lock": lock,
         "lifecycle": draw(st.one_of(st.none(), st.lists(lifecycle_rule(), min_size=1, max_size=3))),
-        "replication": versioning == "Enabled" and draw(st.one_of(st.none(), st.fixed_dictionaries(
-            {"status": st.sampled_from(["Enabled", "Disabled"]), "storage_class": st.sampled_from([None, *STORAGE[:3]]),
-             "replica_key": st.booleans(), "account": st.booleans()}))) or None,
+        "replication": versioning == "Enabled"
+        and draw(
+            st.one_of(
+                st.none(),
+                st.fixed_dictionaries(
+                    {
+                        "status": st.sampled_from(["Enabled", "Disabled"]),
+                        "storage_class": st.sampled_from([None, *STORAGE[:3]]),
+                        "replica_key": st.booleans(),
+                        "account": st.booleans(),
+                    }
+                ),
+            )
+        )
+        or None,
         "tags": draw(_tags_st()),
     }
 
 
 def _policy_doc(name: str, p: dict) -> str:
     res = [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]
-    sts = [{"Sid": "Own", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-            "Action": "s3:GetObject", "Resource": res[1]}]
+    sts = [
+        {
+            "Sid": "Own",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "s3:GetObject",
+            "Resource": res[1],
+        }
+    ]
     if p["tls_deny"]:
-        sts.append({"Sid": "Tls", "Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": res,
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+        sts.append(
+            {
+                "Sid": "Tls",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": res,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        )
     if p["tls_version"]:
-        sts.append({"Sid": "OldTls", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": res,
-                    "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}})
+        sts.append(
+            {
+                "Sid": "OldTls",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": res,
+                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+            }
+        )
     if p["public"]:
-        sts.append({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                    "Resource": res[1]})
+        sts.append({"Sid": "Public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": res[1]})
     if p["cross_account"]:
-        sts.append({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
-                    "Action": "s3:GetObject", "Resource": res[1]})
+        sts.append(
+            {
+                "Sid": "Partner",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+                "Action": "s3:GetObject",
+                "Resource": res[1],
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": sts})
 
 
@@ -284,8 +377,9 @@ def _lifecycle_api(rules) -> list[dict]:
         if "transition" in r:
             rule["Transitions"] = [{"Days": r["transition"][0], "StorageClass": r["transition"][1]}]
         if "noncurrent" in r:
-            rule["NoncurrentVersionTransitions"] = [{"NoncurrentDays": r["noncurrent"][0],
-                                                     "StorageClass": r["noncurrent"][1]}]
+            rule["NoncurrentVersionTransitions"] = [
+                {"NoncurrentDays": r["noncurrent"][0], "StorageClass": r["noncurrent"][1]}
+            ]
         if "expiration" in r:
             rule["Expiration"] = {"Days": r["expiration"]}
         out.append(rule)
@@ -301,8 +395,14 @@ def _replication_rule(cfg) -> dict:
         dest["Account"] = ACCOUNT
     if r["replica_key"]:
         dest["EncryptionConfiguration"] = {"ReplicaKmsKeyID": KEY_ARN}
-    return {"ID": "replica", "Status": r["status"], "Priority": 1, "Filter": {"Prefix": ""},
-            "DeleteMarkerReplication": {"Status": "Disabled"}, "Destination": dest}
+    return {
+        "ID": "replica",
+        "Status": r["status"],
+        "Priority": 1,
+        "Filter": {"Prefix": ""},
+        "DeleteMarkerReplication": {"Status": "Disabled"},
+        "Destination": dest,
+    }
 
 
 def _live_bucket(s3, name: str, cfg: dict) -> None:
@@ -310,38 +410,60 @@ def _live_bucket(s3, name: str, cfg: dict) -> None:
     if cfg["tags"]:
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in cfg["tags"].items()]})
     # "default": AWS encrypts every new bucket with SSE-S3 (moto reports no configuration)
-    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
-        {"ApplyServerSideEncryptionByDefault": _sse_default(cfg), "BucketKeyEnabled": cfg["bucket_key"]}]})
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": _sse_default(cfg), "BucketKeyEnabled": cfg["bucket_key"]}]
+        },
+    )
     if cfg["versioning"] and not cfg["lock"]:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": cfg["versioning"]})
     if cfg["pab"]:
         keys = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict(zip(keys, cfg["pab"])))
     # None: BucketOwnerEnforced, AWS's default for new buckets (moto reports no controls)
-    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [
-        {"ObjectOwnership": cfg["ownership"] or "BucketOwnerEnforced"}]})
+    s3.put_bucket_ownership_controls(
+        Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": cfg["ownership"] or "BucketOwnerEnforced"}]}
+    )
     if cfg["policy"]:
         s3.put_bucket_policy(Bucket=name, Policy=_policy_doc(name, cfg["policy"]))
     if cfg["logging"]:
-        s3.put_bucket_logging(Bucket=name, BucketLoggingStatus={"LoggingEnabled": {
-            "TargetBucket": LOG_TARGET, "TargetPrefix": f"{name}/"}})
+        s3.put_bucket_logging(
+            Bucket=name,
+            BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": LOG_TARGET, "TargetPrefix": f"{name}/"}},
+        )
     if cfg["lock"] and cfg["lock"][0]:
         mode, unit, n = cfg["lock"]
-        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": mode, unit.capitalize(): n}}})
+        s3.put_object_lock_configuration(
+            Bucket=name,
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": mode, unit.capitalize(): n}},
+            },
+        )
     if cfg["lifecycle"]:
-        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={
-            "Rules": _lifecycle_api(cfg["lifecycle"])})
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=name, LifecycleConfiguration={"Rules": _lifecycle_api(cfg["lifecycle"])}
+        )
     if cfg["replication"]:
-        s3.put_bucket_replication(Bucket=name, ReplicationConfiguration={
-            "Role": f"arn:aws:iam::{ACCOUNT}:role/replication", "Rules": [_replication_rule(cfg)]})
+        s3.put_bucket_replication(
+            Bucket=name,
+            ReplicationConfiguration={
+                "Role": f"arn:aws:iam::{ACCOUNT}:role/replication",
+                "Rules": [_replication_rule(cfg)],
+            },
+        )
 
 
 def _camel(v):
     """An API-shaped value in Pulumi's input spelling (PascalCase keys -> camelCase)."""
     if isinstance(v, dict):
-        fixed = {"KMSMasterKeyID": "kmsMasterKeyId", "ReplicaKmsKeyID": "replicaKmsKeyId", "ID": "id",
-                 "SSEAlgorithm": "sseAlgorithm"}
+        fixed = {
+            "KMSMasterKeyID": "kmsMasterKeyId",
+            "ReplicaKmsKeyID": "replicaKmsKeyId",
+            "ID": "id",
+            "SSEAlgorithm": "sseAlgorithm",
+        }
         return {fixed.get(k, k[:1].lower() + k[1:]): _camel(x) for k, x in v.items()}
     if isinstance(v, list):
         return [_camel(x) for x in v]
@@ -357,11 +479,26 @@ def _plan_bucket(recs: Records, name: str, cfg: dict, region=HOME) -> None:
     b = recs.add("aws:s3/bucket:Bucket", name, inputs, outputs={"arn": f"arn:aws:s3:::{name}"}, region=region)
 
     def sub(token, suffix, props):
-        recs.add(f"aws:s3/{token[0].lower() + token[1:]}:{token}", f"{name}-{suffix}", {"bucket": name, **props},
-                 deps={"bucket": [b["urn"]]}, region=region)
+        recs.add(
+            f"aws:s3/{token[0].lower() + token[1:]}:{token}",
+            f"{name}-{suffix}",
+            {"bucket": name, **props},
+            deps={"bucket": [b["urn"]]},
+            region=region,
+        )
+
     if cfg["encryption"] != "default":  # "default": the program declares nothing
-        sub("BucketServerSideEncryptionConfiguration", "sse", {"rules": [_camel(
-            {"ApplyServerSideEncryptionByDefault": _sse_default(cfg), "BucketKeyEnabled": cfg["bucket_key"]})]})
+        sub(
+            "BucketServerSideEncryptionConfiguration",
+            "sse",
+            {
+                "rules": [
+                    _camel(
+                        {"ApplyServerSideEncryptionByDefault": _sse_default(cfg), "BucketKeyEnabled": cfg["bucket_key"]}
+                    )
+                ]
+            },
+        )
     if cfg["versioning"] and not cfg["lock"]:
         sub("BucketVersioning", "versioning", {"versioningConfiguration": {"status": cfg["versioning"]}})
     if cfg["pab"]:
@@ -375,17 +512,24 @@ def _plan_bucket(recs: Records, name: str, cfg: dict, region=HOME) -> None:
         sub("BucketLogging", "logging", {"targetBucket": LOG_TARGET, "targetPrefix": f"{name}/"})
     if cfg["lock"] and cfg["lock"][0]:
         mode, unit, n = cfg["lock"]
-        sub("BucketObjectLockConfiguration", "lock", {"objectLockEnabled": "Enabled",
-                                                      "rule": {"defaultRetention": {"mode": mode, unit: n}}})
+        sub(
+            "BucketObjectLockConfiguration",
+            "lock",
+            {"objectLockEnabled": "Enabled", "rule": {"defaultRetention": {"mode": mode, unit: n}}},
+        )
     if cfg["lifecycle"]:
         sub("BucketLifecycleConfiguration", "lifecycle", {"rules": _camel(_lifecycle_api(cfg["lifecycle"]))})
     if cfg["replication"]:
-        sub("BucketReplicationConfig", "replication", {"role": f"arn:aws:iam::{ACCOUNT}:role/replication",
-                                                       "rules": [_camel(_replication_rule(cfg))]})
+        sub(
+            "BucketReplicationConfig",
+            "replication",
+            {"role": f"arn:aws:iam::{ACCOUNT}:role/replication", "rules": [_camel(_replication_rule(cfg))]},
+        )
 
 
 def test_pass_s3_buckets_plan_equals_live(moto):
     from enamel_hipaa.sources.aws import s3 as live_s3
+
     seen = []
 
     @SETTINGS
@@ -401,8 +545,13 @@ def test_pass_s3_buckets_plan_equals_live(moto):
         for name, cfg in cfgs.items():
             _live_bucket(s3, name, cfg)
             _plan_bucket(recs, name, cfg)
-        recs.add("aws:s3/bucket:Bucket", REPLICA_BUCKET, {"bucket": REPLICA_BUCKET},
-                 outputs={"arn": f"arn:aws:s3:::{REPLICA_BUCKET}"}, region=REPLICA)
+        recs.add(
+            "aws:s3/bucket:Bucket",
+            REPLICA_BUCKET,
+            {"bucket": REPLICA_BUCKET},
+            outputs={"arn": f"arn:aws:s3:::{REPLICA_BUCKET}"},
+            region=REPLICA,
+        )
         seen.append(len(cfgs))
         _check("aws.s3_bucket", cfgs, recs.normalise(), _collect(live_s3, HOME, (HOME, REPLICA)))
 
@@ -412,17 +561,28 @@ def test_pass_s3_buckets_plan_equals_live(moto):
 
 # ---------------------------------------------------------------- KMS keys
 
+
 @st.composite
 def key_cfg(draw):
     # ECC rather than RSA for the asymmetric case: moto makes real key material, and RSA
     # generation would dominate the run
     spec = draw(st.sampled_from(["SYMMETRIC_DEFAULT", "SYMMETRIC_DEFAULT", "ECC_NIST_P256"]))
-    return {"spec": spec, "enabled": draw(st.booleans()),
-            "rotation": spec == "SYMMETRIC_DEFAULT" and draw(st.booleans()),
-            "aliases": draw(st.integers(0, 2)), "tags": draw(_tags_st()),
-            "policy": draw(st.one_of(st.none(), st.fixed_dictionaries(
-                {"separate": st.booleans(), "public": st.booleans(), "cross_account": st.booleans()}))),
-            "deletion_window": draw(st.integers(7, 30))}
+    return {
+        "spec": spec,
+        "enabled": draw(st.booleans()),
+        "rotation": spec == "SYMMETRIC_DEFAULT" and draw(st.booleans()),
+        "aliases": draw(st.integers(0, 2)),
+        "tags": draw(_tags_st()),
+        "policy": draw(
+            st.one_of(
+                st.none(),
+                st.fixed_dictionaries(
+                    {"separate": st.booleans(), "public": st.booleans(), "cross_account": st.booleans()}
+                ),
+            )
+        ),
+        "deletion_window": draw(st.integers(7, 30)),
+    }
 
 
 def _key_policy(p: dict) -> str:
@@ -431,16 +591,23 @@ def _key_policy(p: dict) -> str:
         user = admin
     extra = []
     if p["public"]:
-        extra.append({"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt",
-                      "Resource": "*"})
+        extra.append({"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"})
     if p["cross_account"]:
-        extra.append({"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
-                      "Action": "kms:Decrypt", "Resource": "*"})
+        extra.append(
+            {
+                "Sid": "Partner",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+            }
+        )
     return stack.key_policy(ACCOUNT, admin, user, extra)
 
 
 def test_pass_kms_keys_plan_equals_live(moto):
     from enamel_hipaa.sources.aws import kms as live_kms
+
     seen = []
 
     @SETTINGS
@@ -453,8 +620,12 @@ def test_pass_kms_keys_plan_equals_live(moto):
             name = f"k{i:03d}"
             aliases = [f"alias/eq-{name}-{j}" for j in range(cfg["aliases"])]
             usage = "ENCRYPT_DECRYPT" if cfg["spec"] == "SYMMETRIC_DEFAULT" else "SIGN_VERIFY"
-            kw = {"KeySpec": cfg["spec"], "KeyUsage": usage, "Description": name,
-                  "Tags": [{"TagKey": k, "TagValue": v} for k, v in cfg["tags"].items()]}
+            kw = {
+                "KeySpec": cfg["spec"],
+                "KeyUsage": usage,
+                "Description": name,
+                "Tags": [{"TagKey": k, "TagValue": v} for k, v in cfg["tags"].items()],
+            }
             if cfg["policy"]:
                 kw["Policy"] = _key_policy(cfg["policy"])
             key_id = kms.create_key(**kw)["KeyMetadata"]["KeyId"]
@@ -465,24 +636,37 @@ def test_pass_kms_keys_plan_equals_live(moto):
                 kms.disable_key(KeyId=key_id)
             for a in aliases:
                 kms.create_alias(AliasName=a, TargetKeyId=key_id)
-            inputs = {"description": name, "customerMasterKeySpec": cfg["spec"], "keyUsage": usage,
-                      "isEnabled": cfg["enabled"], "enableKeyRotation": cfg["rotation"],
-                      "deletionWindowInDays": cfg["deletion_window"]}
+            inputs = {
+                "description": name,
+                "customerMasterKeySpec": cfg["spec"],
+                "keyUsage": usage,
+                "isEnabled": cfg["enabled"],
+                "enableKeyRotation": cfg["rotation"],
+                "deletionWindowInDays": cfg["deletion_window"],
+            }
             if cfg["tags"]:
                 inputs["tags"] = dict(cfg["tags"])
             if cfg["policy"]:
                 inputs["policy"] = _key_policy(cfg["policy"])
-            rec = recs.add("aws:kms/key:Key", name, inputs, id_=f"plan-{name}",
-                           outputs={"keyId": f"plan-{name}", "arn": f"arn:aws:kms:{HOME}:{ACCOUNT}:key/plan-{name}"})
+            rec = recs.add(
+                "aws:kms/key:Key",
+                name,
+                inputs,
+                id_=f"plan-{name}",
+                outputs={"keyId": f"plan-{name}", "arn": f"arn:aws:kms:{HOME}:{ACCOUNT}:key/plan-{name}"},
+            )
             for a in aliases:
-                recs.add("aws:kms/alias:Alias", a.split("/")[-1], {"name": a, "targetKeyId": f"plan-{name}"},
-                         deps={"targetKeyId": [rec["urn"]]})
+                recs.add(
+                    "aws:kms/alias:Alias",
+                    a.split("/")[-1],
+                    {"name": a, "targetKeyId": f"plan-{name}"},
+                    deps={"targetKeyId": [rec["urn"]]},
+                )
             cfgs[name] = cfg
         seen.append(len(cfgs))
         live = [r for r in _collect(live_kms) if r.properties.get("key_manager") == "CUSTOMER"]
         plan_name = {r.id: r.id.rsplit("/plan-", 1)[-1] for r in recs.normalise()}
-        _check("aws.kms_key", cfgs, recs.normalise(), live,
-               key=lambda r: live_name.get(r.id) or plan_name.get(r.id))
+        _check("aws.kms_key", cfgs, recs.normalise(), live, key=lambda r: live_name.get(r.id) or plan_name.get(r.id))
 
     check()
     assert sum(seen) >= MIN_CONFIGS
@@ -496,23 +680,44 @@ TRAIL_BUCKET = "eq-trail-logs"
 @st.composite
 def trail_cfg(draw):
     selectors = draw(st.sampled_from(["none", "classic-all", "classic-some", "advanced-all", "advanced-some"]))
-    return {"multi_region": draw(st.booleans()), "validation": draw(st.booleans()),
-            "kms": draw(st.booleans()), "logging": draw(st.booleans()),
-            "log_group": draw(st.sampled_from([None, "plain", "star"])), "selectors": selectors,
-            "buckets": draw(st.lists(st.sampled_from(["eq-a", "eq-b", "eq-c"]), min_size=1, max_size=3,
-                                     unique=True))}
+    return {
+        "multi_region": draw(st.booleans()),
+        "validation": draw(st.booleans()),
+        "kms": draw(st.booleans()),
+        "logging": draw(st.booleans()),
+        "log_group": draw(st.sampled_from([None, "plain", "star"])),
+        "selectors": selectors,
+        "buckets": draw(st.lists(st.sampled_from(["eq-a", "eq-b", "eq-c"]), min_size=1, max_size=3, unique=True)),
+    }
 
 
 def _trail_selectors(cfg) -> dict:
     """The PutEventSelectors arguments (API shape) for a trail configuration."""
     kind, arns = cfg["selectors"], [f"arn:aws:s3:::{b}/" for b in cfg["buckets"]]
     if kind == "classic-all":
-        return {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True,
-                                    "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}]}
+        return {
+            "EventSelectors": [
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": True,
+                    "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+                }
+            ]
+        }
     if kind == "classic-some":
-        return {"EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True,
-                                    "DataResources": [{"Type": "AWS::S3::Object", "Values": arns}]}]}
-    fields = [{"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]
+        return {
+            "EventSelectors": [
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": True,
+                    "DataResources": [{"Type": "AWS::S3::Object", "Values": arns}],
+                }
+            ]
+        }
+    fields = [
+        {"Field": "eventCategory", "Equals": ["Data"]},
+        {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+    ]
     if kind == "advanced-some":
         fields.append({"Field": "resources.ARN", "StartsWith": arns})
     if kind.startswith("advanced"):
@@ -522,6 +727,7 @@ def _trail_selectors(cfg) -> dict:
 
 def test_pass_cloudtrail_trails_plan_equals_live(moto):
     from enamel_hipaa.sources.aws import cloudtrail as live_ct
+
     seen = []
 
     @SETTINGS
@@ -535,10 +741,19 @@ def test_pass_cloudtrail_trails_plan_equals_live(moto):
             name = f"eq-t{i:03d}"
             group = f"arn:aws:logs:{HOME}:{ACCOUNT}:log-group:trail-{name}"
             group = {None: None, "plain": group, "star": group + ":*"}[cfg["log_group"]]
-            kw = {"Name": name, "S3BucketName": TRAIL_BUCKET, "IsMultiRegionTrail": cfg["multi_region"],
-                  "EnableLogFileValidation": cfg["validation"]}
-            inputs = {"name": name, "s3BucketName": TRAIL_BUCKET, "isMultiRegionTrail": cfg["multi_region"],
-                      "enableLogFileValidation": cfg["validation"], "enableLogging": cfg["logging"]}
+            kw = {
+                "Name": name,
+                "S3BucketName": TRAIL_BUCKET,
+                "IsMultiRegionTrail": cfg["multi_region"],
+                "EnableLogFileValidation": cfg["validation"],
+            }
+            inputs = {
+                "name": name,
+                "s3BucketName": TRAIL_BUCKET,
+                "isMultiRegionTrail": cfg["multi_region"],
+                "enableLogFileValidation": cfg["validation"],
+                "enableLogging": cfg["logging"],
+            }
             if cfg["kms"]:
                 kw["KmsKeyId"] = inputs["kmsKeyId"] = KEY_ARN
             if group:
@@ -551,8 +766,12 @@ def test_pass_cloudtrail_trails_plan_equals_live(moto):
             if sel:
                 ct.put_event_selectors(TrailName=name, **sel)
                 inputs.update(_camel(sel))
-            recs.add("aws:cloudtrail/trail:Trail", name, inputs,
-                     outputs={"arn": f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}:trail/{name}"})
+            recs.add(
+                "aws:cloudtrail/trail:Trail",
+                name,
+                inputs,
+                outputs={"arn": f"arn:aws:cloudtrail:{HOME}:{ACCOUNT}:trail/{name}"},
+            )
             cfgs[name] = cfg
         seen.append(len(cfgs))
         _check("aws.cloudtrail_trail", cfgs, recs.normalise(), _collect(live_ct))
@@ -562,6 +781,7 @@ def test_pass_cloudtrail_trails_plan_equals_live(moto):
 
 
 # ---------------------------------------------------------------- security groups
+
 
 @st.composite
 def sg_rule(draw):
@@ -574,8 +794,15 @@ def sg_rule(draw):
     v6 = draw(st.lists(st.sampled_from(["::/0", "2001:db8::/32"]), max_size=1))
     if not cidrs and not v6:
         cidrs = ["10.1.0.0/16"]
-    return {"protocol": proto, "from": lo, "to": hi, "cidrs": cidrs, "v6": v6,
-            "description": draw(st.sampled_from([None, "why"])), "form": draw(st.sampled_from(["inline", "resource"]))}
+    return {
+        "protocol": proto,
+        "from": lo,
+        "to": hi,
+        "cidrs": cidrs,
+        "v6": v6,
+        "description": draw(st.sampled_from([None, "why"])),
+        "form": draw(st.sampled_from(["inline", "resource"])),
+    }
 
 
 def _sg_rule_key(r):
@@ -586,9 +813,11 @@ def _sg_rule_key(r):
 
 @st.composite
 def sg_cfg(draw):
-    return {"ingress": draw(st.lists(sg_rule(), max_size=3, unique_by=_sg_rule_key)),
-            "egress": draw(st.lists(sg_rule(), max_size=2, unique_by=_sg_rule_key)),
-            "tags": draw(_tags_st())}
+    return {
+        "ingress": draw(st.lists(sg_rule(), max_size=3, unique_by=_sg_rule_key)),
+        "egress": draw(st.lists(sg_rule(), max_size=2, unique_by=_sg_rule_key)),
+        "tags": draw(_tags_st()),
+    }
 
 
 def _sg_api(rule) -> dict:
@@ -604,24 +833,34 @@ def _sg_api(rule) -> dict:
 def _sg_plan(recs, gid, group_urn, rule, direction, n) -> dict | None:
     """The rule as Pulumi declares it: inline on the group, or one vpc.SecurityGroup<Dir>Rule
     per CIDR (returned None then: recorded as its own resources)."""
-    ports = {"fromPort": 0, "toPort": 0} if rule["protocol"] == "-1" else {"fromPort": rule["from"],
-                                                                          "toPort": rule["to"]}
+    ports = (
+        {"fromPort": 0, "toPort": 0} if rule["protocol"] == "-1" else {"fromPort": rule["from"], "toPort": rule["to"]}
+    )
     desc = {"description": rule["description"]} if rule["description"] else {}
     if rule["form"] == "inline":
-        return {"protocol": rule["protocol"], **ports, "cidrBlocks": rule["cidrs"], "ipv6CidrBlocks": rule["v6"],
-                **desc}
+        return {
+            "protocol": rule["protocol"],
+            **ports,
+            "cidrBlocks": rule["cidrs"],
+            "ipv6CidrBlocks": rule["v6"],
+            **desc,
+        }
     token = f"aws:vpc/securityGroup{direction.capitalize()}Rule:SecurityGroup{direction.capitalize()}Rule"
     for j, c in enumerate(rule["cidrs"] + rule["v6"]):
         cidr = {"cidrIpv6" if ":" in c else "cidrIpv4": c}
         p = {} if rule["protocol"] == "-1" else ports
-        recs.add(token, f"{gid}-{direction}-{n}-{j}", {"securityGroupId": gid, "ipProtocol": rule["protocol"],
-                                                       **p, **cidr, **desc},
-                 deps={"securityGroupId": [group_urn]})
+        recs.add(
+            token,
+            f"{gid}-{direction}-{n}-{j}",
+            {"securityGroupId": gid, "ipProtocol": rule["protocol"], **p, **cidr, **desc},
+            deps={"securityGroupId": [group_urn]},
+        )
     return None
 
 
 def test_pass_security_groups_plan_equals_live(moto):
     from enamel_hipaa.sources.aws import ec2 as live_ec2
+
     seen = []
 
     @SETTINGS
@@ -634,11 +873,18 @@ def test_pass_security_groups_plan_equals_live(moto):
         for i, cfg in enumerate(batch):
             name = f"eq-sg{i:03d}"
             tags = {**cfg["tags"], "Name": name}
-            gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc, TagSpecifications=[
-                {"ResourceType": "security-group", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])["GroupId"]
+            gid = ec2.create_security_group(
+                GroupName=name,
+                Description=name,
+                VpcId=vpc,
+                TagSpecifications=[
+                    {"ResourceType": "security-group", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+                ],
+            )["GroupId"]
             # the provider removes AWS's default allow-all egress rule from a group it creates
-            ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[{"IpProtocol": "-1",
-                                                                          "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            ec2.revoke_security_group_egress(
+                GroupId=gid, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+            )
             if cfg["ingress"]:
                 ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[_sg_api(r) for r in cfg["ingress"]])
             if cfg["egress"]:
@@ -658,14 +904,19 @@ def test_pass_security_groups_plan_equals_live(moto):
 
 # ---------------------------------------------------------------- CloudWatch log groups
 
+
 @st.composite
 def log_group_cfg(draw):
-    return {"retention": draw(st.sampled_from([None, 0, 1, 7, 30, 365, 2192, 3653])),
-            "kms": draw(st.booleans()), "tags": draw(_tags_st())}
+    return {
+        "retention": draw(st.sampled_from([None, 0, 1, 7, 30, 365, 2192, 3653])),
+        "kms": draw(st.booleans()),
+        "tags": draw(_tags_st()),
+    }
 
 
 def test_pass_log_groups_plan_equals_live(moto):
     from enamel_hipaa.sources.aws import logs as live_logs
+
     seen = []
 
     @SETTINGS
@@ -687,8 +938,12 @@ def test_pass_log_groups_plan_equals_live(moto):
                 logs.put_retention_policy(logGroupName=name, retentionInDays=cfg["retention"])
             if cfg["retention"] is not None:
                 inputs["retentionInDays"] = cfg["retention"]
-            recs.add("aws:cloudwatch/logGroup:LogGroup", name, inputs,
-                     outputs={"arn": f"arn:aws:logs:{HOME}:{ACCOUNT}:log-group:{name}"})
+            recs.add(
+                "aws:cloudwatch/logGroup:LogGroup",
+                name,
+                inputs,
+                outputs={"arn": f"arn:aws:logs:{HOME}:{ACCOUNT}:log-group:{name}"},
+            )
             cfgs[name] = cfg
         seen.append(len(cfgs))
         _check("aws.cloudwatch_log_group", cfgs, recs.normalise(), _collect(live_logs))

@@ -1,6 +1,7 @@
 """On-prem sources read from files: the inventory, Orthanc (JSON with comments, merged
 directories, duplicate keys, versions), nginx (crossplane, includes, inheritance),
 Windows exports and DICOM folders. Real pass/fail verdicts through the real CLI."""
+
 import json
 import os
 import time
@@ -22,6 +23,7 @@ def _status(report, name):
 
 
 # --- inventory -------------------------------------------------------------------------
+
 
 def test_error_inventory_schema_names_file_and_line(tmp_path):
     inv = tmp_path / "inv.yaml"
@@ -49,6 +51,7 @@ def test_example_inventory_in_examples_dir_scans(tmp_path):
 
 # --- Orthanc -----------------------------------------------------------------------------
 
+
 def _orthanc_dir(tmp_path, **files):
     d = tmp_path / "orthanc"
     d.mkdir(parents=True, exist_ok=True)
@@ -75,11 +78,17 @@ def test_orthanc_reads_debian_config_when_installed():
 
 
 def test_error_duplicate_key_reports_both_files_and_lines(tmp_path):
-    d = _orthanc_dir(tmp_path, a='{\n  // first\n  "Name": "x",\n  "RemoteAccessAllowed": false\n}\n',
-                     b='{\n  /* "RemoteAccessAllowed": in a comment does not count */\n\n  "RemoteAccessAllowed": true\n}\n')
+    d = _orthanc_dir(
+        tmp_path,
+        a='{\n  // first\n  "Name": "x",\n  "RemoteAccessAllowed": false\n}\n',
+        b='{\n  /* "RemoteAccessAllowed": in a comment does not count */\n\n  "RemoteAccessAllowed": true\n}\n',
+    )
     res = orthanc.collect({"name": "dup", "config": str(d)}, [])
     assert res.error and f"{d}/a.json:4" in res.error and f"{d}/b.json:4" in res.error
-    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [{"name": "dup", "config": str(d), "version": "1.10.1", "deployment": "debian"}]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {"orthanc": [{"name": "dup", "config": str(d), "version": "1.10.1", "deployment": "debian"}]},
+    )
     _, report = scan(inv, tmp_path / "out")
     statuses = {f["status"] for f in report["findings"]}
     assert statuses == {"error"}, statuses
@@ -96,11 +105,19 @@ def test_orthanc_default_credentials_and_passwords_never_printed(tmp_path):
     secret = "Hunter2-very-secret-Pw"
     d1 = _orthanc_dir(tmp_path / "one", c='{"RemoteAccessAllowed": true}')  # Orthanc creates orthanc:orthanc
     d2 = _orthanc_dir(tmp_path / "two", c='{"RemoteAccessAllowed": true, "RegisteredUsers": {"orthanc": "orthanc"}}')
-    d3 = _orthanc_dir(tmp_path / "three", c='{"RemoteAccessAllowed": true, "RegisteredUsers": {"dr-lee": "%s"}}' % secret)
+    d3 = _orthanc_dir(
+        tmp_path / "three", c='{"RemoteAccessAllowed": true, "RegisteredUsers": {"dr-lee": "%s"}}' % secret
+    )
     d4 = _orthanc_dir(tmp_path / "four", c='{"RemoteAccessAllowed": true, "AuthenticationEnabled": false}')
-    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [
-        {"name": n, "config": str(d), "version": "1.10.1", "deployment": "debian"} for n, d in
-        (("created", d1), ("registered", d2), ("named", d3), ("open", d4))]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {
+            "orthanc": [
+                {"name": n, "config": str(d), "version": "1.10.1", "deployment": "debian"}
+                for n, d in (("created", d1), ("registered", d2), ("named", d3), ("open", d4))
+            ]
+        },
+    )
     proc, report = scan(inv, tmp_path / "out")
     assert _status(report, "created")["orthanc-no-default-credentials"] == "fail"
     assert _status(report, "registered")["orthanc-no-default-credentials"] == "fail"
@@ -113,31 +130,55 @@ def test_orthanc_default_credentials_and_passwords_never_printed(tmp_path):
 
 def test_orthanc_version_gates_options(tmp_path):
     d = _orthanc_dir(tmp_path, c='{"DicomTlsEnabled": true, "DicomTlsMinimumProtocolVersion": 2}')
-    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [
-        {"name": "old", "config": str(d), "version": "1.10.1", "deployment": "debian"},
-        {"name": "new", "config": str(d), "version": "1.12.4"},
-        {"name": "ancient", "config": str(d), "version": "1.8.2"},
-        {"name": "unversioned", "config": str(d), "deployment": "debian"}]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {
+            "orthanc": [
+                {"name": "old", "config": str(d), "version": "1.10.1", "deployment": "debian"},
+                {"name": "new", "config": str(d), "version": "1.12.4"},
+                {"name": "ancient", "config": str(d), "version": "1.8.2"},
+                {"name": "unversioned", "config": str(d), "deployment": "debian"},
+            ]
+        },
+    )
     _, report = scan(inv, tmp_path / "out")
     rule = "orthanc-dicom-tls-minimum-protocol"
-    assert _status(report, "old")[rule] == "skip"       # 1.10.1 lacks the option
-    assert _status(report, "new")[rule] == "fail"       # 1.12.4 has it, set to TLS 1.0
+    assert _status(report, "old")[rule] == "skip"  # 1.10.1 lacks the option
+    assert _status(report, "new")[rule] == "fail"  # 1.12.4 has it, set to TLS 1.0
     assert _status(report, "ancient")["orthanc-dicom-tls-enabled"] == "skip"  # no DICOM TLS before 1.9.0
     assert _status(report, "unversioned")[rule] == "unknown"  # never pass on a guess
 
 
 def test_orthanc_proxied_from_localhost_is_correlated_by_host(tmp_path):
-    inv = write_inventory(tmp_path / "inv.yaml", {
-        "orthanc": [{"name": "pacs", "config": str(EXAMPLES / "insecure" / "orthanc"), "version": "1.10.1", "deployment": "debian", "host": "a"},
-                    {"name": "other-host", "config": str(EXAMPLES / "insecure" / "orthanc"), "version": "1.10.1", "deployment": "debian",
-                     "host": "b"}],
-        "nginx": [{"name": "proxy", "config": str(EXAMPLES / "insecure" / "nginx" / "nginx.conf"), "host": "a"}]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {
+            "orthanc": [
+                {
+                    "name": "pacs",
+                    "config": str(EXAMPLES / "insecure" / "orthanc"),
+                    "version": "1.10.1",
+                    "deployment": "debian",
+                    "host": "a",
+                },
+                {
+                    "name": "other-host",
+                    "config": str(EXAMPLES / "insecure" / "orthanc"),
+                    "version": "1.10.1",
+                    "deployment": "debian",
+                    "host": "b",
+                },
+            ],
+            "nginx": [{"name": "proxy", "config": str(EXAMPLES / "insecure" / "nginx" / "nginx.conf"), "host": "a"}],
+        },
+    )
     _, report = scan(inv, tmp_path / "out")
     assert _status(report, "pacs")["orthanc-proxied-requires-authentication"] == "fail"
     assert _status(report, "other-host")["orthanc-proxied-requires-authentication"] == "skip"
 
 
 # --- nginx -------------------------------------------------------------------------------
+
 
 def test_nginx_follows_includes_and_keeps_lines():
     found = nginx.servers(nginx.parse(str(EXAMPLES / "insecure" / "nginx" / "nginx.conf")), None)
@@ -179,21 +220,31 @@ def test_error_nginx_parse_error_has_file_and_line(tmp_path):
 
 
 def test_sarif_locations_point_at_nginx_lines(tmp_path):
-    inv = write_inventory(tmp_path / "inv.yaml", {"nginx": [
-        {"name": "proxy", "config": str(EXAMPLES / "insecure" / "nginx" / "nginx.conf")}]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {"nginx": [{"name": "proxy", "config": str(EXAMPLES / "insecure" / "nginx" / "nginx.conf")}]},
+    )
     _, report = scan(inv, tmp_path / "out")
     sarif = json.loads((tmp_path / "out" / "enamel-report.sarif").read_text())
     locs = [r["locations"][0]["physicalLocation"] for r in sarif["runs"][0]["results"]]
-    assert any(l["artifactLocation"]["uri"].endswith("pacs.conf") and l.get("region", {}).get("startLine") == 7
-               for l in locs), locs[:3]
+    assert any(
+        l["artifactLocation"]["uri"].endswith("pacs.conf") and l.get("region", {}).get("startLine") == 7 for l in locs
+    ), locs[:3]
 
 
 # --- Windows -------------------------------------------------------------------------------
 
+
 def test_windows_exports_pass_and_fail(tmp_path):
-    inv = write_inventory(tmp_path / "inv.yaml", {"windows": [
-        {"name": "good", "file": str(EXAMPLES / "hardened" / "workstation.json")},
-        {"name": "bad", "file": str(EXAMPLES / "insecure" / "workstation.json")}]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {
+            "windows": [
+                {"name": "good", "file": str(EXAMPLES / "hardened" / "workstation.json")},
+                {"name": "bad", "file": str(EXAMPLES / "insecure" / "workstation.json")},
+            ]
+        },
+    )
     _, report = scan(inv, tmp_path / "out")
     good, bad = _status(report, "good"), _status(report, "bad")
     assert set(good.values()) == {"pass"} and len(good) == 6
@@ -219,14 +270,22 @@ def test_windows_fixture_matches_the_script_fields():
     """The fixtures use exactly the names the PowerShell script writes."""
     script = (ROOT / "scripts" / "collect-windows.ps1").read_text()
     doc = json.loads((EXAMPLES / "insecure" / "workstation.json").read_text())
-    keys = set(doc) | set(doc["os"]) | set(doc["bitlocker"][0]) | set(doc["screen_lock"]) | set(doc["usb_storage"]) \
-        | set(doc["schannel"]["TLS 1.0"]["Server"]) | set(doc["schannel"])
+    keys = (
+        set(doc)
+        | set(doc["os"])
+        | set(doc["bitlocker"][0])
+        | set(doc["screen_lock"])
+        | set(doc["usb_storage"])
+        | set(doc["schannel"]["TLS 1.0"]["Server"])
+        | set(doc["schannel"])
+    )
     missing = [k for k in keys if k not in script]
     assert missing == []
     assert doc["format"] == windows.FORMAT and f"'{windows.FORMAT}'" in script
 
 
 # --- DICOM file stores -----------------------------------------------------------------
+
 
 def test_file_store_counts_phi_headers_only_and_never_prints_them(tmp_path):
     export, archive = tmp_path / "export", tmp_path / "archive"
@@ -237,8 +296,13 @@ def test_file_store_counts_phi_headers_only_and_never_prints_them(tmp_path):
     old = time.time() - 40 * 86400
     os.utime(export / "sub/IMG0.dcm", (old, old))
     write_dicom(archive / "IMG.dcm", *PHI)
-    inv = write_inventory(tmp_path / "inv.yaml", {"approved_archive_paths": [str(archive)], "file_stores": [
-        {"name": "export", "path": str(export)}, {"name": "archive", "path": str(archive)}]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {
+            "approved_archive_paths": [str(archive)],
+            "file_stores": [{"name": "export", "path": str(export)}, {"name": "archive", "path": str(archive)}],
+        },
+    )
     proc, report = scan(inv, tmp_path / "out")
     f = by_rule(report, "export")
     assert f["dicom-store-phi-outside-archive"]["status"] == "fail"
@@ -271,8 +335,10 @@ def test_error_unexpected_probe_failure_is_an_error_finding(tmp_path, monkeypatc
 
     def boom(entry, timeout):
         raise RuntimeError("unexpected")
+
     monkeypatch.setattr(tls, "collect", boom)
     from enamel_hipaa.sources.onprem import collect_inventory
+
     inv = write_inventory(tmp_path / "inv.yaml", {"tls": [{"name": "x", "host": "127.0.0.1", "port": 9}]})
     (res,) = collect_inventory(str(inv)).resources
     assert res.type == "onprem.tls_endpoint" and "collection failed: RuntimeError: unexpected" in res.error
@@ -280,7 +346,10 @@ def test_error_unexpected_probe_failure_is_an_error_finding(tmp_path, monkeypatc
 
 def test_error_malformed_orthanc_value_is_an_error_finding(tmp_path):
     d = _orthanc_dir(tmp_path, c='{"DicomPort": "not-a-port"}')
-    inv = write_inventory(tmp_path / "inv.yaml", {"orthanc": [{"name": "odd", "config": str(d), "version": "1.10.1", "deployment": "debian"}]})
+    inv = write_inventory(
+        tmp_path / "inv.yaml",
+        {"orthanc": [{"name": "odd", "config": str(d), "version": "1.10.1", "deployment": "debian"}]},
+    )
     _, report = scan(inv, tmp_path / "out")
     assert {f["status"] for f in report["findings"]} == {"error"}
     assert "collection failed: ValueError" in report["findings"][0]["message"]

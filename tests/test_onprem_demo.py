@@ -1,5 +1,6 @@
 """`enamel demo` grows an on-prem part: the bundled site plus live probes of servers it
 starts itself, stopped by PID, fast, and without any patient identifier in its outputs."""
+
 import json
 import os
 import uuid
@@ -33,8 +34,14 @@ def test_demo_includes_onprem_live_probes_and_stops_its_servers(tmp_path):
     report = json.loads((tmp_path / "enamel-report.json").read_text())
     validate_report(report)
     types = {f["resource"]["type"] for f in report["findings"]}
-    assert {"onprem.orthanc", "onprem.nginx_server", "onprem.windows_host", "onprem.dicom_endpoint",
-            "onprem.tls_endpoint", "onprem.dicom_file_store"} <= types
+    assert {
+        "onprem.orthanc",
+        "onprem.nginx_server",
+        "onprem.windows_host",
+        "onprem.dicom_endpoint",
+        "onprem.tls_endpoint",
+        "onprem.dicom_file_store",
+    } <= types
     status = {(f["rule_id"], f["resource"]["name"]): f["status"] for f in report["findings"]}
     assert status[("dicom-endpoint-rejects-unknown-calling-ae", "sensor-hub-scp")] == "fail"
     assert status[("dicom-endpoint-tls", "viewer-scp-tls")] == "pass"

@@ -3,6 +3,7 @@
 a DICOM folder is skipped without blocking, an nginx include cycle is an error for that
 server (not a crash of the whole on-prem scan), and a large Orthanc configuration with
 comments parses in linear time."""
+
 import errno
 import os
 import time
@@ -46,6 +47,7 @@ def test_unreadable_dicom_file_makes_phi_rules_error_never_pass(tmp_path, monkey
         if str(path).endswith("IMG.dcm"):
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, flags, *a, **k)
+
     monkeypatch.setattr(os, "open", deny)
     res = file_store.collect({"name": "x", "path": str(d)}, [])
     assert "$error" in res.properties["phi_files"] and res.properties["unreadable"] == 1
@@ -61,6 +63,7 @@ def test_unreadable_dicom_folder_makes_phi_rules_error_never_pass(tmp_path, monk
         if str(path).endswith("secret"):
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_scandir(path, *a, **k)
+
     monkeypatch.setattr(os, "scandir", deny)
     res = file_store.collect({"name": "x", "path": str(d)}, [])
     assert "secret" in res.properties["phi_files"]["$error"]
@@ -71,8 +74,15 @@ def test_unreadable_folder_with_phi_found_elsewhere_still_fails(tmp_path, monkey
     d = _store(tmp_path)
     write_dicom(d / "IMG2.dcm", "DOE^JOHN", "ID-2", "19700101")
     real_scandir = os.scandir
-    monkeypatch.setattr(os, "scandir", lambda p=".", *a, **k: (_ for _ in ()).throw(
-        PermissionError(errno.EACCES, "Permission denied", str(p))) if str(p).endswith("secret") else real_scandir(p, *a, **k))
+    monkeypatch.setattr(
+        os,
+        "scandir",
+        lambda p=".", *a, **k: (
+            (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied", str(p)))
+            if str(p).endswith("secret")
+            else real_scandir(p, *a, **k)
+        ),
+    )
     res = file_store.collect({"name": "x", "path": str(d)}, [])
     assert res.properties["phi_files"] == 1 and _status("dicom-store-phi-outside-archive", res) == "fail"
 
@@ -85,6 +95,7 @@ def test_unreadable_store_as_nobody_is_error(tmp_path):
     import pwd
     import subprocess
     import sys
+
     d = _store(tmp_path)
     os.chmod(d / "secret", 0o000)
     for p in (tmp_path, d):
@@ -93,12 +104,21 @@ def test_unreadable_store_as_nobody_is_error(tmp_path):
         nobody = pwd.getpwnam("nobody")
     except KeyError:
         pytest.skip("no nobody user")
-    code = ("import json,sys; from enamel_hipaa.sources.onprem import file_store; "
-            "r = file_store.collect({'name': 'x', 'path': sys.argv[1]}, []); print(json.dumps(r.properties))")
+    code = (
+        "import json,sys; from enamel_hipaa.sources.onprem import file_store; "
+        "r = file_store.collect({'name': 'x', 'path': sys.argv[1]}, []); print(json.dumps(r.properties))"
+    )
     try:
-        proc = subprocess.run([sys.executable, "-c", code, str(d)], capture_output=True, text=True, timeout=120,
-                              user=nobody.pw_uid, group=nobody.pw_gid, env={**os.environ, "HOME": "/tmp"},
-                              cwd="/")
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(d)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            user=nobody.pw_uid,
+            group=nobody.pw_gid,
+            env={**os.environ, "HOME": "/tmp"},
+            cwd="/",
+        )
     except PermissionError:
         pytest.skip("the interpreter is not executable by nobody here (the monkeypatched tests cover it)")
     if proc.returncode != 0 and "Permission denied" in proc.stderr and "enamel_hipaa" in proc.stderr:
@@ -119,6 +139,7 @@ def test_fifo_in_a_dicom_folder_is_skipped_without_blocking(tmp_path):
 
 # --- nginx --------------------------------------------------------------------------------
 
+
 def _nginx(tmp_path, main: str, files: dict) -> str:
     for name, text in files.items():
         (tmp_path / name).write_text(text)
@@ -126,10 +147,13 @@ def _nginx(tmp_path, main: str, files: dict) -> str:
     return str(tmp_path / "nginx.conf")
 
 
-@pytest.mark.parametrize("files", [
-    {"a.conf": "include a.conf;\n"},                                     # includes itself
-    {"a.conf": "include b.conf;\n", "b.conf": "include a.conf;\n"},      # a -> b -> a
-])
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"a.conf": "include a.conf;\n"},  # includes itself
+        {"a.conf": "include b.conf;\n", "b.conf": "include a.conf;\n"},  # a -> b -> a
+    ],
+)
 def test_nginx_include_cycle_is_an_error_for_that_server_not_a_crash(tmp_path, files):
     conf = _nginx(tmp_path, "events {}\nhttp {\n  include a.conf;\n  server { listen 80; }\n}\n", files)
     res, proxies = nginx.collect({"name": "proxy", "config": conf})
@@ -137,8 +161,11 @@ def test_nginx_include_cycle_is_an_error_for_that_server_not_a_crash(tmp_path, f
 
 
 def test_nginx_including_the_same_file_twice_is_not_a_cycle(tmp_path):
-    conf = _nginx(tmp_path, "events {}\nhttp {\n  include h.conf;\n  include h.conf;\n  server { listen 80; }\n}\n",
-                  {"h.conf": "add_header X-Frame-Options DENY;\n"})
+    conf = _nginx(
+        tmp_path,
+        "events {}\nhttp {\n  include h.conf;\n  include h.conf;\n  server { listen 80; }\n}\n",
+        {"h.conf": "add_header X-Frame-Options DENY;\n"},
+    )
     res, _ = nginx.collect({"name": "proxy", "config": conf})
     assert len(res) == 1 and res[0].error is None
 
@@ -151,10 +178,13 @@ def test_nginx_main_file_that_is_a_fifo_is_an_error_not_a_hang(tmp_path):
 
 # --- Orthanc ------------------------------------------------------------------------------
 
+
 def test_large_orthanc_config_with_comments_parses_in_linear_time(tmp_path):
-    body = ",\n".join(f'  // setting {i}\n  /* block {i} */ "Key{i}" : {{"v": [1, 2, 3,], "s": "a // b /* c */"}}'
-                      for i in range(9000))
-    text = "{\n" + body + ",\n  \"RemoteAccessAllowed\": false\n}\n"
+    body = ",\n".join(
+        f'  // setting {i}\n  /* block {i} */ "Key{i}" : {{"v": [1, 2, 3,], "s": "a // b /* c */"}}'
+        for i in range(9000)
+    )
+    text = "{\n" + body + ',\n  "RemoteAccessAllowed": false\n}\n'
     assert len(text) > 700_000
     f = tmp_path / "orthanc.json"
     f.write_text(text)

@@ -1,6 +1,7 @@
 """Issue 14 on-prem classes without a server: Orthanc deployments and environment
 configuration, weak credentials, nginx includes/placeholders/stream, PACS correlation,
 unknowable values, Windows build table."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,15 @@ def _orthanc(tmp_path, entry, cfg=None):
 
 
 def test_orthancteam_image_turns_remote_access_and_auth_on_and_env_turns_auth_off(tmp_path):
-    res = _orthanc(tmp_path, {"deployment": "docker", "image": "orthancteam/orthanc:25.8.0",
-                              "environment": {"ORTHANC__AUTHENTICATION_ENABLED": "false"}}, {"Name": "x"})
+    res = _orthanc(
+        tmp_path,
+        {
+            "deployment": "docker",
+            "image": "orthancteam/orthanc:25.8.0",
+            "environment": {"ORTHANC__AUTHENTICATION_ENABLED": "false"},
+        },
+        {"Name": "x"},
+    )
     assert res.error is None
     assert res.properties["remote_access_allowed"] is True
     assert res.properties["authentication_enabled"] is False
@@ -37,9 +45,19 @@ def test_orthancteam_user_file_key_overrides_image_default_instead_of_refusing(t
 
 def test_orthanc_json_env_and_secret_file_are_read(tmp_path):
     (tmp_path / "users").write_text('{"alice": "orthanctest"}')
-    res = _orthanc(tmp_path, {"deployment": "docker", "image": "orthancteam/orthanc", "config": str(tmp_path / "orthanc.json"),
-                              "environment": {"ORTHANC_JSON": '{"SslEnabled": true} ',
-                                              "ORTHANC__REGISTERED_USERS_SECRET": str(tmp_path / "users")}}, {})
+    res = _orthanc(
+        tmp_path,
+        {
+            "deployment": "docker",
+            "image": "orthancteam/orthanc",
+            "config": str(tmp_path / "orthanc.json"),
+            "environment": {
+                "ORTHANC_JSON": '{"SslEnabled": true} ',
+                "ORTHANC__REGISTERED_USERS_SECRET": str(tmp_path / "users"),
+            },
+        },
+        {},
+    )
     assert res.properties["ssl_enabled"] is True
     assert res.properties["weak_password_users"] == ["alice"]
 
@@ -47,9 +65,17 @@ def test_orthanc_json_env_and_secret_file_are_read(tmp_path):
 def test_compose_service_environment_configures_orthanc(tmp_path):
     (tmp_path / "docker-compose.yml").write_text(
         "services:\n  pacs:\n    image: orthancteam/orthanc\n    environment:\n"
-        "      - 'ORTHANC__REGISTERED_USERS={\"demo\": \"demo\"}'\n      - DICOM_WEB_PLUGIN_ENABLED=true\n")
-    res = _orthanc(tmp_path, {"deployment": "docker", "image": "orthancteam/orthanc",
-                              "compose": str(tmp_path / "docker-compose.yml"), "service": "pacs"})
+        '      - \'ORTHANC__REGISTERED_USERS={"demo": "demo"}\'\n      - DICOM_WEB_PLUGIN_ENABLED=true\n'
+    )
+    res = _orthanc(
+        tmp_path,
+        {
+            "deployment": "docker",
+            "image": "orthancteam/orthanc",
+            "compose": str(tmp_path / "docker-compose.yml"),
+            "service": "pacs",
+        },
+    )
     assert res.properties["weak_password_users"] == ["demo"]
     assert res.properties["plugins_enabled"] == ["dicom_web"]
 
@@ -62,7 +88,9 @@ def test_unknown_deployment_makes_remote_access_and_authentication_unknown(tmp_p
 
 def test_jodogne_file_beside_image_config_with_same_key_is_refused(tmp_path):
     (tmp_path / "extra.json").write_text('{"RemoteAccessAllowed": false}')
-    res = _orthanc(tmp_path, {"deployment": "docker", "image": "jodogne/orthanc", "config": str(tmp_path / "extra.json")})
+    res = _orthanc(
+        tmp_path, {"deployment": "docker", "image": "jodogne/orthanc", "config": str(tmp_path / "extra.json")}
+    )
     assert res.error and "defined twice" in res.error
 
 
@@ -70,19 +98,28 @@ def test_weak_password_list_catches_samples_and_never_keeps_passwords(tmp_path):
     for user, pw in (("demo", "demo"), ("admin", "password"), ("admin", "123456"), ("bob", "bob"), ("x", "short")):
         assert WEAK.is_weak(user, pw), (user, pw)
     assert not WEAK.is_weak("dr-lee", "Hunter2-very-secret-Pw")
-    res = _orthanc(tmp_path, {"deployment": "debian"}, {"RemoteAccessAllowed": True,
-                                                        "RegisteredUsers": {"admin": "123456"}})
+    res = _orthanc(
+        tmp_path, {"deployment": "debian"}, {"RemoteAccessAllowed": True, "RegisteredUsers": {"admin": "123456"}}
+    )
     assert "123456" not in json.dumps(res.properties)
     assert len(WEAK.to_try()) <= WEAK.max_attempts
 
 
 def test_modalities_in_database_make_the_count_unknown_and_db_plugin_tls_is_read(tmp_path):
-    res = _orthanc(tmp_path, {"deployment": "debian"}, {"DicomModalitiesInDatabase": True, "HttpsVerifyPeers": False,
-                                                        "PostgreSQL": {"EnableIndex": True, "Host": "db"}})
+    res = _orthanc(
+        tmp_path,
+        {"deployment": "debian"},
+        {
+            "DicomModalitiesInDatabase": True,
+            "HttpsVerifyPeers": False,
+            "PostgreSQL": {"EnableIndex": True, "Host": "db"},
+        },
+    )
     assert "$unknown" in res.properties["dicom_modalities_count"]
     assert res.properties["https_verify_peers"] is False
-    assert res.properties["database_plugins"] == [{"plugin": "PostgreSQL", "host": "db", "enable_ssl": False,
-                                                   "local_socket": False}]
+    assert res.properties["database_plugins"] == [
+        {"plugin": "PostgreSQL", "host": "db", "enable_ssl": False, "local_socket": False}
+    ]
 
 
 def test_truncated_walk_makes_stale_phi_unknown_with_files_read(tmp_path):
@@ -93,12 +130,14 @@ def test_truncated_walk_makes_stale_phi_unknown_with_files_read(tmp_path):
 
 
 def test_env_name_conversion_follows_the_configurator():
-    cfg, _ = orthanc_deploy.env_config({"ORTHANC__POSTGRESQL__ENABLE_SSL": "true",
-                                        "ORTHANC__DICOM_WEB__ENABLE": "true"}, {})
+    cfg, _ = orthanc_deploy.env_config(
+        {"ORTHANC__POSTGRESQL__ENABLE_SSL": "true", "ORTHANC__DICOM_WEB__ENABLE": "true"}, {}
+    )
     assert cfg == {"PostgreSQL": {"EnableSsl": True}, "DicomWeb": {"Enable": True}}
 
 
 # --- nginx -------------------------------------------------------------------------------
+
 
 def _conf(tmp_path, text, name="nginx.conf"):
     p = tmp_path / name
@@ -116,7 +155,9 @@ def test_include_glob_resolving_to_nothing_makes_checks_unknown_naming_it(tmp_pa
 
 def test_absolute_include_resolves_under_root(tmp_path):
     _conf(tmp_path, "location /pacs/ { proxy_pass http://orthanc:8042/; }\n", "root/etc/nginx/inc/p.conf")
-    cfg = _conf(tmp_path, "server { listen 80; include /etc/nginx/inc/*.conf; }\n", "root/etc/nginx/conf.d/default.conf")
+    cfg = _conf(
+        tmp_path, "server { listen 80; include /etc/nginx/inc/*.conf; }\n", "root/etc/nginx/conf.d/default.conf"
+    )
     (res,), _ = nginx.collect({"name": "n", "config": cfg, "root": str(tmp_path / "root")})
     assert res.properties["pacs_proxies_without_auth"]  # the included location was read
 
@@ -130,8 +171,11 @@ def test_placeholder_without_value_is_a_one_line_error_and_with_value_is_rendere
 
 
 def test_stream_server_is_a_tls_endpoint_judged_on_protocols(tmp_path):
-    cfg = _conf(tmp_path, "stream { server { listen 11112 ssl; ssl_protocols SSLv3 TLSv1; "
-                          "ssl_certificate c.pem; proxy_pass 127.0.0.1:104; } }\n")
+    cfg = _conf(
+        tmp_path,
+        "stream { server { listen 11112 ssl; ssl_protocols SSLv3 TLSv1; "
+        "ssl_certificate c.pem; proxy_pass 127.0.0.1:104; } }\n",
+    )
     (res,), _ = nginx.collect({"name": "n", "config": cfg})
     assert res.properties["protocol"] == "stream" and res.properties["ssl_enabled"] is True
     assert res.properties["ssl_protocols"] == ["SSLv3", "TLSv1"]
@@ -139,8 +183,10 @@ def test_stream_server_is_a_tls_endpoint_judged_on_protocols(tmp_path):
     assert res.properties["dicom_proxy"] is True  # usual DICOM ports
 
 
-@pytest.mark.parametrize("target,pacs", [("http://arc:8080/dcm4chee-arc", True), ("http://app:3000/dicom-web", True),
-                                         ("http://app:3000/static", False)])
+@pytest.mark.parametrize(
+    "target,pacs",
+    [("http://arc:8080/dcm4chee-arc", True), ("http://app:3000/dicom-web", True), ("http://app:3000/static", False)],
+)
 def test_dcm4chee_and_dicomweb_paths_are_recognised_as_pacs(tmp_path, target, pacs):
     cfg = _conf(tmp_path, "server { listen 80; location /x/ { proxy_pass %s; } }\n" % target)
     (res,), _ = nginx.collect({"name": "n", "config": cfg})
@@ -164,6 +210,7 @@ def test_nginx_version_decides_default_protocols():
 
 # --- Windows -----------------------------------------------------------------------------
 
+
 def test_windows_build_table_judges_release_end_and_patch_level():
     table = winbuilds.load()
     today = dt.date(2026, 11, 28)
@@ -173,13 +220,22 @@ def test_windows_build_table_judges_release_end_and_patch_level():
     assert winbuilds.support(19045, 9999, "Microsoft Windows 10 Pro", table, today)["supported"] is False
     assert winbuilds.support(19045, 9999, "Microsoft Windows 10 Pro", table, today, esu=True)["supported"] is True
     assert winbuilds.support(26100, 10, "Microsoft Windows 11 Enterprise", table, today)["patch_current"] is False
-    assert "$unknown" in winbuilds.support(26100, None, "Microsoft Windows 11 Enterprise", table, today)["patch_current"]
+    assert (
+        "$unknown" in winbuilds.support(26100, None, "Microsoft Windows 11 Enterprise", table, today)["patch_current"]
+    )
 
 
 def test_windows_export_ubr_is_read(tmp_path):
     p = tmp_path / "w.json"
-    p.write_text(json.dumps({"format": "enamel.windows/1", "computer_name": "OP1",
-                             "os": {"Caption": "Microsoft Windows 11 Enterprise", "BuildNumber": "26100", "UBR": "7171"}}))
+    p.write_text(
+        json.dumps(
+            {
+                "format": "enamel.windows/1",
+                "computer_name": "OP1",
+                "os": {"Caption": "Microsoft Windows 11 Enterprise", "BuildNumber": "26100", "UBR": "7171"},
+            }
+        )
+    )
     res = windows.collect({"file": str(p)}, winbuilds.load(), dt.date(2026, 11, 28))
     assert res.properties["os_ubr"] == 7171 and res.properties["os_support"]["supported"] is True
 
@@ -188,9 +244,16 @@ def test_unreadable_targets_are_source_errors_so_the_scan_is_incomplete(tmp_path
     import yaml
 
     from enamel_hipaa.sources.onprem import collect_inventory
+
     inv = tmp_path / "inv.yaml"
-    inv.write_text(yaml.safe_dump({"version": 1, "orthanc": [{"name": "gone", "deployment": "debian",
-                                                               "config": str(tmp_path / "missing.json")}],
-                                   "nginx": [{"name": "gone-nginx", "config": str(tmp_path / "missing.conf")}]}))
+    inv.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "orthanc": [{"name": "gone", "deployment": "debian", "config": str(tmp_path / "missing.json")}],
+                "nginx": [{"name": "gone-nginx", "config": str(tmp_path / "missing.conf")}],
+            }
+        )
+    )
     col = collect_inventory(str(inv))
     assert len(col.errors) == 2 and all("not found" in e.message for e in col.errors)

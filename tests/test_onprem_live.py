@@ -1,6 +1,7 @@
 """Acceptance: live probes against Debian's Orthanc and nginx (insecure and hardened, on
 127.0.0.1, free ports, temp dirs, certificates made here), pynetdicom SCPs where Orthanc
 cannot express a case, and a hung port. Every server is stopped by its PID."""
+
 import base64
 import time
 import urllib.request
@@ -13,8 +14,10 @@ from enamel_hipaa.workflows.demo import localservers as ls
 
 EXAMPLES = paths.demo_dir() / "onprem"
 HARDENED_USER = ("dr-lee", "demo-Secret-never-printed-7f3a")
-pytestmark = pytest.mark.skipif(not (ls.binary("Orthanc") and ls.binary("nginx")),
-                                reason="Debian orthanc and nginx are needed (make test installs them)")
+pytestmark = pytest.mark.skipif(
+    not (ls.binary("Orthanc") and ls.binary("nginx")),
+    reason="Debian orthanc and nginx are needed (make test installs them)",
+)
 
 
 def _upload(port: int, dicom: bytes, auth: tuple | None = None) -> None:
@@ -35,16 +38,23 @@ def site(tmp_path_factory):
     try:
         o_insecure = ls.start_orthanc(EXAMPLES / "insecure" / "orthanc", work / "o-insecure")
         servers.append(o_insecure)
-        o_default = ls.start_orthanc(EXAMPLES / "insecure" / "orthanc", work / "o-default",
-                                     overrides={"RemoteAccessAllowed": True})
+        o_default = ls.start_orthanc(
+            EXAMPLES / "insecure" / "orthanc", work / "o-default", overrides={"RemoteAccessAllowed": True}
+        )
         servers.append(o_default)
         o_hardened = ls.start_orthanc(EXAMPLES / "hardened" / "orthanc", work / "o-hardened", tls=cert)
         servers.append(o_hardened)
-        n_insecure = ls.start_nginx(EXAMPLES / "insecure" / "nginx", work / "n-insecure", cert,
-                                    o_insecure.ports["http"])
+        n_insecure = ls.start_nginx(
+            EXAMPLES / "insecure" / "nginx", work / "n-insecure", cert, o_insecure.ports["http"]
+        )
         servers.append(n_insecure)
-        n_hardened = ls.start_nginx(EXAMPLES / "hardened" / "nginx", work / "n-hardened", cert,
-                                    o_hardened.ports["http"], users=dict([HARDENED_USER]))
+        n_hardened = ls.start_nginx(
+            EXAMPLES / "hardened" / "nginx",
+            work / "n-hardened",
+            cert,
+            o_hardened.ports["http"],
+            users=dict([HARDENED_USER]),
+        )
         servers.append(n_hardened)
         scp_any = ls.start_helper("scp", "MODALITYX", "-")
         servers.append(scp_any)
@@ -63,10 +73,21 @@ def site(tmp_path_factory):
         _upload(o_hardened.ports["http"], data, HARDENED_USER)
         archive = work / "archive"
         ls.write_dicom(archive / "IMG9.dcm", *PHI)
-        yield {"work": work, "cert": cert, "o_insecure": o_insecure, "o_default": o_default,
-               "o_hardened": o_hardened, "n_insecure": n_insecure, "n_hardened": n_hardened,
-               "scp_any": scp_any, "scp_tls": scp_tls, "hung": hung, "export": export, "archive": archive,
-               "started_in": started}
+        yield {
+            "work": work,
+            "cert": cert,
+            "o_insecure": o_insecure,
+            "o_default": o_default,
+            "o_hardened": o_hardened,
+            "n_insecure": n_insecure,
+            "n_hardened": n_hardened,
+            "scp_any": scp_any,
+            "scp_tls": scp_tls,
+            "hung": hung,
+            "export": export,
+            "archive": archive,
+            "started_in": started,
+        }
     finally:
         ls.stop_all(servers)
         assert all(s.proc.poll() is not None for s in servers)
@@ -82,35 +103,72 @@ def report(site, tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
     L = ls.LOOPBACK
     inv = {
-        "site": "live test", "timeout_seconds": 1.5, "approved_archive_paths": [str(site["archive"])],
+        "site": "live test",
+        "timeout_seconds": 1.5,
+        "approved_archive_paths": [str(site["archive"])],
         "orthanc": [
-            {"name": "insecure-pacs", "config": _config_with_ports(site, "insecure"), "deployment": "debian",
-             "url": f"http://{L}:{site['o_insecure'].ports['http']}", "host": "front"},
-            {"name": "default-pacs", "config": _config_with_ports(site, "default"), "deployment": "debian",
-             "url": f"http://{L}:{site['o_default'].ports['http']}"},
-            {"name": "hardened-pacs", "config": _config_with_ports(site, "hardened"), "deployment": "debian",
-             "url": f"http://{L}:{site['o_hardened'].ports['http']}", "host": "server-room", "version": "1.10.1"},
+            {
+                "name": "insecure-pacs",
+                "config": _config_with_ports(site, "insecure"),
+                "deployment": "debian",
+                "url": f"http://{L}:{site['o_insecure'].ports['http']}",
+                "host": "front",
+            },
+            {
+                "name": "default-pacs",
+                "config": _config_with_ports(site, "default"),
+                "deployment": "debian",
+                "url": f"http://{L}:{site['o_default'].ports['http']}",
+            },
+            {
+                "name": "hardened-pacs",
+                "config": _config_with_ports(site, "hardened"),
+                "deployment": "debian",
+                "url": f"http://{L}:{site['o_hardened'].ports['http']}",
+                "host": "server-room",
+                "version": "1.10.1",
+            },
         ],
         "nginx": [
-            {"name": "insecure-proxy", "config": str(site["n_insecure"].workdir / "nginx" / "nginx.conf"), "host": "front"},
-            {"name": "hardened-proxy", "config": str(site["n_hardened"].workdir / "nginx" / "nginx.conf"),
-             "host": "server-room"},
+            {
+                "name": "insecure-proxy",
+                "config": str(site["n_insecure"].workdir / "nginx" / "nginx.conf"),
+                "host": "front",
+            },
+            {
+                "name": "hardened-proxy",
+                "config": str(site["n_hardened"].workdir / "nginx" / "nginx.conf"),
+                "host": "server-room",
+            },
         ],
         "tls": [
             {"name": "tls-insecure-proxy", "host": L, "port": site["n_insecure"].ports["https"]},
             {"name": "tls-hardened-proxy", "host": L, "port": site["n_hardened"].ports["https"]},
-            {"name": "tls-wrong-name", "host": L, "port": site["n_hardened"].ports["https"],
-             "server_name": "pacs.example.org"},
+            {
+                "name": "tls-wrong-name",
+                "host": L,
+                "port": site["n_hardened"].ports["https"],
+                "server_name": "pacs.example.org",
+            },
             {"name": "tls-not-tls", "host": L, "port": site["o_insecure"].ports["http"]},
             {"name": "tls-hung", "host": L, "port": site["hung"].ports["port"]},
             {"name": "tls-closed", "host": L, "port": ls.free_port()},
         ],
         "dicom": [
             {"name": "dicom-insecure", "host": L, "port": site["o_insecure"].ports["dicom"], "ae_title": "BRIGHTPACS"},
-            {"name": "dicom-hardened", "host": L, "port": site["o_hardened"].ports["dicom"], "ae_title": "BRIGHTPACS",
-             "tls": {"cert": str(site["cert"][0]), "key": str(site["cert"][1])}},
-            {"name": "dicom-hardened-no-cert", "host": L, "port": site["o_hardened"].ports["dicom"],
-             "ae_title": "BRIGHTPACS"},
+            {
+                "name": "dicom-hardened",
+                "host": L,
+                "port": site["o_hardened"].ports["dicom"],
+                "ae_title": "BRIGHTPACS",
+                "tls": {"cert": str(site["cert"][0]), "key": str(site["cert"][1])},
+            },
+            {
+                "name": "dicom-hardened-no-cert",
+                "host": L,
+                "port": site["o_hardened"].ports["dicom"],
+                "ae_title": "BRIGHTPACS",
+            },
             {"name": "dicom-scp-any-ae", "host": L, "port": site["scp_any"].ports["port"], "ae_title": "MODALITYX"},
             {"name": "dicom-scp-tls", "host": L, "port": site["scp_tls"].ports["port"], "ae_title": "VIEWER"},
             {"name": "dicom-hung", "host": L, "port": site["hung"].ports["port"]},
@@ -146,8 +204,14 @@ def test_servers_start_fast_and_scan_is_bounded(site, report):
 def test_fail_insecure_orthanc_config_and_proxy(report):
     s = _status(report, "insecure-pacs")
     assert s["orthanc-proxied-requires-authentication"] == "fail"  # nginx on the same host, no auth anywhere
-    for rule in ("orthanc-webdav-disabled", "orthanc-dicom-check-called-aet", "orthanc-dicom-always-allow-disabled",
-                 "orthanc-dicom-tls-enabled", "orthanc-lua-execution-disabled", "orthanc-explorer-disabled"):
+    for rule in (
+        "orthanc-webdav-disabled",
+        "orthanc-dicom-check-called-aet",
+        "orthanc-dicom-always-allow-disabled",
+        "orthanc-dicom-tls-enabled",
+        "orthanc-lua-execution-disabled",
+        "orthanc-explorer-disabled",
+    ):
         assert s[rule] == "fail", rule
     assert s["orthanc-dicom-tls-minimum-protocol"] == "skip"  # no DICOM TLS at all: out of scope
     d = _status(report, "default-pacs")
@@ -164,6 +228,7 @@ def test_pass_hardened_orthanc_config(report):
 
 def test_version_probed_from_rest(site, report):
     from enamel_hipaa.sources.onprem import orthanc
+
     assert orthanc.probe_version(f"http://{ls.LOOPBACK}:{site['o_insecure'].ports['http']}", 2) == "1.10.1"
     hidden = orthanc.probe_version(f"http://{ls.LOOPBACK}:{site['o_hardened'].ports['http']}", 2)
     assert "401" in hidden["$unknown"]  # authentication on: version unknown, never guessed
@@ -173,8 +238,11 @@ def test_version_probed_from_rest(site, report):
 
 def _nginx(report, site, proxy, port_kind):
     port = site[f"n_{proxy.split('-')[0]}"].ports[port_kind]
-    names = {f["resource"]["name"] for f in report["report"]["findings"]
-             if f["resource"]["name"].startswith(proxy) and f":{port} (" in f["resource"]["name"]}
+    names = {
+        f["resource"]["name"]
+        for f in report["report"]["findings"]
+        if f["resource"]["name"].startswith(proxy) and f":{port} (" in f["resource"]["name"]
+    }
     (name,) = names
     return _status(report, name)
 
@@ -203,11 +271,18 @@ def test_tls_probe_verdicts(report):
     assert f["evidence"]["protocols.tls1_0"] is True
 
 
-@pytest.mark.parametrize("name,words", [("tls-not-tls", "does not speak TLS"), ("tls-hung", "hung"),
-                                        ("tls-closed", "connection refused"), ("dicom-hung", "hung"),
-                                        ("dicom-closed", "connection refused"),
-                                        ("dicom-http-port", "neither DICOM nor DICOM TLS"),
-                                        ("web-hung", "timed out")])
+@pytest.mark.parametrize(
+    "name,words",
+    [
+        ("tls-not-tls", "does not speak TLS"),
+        ("tls-hung", "hung"),
+        ("tls-closed", "connection refused"),
+        ("dicom-hung", "hung"),
+        ("dicom-closed", "connection refused"),
+        ("dicom-http-port", "neither DICOM nor DICOM TLS"),
+        ("web-hung", "timed out"),
+    ],
+)
 def test_error_unreachable_or_wrong_protocol_never_passes(report, name, words):
     findings = by_rule(report["report"], name)
     assert findings and {f["status"] for f in findings.values()} == {"error"}
@@ -216,8 +291,11 @@ def test_error_unreachable_or_wrong_protocol_never_passes(report, name, words):
 
 def test_dicom_probe_verdicts(report):
     insecure = _status(report, "dicom-insecure")
-    assert insecure == {"dicom-endpoint-rejects-unknown-called-ae": "fail",
-                        "dicom-endpoint-rejects-unknown-calling-ae": "fail", "dicom-endpoint-tls": "fail"}
+    assert insecure == {
+        "dicom-endpoint-rejects-unknown-called-ae": "fail",
+        "dicom-endpoint-rejects-unknown-calling-ae": "fail",
+        "dicom-endpoint-tls": "fail",
+    }
     hardened = _status(report, "dicom-hardened")
     assert hardened == {r: "pass" for r in hardened}
     # without a client certificate the AE checks cannot be made: unknown, never pass
@@ -255,13 +333,25 @@ def test_no_phi_or_password_in_any_output(report):
     assert HARDENED_USER[1] not in report["proc"].stdout + report["proc"].stderr
 
 
-@pytest.mark.parametrize("kind,target", [("tls", "hung"), ("tls", "closed"), ("tls", "http"),
-                                         ("dicom", "hung"), ("dicom", "closed"), ("dicom", "http"),
-                                         ("web", "hung"), ("web", "closed")])
+@pytest.mark.parametrize(
+    "kind,target",
+    [
+        ("tls", "hung"),
+        ("tls", "closed"),
+        ("tls", "http"),
+        ("dicom", "hung"),
+        ("dicom", "closed"),
+        ("dicom", "http"),
+        ("web", "hung"),
+        ("web", "closed"),
+    ],
+)
 def test_error_probe_of_bad_port_is_bounded(site, kind, target):
     from enamel_hipaa.sources.onprem import dicom, tls, web
-    port = {"hung": site["hung"].ports["port"], "closed": ls.free_port(),
-            "http": site["o_insecure"].ports["http"]}[target]
+
+    port = {"hung": site["hung"].ports["port"], "closed": ls.free_port(), "http": site["o_insecure"].ports["http"]}[
+        target
+    ]
     entry = {"name": "t", "host": ls.LOOPBACK, "port": port, "url": f"http://{ls.LOOPBACK}:{port}"}
     timeout = 1.0
     t0 = time.monotonic()

@@ -1,4 +1,5 @@
 """Every operator, including with absent / null / unknown / errored inputs: never a pass."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -62,9 +63,13 @@ def test_operator_holds_and_fails(op):
 @pytest.mark.parametrize("case", ["absent_key", "null", "unknown_marker", "error_marker", "parent_unknown"])
 def test_missing_or_unknown_never_passes(op, case):
     expected = TABLE[op][0]
-    props = {"absent_key": {}, "null": {"v": None}, "unknown_marker": {"v": {"$unknown": "secret"}},
-             "error_marker": {"v": {"$error": "AccessDenied"}},
-             "parent_unknown": {"$unknown": "whole resource not readable"}}[case]
+    props = {
+        "absent_key": {},
+        "null": {"v": None},
+        "unknown_marker": {"v": {"$unknown": "secret"}},
+        "error_marker": {"v": {"$error": "AccessDenied"}},
+        "parent_unknown": {"$unknown": "whole resource not readable"},
+    }[case]
     r = run(op, expected, props)
     if op == "absent" and case in ("absent_key", "null"):
         assert r is True  # absence is exactly what `absent` asserts
@@ -80,13 +85,43 @@ def test_missing_or_unknown_never_passes(op, case):
         assert r is None  # a missing value is unknown, not a verdict
 
 
-@pytest.mark.parametrize("op", ["eq", "in", "gt", "gte", "lt", "lte", "version_gte", "age_days_lte", "cidr_is_public",
-                                "range_overlaps", "range_within", "regex", "contains", "empty"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        "eq",
+        "in",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "version_gte",
+        "age_days_lte",
+        "cidr_is_public",
+        "range_overlaps",
+        "range_within",
+        "regex",
+        "contains",
+        "empty",
+    ],
+)
 def test_wrong_type_is_unknown_not_pass(op):
     expected = TABLE[op][0]
-    odd = {"eq": 1, "in": True, "gt": "6", "gte": True, "lt": "1", "lte": [1], "version_gte": "banana",
-           "age_days_lte": "not a date", "cidr_is_public": "999.1.1.1/8", "range_overlaps": "22", "range_within": 443,
-           "regex": 12, "contains": 5, "empty": 3}[op]
+    odd = {
+        "eq": 1,
+        "in": True,
+        "gt": "6",
+        "gte": True,
+        "lt": "1",
+        "lte": [1],
+        "version_gte": "banana",
+        "age_days_lte": "not a date",
+        "cidr_is_public": "999.1.1.1/8",
+        "range_overlaps": "22",
+        "range_within": 443,
+        "regex": 12,
+        "contains": 5,
+        "empty": 3,
+    }[op]
     r = run(op, expected, {"v": odd})
     assert r is None  # no coercion: another JSON kind is no answer at all
 
@@ -96,17 +131,40 @@ def test_true_is_not_one_and_the_comparison_is_unknown():
     assert run("in", [1, 2], {"v": True}) is None
 
 
-@pytest.mark.parametrize("op,expected,odd", [
-    ("ne", "none", False), ("ne", "none", 12), ("not_in", ["TLSv1", "TLSv1.1"], 12),
-    ("not_in", ["a"], False), ("ne", 1, "1"), ("version_gte", "1.2", 12), ("version_gte", "1.2", 1.3),
-    ("gte", 2190, float("inf")), ("lte", 5, float("-inf")), ("gte", 1, float("nan")),
-    ("empty", True, False), ("empty", True, 0)])
+@pytest.mark.parametrize(
+    "op,expected,odd",
+    [
+        ("ne", "none", False),
+        ("ne", "none", 12),
+        ("not_in", ["TLSv1", "TLSv1.1"], 12),
+        ("not_in", ["a"], False),
+        ("ne", 1, "1"),
+        ("version_gte", "1.2", 12),
+        ("version_gte", "1.2", 1.3),
+        ("gte", 2190, float("inf")),
+        ("lte", 5, float("-inf")),
+        ("gte", 1, float("nan")),
+        ("empty", True, False),
+        ("empty", True, 0),
+    ],
+)
 def test_wrong_kind_or_non_finite_value_is_unknown_never_pass(op, expected, odd):
     assert run(op, expected, {"v": odd}) is None
 
 
-@pytest.mark.parametrize("text,expected", [("1.2", (1, 2)), ("TLSv1.2", (1, 2)), ("TLS1_2", (1, 2)), ("TLS 1.3", (1, 3)),
-                                           ("SSLv3", (0, 3)), ("TLSv1", (1, 0)), ("1.0", (1, 0)), ("TLS1_0", (1, 0))])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("1.2", (1, 2)),
+        ("TLSv1.2", (1, 2)),
+        ("TLS1_2", (1, 2)),
+        ("TLS 1.3", (1, 3)),
+        ("SSLv3", (0, 3)),
+        ("TLSv1", (1, 0)),
+        ("1.0", (1, 0)),
+        ("TLS1_0", (1, 0)),
+    ],
+)
 def test_parse_version(text, expected):
     assert parse_version(text) == expected
 

@@ -5,6 +5,7 @@ a list merged), and the same HIPAA-relevant values for the imaging archive bucke
 
 A key one source cannot know is listed in PLAN_CANNOT_KNOW / LIVE_CANNOT_KNOW with the
 reason; everything else must match."""
+
 import pytest
 
 pytest.importorskip("moto")
@@ -16,25 +17,53 @@ from enamel_hipaa.sources.aws.runner import scan
 from enamel_hipaa.sources.pulumi.collector import plan_program
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY
 
-SHARED = ("aws.s3_bucket", "aws.kms_key", "aws.cloudtrail_trail", "aws.cloudwatch_log_group", "aws.iam_account",
-          "aws.ec2_security_group", "aws.vpc", "aws.backup_vault", "aws.backup_plan", "aws.ec2_region",
-          "aws.s3_account", "aws.iam_role")
+SHARED = (
+    "aws.s3_bucket",
+    "aws.kms_key",
+    "aws.cloudtrail_trail",
+    "aws.cloudwatch_log_group",
+    "aws.iam_account",
+    "aws.ec2_security_group",
+    "aws.vpc",
+    "aws.backup_vault",
+    "aws.backup_plan",
+    "aws.ec2_region",
+    "aws.s3_account",
+    "aws.iam_role",
+)
 ACCOUNT_LEVEL = ("aws.iam_account", "aws.s3_account", "aws.ec2_region")  # one per account/region, not named
 # (type, key path prefix) -> why that source cannot know it
 PLAN_CANNOT_KNOW = {
     ("aws.iam_account", "root"): "the root user is no Pulumi resource: a plan never knows its MFA, keys or "
-                                 "last login (iam-root-mfa is scoped to sources that report `root`)",
+    "last login (iam-root-mfa is scoped to sources that report `root`)",
 }
 LIVE_CANNOT_KNOW: dict = {}
 # The archive bucket's HIPAA-relevant values, which both sources know (names, ids and ARNs differ by design)
 ARCHIVE_VALUES = (
-    "tags.data_class", "encryption.sse_algorithm", "encryption.kms_key_managed_by", "encryption.bucket_key_enabled",
-    "versioning.status", "versioning.mfa_delete", "object_lock.enabled", "object_lock.mode",
-    "object_lock.retention_days", "public_access_block.block_public_acls", "public_access_block.ignore_public_acls",
-    "public_access_block.block_public_policy", "public_access_block.restrict_public_buckets",
-    "ownership.object_ownership", "acl.public_grants", "policy.present", "policy.denies_insecure_transport",
-    "policy.min_tls_version", "policy.allows_public", "policy.cross_account_principals", "logging.enabled",
-    "lifecycle.enabled", "lifecycle.archive_transition", "replication.enabled",
+    "tags.data_class",
+    "encryption.sse_algorithm",
+    "encryption.kms_key_managed_by",
+    "encryption.bucket_key_enabled",
+    "versioning.status",
+    "versioning.mfa_delete",
+    "object_lock.enabled",
+    "object_lock.mode",
+    "object_lock.retention_days",
+    "public_access_block.block_public_acls",
+    "public_access_block.ignore_public_acls",
+    "public_access_block.block_public_policy",
+    "public_access_block.restrict_public_buckets",
+    "ownership.object_ownership",
+    "acl.public_grants",
+    "policy.present",
+    "policy.denies_insecure_transport",
+    "policy.min_tls_version",
+    "policy.allows_public",
+    "policy.cross_account_principals",
+    "logging.enabled",
+    "lifecycle.enabled",
+    "lifecycle.archive_transition",
+    "replication.enabled",
 )
 
 
@@ -110,8 +139,11 @@ def test_pass_allow_lists_name_keys_that_really_differ(sides):
 
 def _archive(resources):
     """The primary-region PHI bucket that replicates (the archive, not its log buckets)."""
-    found = [r for r in resources if r.type == "aws.s3_bucket" and r.region == stack.HOME
-             and r.properties["tags"].get("data_class") == "phi"]
+    found = [
+        r
+        for r in resources
+        if r.type == "aws.s3_bucket" and r.region == stack.HOME and r.properties["tags"].get("data_class") == "phi"
+    ]
     assert len(found) == 1, [r.name for r in found]
     return found[0].properties
 
@@ -122,23 +154,34 @@ def test_pass_archive_bucket_hipaa_values_match(sides):
     assert differ == {}, differ
     assert [k for k in ARCHIVE_VALUES if _get(live, k) is None] == []  # never equal by both missing
     pd, ld = plan["replication"]["destinations"], live["replication"]["destinations"]
+
     def where_to(dests):
         return [(d["region"], d["storage_class"], d["account"]) for d in dests]
+
     assert where_to(pd) == where_to(ld) == [(stack.REPLICA, "STANDARD_IA", stack.ACCOUNT_A)]
 
 
 def test_pass_network_role_and_backup_values_match(sides):
     """The rule-relevant values of infra/'s single VPC, staff role and backup plan."""
+
     def one(resources, type_, where):
         found = [r.properties for r in resources if r.type == type_ and where(r.properties)]
         assert len(found) == 1, (type_, len(found))
         return found[0]
-    checks = (("aws.vpc", lambda p: p["tags"].get("data_class") == "phi",
-               ("s3_endpoint_policy_allows_all", "public_subnet_routes", "internet_gateway_attached",
-                "flow_logs_enabled")),
-              ("aws.iam_role", lambda p: p["tags"].get("access") == "human",
-               ("requires_mfa", "trusted_accounts", "requires_external_id")),
-              ("aws.backup_plan", lambda p: True, ("rules",)))
+
+    checks = (
+        (
+            "aws.vpc",
+            lambda p: p["tags"].get("data_class") == "phi",
+            ("s3_endpoint_policy_allows_all", "public_subnet_routes", "internet_gateway_attached", "flow_logs_enabled"),
+        ),
+        (
+            "aws.iam_role",
+            lambda p: p["tags"].get("access") == "human",
+            ("requires_mfa", "trusted_accounts", "requires_external_id"),
+        ),
+        ("aws.backup_plan", lambda p: True, ("rules",)),
+    )
     for type_, where, keys in checks:
         plan, live = one(sides["plan"], type_, where), one(sides["live"], type_, where)
         for k in keys:
@@ -179,6 +222,7 @@ def _planned_mate(r, plan, roles: dict):
     (logical name, optionally with Pulumi's 8-hex suffix) or, for an account-level type, the
     one of its type and region. Never by order: None when there is no single mate."""
     import re
+
     if r.type in ACCOUNT_LEVEL:
         found = [p for p in plan if p.type == r.type and p.region == r.region]
     elif r.name in roles:
@@ -229,6 +273,7 @@ def _twin_as_planned(plan, live):
                 if old in v:
                     v = v.replace(old, names[old])
         return v
+
     return [replace(r, id=p.id, name=p.name, account=p.account, properties=rename(r.properties)) for r, p in pairs]
 
 
@@ -247,11 +292,15 @@ def test_pass_drift_desired_of_infra_against_its_moto_twin_reports_no_difference
     twin itself is not infra/ (TWIN_DIFFERS, each still needed). Before the shared normalisers,
     infra/'s SSE-S3 log buckets differed here (kms_key_managed_by none vs aws)."""
     from enamel_hipaa.workflows import drift
+
     plan = [r for r in sides["plan"] if r.type in SHARED]
     twin = _twin_as_planned(plan, sides["live"])
     doc = drift.plan_drift(plan + twin, ruleset.rules)
-    differs = [(p["resource"]["type"], p["resource"]["name"], p["key"], p["desired"], p["actual"])
-               for p in doc["properties"] if p["status"] == "differs"]
+    differs = [
+        (p["resource"]["type"], p["resource"]["name"], p["key"], p["desired"], p["actual"])
+        for p in doc["properties"]
+        if p["status"] == "differs"
+    ]
     unexplained = [d for d in differs if not _twin_differs(*d[:3])]
     assert unexplained == [], "\n".join(map(repr, unexplained))
     used = {k for d in differs for k in _twin_differs(*d[:3])}

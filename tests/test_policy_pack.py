@@ -1,12 +1,20 @@
 """The CrossGuard pack in infra/crossguard: validators built from rules/, unit-tested by calling
 them with constructed ResourceValidationArgs / StackValidationArgs (no Pulumi CLI)."""
+
 import importlib.util
 import json
 
 import pytest
-from pulumi_policy import (PolicyCustomTimeouts, PolicyProviderResource, PolicyResource, PolicyResourceOptions,
-                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs,
-                           StackValidationPolicy)
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from conftest import ROOT
@@ -17,7 +25,9 @@ FIXTURES = ROOT / "tests" / "fixtures" / "pulumi"
 
 @pytest.fixture(scope="module")
 def validators():
-    spec = importlib.util.spec_from_file_location("enamel_policy_validators", ROOT / "infra" / "crossguard" / "validators.py")
+    spec = importlib.util.spec_from_file_location(
+        "enamel_policy_validators", ROOT / "infra" / "crossguard" / "validators.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -43,11 +53,28 @@ PROVIDER = PolicyProviderResource("pulumi:providers:aws", {"region": "us-east-1"
 
 
 def _key_args(**props):
-    base = {"enableKeyRotation": True, "deletionWindowInDays": 30, "policy": json.dumps({"Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/Admin"}, "Action": ["kms:Put*"],
-         "Resource": "*"},
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/App"}, "Action": ["kms:Decrypt"],
-         "Resource": "*"}]})}
+    base = {
+        "enableKeyRotation": True,
+        "deletionWindowInDays": 30,
+        "policy": json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::123456789012:role/Admin"},
+                        "Action": ["kms:Put*"],
+                        "Resource": "*",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::123456789012:role/App"},
+                        "Action": ["kms:Decrypt"],
+                        "Resource": "*",
+                    },
+                ]
+            }
+        ),
+    }
     base.update(props)
     return ResourceValidationArgs("aws:kms/key:Key", unknown_checking_proxy(base), KEY_URN, "phi", _opts(), PROVIDER)
 
@@ -80,11 +107,21 @@ def _stack_args(path):
     res = [r for r in doc["deployment"]["resources"] if r.get("custom") and not r["type"].startswith("pulumi:")]
     by_urn = {}
     for r in res:
-        by_urn[r["urn"]] = PolicyResource(r["type"], unknown_checking_proxy(r["outputs"]), r["urn"],
-                                          r["urn"].rsplit("::", 1)[-1], _opts(), PROVIDER, None, [], {})
+        by_urn[r["urn"]] = PolicyResource(
+            r["type"],
+            unknown_checking_proxy(r["outputs"]),
+            r["urn"],
+            r["urn"].rsplit("::", 1)[-1],
+            _opts(),
+            PROVIDER,
+            None,
+            [],
+            {},
+        )
     for r in res:
         by_urn[r["urn"]].property_dependencies = {
-            k: [by_urn[u] for u in v if u in by_urn] for k, v in (r.get("propertyDependencies") or {}).items()}
+            k: [by_urn[u] for u in v if u in by_urn] for k, v in (r.get("propertyDependencies") or {}).items()
+        }
     return StackValidationArgs(list(by_urn.values()))
 
 
@@ -121,9 +158,17 @@ def test_fail_crossguard_analyzer_reports_through_its_own_servicer(pack):
             props = struct_pb2.Struct()
             props.update(r["outputs"])
             deps = {k: proto.AnalyzerPropertyDependencies(urns=v) for k, v in r.get("propertyDependencies", {}).items()}
-            out.append(proto.AnalyzerResource(type=r["type"], properties=props, urn=r["urn"],
-                                              name=r["urn"].rsplit("::", 1)[-1], parent=r.get("parent", ""),
-                                              dependencies=r.get("dependencies", []), propertyDependencies=deps))
+            out.append(
+                proto.AnalyzerResource(
+                    type=r["type"],
+                    properties=props,
+                    urn=r["urn"],
+                    name=r["urn"].rsplit("::", 1)[-1],
+                    parent=r.get("parent", ""),
+                    dependencies=r.get("dependencies", []),
+                    propertyDependencies=deps,
+                )
+            )
         return proto.AnalyzeStackRequest(resources=out)
 
     servicer = _PolicyAnalyzerServicer("enamel-hipaa", "0.1.0", list(pack.values()), EnforcementLevel.MANDATORY)
@@ -132,8 +177,13 @@ def test_fail_crossguard_analyzer_reports_through_its_own_servicer(pack):
     by_policy = {}
     for d in diags:
         by_policy.setdefault(d.policyName, []).append(d)
-    assert {"backup-vault-lock", "guardduty-enabled", "s3-bucket-deny-insecure-transport", "vpc-flow-logs",
-            "s3-bucket-object-lock-retention"} <= set(by_policy)
+    assert {
+        "backup-vault-lock",
+        "guardduty-enabled",
+        "s3-bucket-deny-insecure-transport",
+        "vpc-flow-logs",
+        "s3-bucket-object-lock-retention",
+    } <= set(by_policy)
     (guardduty,) = by_policy["guardduty-enabled"]
     assert guardduty.urn.endswith("aws:guardduty/detector:Detector::weak-baseline-guardduty")
     assert guardduty.enforcementLevel == proto.MANDATORY

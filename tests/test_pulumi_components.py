@@ -1,6 +1,7 @@
 """Mock-based unit tests of the infra/ components: each is secure with no arguments (what it
 plans, resource by resource), parents its children to itself, and weakens only through
 explicit named arguments."""
+
 import json
 
 import pytest
@@ -34,8 +35,15 @@ def test_pass_every_component_is_secure_with_no_arguments(defaults):
     bad = [(f.rule.id, f.resource.name, f.status) for f in findings if f.status not in ("pass", "skip")]
     assert bad == []
     assert {f.rule.id for f in findings if f.status == "pass"} >= {
-        "kms-key-rotation", "s3-bucket-object-lock-retention", "cloudtrail-multi-region", "vpc-flow-logs",
-        "iam-password-policy", "guardduty-enabled", "backup-vault-lock", "ebs-default-encryption"}
+        "kms-key-rotation",
+        "s3-bucket-object-lock-retention",
+        "cloudtrail-multi-region",
+        "vpc-flow-logs",
+        "iam-password-policy",
+        "guardduty-enabled",
+        "backup-vault-lock",
+        "ebs-default-encryption",
+    }
 
 
 def test_pass_children_are_parented_to_their_component(defaults):
@@ -62,14 +70,20 @@ def test_pass_imaging_archive_bucket_settings(defaults):
     records, _ = defaults
     bucket = _inputs(records, "aws:s3/bucket:Bucket", "a-images")
     assert bucket["objectLockEnabled"] is True and bucket["tags"] == {"data_class": "phi"}
-    sse = _inputs(records, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                  "a-images-sse")["rules"][0]
+    sse = _inputs(
+        records,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "a-images-sse",
+    )["rules"][0]
     assert sse["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms" and sse["bucketKeyEnabled"] is True
-    lock = _inputs(records, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "a-images-object-lock")
+    lock = _inputs(
+        records, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "a-images-object-lock"
+    )
     assert lock["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 7 * 365}
     pab = _inputs(records, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "a-images-public-access-block")
-    assert all(pab[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                        "restrictPublicBuckets"))
+    assert all(
+        pab[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     own = _inputs(records, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "a-images-ownership")
     assert own["rule"]["objectOwnership"] == "BucketOwnerEnforced"
     policy = json.loads(_inputs(records, "aws:s3/bucketPolicy:BucketPolicy", "a-images-policy")["policy"])
@@ -131,8 +145,9 @@ def test_pass_account_baseline_settings(defaults):
 
 
 def test_pass_backup_plan_covers_the_named_archive(tmp_path):
-    records, resources = plan_snippet(tmp_path, 'AccountBaseline("b", AccountBaselineArgs('
-                                                'backup_resource_arns=["arn:aws:s3:::x-images"]))')
+    records, resources = plan_snippet(
+        tmp_path, 'AccountBaseline("b", AccountBaselineArgs(backup_resource_arns=["arn:aws:s3:::x-images"]))'
+    )
     sel = _inputs(records, "aws:backup/selection:Selection", "b-archive-selection")
     assert sel["resources"] == ["arn:aws:s3:::x-images"]
     (plan,) = [r for r in resources if r.type == "aws.backup_plan"]

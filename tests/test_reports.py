@@ -1,4 +1,5 @@
 """Every report format, written by the real CLI, checked against its schema."""
+
 import csv
 import io
 import json
@@ -33,8 +34,18 @@ def test_json_report_is_schema_valid_and_has_contract_fields(demo_out):
     assert s["fail"] > 0 and s["pass"] > 0 and s["waived"] == 1 and s["unknown"] > 0
     assert report["summary"]["expired_waivers"] == 1
     f = next(f for f in report["findings"] if f["status"] == "fail")
-    assert set(f) >= {"rule_id", "title", "severity", "status", "resource", "hipaa", "message", "evidence",
-                      "remediation", "waiver"}
+    assert set(f) >= {
+        "rule_id",
+        "title",
+        "severity",
+        "status",
+        "resource",
+        "hipaa",
+        "message",
+        "evidence",
+        "remediation",
+        "waiver",
+    }
     expired = [f for f in report["findings"] if f["waiver"] and f["waiver"]["expired"]]
     assert expired and expired[0]["status"] == "fail"
 
@@ -63,8 +74,13 @@ def test_csv_has_one_row_per_finding(demo_out):
 def test_markdown_has_summary_findings_and_citations(demo_out):
     md = (demo_out / "enamel-report.md").read_text()
     assert md.startswith("# Enamel HIPAA report")
-    for heading in ("## Summary", "## Findings to fix", "## By safeguard family", "## Waivers",
-                    "## HIPAA Security Rule paragraphs cited"):
+    for heading in (
+        "## Summary",
+        "## Findings to fix",
+        "## By safeguard family",
+        "## Waivers",
+        "## HIPAA Security Rule paragraphs cited",
+    ):
         assert heading in md
     assert "164.312(a)(2)(iv) Encryption and decryption" in md
     assert "**Expired**" in md
@@ -97,8 +113,17 @@ def test_html_is_standalone_and_printable(demo_out):
 
 
 def test_html_escapes_resource_names(tmp_path):
-    res = {"resources": [{"type": "aws.s3_bucket", "id": "x", "name": "<script>alert(1)</script>", "source": "file",
-                          "properties": {"versioning": {"status": "Suspended"}}}]}
+    res = {
+        "resources": [
+            {
+                "type": "aws.s3_bucket",
+                "id": "x",
+                "name": "<script>alert(1)</script>",
+                "source": "file",
+                "properties": {"versioning": {"status": "Suspended"}},
+            }
+        ]
+    }
     (tmp_path / "r.json").write_text(json.dumps(res))
     r = run_enamel("scan", "--resources", tmp_path / "r.json", "--format", "html,json", "--output-dir", tmp_path / "o")
     assert r.returncode == 1, r.stderr
@@ -110,6 +135,7 @@ def test_html_escapes_resource_names(tmp_path):
 def test_pass_demo_html_report_renders_summary_first_in_chromium(demo_out, tmp_path):
     import big_scan
     from test_report_screens import keep, not_blank
+
     if big_scan.chromium() is None:
         pytest.skip("Debian chromium not installed (make test installs it)")
     page = demo_out / "enamel-report.html"

@@ -1,6 +1,7 @@
 """Table-driven tests over every shipped rule: each has a pass and a fail case in
 tests/rule_cases/<rule-id>.yaml, applied as overlays on a compliant resource of its type
 (tests/rule_cases/_base/<type>.yaml)."""
+
 import copy
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,8 +64,15 @@ def test_case_names_say_their_expected_outcome():
 @pytest.mark.parametrize("rule,expected,case", list(cases()))
 def test_rule_case(rule, expected, case):
     props = build_props(rule.resource, case)
-    res = Resource(type=rule.resource, id=case["name"], name=case["name"], source="file", properties=props,
-                   account="111122223333", region="us-east-1")
+    res = Resource(
+        type=rule.resource,
+        id=case["name"],
+        name=case["name"],
+        source="file",
+        properties=props,
+        account="111122223333",
+        region="us-east-1",
+    )
     (finding,) = evaluate([rule], [res], now=NOW)
     assert finding.status == expected, finding.message
     assert finding.message  # every finding explains itself
@@ -79,6 +87,7 @@ def test_base_resources_are_schema_valid_and_compliant():
         props = yaml.safe_load(base.read_text())
         schema = types[base.stem]
         import jsonschema
+
         jsonschema.validate(props, schema)
         res = Resource(type=base.stem, id="base", name="base", source="file", properties=props)
         bad = [(f.rule.id, f.status) for f in evaluate(RULES, [res], now=NOW) if f.status not in ("pass", "skip")]

@@ -1,4 +1,5 @@
 """A malformed rule stops everything with one line naming file and line, exit 2."""
+
 import textwrap
 
 import pytest
@@ -25,20 +26,60 @@ def write_rule(root, rid, text, provider="aws"):
     return p
 
 
-@pytest.mark.parametrize("name,text,line,needle", [
-    ("fail-bad-yaml", GOOD.format(id="fail-bad-yaml").replace("severity: high", "severity: [high"), 4, "at line 3"),
-    ("fail-unknown-operator", GOOD.format(id="fail-unknown-operator").replace("op: eq", "op: equals"), 6, "unknown operator 'equals'"),
-    ("fail-key-not-in-schema", GOOD.format(id="fail-key-not-in-schema").replace("key: versioning.status", "key: versioning.statsu"), 6, "not in the resource type's schema"),
-    ("fail-citation", GOOD.format(id="fail-citation").replace("164.312(c)(1)", "164.999(z)"), 5, "not in rules/hipaa.yaml"),
-    ("fail-id-mismatch", GOOD.format(id="another-id"), 1, "must equal the file name"),
-    ("fail-bad-regex", GOOD.format(id="fail-bad-regex").replace("op: eq, value: Enabled", "op: regex, value: '(unclosed'"), 6, "invalid value for regex"),
-    ("fail-undeclared-param", GOOD.format(id="fail-undeclared-param").replace("value: Enabled", "value: '{{ wanted }}'"), 6, "not declared"),
-    ("fail-unknown-field", GOOD.format(id="fail-unknown-field") + "severty: low\n", 9, "Additional properties"),
-    ("fail-missing-message", GOOD.format(id="fail-missing-message").replace('message: "bucket {name} versioning {versioning.status}"\n', ""), 1, "'message' is a required property"),
-    ("fail-bad-placeholder", GOOD.format(id="fail-bad-placeholder").replace("{versioning.status}", "{versioning.stat}"), 7, "message placeholder"),
-    ("fail-duplicate-key", GOOD.format(id="fail-duplicate-key") + "severity: low\n", 9, "duplicate key 'severity'"),
-    ("fail-wrong-provider-dir", GOOD.format(id="fail-wrong-provider-dir"), 4, "does not belong under rules/azure/"),
-])
+@pytest.mark.parametrize(
+    "name,text,line,needle",
+    [
+        ("fail-bad-yaml", GOOD.format(id="fail-bad-yaml").replace("severity: high", "severity: [high"), 4, "at line 3"),
+        (
+            "fail-unknown-operator",
+            GOOD.format(id="fail-unknown-operator").replace("op: eq", "op: equals"),
+            6,
+            "unknown operator 'equals'",
+        ),
+        (
+            "fail-key-not-in-schema",
+            GOOD.format(id="fail-key-not-in-schema").replace("key: versioning.status", "key: versioning.statsu"),
+            6,
+            "not in the resource type's schema",
+        ),
+        (
+            "fail-citation",
+            GOOD.format(id="fail-citation").replace("164.312(c)(1)", "164.999(z)"),
+            5,
+            "not in rules/hipaa.yaml",
+        ),
+        ("fail-id-mismatch", GOOD.format(id="another-id"), 1, "must equal the file name"),
+        (
+            "fail-bad-regex",
+            GOOD.format(id="fail-bad-regex").replace("op: eq, value: Enabled", "op: regex, value: '(unclosed'"),
+            6,
+            "invalid value for regex",
+        ),
+        (
+            "fail-undeclared-param",
+            GOOD.format(id="fail-undeclared-param").replace("value: Enabled", "value: '{{ wanted }}'"),
+            6,
+            "not declared",
+        ),
+        ("fail-unknown-field", GOOD.format(id="fail-unknown-field") + "severty: low\n", 9, "Additional properties"),
+        (
+            "fail-missing-message",
+            GOOD.format(id="fail-missing-message").replace(
+                'message: "bucket {name} versioning {versioning.status}"\n', ""
+            ),
+            1,
+            "'message' is a required property",
+        ),
+        (
+            "fail-bad-placeholder",
+            GOOD.format(id="fail-bad-placeholder").replace("{versioning.status}", "{versioning.stat}"),
+            7,
+            "message placeholder",
+        ),
+        ("fail-duplicate-key", GOOD.format(id="fail-duplicate-key") + "severity: low\n", 9, "duplicate key 'severity'"),
+        ("fail-wrong-provider-dir", GOOD.format(id="fail-wrong-provider-dir"), 4, "does not belong under rules/azure/"),
+    ],
+)
 def test_malformed_rule_exits_2_with_file_and_line(tmp_path, name, text, line, needle):
     provider = "azure" if name == "fail-wrong-provider-dir" else "aws"
     path = write_rule(tmp_path, name, text, provider)

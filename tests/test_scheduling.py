@@ -1,5 +1,6 @@
 """The scheduling examples in deploy/ parse, and each runs the intended command: an
 `enamel report weekly` invocation our own CLI parser accepts."""
+
 import configparser
 import re
 import shlex
@@ -22,8 +23,8 @@ def enamel_args(command: str) -> list[str]:
     """The arguments after the enamel executable in a shell command line."""
     words = shlex.split(command)
     i = next(i for i, w in enumerate(words) if w == "enamel" or w.endswith("/enamel"))
-    rest = words[i + 1:]
-    return rest[:rest.index(">>")] if ">>" in rest else rest
+    rest = words[i + 1 :]
+    return rest[: rest.index(">>")] if ">>" in rest else rest
 
 
 def check_weekly(args: list[str]) -> None:
@@ -50,7 +51,10 @@ def test_pass_systemd_service_runs_the_weekly_report():
     assert s["EnvironmentFile"] == "/etc/enamel/smtp.env" and s["NoNewPrivileges"] == "yes"
     assert s["ReadWritePaths"] == "/var/lib/enamel" == s["StateDirectory"].replace("enamel", "/var/lib/enamel")
     # repeated keys (configparser keeps the last): the history lives in the state directory
-    assert "\nEnvironment=ENAMEL_HISTORY=/var/lib/enamel/history.sqlite3\n" in (SYSTEMD / "enamel-weekly.service").read_text()
+    assert (
+        "\nEnvironment=ENAMEL_HISTORY=/var/lib/enamel/history.sqlite3\n"
+        in (SYSTEMD / "enamel-weekly.service").read_text()
+    )
 
 
 def test_pass_systemd_timer_fires_weekly_and_targets_the_service():
@@ -59,8 +63,9 @@ def test_pass_systemd_timer_fires_weekly_and_targets_the_service():
     assert t["Install"]["WantedBy"] == "timers.target"
     tool = shutil.which("systemd-analyze")
     if tool:  # systemd's own parser of the calendar expression
-        r = subprocess.run([tool, "calendar", "--iterations=2", t["Timer"]["OnCalendar"]], capture_output=True,
-                           text=True, timeout=60)
+        r = subprocess.run(
+            [tool, "calendar", "--iterations=2", t["Timer"]["OnCalendar"]], capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, r.stderr
         days = re.findall(r"(?:Next elapse|Iter\. #\d): (\w+) (\S+)", r.stdout)
         assert [d for d, _ in days] == ["Mon", "Mon"], r.stdout
@@ -77,15 +82,22 @@ def test_pass_systemd_units_verify(tmp_path):
     text = (SYSTEMD / "enamel-weekly.service").read_text().replace(ENAMEL_BIN, enamel)
     (tmp_path / "enamel-weekly.service").write_text(text)
     shutil.copy(SYSTEMD / "enamel-weekly.timer", tmp_path)
-    r = subprocess.run([tool, "verify", str(tmp_path / "enamel-weekly.service"), str(tmp_path / "enamel-weekly.timer")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [tool, "verify", str(tmp_path / "enamel-weekly.service"), str(tmp_path / "enamel-weekly.timer")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     ours = [line for line in r.stderr.splitlines() if "enamel-weekly" in line]
     assert r.returncode == 0 and ours == [], r.stderr
 
 
 def test_pass_cron_line_is_weekly_and_runs_the_weekly_report():
-    lines = [ln for ln in (DEPLOY / "cron" / "enamel-weekly.crontab").read_text().splitlines()
-             if ln.strip() and not ln.startswith("#")]
+    lines = [
+        ln
+        for ln in (DEPLOY / "cron" / "enamel-weekly.crontab").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     assert len(lines) == 1
     minute, hour, dom, month, dow, command = lines[0].split(None, 5)
     assert (minute, hour, dom, month, dow) == ("0", "7", "*", "*", "1")

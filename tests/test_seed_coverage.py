@@ -1,4 +1,5 @@
 """docs/seed-coverage.md and the rules' `seed:` fields (scripts/seed_coverage.py)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,7 +21,7 @@ _spec.loader.exec_module(sc)
 # Bullets no rule checks yet (issue 21). Adding coverage must shrink this set; the test below
 # fails both when a listed bullet gains a rule (remove it here) and when a bullet loses its rules.
 UNCOVERED = {
-    "AC2",                  # separation of clinical/administrative duties
+    "AC2",  # separation of clinical/administrative duties
 }
 
 
@@ -52,8 +53,10 @@ def test_uncovered_bullets_are_exactly_the_known_gaps():
     _, rows = sc.build(RULES)
     gaps = set(sc.uncovered(rows))
     print("bullets without a rule:", sorted(gaps))
-    assert gaps == UNCOVERED, {"newly covered (drop from UNCOVERED)": sorted(UNCOVERED - gaps),
-                               "newly uncovered": sorted(gaps - UNCOVERED)}
+    assert gaps == UNCOVERED, {
+        "newly covered (drop from UNCOVERED)": sorted(UNCOVERED - gaps),
+        "newly uncovered": sorted(gaps - UNCOVERED),
+    }
 
 
 def test_committed_doc_matches_the_rules():
@@ -112,9 +115,9 @@ def test_onprem_sources_name_the_collector_from_the_resource_type():
 
 def test_verdicts_split_register_from_real_sources():
     rows = {r["id"]: r for r in sc.build(RULES)[1]}
-    assert (rows["A3"]["verdict"], rows["A3"]["meets"]) == ("automated", True)    # windows-usb-storage-blocked
-    assert (rows["AC3"]["verdict"], rows["AC3"]["meets"]) == ("attested", True)   # attestation-access-review-current
-    assert (rows["TR4"]["verdict"], rows["TR4"]["meets"]) == ("automated", True)   # + training-curriculum-complete
-    assert (rows["PH1"]["verdict"], rows["PH1"]["meets"]) == ("attested", True)   # facility-access-reviewed
-    assert (rows["K3"]["verdict"], rows["K3"]["meets"]) == ("attested", False)    # technical bullet, register only
+    assert (rows["A3"]["verdict"], rows["A3"]["meets"]) == ("automated", True)  # windows-usb-storage-blocked
+    assert (rows["AC3"]["verdict"], rows["AC3"]["meets"]) == ("attested", True)  # attestation-access-review-current
+    assert (rows["TR4"]["verdict"], rows["TR4"]["meets"]) == ("automated", True)  # + training-curriculum-complete
+    assert (rows["PH1"]["verdict"], rows["PH1"]["meets"]) == ("attested", True)  # facility-access-reviewed
+    assert (rows["K3"]["verdict"], rows["K3"]["meets"]) == ("attested", False)  # technical bullet, register only
     assert (rows["AC2"]["verdict"], rows["AC2"]["meets"]) == ("missing", False)

@@ -1,4 +1,5 @@
 """MSP runs: many tenants, isolated, sharded, rolled up."""
+
 import json
 from pathlib import Path
 
@@ -15,10 +16,19 @@ NAMES = ["alpha-dental", "bravo-ortho", "charlie-kids", "delta-smiles", "echo-en
 
 
 def bucket(name, *, versioning="Enabled", canary="", data_class="phi"):
-    return {"type": "aws.s3_bucket", "id": f"arn:aws:s3:::{name}", "name": name, "source": "file",
-            "account": "111122223333", "region": "us-east-1",
-            "properties": {"tags": {"data_class": data_class, "canary": canary}, "versioning": {"status": versioning},
-                           "object_lock": {"enabled": True, "mode": "COMPLIANCE", "retention_days": 2555}}}
+    return {
+        "type": "aws.s3_bucket",
+        "id": f"arn:aws:s3:::{name}",
+        "name": name,
+        "source": "file",
+        "account": "111122223333",
+        "region": "us-east-1",
+        "properties": {
+            "tags": {"data_class": data_class, "canary": canary},
+            "versioning": {"status": versioning},
+            "object_lock": {"enabled": True, "mode": "COMPLIANCE", "retention_days": 2555},
+        },
+    }
 
 
 @pytest.fixture
@@ -27,8 +37,11 @@ def msp(tmp_path):
     tenants = []
     for i, name in enumerate(NAMES):
         canary = f"CANARY-{name.upper()}-{i}"
-        res = {"resources": [bucket(f"{name}-xrays-{canary.lower()}", canary=canary,
-                                    versioning="Suspended" if i % 2 else "Enabled")]}
+        res = {
+            "resources": [
+                bucket(f"{name}-xrays-{canary.lower()}", canary=canary, versioning="Suspended" if i % 2 else "Enabled")
+            ]
+        }
         (tmp_path / f"{name}.json").write_text(json.dumps(res))
         tenants.append({"name": name, "display_name": name.replace("-", " ").title(), "resources": [f"{name}.json"]})
     tenants[0]["params"] = {"rules": {"s3-bucket-object-lock-retention": {"min_retention_days": 3650}}}
@@ -115,8 +128,17 @@ def test_overlapping_shards_are_refused(msp):
 
 def test_a_failing_tenant_is_incomplete_and_the_rest_complete(msp, monkeypatch):
     data = yaml.safe_load((msp / "tenants.yaml").read_text())
-    data["tenants"].append({"name": "zulu-broken", "aws": [{"role_arn": "arn:aws:iam::210987654321:role/EnamelAudit",
-                                                            "external_id_env": "ENAMEL_TEST_UNSET_EXTERNAL_ID"}]})
+    data["tenants"].append(
+        {
+            "name": "zulu-broken",
+            "aws": [
+                {
+                    "role_arn": "arn:aws:iam::210987654321:role/EnamelAudit",
+                    "external_id_env": "ENAMEL_TEST_UNSET_EXTERNAL_ID",
+                }
+            ],
+        }
+    )
     data["tenants"].append({"name": "yankee-bad-file", "resources": ["missing.json"]})
     (msp / "tenants.yaml").write_text(yaml.safe_dump(data))
     out = msp / "out"
@@ -131,12 +153,15 @@ def test_a_failing_tenant_is_incomplete_and_the_rest_complete(msp, monkeypatch):
     assert "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("text,line,needle", [
-    ("tenants:\n  - name: Bad Name\n", 2, "does not match"),
-    ("tenants:\n  - name: a\n  - name: a\n", 3, "listed twice"),
-    ("tenants:\n  - name: a\n    aws: [{role_arn: 'arn:aws:iam::1:role/x'}]\n", 3, "role_arn"),
-    ("tenants:\n  - name: a\n    azure: {tenant_id: t, client_secret: hunter2}\n", 3, "client_secret"),
-])
+@pytest.mark.parametrize(
+    "text,line,needle",
+    [
+        ("tenants:\n  - name: Bad Name\n", 2, "does not match"),
+        ("tenants:\n  - name: a\n  - name: a\n", 3, "listed twice"),
+        ("tenants:\n  - name: a\n    aws: [{role_arn: 'arn:aws:iam::1:role/x'}]\n", 3, "role_arn"),
+        ("tenants:\n  - name: a\n    azure: {tenant_id: t, client_secret: hunter2}\n", 3, "client_secret"),
+    ],
+)
 def test_bad_tenants_file_exits_2_with_file_and_line(tmp_path, text, line, needle):
     p = tmp_path / "tenants.yaml"
     p.write_text(text)

@@ -3,6 +3,7 @@
 inventory. Per-tenant verdicts, a bad role or wrong ExternalId making only that tenant
 incomplete, canaries never crossing tenants, the global API call cap, shards merging to
 the unsharded roll-up, history trend, and one weekly email per tenant."""
+
 import email
 import email.policy
 import json
@@ -24,11 +25,15 @@ from enamel_hipaa.workflows.tenants import load_tenants, select
 DEMO = ROOT / "enamel_hipaa" / "workflows" / "demo" / "onprem"
 CAP = 3
 # name, account, versioned buckets?, on-prem site (None: no on-prem), role ExternalId (None: no role)
-GOOD = [("acme-dental", "111100000001", True, "hardened", "xid-acme-8c1f"),
-        ("birch-ortho", "111100000002", False, "insecure", "xid-birch-27ad"),
-        ("cedar-kids", "111100000003", True, None, "xid-cedar-90be")]
-BAD = [("dune-wrong-extid", "111100000004", True, None, "xid-dune-4411"),  # the env var holds another id
-       ("elm-no-role", "111100000005", True, None, None)]                  # the practice never made the role
+GOOD = [
+    ("acme-dental", "111100000001", True, "hardened", "xid-acme-8c1f"),
+    ("birch-ortho", "111100000002", False, "insecure", "xid-birch-27ad"),
+    ("cedar-kids", "111100000003", True, None, "xid-cedar-90be"),
+]
+BAD = [
+    ("dune-wrong-extid", "111100000004", True, None, "xid-dune-4411"),  # the env var holds another id
+    ("elm-no-role", "111100000005", True, None, None),
+]  # the practice never made the role
 ALL = GOOD + BAD
 NAMES = [t[0] for t in ALL]
 
@@ -43,12 +48,23 @@ def env_name(name: str) -> str:
 
 def inventory(path: Path, name: str, site: str) -> str:
     c = canary(name).lower()
-    inv = {"version": 1, "site": f"{name} site {canary(name)}",
-           "orthanc": [{"name": f"{name}-pacs-{c}", "config": str(DEMO / site / "orthanc"), "version": "1.10.1", "deployment": "debian",
-                        "host": f"{name}-server"}],
-           "nginx": [{"name": f"{name}-proxy-{c}", "config": str(DEMO / site / "nginx" / "nginx.conf"),
-                      "host": f"{name}-server"}],
-           "windows": [{"name": f"{name}-op1-{c}", "file": str(DEMO / site / "workstation.json")}]}
+    inv = {
+        "version": 1,
+        "site": f"{name} site {canary(name)}",
+        "orthanc": [
+            {
+                "name": f"{name}-pacs-{c}",
+                "config": str(DEMO / site / "orthanc"),
+                "version": "1.10.1",
+                "deployment": "debian",
+                "host": f"{name}-server",
+            }
+        ],
+        "nginx": [
+            {"name": f"{name}-proxy-{c}", "config": str(DEMO / site / "nginx" / "nginx.conf"), "host": f"{name}-server"}
+        ],
+        "windows": [{"name": f"{name}-op1-{c}", "file": str(DEMO / site / "workstation.json")}],
+    }
     path.write_text(yaml.safe_dump(inv))
     return path.name
 
@@ -64,21 +80,39 @@ def world(tmp_path_factory):
             role = f"arn:aws:iam::{account}:role/{msp_moto.ROLE}"
             if xid:
                 role = msp_moto.audit_role(sess, awsstack.ACCOUNT_A, xid)
-            env[env_name(name)] = {"dune-wrong-extid": "xid-not-the-one-dune-agreed",
-                                   "elm-no-role": "xid-elm-never-agreed"}.get(name, xid)
-            t = {"name": name, "display_name": name.replace("-", " ").title(),
-                 "aws": [{"role_arn": role, "external_id_env": env_name(name)}],
-                 "recipients": [f"officer@{name}.example", f"it@{name}.example"]}
+            env[env_name(name)] = {
+                "dune-wrong-extid": "xid-not-the-one-dune-agreed",
+                "elm-no-role": "xid-elm-never-agreed",
+            }.get(name, xid)
+            t = {
+                "name": name,
+                "display_name": name.replace("-", " ").title(),
+                "aws": [{"role_arn": role, "external_id_env": env_name(name)}],
+                "recipients": [f"officer@{name}.example", f"it@{name}.example"],
+            }
             if site:
                 t["onprem"] = inventory(d / f"{name}-inventory.yaml", name, site)
             tenants.append(t)
-        (d / "tenants.yaml").write_text(yaml.safe_dump({"version": 1, "defaults": {"regions": ["us-east-1"]},
-                                                        "tenants": tenants}))
+        (d / "tenants.yaml").write_text(
+            yaml.safe_dump({"version": 1, "defaults": {"regions": ["us-east-1"]}, "tenants": tenants})
+        )
         gate.delay = 0.005  # each call holds its request a little, so overlapping calls show
         gate.reset_counts()
         full = d / "full"
-        r = run_enamel("tenants", "scan", d / "tenants.yaml", "--output-dir", full, "--jobs", "5",
-                       "--max-api-calls", CAP, "--fail-on-error", env=env, timeout=300)
+        r = run_enamel(
+            "tenants",
+            "scan",
+            d / "tenants.yaml",
+            "--output-dir",
+            full,
+            "--jobs",
+            "5",
+            "--max-api-calls",
+            CAP,
+            "--fail-on-error",
+            env=env,
+            timeout=300,
+        )
         yield {"dir": d, "env": env, "gate": gate, "full": full, "run": r, "capped_max": gate.max_in_flight}
 
 
@@ -107,8 +141,13 @@ def test_pass_each_tenant_gets_its_own_accounts_findings(world):
             assert not onprem
         else:
             assert onprem and all(name in f["resource"]["name"] for f in onprem)
-    fails = {n: sum(f["status"] == "fail" and f["resource"]["type"].startswith("onprem.")
-                    for f in report(world["full"], n)["findings"]) for n in ("acme-dental", "birch-ortho")}
+    fails = {
+        n: sum(
+            f["status"] == "fail" and f["resource"]["type"].startswith("onprem.")
+            for f in report(world["full"], n)["findings"]
+        )
+        for n in ("acme-dental", "birch-ortho")
+    }
     assert fails["birch-ortho"] > fails["acme-dental"]  # insecure site vs hardened site
 
 
@@ -123,8 +162,7 @@ def test_fail_bad_role_or_wrong_external_id_marks_only_that_tenant_incomplete(wo
         assert rep["errors"] and all("AccessDenied" in e["message"] for e in rep["errors"])
         aws = [f for f in rep["findings"] if f["resource"]["type"].startswith("aws.")]
         assert aws and {f["status"] for f in aws} == {"error"}  # never a pass it could not see
-    assert sorted(set(world["gate"].denied)) == [f"arn:aws:iam::{a}:role/{msp_moto.ROLE}"
-                                                 for _, a, *_ in BAD]
+    assert sorted(set(world["gate"].denied)) == [f"arn:aws:iam::{a}:role/{msp_moto.ROLE}" for _, a, *_ in BAD]
 
 
 def test_pass_canaries_and_external_ids_never_cross_tenants(world):
@@ -136,7 +174,9 @@ def test_pass_canaries_and_external_ids_never_cross_tenants(world):
             if other != name:
                 assert canary(other) not in text and canary(other).lower() not in text, (name, other)
         assert not any(world["env"][env_name(n)] in text for n in NAMES)  # ExternalIds never written
-    rollup_text = "\n".join((world["full"] / f).read_text() for f in ("rollup.json", "rollup.html", "rollup.md", "rollup.csv"))
+    rollup_text = "\n".join(
+        (world["full"] / f).read_text() for f in ("rollup.json", "rollup.html", "rollup.md", "rollup.csv")
+    )
     assert not any(canary(n) in rollup_text or canary(n).lower() in rollup_text for n in NAMES)
 
 
@@ -153,8 +193,19 @@ def test_pass_shards_cover_every_tenant_once_and_merge_to_the_unsharded_rollup(w
     shard_dirs = []
     for i in range(n):
         out = d / f"shard{i}"
-        r = run_enamel("tenants", "scan", d / "tenants.yaml", "--shard", f"{i}/{n}", "--output-dir", out,
-                       "--jobs", "3", env=world["env"], timeout=300)
+        r = run_enamel(
+            "tenants",
+            "scan",
+            d / "tenants.yaml",
+            "--shard",
+            f"{i}/{n}",
+            "--output-dir",
+            out,
+            "--jobs",
+            "3",
+            env=world["env"],
+            timeout=300,
+        )
         assert r.returncode in (0, 1), r.stderr
         assert sorted(p.parent.name for p in out.glob("*/tenant.json")) == sorted(t.name for t in slices[i])
         shard_dirs.append(out)
@@ -174,8 +225,9 @@ def test_pass_history_fills_each_tenants_trend_in_the_rollup(world):
     assert roll1["cedar-kids"]["trend"]["previous"] is None and roll1["cedar-kids"]["trend"]["fail"] is None
     s3 = awsstack.session("111100000003").client("s3")
     s3.create_bucket(Bucket="cedar-new-unversioned-phi")  # cedar gets worse between the two scans
-    s3.put_bucket_tagging(Bucket="cedar-new-unversioned-phi",
-                          Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]})
+    s3.put_bucket_tagging(
+        Bucket="cedar-new-unversioned-phi", Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]}
+    )
     try:
         second = run_enamel(*scan, "--output-dir", d / "week2", env=world["env"], timeout=300)
     finally:
@@ -188,7 +240,7 @@ def test_pass_history_fills_each_tenants_trend_in_the_rollup(world):
     assert by["cedar-kids"]["trend"]["previous"]["started_at"] < by["cedar-kids"]["scanned_at"]
     assert by["cedar-kids"]["trend"]["fail"] > 0 and by["acme-dental"]["trend"]["fail"] == 0
     html, md = (d / "week2" / "rollup.html").read_text(), (d / "week2" / "rollup.md").read_text()
-    assert f'+{by["cedar-kids"]["trend"]["fail"]}' in html and f'+{by["cedar-kids"]["trend"]["fail"]}/' in md
+    assert f"+{by['cedar-kids']['trend']['fail']}" in html and f"+{by['cedar-kids']['trend']['fail']}/" in md
     assert "first scan" in (d / "week1" / "rollup.html").read_text()
 
 
@@ -206,8 +258,18 @@ def weekly(world, *extra):
     config = world["dir"] / "empty-config.yaml"
     config.write_text("")
     env = dict(world["env"], ENAMEL_CONFIG=str(config))
-    return run_enamel("report", "weekly", "--tenants", world["dir"] / "tenants.yaml", "-q",
-                      "--smtp-from", "enamel@msp.example", *extra, env=env, timeout=300)
+    return run_enamel(
+        "report",
+        "weekly",
+        "--tenants",
+        world["dir"] / "tenants.yaml",
+        "-q",
+        "--smtp-from",
+        "enamel@msp.example",
+        *extra,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_pass_weekly_writes_one_email_per_tenant_with_only_its_data(world):
@@ -236,8 +298,19 @@ def test_pass_weekly_delivers_each_tenants_email_over_starttls(world):
     inbox = smtp_server.Inbox()
     controller = smtp_server.start(inbox, "starttls", smtp_server.server_context(ca, world["dir"]))
     try:
-        r = weekly(world, "--history", world["dir"] / "smtp.sqlite3", "--only", "acme-dental,birch-ortho",
-                   "--smtp-host", "127.0.0.1", "--smtp-port", controller.port, "--smtp-ca-file", ca.pem(world["dir"]))
+        r = weekly(
+            world,
+            "--history",
+            world["dir"] / "smtp.sqlite3",
+            "--only",
+            "acme-dental,birch-ortho",
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            controller.port,
+            "--smtp-ca-file",
+            ca.pem(world["dir"]),
+        )
     finally:
         controller.stop()
     assert r.returncode == 0, r.stderr
@@ -259,15 +332,24 @@ def test_pass_azure_block_scans_with_the_tenants_own_service_principal(standin, 
     ident = json.loads((AZ_FIXTURES / "tenant.json").read_text())
     ok_sub = ident["subscriptions"][0]["subscriptionId"]
     block = {"tenant_id": ident["tenant_id"], "client_id": ident["client_id"], "subscriptions": [ok_sub]}
-    tenants = [{"name": "lakeside-ortho", "azure": {**block, "client_secret_env": AZ_SECRET_ENV}},
-               {"name": "misty-azure", "azure": {**block, "client_secret_env": "ENAMEL_TEST_AZ_SECRET_UNSET"}}]
+    tenants = [
+        {"name": "lakeside-ortho", "azure": {**block, "client_secret_env": AZ_SECRET_ENV}},
+        {"name": "misty-azure", "azure": {**block, "client_secret_env": "ENAMEL_TEST_AZ_SECRET_UNSET"}},
+    ]
     (tmp_path / "tenants.yaml").write_text(yaml.safe_dump({"version": 1, "tenants": tenants}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ENAMEL_AZURE", "ENAMEL_TEST_AZ"))}
-    env.update({AZ_SECRET_ENV: ident["client_secret"], "ENAMEL_AZURE_ENDPOINT": arm.url,
-                "ENAMEL_AZURE_CA_BUNDLE": str(arm.ca), "AZURE_AUTHORITY_HOST": arm.url})
+    env.update(
+        {
+            AZ_SECRET_ENV: ident["client_secret"],
+            "ENAMEL_AZURE_ENDPOINT": arm.url,
+            "ENAMEL_AZURE_CA_BUNDLE": str(arm.ca),
+            "AZURE_AUTHORITY_HOST": arm.url,
+        }
+    )
     out = tmp_path / "out"
-    r = run_enamel("tenants", "scan", tmp_path / "tenants.yaml", "--output-dir", out, "--max-api-calls", "2",
-                   env=env, timeout=300)
+    r = run_enamel(
+        "tenants", "scan", tmp_path / "tenants.yaml", "--output-dir", out, "--max-api-calls", "2", env=env, timeout=300
+    )
     assert r.returncode in (0, 1), r.stderr
     rep = report(out, "lakeside-ortho")
     assert rep["scan"]["sources"] == [f"azure:{ok_sub}"]
@@ -287,6 +369,7 @@ def test_pass_role_scan_never_touches_boto3s_default_session(world, monkeypatch)
     class Poisoned:
         def __getattr__(self, name):
             raise AssertionError(f"boto3's default session was used ({name})")
+
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", Poisoned())
     name, account, *_, xid = GOOD[0]
     col, aws = scan(role_arn=f"arn:aws:iam::{account}:role/{msp_moto.ROLE}", external_id=xid, regions="us-east-1")

@@ -1,6 +1,7 @@
 """`terraform show -json` plans through Enamel's own rules (issue 15): every verdict listed in
 tests/fixtures/iac-expected.yaml for the terraform/ fixtures, module addresses as ids,
 unknown and sensitive values, and the plan-level cases the issue names."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,7 @@ def judged(name: str):
     return verdicts(collected(name))
 
 
-@pytest.mark.parametrize("name,key,rule_id,status", list(cases_of("terraform-plan")),
-                         ids=lambda v: str(v))
+@pytest.mark.parametrize("name,key,rule_id,status", list(cases_of("terraform-plan")), ids=lambda v: str(v))
 def test_terraform_plan_verdict_matches_expected(name, key, rule_id, status):
     got = judged(name).get((key, rule_id))
     assert got == status, f"{name} {key} {rule_id}: expected {status}, got {got}"
@@ -44,8 +44,12 @@ def test_terraform_plan_resources_normalise_to_expected_types(name):
 
 
 def test_security_group_with_dicom_104_open_fails_on_plan_json():
-    assert judged("terraform/written/sg-dicom-ports-open.json")[
-        ("aws_security_group.dicom_104", "ec2-security-group-admin-ports")] == "fail"
+    assert (
+        judged("terraform/written/sg-dicom-ports-open.json")[
+            ("aws_security_group.dicom_104", "ec2-security-group-admin-ports")
+        ]
+        == "fail"
+    )
 
 
 def test_removed_public_access_block_fails_on_plan_json():
@@ -66,8 +70,11 @@ def test_sensitive_value_is_unknown_even_when_the_plan_holds_it():
 
 def test_buckets_sharing_a_name_keep_their_own_public_access_block():
     found = by_id(collected("terraform/real/checkov-nested-modules-s3.json"))
-    pab = {k: r.properties["public_access_block"]["block_public_acls"] for k, r in found.items()
-           if r.type == "aws.s3_bucket"}
+    pab = {
+        k: r.properties["public_access_block"]["block_public_acls"]
+        for k, r in found.items()
+        if r.type == "aws.s3_bucket"
+    }
     assert pab["aws_s3_bucket.root_bucket"] is True
     assert pab["module.s3_bucket.aws_s3_bucket.this[0]"] is False
 
@@ -99,9 +106,17 @@ def test_report_carries_unsupported_types_and_validates_against_its_schema():
     from enamel_hipaa.core import report, schemas
     from enamel_hipaa.core.engine import evaluate
     from iac_helpers import NOW, RULES
+
     c = collected("terraform/real/checkov-plan-terragoat.json")
-    rep = report.build(evaluate(RULES, c.resources, now=NOW), [], started_at="2026-11-24T00:00:00Z", tenant=None,
-                       sources=c.sources, rules_digest="sha256:" + "0" * 64, fail_on="high",
-                       unsupported_types=c.unsupported_types)
+    rep = report.build(
+        evaluate(RULES, c.resources, now=NOW),
+        [],
+        started_at="2026-11-24T00:00:00Z",
+        tenant=None,
+        sources=c.sources,
+        rules_digest="sha256:" + "0" * 64,
+        fail_on="high",
+        unsupported_types=c.unsupported_types,
+    )
     assert rep["unsupported_types"] == c.unsupported_types
     assert list(schemas.validator("report").iter_errors(rep)) == []

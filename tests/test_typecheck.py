@@ -7,6 +7,7 @@ passes even when that value is known to be unreadable (`any` with another branch
 holds: Kleene logic, an `$error` there is no better and no worse); from a resources file
 the same resource is exit 2 naming the file and the JSON pointer.
 """
+
 import copy
 import json
 import math
@@ -32,11 +33,35 @@ TYPES = schemas.type_schemas()
 BASES = {p.stem: yaml.safe_load(p.read_text()) for p in (CASES / "_base").glob("*.yaml")}
 
 # values of the wrong JSON kind for most keys, and markers that are not well formed
-WRONG = [False, True, 0, 12, -1, 1.5, "", "x", "TLSv1.2", [], [""], [12], {}, {"a": 1},
-         float("inf"), float("-inf"), float("nan")]
-MALFORMED = [{"$error": "denied", "enabled": True}, {"$unknown": "computed", "status": "Enabled"},
-             {"$unknown": 1}, {"$error": None}, {"$unknown": "a", "$error": "b"}, {"$error": ["x"]},
-             [{"$error": "denied", "grantee": "x"}], [{"$unknown": 5}]]
+WRONG = [
+    False,
+    True,
+    0,
+    12,
+    -1,
+    1.5,
+    "",
+    "x",
+    "TLSv1.2",
+    [],
+    [""],
+    [12],
+    {},
+    {"a": 1},
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+]
+MALFORMED = [
+    {"$error": "denied", "enabled": True},
+    {"$unknown": "computed", "status": "Enabled"},
+    {"$unknown": 1},
+    {"$error": None},
+    {"$unknown": "a", "$error": "b"},
+    {"$error": ["x"]},
+    [{"$error": "denied", "grantee": "x"}],
+    [{"$unknown": 5}],
+]
 MARKERS_IN_LISTS = [[{"$error": "denied"}], [{"$unknown": "computed"}], ["x", {"$error": "denied"}]]
 
 
@@ -89,8 +114,12 @@ def _plant(props: dict, path: tuple, value) -> dict:
     return props
 
 
-TARGETS = [(rule, path) for rule in RULES if rule.resource in BASES
-           for path in dict.fromkeys(_read_paths(rule.assertion) + (_read_paths(rule.where) if rule.where else []))]
+TARGETS = [
+    (rule, path)
+    for rule in RULES
+    if rule.resource in BASES
+    for path in dict.fromkeys(_read_paths(rule.assertion) + (_read_paths(rule.where) if rule.where else []))
+]
 
 
 def test_every_rule_has_keys_to_attack():
@@ -110,7 +139,8 @@ def test_wrong_type_or_malformed_marker_at_a_read_key_never_passes(target, bad):
     rule, path = target
     props = _plant(BASES[rule.resource], path, bad)
     if not typecheck.problems(props, TYPES[rule.resource]) and not any(
-            isinstance(b, dict) and ("$error" in b or "$unknown" in b) for b in (bad if isinstance(bad, list) else [bad])):
+        isinstance(b, dict) and ("$error" in b or "$unknown" in b) for b in (bad if isinstance(bad, list) else [bad])
+    ):
         return  # the planted value happens to be well typed there: a legitimate answer
     assert _status(rule, props) != "pass" or _passes_without(rule, path), (rule.id, path, bad)
 
@@ -133,14 +163,17 @@ def test_every_rule_and_every_read_key_with_every_hostile_value_never_passes():
     assert passed == []
 
 
-@pytest.mark.parametrize("path,bad", [
-    (("encryption", "kms_key_id"), False),        # false is not a key id
-    (("policy", "min_tls_version"), 12),          # 12 is not a version string
-    (("acl", "public_grants"), ""),               # "" is not a list of grants
-    (("object_lock", "retention_days"), float("inf")),
-    (("object_lock",), {"$error": "denied", "enabled": True}),
-    (("acl", "public_grants", 0), {"$error": 3}),
-])
+@pytest.mark.parametrize(
+    "path,bad",
+    [
+        (("encryption", "kms_key_id"), False),  # false is not a key id
+        (("policy", "min_tls_version"), 12),  # 12 is not a version string
+        (("acl", "public_grants"), ""),  # "" is not a list of grants
+        (("object_lock", "retention_days"), float("inf")),
+        (("object_lock",), {"$error": "denied", "enabled": True}),
+        (("acl", "public_grants", 0), {"$error": 3}),
+    ],
+)
 def test_issue_examples_from_a_collector_become_error_markers(path, bad):
     props = _plant(BASES["aws.s3_bucket"], path, bad)
     res = Resource(type="aws.s3_bucket", id="b", name="b", source="live", properties=props)
@@ -149,7 +182,7 @@ def test_issue_examples_from_a_collector_become_error_markers(path, bad):
     for p in path:
         node = node[p]
     assert set(node) == {"$error"} and typecheck.pointer(path) in node["$error"]
-    readers = [r for r, p in TARGETS if r.resource == "aws.s3_bucket" and p == path[:len(p)] and len(p) <= 2]
+    readers = [r for r, p in TARGETS if r.resource == "aws.s3_bucket" and p == path[: len(p)] and len(p) <= 2]
     assert readers
     for rule in readers:
         assert _status(rule, props) != "pass" or _passes_without(rule, path), rule.id
@@ -163,7 +196,7 @@ def test_marker_with_extra_keys_is_malformed():
 
 
 def test_non_finite_number_is_a_problem():
-    (path, msg), = typecheck.problems({"lifecycle": {"x": math.inf}}, None)
+    ((path, msg),) = typecheck.problems({"lifecycle": {"x": math.inf}}, None)
     assert path == ("lifecycle", "x") and "finite" in msg
 
 
@@ -175,15 +208,25 @@ def _write(tmp_path, props, suffix=".json"):
 
 
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
-@pytest.mark.parametrize("mutate,pointer", [
-    (lambda b: b["encryption"].__setitem__("kms_key_id", False), "/resources/0/properties/encryption/kms_key_id"),
-    (lambda b: b["acl"].__setitem__("public_grants", ""), "/resources/0/properties/acl/public_grants"),
-    (lambda b: b.__setitem__("object_lock", {"$error": "x", "enabled": True}), "/resources/0/properties/object_lock"),
-    (lambda b: b["acl"].__setitem__("public_grants", [{"$error": "x", "grantee": "AllUsers"}]),
-     "/resources/0/properties/acl/public_grants/0"),
-    (lambda b: b["object_lock"].__setitem__("retention_days", float("inf")),
-     "/resources/0/properties/object_lock/retention_days"),
-])
+@pytest.mark.parametrize(
+    "mutate,pointer",
+    [
+        (lambda b: b["encryption"].__setitem__("kms_key_id", False), "/resources/0/properties/encryption/kms_key_id"),
+        (lambda b: b["acl"].__setitem__("public_grants", ""), "/resources/0/properties/acl/public_grants"),
+        (
+            lambda b: b.__setitem__("object_lock", {"$error": "x", "enabled": True}),
+            "/resources/0/properties/object_lock",
+        ),
+        (
+            lambda b: b["acl"].__setitem__("public_grants", [{"$error": "x", "grantee": "AllUsers"}]),
+            "/resources/0/properties/acl/public_grants/0",
+        ),
+        (
+            lambda b: b["object_lock"].__setitem__("retention_days", float("inf")),
+            "/resources/0/properties/object_lock/retention_days",
+        ),
+    ],
+)
 def test_ill_typed_resources_file_is_an_input_error_naming_file_and_pointer(tmp_path, suffix, mutate, pointer):
     base = copy.deepcopy(BASES["aws.s3_bucket"])
     mutate(base)

@@ -1,6 +1,7 @@
 """`enamel report weekly`: a real aiosmtpd server on 127.0.0.1 with a test CA; the TLS
 policy (STARTTLS or implicit TLS, verified, TLS >= 1.2; plain only on loopback with
 --smtp-insecure); the .eml output; the HTML rendered by headless Chromium."""
+
 import email
 import email.policy
 import os
@@ -18,9 +19,17 @@ from enamel_hipaa.outputs import mailer
 from enamel_hipaa.core.errors import InputError
 
 PASSWORD = "s3cret-pw"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 pytestmark = pytest.mark.usefixtures("moto_account")  # the drift scenario's account (conftest)
 
@@ -43,6 +52,7 @@ def smtp(cas):
         controller = smtp_server.start(inbox, mode, ctx)
         started.append(controller)
         return inbox, controller.port
+
     yield start
     for c in started:
         c.stop()
@@ -65,6 +75,7 @@ def history_db(two_scans, tmp_path, request):
     db, waivers = two_scans
     if isinstance(db, str):  # PostgreSQL: a copy of the database
         import secrets
+
         return request.getfixturevalue("pg_server").copy_db(db, f"weekly_{secrets.token_hex(4)}"), waivers
     for f in db.parent.glob(db.name + "*"):  # the database and any WAL/shared-memory file
         shutil.copy2(f, tmp_path / f.name)
@@ -77,14 +88,38 @@ def weekly(db, waivers, *extra, env_extra=None):
     env = dict(os.environ, ENAMEL_SMTP_PASSWORD=PASSWORD, ENAMEL_CONFIG=str(config), **(env_extra or {}))
     for k in ("ENAMEL_SMTP_HOST", "ENAMEL_SMTP_PORT", "ENAMEL_SMTP_USER", "ENAMEL_SMTP_FROM"):
         env.pop(k, None)
-    return run_enamel("report", "weekly", *scenario_source(3), "--tenant", TENANT, "--waivers", waivers,
-                      "--history", db, "-q", "--email", "officer@bsd.example,it@bsd.example",
-                      "--smtp-from", "enamel@bsd.example", *extra, env=env)
+    return run_enamel(
+        "report",
+        "weekly",
+        *scenario_source(3),
+        "--tenant",
+        TENANT,
+        "--waivers",
+        waivers,
+        "--history",
+        db,
+        "-q",
+        "--email",
+        "officer@bsd.example,it@bsd.example",
+        "--smtp-from",
+        "enamel@bsd.example",
+        *extra,
+        env=env,
+    )
 
 
 def smtp_args(port, cas, *more):
-    return ("--smtp-host", "127.0.0.1", "--smtp-port", port, "--smtp-user", "officer",
-            "--smtp-ca-file", cas["ca_file"], *more)
+    return (
+        "--smtp-host",
+        "127.0.0.1",
+        "--smtp-port",
+        port,
+        "--smtp-user",
+        "officer",
+        "--smtp-ca-file",
+        cas["ca_file"],
+        *more,
+    )
 
 
 def parse(raw: bytes):
@@ -96,8 +131,10 @@ def check_message(msg):
     assert msg.get_content_type() == "multipart/mixed"
     alt = next(p for p in msg.iter_parts() if p.get_content_type() == "multipart/alternative")
     # the HTML travels alone, or with its inline trend chart (multipart/related) once there is a trend
-    assert [p.get_content_type() for p in alt.iter_parts()] in (["text/plain", "text/html"],
-                                                                ["text/plain", "multipart/related"])
+    assert [p.get_content_type() for p in alt.iter_parts()] in (
+        ["text/plain", "text/html"],
+        ["text/plain", "multipart/related"],
+    )
     text, html = msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()
     attachments = {p.get_filename(): p for p in msg.iter_attachments()}
     assert sorted(p.get_content_type() for p in attachments.values()) == ["text/csv", "text/html"]
@@ -194,8 +231,14 @@ def test_pass_smtp_settings_from_config_then_env_then_flags_password_only_from_e
     conf = {"host": "conf.example", "port": 2525, "from": "conf@example", "user": "conf-user"}
     flags = mailer.SmtpOptions()
     s = mailer.resolve(flags, conf, env={"ENAMEL_SMTP_PASSWORD": "pw"})
-    assert (s.host, s.port, s.sender, s.user, s.tls, s.password) == ("conf.example", 2525, "conf@example",
-                                                                    "conf-user", "starttls", "pw")
+    assert (s.host, s.port, s.sender, s.user, s.tls, s.password) == (
+        "conf.example",
+        2525,
+        "conf@example",
+        "conf-user",
+        "starttls",
+        "pw",
+    )
     assert "pw" not in repr(s)
     s = mailer.resolve(flags, conf, env={"ENAMEL_SMTP_HOST": "env.example", "ENAMEL_SMTP_PASSWORD": "pw"})
     assert s.host == "env.example"
@@ -211,14 +254,26 @@ def test_pass_html_email_renders_in_headless_chromium(history_db, tmp_path):
     if chromium is None:
         pytest.skip("Debian chromium not installed (make test installs it)")
     from PIL import Image
+
     r = weekly(*history_db, "--out", tmp_path / "out")
     assert r.returncode == 0, r.stderr
     msg = parse(next((tmp_path / "out").iterdir()).read_bytes())
     page = tmp_path / "email.html"
     page.write_text(msg.get_body(("html",)).get_content(), encoding="utf-8")
     png = tmp_path / "email.png"
-    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}",
-                    "--window-size=760,1500", page.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={png}",
+            "--window-size=760,1500",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     img = Image.open(png).convert("RGB")
     assert img.size == (760, 1500)
     colours = img.getcolors(maxcolors=1 << 20)

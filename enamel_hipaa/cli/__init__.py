@@ -3,6 +3,7 @@
 Exit codes (contract): 0 nothing at or above --fail-on; 1 findings at or above it;
 2 usage or bad input (one line naming file and place); 3 incomplete scan; 4 internal
 error (a bug: please report it)."""
+
 from __future__ import annotations
 
 import os
@@ -16,6 +17,7 @@ EXIT_INTERNAL = 4
 
 def build_parser():
     from enamel_hipaa.cli.parser import build_parser as build
+
     return build()
 
 
@@ -27,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         from enamel_hipaa.cli import commands
+
         return getattr(commands, f"cmd_{args.command}")(args)
     except InputError as exc:
         print(f"enamel: error: {exc}", file=sys.stderr)
@@ -37,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line, unless debugging
         if os.environ.get("ENAMEL_DEBUG"):
             raise
-        print(f"enamel: internal error: {type(exc).__name__}: {exc} (set ENAMEL_DEBUG=1 for a traceback)",
-              file=sys.stderr)
+        print(
+            f"enamel: internal error: {type(exc).__name__}: {exc} (set ENAMEL_DEBUG=1 for a traceback)", file=sys.stderr
+        )
         return EXIT_INTERNAL
 
 

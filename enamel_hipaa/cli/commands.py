@@ -1,4 +1,5 @@
 """The CLI's commands. Each returns an exit code; bad input raises InputError."""
+
 from __future__ import annotations
 
 import json
@@ -29,25 +30,35 @@ def cmd_scan(args) -> int:
 
 def cmd_collect(args) -> int:
     from enamel_hipaa.sources.resources_file import write
+
     started = now_iso()
     config = options.scan_config(args)
     ruleset = config.selection.apply(load_rules(list(config.rule_dirs)))
     collection = _collect(config, ruleset, options.console(args, stderr=True))
     write(args.output, collection, __version__, started)
     if collection.findings:  # checkov's verdicts are findings, not resources
-        print(f"note: {len(collection.findings)} IaC findings are not stored in a resources file; "
-              "run enamel scan --iac to report them", file=sys.stderr)
-    print(f"wrote {len(collection.resources)} resources and {len(collection.errors)} errors to {args.output}",
-          file=sys.stderr)
+        print(
+            f"note: {len(collection.findings)} IaC findings are not stored in a resources file; "
+            "run enamel scan --iac to report them",
+            file=sys.stderr,
+        )
+    print(
+        f"wrote {len(collection.resources)} resources and {len(collection.errors)} errors to {args.output}",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
 def cmd_demo(args) -> int:
     from enamel_hipaa.workflows.demo import collect_demo
+
     started = now_iso()
     config = options.scan_config(args)
-    config = replace(config, waivers_file=config.waivers_file or str(paths.demo_dir() / "waivers.yaml"),
-                     tenant=config.tenant or "Bright Smile Dental (demo)")
+    config = replace(
+        config,
+        waivers_file=config.waivers_file or str(paths.demo_dir() / "waivers.yaml"),
+        tenant=config.tenant or "Bright Smile Dental (demo)",
+    )
     ruleset = config.selection.apply(load_rules(list(config.rule_dirs)))
     collection = crosscheck.enrich(collect_demo(ruleset, options.console(args, stderr=True)))
     return run_scan(config, collection, ruleset, started)[0]
@@ -69,12 +80,23 @@ def cmd_rules(args) -> int:
     if action == "list":
         ruleset = options.selection(args).apply(ruleset)
         if args.format == "json":
-            rows = [{"id": r.id, "title": r.title, "severity": r.severity, "provider": r.provider,
-                     "resource": r.resource, "hipaa": list(r.hipaa), "references": r.references,
-                     "path": r.path} for r in ruleset.rules]
+            rows = [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "severity": r.severity,
+                    "provider": r.provider,
+                    "resource": r.resource,
+                    "hipaa": list(r.hipaa),
+                    "references": r.references,
+                    "path": r.path,
+                }
+                for r in ruleset.rules
+            ]
             sys.stdout.write(json.dumps(rows, indent=2) + "\n")
             return EXIT_OK
         from rich.table import Table
+
         table = Table(title=f"{len(ruleset.rules)} rules")
         for col in ("id", "severity", "resource"):
             table.add_column(col, no_wrap=True)
@@ -96,6 +118,7 @@ def cmd_rules(args) -> int:
 
 def cmd_attest(args) -> int:
     from enamel_hipaa.workflows.attest import migrate_file, write_starter
+
     if args.attest_command == "migrate":
         path = migrate_file(args.register, args.output)
         print(f"wrote version-2 register {path}" if path else f"{args.register} is already version 2", file=sys.stderr)
@@ -112,19 +135,23 @@ def cmd_attest(args) -> int:
 
 def cmd_tenants(args) -> int:
     from enamel_hipaa.cli.tenants import cmd_tenants as run
+
     return run(args)
 
 
 def cmd_drift(args) -> int:
     from enamel_hipaa.cli.history import cmd_drift as drift
+
     return drift(args, _collect, options.console(args, stderr=args.format != "table"))
 
 
 def cmd_history(args) -> int:
     from enamel_hipaa.cli.history import cmd_history as hist
+
     return hist(args, options.console(args))
 
 
 def cmd_report(args) -> int:
     from enamel_hipaa.cli.history import cmd_report as report
+
     return report(args, options.console(args, stderr=True))

@@ -1,5 +1,6 @@
 """CLI parsers and commands for the scan history: `enamel drift`, `enamel history list`
 and `enamel report weekly`."""
+
 from __future__ import annotations
 
 import json
@@ -18,19 +19,32 @@ def add_parsers(sub, add_sources, add_common, add_history, add_mail) -> None:
     d = sub.add_parser("drift", help="what changed between recorded scans, or plan vs live (--desired)")
     d.add_argument("--tenant", metavar="NAME", help="tenant whose scans to compare (default: the only one)")
     when = d.add_mutually_exclusive_group()
-    when.add_argument("--since", metavar="DURATION", help="compare with the last scan at or before this long ago (7d, 12h, 2w)")
+    when.add_argument(
+        "--since", metavar="DURATION", help="compare with the last scan at or before this long ago (7d, 12h, 2w)"
+    )
     when.add_argument("--from", dest="from_scan", metavar="SCAN", help="baseline scan id (or unique prefix)")
     d.add_argument("--to", dest="to_scan", metavar="SCAN", help="scan to compare (default: the latest)")
-    d.add_argument("--waiver-days", type=int, default=30, metavar="DAYS",
-                   help="list waivers expiring within this many days (default 30)")
-    d.add_argument("--desired", action="store_true",
-                   help="plan-vs-live: plan/state resources from the sources below are the desired side, "
-                        "all other resources the live side")
+    d.add_argument(
+        "--waiver-days",
+        type=int,
+        default=30,
+        metavar="DAYS",
+        help="list waivers expiring within this many days (default 30)",
+    )
+    d.add_argument(
+        "--desired",
+        action="store_true",
+        help="plan-vs-live: plan/state resources from the sources below are the desired side, "
+        "all other resources the live side",
+    )
     d.add_argument("--rules", metavar="DIR", action="append", default=[], help="extra rules directory")
     d.add_argument("--format", choices=DRIFT_FORMATS, default="table")
     d.add_argument("--output", metavar="FILE", help="write json/markdown here (atomically) instead of stdout")
-    d.add_argument("--fail-on-drift", action="store_true",
-                   help="exit 1 on new failures (scan drift) or differing properties (plan drift)")
+    d.add_argument(
+        "--fail-on-drift",
+        action="store_true",
+        help="exit 1 on new failures (scan drift) or differing properties (plan drift)",
+    )
     add_history(d, record_default=None)
     add_sources(d)
 
@@ -58,6 +72,7 @@ def add_parsers(sub, add_sources, add_common, add_history, add_mail) -> None:
 
 def _open_history(args):
     from enamel_hipaa.cli.options import history_config
+
     h = history_config(args)
     path, _ = history.resolve(h.path, h.retention_days, h.settings_file)
     if not path.exists():
@@ -70,6 +85,7 @@ def _emit(text: str, output: str | None) -> None:
         from pathlib import Path
 
         from enamel_hipaa.outputs import atomic_write
+
         atomic_write(Path(output), text)
     else:
         sys.stdout.write(text)
@@ -79,11 +95,13 @@ def cmd_drift(args, collect, console) -> int:
     from enamel_hipaa.workflows import drift as drift_mod
     from enamel_hipaa.outputs.drift import print_drift, render_json, render_markdown
     from enamel_hipaa.core.ruleset import load_rules
+
     ruleset = load_rules(args.rules)
     if args.desired:
         if args.since or args.from_scan or args.to_scan:
             raise InputError("command line", "--desired compares sources, not recorded scans: drop --since/--from/--to")
         from enamel_hipaa.cli.options import scan_config
+
         collection = collect(scan_config(args), ruleset, console)
         result = drift_mod.plan_drift(collection.resources, ruleset.rules, collection.errors)
     else:
@@ -117,12 +135,18 @@ def cmd_history(args, console) -> int:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     from rich.table import Table
+
     table = Table(title=f"{len(rows)} recorded scans")
     for col in ("id", "tenant", "started", "complete", "open problems"):
         table.add_column(col)
     for s in rows:
-        table.add_row(s["id"], s["tenant"] or "", s["started_at"], "yes" if s["complete"] else "no",
-                      str(sum(s["summary"]["by_severity"].values())))
+        table.add_row(
+            s["id"],
+            s["tenant"] or "",
+            s["started_at"],
+            "yes" if s["complete"] else "no",
+            str(sum(s["summary"]["by_severity"].values())),
+        )
     console.print(table)
     return EXIT_OK
 
@@ -131,10 +155,14 @@ def smtp_and_sender(args):
     """(SMTP settings or None with --out, sender): a bad TLS policy is refused before scanning."""
     from enamel_hipaa.cli.options import smtp_options
     from enamel_hipaa.core.settings import load_settings
+
     conf = load_settings(args.config).get("smtp", {})
     smtp = None if args.out else mailer.resolve(smtp_options(args), conf)
-    sender = smtp.sender if smtp else (args.smtp_from or os.environ.get("ENAMEL_SMTP_FROM") or conf.get("from")
-                                       or "enamel@localhost")
+    sender = (
+        smtp.sender
+        if smtp
+        else (args.smtp_from or os.environ.get("ENAMEL_SMTP_FROM") or conf.get("from") or "enamel@localhost")
+    )
     return smtp, sender
 
 
@@ -144,6 +172,7 @@ def cmd_report(args, console) -> int:
         raise InputError("command line", "report needs a kind: weekly")
     from enamel_hipaa.cli import options
     from enamel_hipaa.workflows.weekly import compose, eml_name
+
     if args.tenants:
         return _weekly_tenants(args, console)
     if not args.email:
@@ -153,6 +182,7 @@ def cmd_report(args, console) -> int:
     from enamel_hipaa.cli.run import _collect, run_scan
     from enamel_hipaa.core.report import now_iso
     from enamel_hipaa.core.ruleset import load_rules
+
     started = now_iso()
     config = options.scan_config(args, record=True)  # next week's drift needs this week's scan
     ruleset = config.selection.apply(load_rules(list(config.rule_dirs)))
@@ -161,6 +191,7 @@ def cmd_report(args, console) -> int:
     conn = history.connect(path)
     try:
         from enamel_hipaa.outputs import RenderContext
+
         report = history.load_report(conn, scan_id)
         ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
         msg, _ = compose(conn, report, ctx, ruleset.rules, sender, to)
@@ -180,18 +211,26 @@ def _weekly_tenants(args, console) -> int:
     from enamel_hipaa.cli.sources import sources_from_args
     from enamel_hipaa.workflows.tenants import make_run_options
     from enamel_hipaa.workflows.tenants_weekly import weekly_per_tenant
+
     if args.email:
-        raise InputError("command line", "--email and --tenants exclude each other: "
-                         "each tenant's recipients come from the tenants file")
+        raise InputError(
+            "command line",
+            "--email and --tenants exclude each other: each tenant's recipients come from the tenants file",
+        )
     if sources_from_args(args):
-        raise InputError("command line", "--tenants takes each tenant's sources from the tenants file: "
-                         "drop the source options")
+        raise InputError(
+            "command line", "--tenants takes each tenant's sources from the tenants file: drop the source options"
+        )
     smtp, sender = smtp_and_sender(args)
     hist = options.history_config(args, record=True)  # next week's drift needs this week's scans
 
     def run_options(scratch):
-        return make_run_options(Path(args.output_dir) if args.output_dir else scratch,
-                                formats=[f for f in args.format if f != "table"],
-                                max_api_calls=args.max_api_calls, history=hist)
+        return make_run_options(
+            Path(args.output_dir) if args.output_dir else scratch,
+            formats=[f for f in args.format if f != "table"],
+            max_api_calls=args.max_api_calls,
+            history=hist,
+        )
+
     only = [n.strip() for n in args.only.split(",")] if args.only else None
     return weekly_per_tenant(args.tenants, only, args.rules, run_options, args.jobs, smtp, sender, args.out, console)

@@ -1,4 +1,5 @@
 """What every scanning command shares: collect with a progress bar, evaluate, present."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,6 +24,7 @@ SOURCE_EXTRAS = {"onprem": "onprem", "aws": "aws", "azure": "azure"}
 
 def require_extras(sources) -> None:
     from enamel_hipaa.core.extras import require_extra
+
     for cfg in sources:
         if cfg.kind in SOURCE_EXTRAS:
             require_extra(SOURCE_EXTRAS[cfg.kind], what=f"scan --{cfg.kind}")
@@ -48,7 +50,8 @@ def present(config, report: dict, ruleset: RuleSet) -> int:
             written = write_reports(report, file_formats, o.output_dir, ctx)
             if not o.quiet:
                 Console(stderr=True, no_color=o.ci, highlight=False).print(
-                    "wrote " + ", ".join(str(p) for p in written))
+                    "wrote " + ", ".join(str(p) for p in written)
+                )
         elif len(file_formats) == 1:
             sys.stdout.write(render(file_formats[0], report, ctx))
             to_stdout = True
@@ -56,8 +59,9 @@ def present(config, report: dict, ruleset: RuleSet) -> int:
             raise InputError("command line", "several file formats need --output-dir DIR")
     if "table" in o.formats and not o.quiet:
         ns = argparse.Namespace(ci=o.ci, no_color=not o.color)
-        print_report(report, options.console(ns, stderr=to_stdout), show_pass=o.show_pass,
-                     reports_written=bool(written))
+        print_report(
+            report, options.console(ns, stderr=to_stdout), show_pass=o.show_pass, reports_written=bool(written)
+        )
     export(config, report)
     if o.ci and os.environ.get("GITHUB_ACTIONS"):
         (sys.stderr if to_stdout else sys.stdout).write(github.render(report))
@@ -70,17 +74,17 @@ def run_scan(config, collection: Collection, ruleset: RuleSet, started_at: str) 
     return present(config, result.report, ruleset), result.scan_id
 
 
-
-
 def export(config, report: dict) -> None:
     """Security Hub and webhook deliveries asked for by the outputs config."""
     o = config.outputs
     if o.security_hub:
         from enamel_hipaa.core.extras import require_extra
+
         require_extra("aws", what="--security-hub")
         import boto3
 
         from enamel_hipaa.outputs.asff import export_asff
+
         result = export_asff(report, boto3.session.Session(), region=o.security_hub_region)
         if result.get("failed"):
             raise InputError("Security Hub", f"{len(result['failed'])} of {result['sent']} findings were rejected")
@@ -89,4 +93,5 @@ def export(config, report: dict) -> None:
         if not url:
             raise InputError("command line", f"--webhook-env: environment variable {o.webhook_env} is not set")
         from enamel_hipaa.outputs.webhook import notify
+
         notify(url, report["findings"], tenant=report["scan"].get("tenant"))

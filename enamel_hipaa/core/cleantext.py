@@ -9,6 +9,7 @@ place it is written to. Every renderer passes data through one of these:
 - `one_line(s)`: for headers (an email subject): controls and line breaks become spaces;
 - `markdown(s)`: HTML special characters escaped, so a name cannot inject markup.
 """
+
 from __future__ import annotations
 
 import html
@@ -16,12 +17,13 @@ import re
 
 # CSI ... final byte; OSC ... BEL or ST; other ESC sequences (two bytes); 8-bit CSI/OSC
 _ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI
-    r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"   # OSC (incl. OSC-8 hyperlinks)
-    r"|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"        # DCS, SOS, PM, APC strings
-    r"|\x1b[ -/]*[0-~]?"                # other escapes
-    r"|\x9b[0-?]*[ -/]*[@-~]"           # 8-bit CSI
-    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?")  # 8-bit OSC
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (incl. OSC-8 hyperlinks)
+    r"|\x1b[PX^_][^\x1b\x9c]*(?:\x1b\\|\x9c)?"  # DCS, SOS, PM, APC strings
+    r"|\x1b[ -/]*[0-~]?"  # other escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+    r"|\x9d[^\x07\x9c]*(?:\x07|\x9c)?"
+)  # 8-bit OSC
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _CONTROLS_AND_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # XML 1.0: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]

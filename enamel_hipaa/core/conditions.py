@@ -3,6 +3,7 @@
 and ERROR (the source failed to read a needed value). `all`/`any`/`not` combine them with
 Kleene logic, so an unknown value can never make a rule pass: `all` is False if any part is
 False, else ERROR/None if any part is, else True."""
+
 from __future__ import annotations
 
 import re
@@ -59,6 +60,7 @@ def compile_condition(cond: dict, params: dict, now: datetime, missing=None) -> 
             if r is False:
                 return True
             return r
+
         return neg
     return _leaf(cond, params, now, missing)
 
@@ -79,6 +81,7 @@ def _fold(results, short: bool):
 def _combine(parts: list[Check], short: bool) -> Check:
     def combined(obj):
         return _fold(map(lambda p: p(obj), parts), short)
+
     return combined
 
 
@@ -98,6 +101,7 @@ def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
             if m is not True:
                 return m
             return not when_absent
+
         return presence
 
     if op in QUANTIFIERS:
@@ -127,6 +131,7 @@ def _leaf(cond: dict, params: dict, now: datetime, missing) -> Check:
             return fn(v, expected)
         except (TypeError, ValueError, AttributeError, KeyError):
             return None
+
     return leaf
 
 
@@ -145,11 +150,13 @@ def _fast_equality(get, expected, want: bool, missing) -> Check:
             return None  # another kind than expected: no coercion, no answer
         same = (v is expected) if is_bool else (v == expected)
         return same if want else not same
+
     return eq
 
 
 def _fast_membership(get, allowed: frozenset, want: bool, missing) -> Check:
     """in/not_in against a list of strings: a set lookup (only a string can equal a string)."""
+
     def member(obj):
         v = get(obj)
         if v is MISSING or v is None:
@@ -159,12 +166,14 @@ def _fast_membership(get, allowed: frozenset, want: bool, missing) -> Check:
         if type(v) is not str:
             return None  # another kind than the listed strings: no answer
         return (v in allowed) is want
+
     return member
 
 
 def _quantifier(get, sub: Check, missing, short: bool) -> Check:
     """every (short=False: stops at the first False) / some (short=True: stops at the first
     True), with the same Kleene folding as all/any."""
+
     def quantified(obj):
         v = get(obj)
         if type(v) is not list:
@@ -173,11 +182,13 @@ def _quantifier(get, sub: Check, missing, short: bool) -> Check:
                 return None if m is True else m
             return missing if v is MISSING or v is None else None
         return _fold(map(sub, v), short)
+
     return quantified
 
 
 # ---------------------------------------------------------------------------------------
 # describing conditions in words, for messages
+
 
 def describe(cond: dict, params: dict) -> str:
     if "all" in cond:
@@ -226,8 +237,6 @@ def leaf_keys(cond: dict) -> list[str]:
     if "not" in cond:
         return leaf_keys(cond["not"])
     return [cond["key"]]
-
-
 
 
 def failed_conditions(cond: dict, params: dict, now: datetime, props) -> list[str]:

@@ -9,6 +9,7 @@ declared NOT to hold PHI, and a role is treated as assumed by people unless decl
 
 The tag keys and values are parameters (global `params:` of a --params file, per tenant),
 declared by the tagging rules; defaults below (README "Data-class scope")."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, unknown

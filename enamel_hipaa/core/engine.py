@@ -6,6 +6,7 @@ secret or not knowable) and ERROR (the source failed to read a needed value).
 `all`/`any`/`not` combine them with Kleene logic, so an unknown value can never make a
 rule pass: `all` is False if any part is False, else ERROR/None if any part is, else True.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -17,7 +18,14 @@ from typing import Iterable
 
 from enamel_hipaa.core import datascope
 from enamel_hipaa.core.conditions import (  # noqa: F401  (re-exported)
-    PARAM_RE, _quantified, compile_condition, describe, failed_conditions, leaf_keys, resolve_params)
+    PARAM_RE,
+    _quantified,
+    compile_condition,
+    describe,
+    failed_conditions,
+    leaf_keys,
+    resolve_params,
+)
 from enamel_hipaa.core import schemas, typecheck
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, CollectionError, Finding, Resource, Rule, Waiver
 from enamel_hipaa.core.values import ERROR, MISSING, format_value, lookup  # noqa: F401
@@ -37,12 +45,14 @@ def render_message(template: str, resource, params: dict) -> str:
         if k in params and lookup(props, k) is MISSING:
             return format_value(params[k])
         return format_value(lookup(props, k))
+
     return _PLACEHOLDER.sub(sub, template)
 
 
 class CompiledRule:
     """A rule with its parameters bound and its conditions compiled; also the explainer
     that writes a finding's message and evidence when they are first read."""
+
     __slots__ = ("rule", "params", "check", "where", "keys", "now")
 
     def __init__(self, rule: Rule, params: dict, now: datetime):
@@ -77,8 +87,11 @@ class CompiledRule:
             offending = self.offending_items(resource.properties) if isinstance(resource, Resource) else []
             if offending:
                 base = f"{render_message(rule.message, resource, self.params)}: {' | '.join(offending)}"
-            failed = failed_conditions(rule.assertion, self.params, self.now, resource.properties) \
-                if isinstance(resource, Resource) and "all" in rule.assertion else []
+            failed = (
+                failed_conditions(rule.assertion, self.params, self.now, resource.properties)
+                if isinstance(resource, Resource) and "all" in rule.assertion
+                else []
+            )
             if failed:  # a bundled assertion: name the parts that failed
                 return f"{base} (failed: {'; '.join(failed)})"
             return f"{base} (expected: {describe(rule.assertion, self.params)})"
@@ -105,6 +118,12 @@ class CompiledRule:
     def expected(self) -> list:
         return expected_leaves(self.rule.assertion, self.params)
 
+    def observed(self, f: Finding) -> str:
+        """The rule's message with the resource's values: no verdict or expectation appended."""
+        if f.status in ("pass", "fail", "waived"):
+            return render_message(self.rule.message, f.resource, self.params)
+        return self.explain(f)
+
     def evidence(self, f: Finding) -> dict:
         if not isinstance(f.resource, Resource):
             return {}
@@ -126,9 +145,15 @@ def rule_params(rule: Rule, overrides: dict | None) -> dict:
     return p
 
 
-def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict | None = None,
-             errors: Iterable[CollectionError] = (), now: datetime | None = None,
-             include_skipped: bool = True, type_schemas: dict | None = None) -> list[Finding]:
+def evaluate(
+    rules: Iterable[Rule],
+    resources: Iterable[Resource],
+    params: dict | None = None,
+    errors: Iterable[CollectionError] = (),
+    now: datetime | None = None,
+    include_skipped: bool = True,
+    type_schemas: dict | None = None,
+) -> list[Finding]:
     """Evaluate every rule against every resource of its type.
 
     `params` has the shape of a params file: {"params": {name: value}, "rules": {id: {name: value}}}.
@@ -162,9 +187,15 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
                         append(Finding(rule, res, "skip", explainer=cr))
                     continue
                 if w is not True:
-                    append(Finding(rule, res, "error" if w is ERROR else "unknown",
-                                   detail="scope" if w is None else "a scope value could not be read",
-                                   explainer=cr))
+                    append(
+                        Finding(
+                            rule,
+                            res,
+                            "error" if w is ERROR else "unknown",
+                            detail="scope" if w is None else "a scope value could not be read",
+                            explainer=cr,
+                        )
+                    )
                     continue
             r = check(props)
             if r is True:
@@ -177,9 +208,14 @@ def evaluate(rules: Iterable[Rule], resources: Iterable[Resource], params: dict 
                 append(Finding(rule, res, "unknown", explainer=cr))
         for err in errors:
             if err.resource_type == rule.resource:
-                scope = {"type": rule.resource, "id": f"{err.service}:{err.region or '*'}:*",
-                         "name": f"all {rule.resource} in {err.region or 'every region'}",
-                         "source": err.source, "account": err.account, "region": err.region}
+                scope = {
+                    "type": rule.resource,
+                    "id": f"{err.service}:{err.region or '*'}:*",
+                    "name": f"all {rule.resource} in {err.region or 'every region'}",
+                    "source": err.source,
+                    "account": err.account,
+                    "region": err.region,
+                }
                 append(Finding(rule, scope, "error", detail=err.message, explainer=cr))
     return findings
 
@@ -200,6 +236,7 @@ def _error_detail(cr: CompiledRule, props) -> str:
 # ---------------------------------------------------------------------------------------
 # waivers
 
+
 def apply_waivers(findings: list[Finding], waivers: list[Waiver]) -> list[Finding]:
     """The findings with fail/unknown ones that match an unexpired waiver waived; expired
     waivers are attached so the report shows the waiver lapsed (the finding keeps its real
@@ -219,8 +256,8 @@ def _waive(f: Finding, waivers: list[Waiver]) -> Finding:
     attached = None
     for w in waivers:
         if fnmatch.fnmatchcase(f.rule.id, w.rule) and (
-                fnmatch.fnmatchcase(str(ref.get("id")), w.resource)
-                or fnmatch.fnmatchcase(str(ref.get("name")), w.resource)):
+            fnmatch.fnmatchcase(str(ref.get("id")), w.resource) or fnmatch.fnmatchcase(str(ref.get("name")), w.resource)
+        ):
             attached = w
             if not w.expired:
                 return f.replace(status="waived", waiver=w)

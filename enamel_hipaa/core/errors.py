@@ -1,4 +1,5 @@
 """The one exception type for bad input: it always names the file and the place."""
+
 from __future__ import annotations
 
 
@@ -20,4 +21,5 @@ class InputError(Exception):
             place += f" ({self.where})"
         # one line, no escape sequences: the file name and the message may quote hostile data
         from enamel_hipaa.core.cleantext import one_line
+
         return one_line(f"{place}: {self.message}")

@@ -6,6 +6,7 @@ naming the file and the line, never a crash).
 Limits can be raised for unusually large estates with ENAMEL_MAX_INPUT_BYTES and
 ENAMEL_MAX_DEPTH.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,9 @@ def read_bytes(path: str | Path, limit: int | None = None) -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise InputError(name, f"is {_kind(st.st_mode)}; only regular files are read as input")
         if st.st_size > limit:
-            raise InputError(name, f"too large ({st.st_size} bytes; the limit is {limit}, "
-                                   "raise it with ENAMEL_MAX_INPUT_BYTES)")
+            raise InputError(
+                name, f"too large ({st.st_size} bytes; the limit is {limit}, raise it with ENAMEL_MAX_INPUT_BYTES)"
+            )
         chunks, total = [], 0
         while True:
             chunk = os.read(fd, min(1 << 20, limit + 1 - total))
@@ -143,7 +145,7 @@ def _line_of_duplicate(text: str, key: str) -> int | None:
     if len(seen_at) < 2:
         return None
     # the duplicate is normally the first repeat that is a key (followed by a colon)
-    keys = [p for p in seen_at if text[p + len(needle):].lstrip().startswith(":")]
+    keys = [p for p in seen_at if text[p + len(needle) :].lstrip().startswith(":")]
     hit = keys[1] if len(keys) > 1 else seen_at[1]
     return text.count("\n", 0, hit) + 1
 

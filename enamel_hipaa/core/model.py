@@ -1,4 +1,5 @@
 """The contracts: Resource, Rule, Finding, statuses and severities (plain, frozen data)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -37,8 +38,14 @@ class Resource:
     origin: dict | None = None
 
     def ref(self) -> dict:
-        return {"type": self.type, "id": self.id, "name": self.name, "source": self.source,
-                "account": self.account, "region": self.region}
+        return {
+            "type": self.type,
+            "id": self.id,
+            "name": self.name,
+            "source": self.source,
+            "account": self.account,
+            "region": self.region,
+        }
 
     def to_dict(self) -> dict:
         d = self.ref()
@@ -54,6 +61,7 @@ class Resource:
 class CollectionError:
     """A source that failed (AccessDenied, timeout, ...). When `resource_type` is known,
     every rule on that type yields an `error` finding for the affected scope."""
+
     source: str
     service: str
     message: str
@@ -62,9 +70,14 @@ class CollectionError:
     resource_type: str | None = None
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "service": self.service, "region": self.region,
-                "account": self.account, "resource_type": self.resource_type,
-                "message": self.message}
+        return {
+            "source": self.source,
+            "service": self.service,
+            "region": self.region,
+            "account": self.account,
+            "resource_type": self.resource_type,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +107,7 @@ class Waiver:
     """A waivers-file entry (`source` "file": an expiry is required), or a suppression written
     in the scanned code itself (`source` "inline", e.g. `#checkov:skip=ID:reason`: no expiry,
     it lives and dies with the line that carries it)."""
+
     rule: str
     resource: str
     reason: str
@@ -103,8 +117,15 @@ class Waiver:
     source: str = "file"
 
     def to_dict(self) -> dict:
-        return {"rule": self.rule, "resource": self.resource, "reason": self.reason,
-                "owner": self.owner, "expires": self.expires, "expired": self.expired, "source": self.source}
+        return {
+            "rule": self.rule,
+            "resource": self.resource,
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires,
+            "expired": self.expired,
+            "source": self.source,
+        }
 
 
 class Finding:
@@ -112,13 +133,35 @@ class Finding:
     `message`, `evidence` (the observed values) and `expected` are either given (findings
     mapped from another tool) or worked out on first read by `explainer` (the compiled rule),
     which keeps evaluation cheap when a report never reads them."""
-    __slots__ = ("rule", "resource", "status", "waiver", "detail", "explainer",
-                 "_message", "_evidence", "_expected", "location")
 
-    def __init__(self, rule: Rule, resource: "Resource | dict", status: str, *,
-                 detail: str | None = None, explainer=None, message: str | None = None,
-                 evidence: dict | None = None, waiver: "Waiver | None" = None,
-                 location: dict | None = None, expected: list | None = None):
+    __slots__ = (
+        "rule",
+        "resource",
+        "status",
+        "waiver",
+        "detail",
+        "explainer",
+        "_message",
+        "_evidence",
+        "_expected",
+        "_observed",
+        "location",
+    )
+
+    def __init__(
+        self,
+        rule: Rule,
+        resource: "Resource | dict",
+        status: str,
+        *,
+        detail: str | None = None,
+        explainer=None,
+        message: str | None = None,
+        evidence: dict | None = None,
+        waiver: "Waiver | None" = None,
+        location: dict | None = None,
+        expected: list | None = None,
+    ):
         if location is None and isinstance(resource, Resource) and resource.origin:
             origin = resource.origin  # a resource read from a file points its findings at it (SARIF)
             if isinstance(origin.get("path"), str) and isinstance(origin.get("line"), int):
@@ -133,6 +176,7 @@ class Finding:
         init(self, "_message", message)
         init(self, "_evidence", evidence)
         init(self, "_expected", expected)
+        init(self, "_observed", None)
         init(self, "location", location)  # {"path", "start_line", "end_line"} for file-backed findings
 
     def __setattr__(self, name, value):
@@ -141,11 +185,22 @@ class Finding:
     def replace(self, **changes) -> "Finding":
         """A copy with some fields changed. The explanation is worked out first, so a waived
         finding still explains its real outcome."""
-        kw = dict(detail=self.detail, explainer=self.explainer, waiver=self.waiver, location=self.location,
-                  message=self.message, evidence=self.evidence, expected=self.expected)
+        kw = dict(
+            detail=self.detail,
+            explainer=self.explainer,
+            waiver=self.waiver,
+            location=self.location,
+            message=self.message,
+            evidence=self.evidence,
+            expected=self.expected,
+        )
         kw.update(changes)
-        return Finding(self.rule, changes.pop("resource", self.resource), changes.pop("status", self.status), **{
-            k: v for k, v in kw.items() if k not in ("resource", "status")})
+        return Finding(
+            self.rule,
+            changes.pop("resource", self.resource),
+            changes.pop("status", self.status),
+            **{k: v for k, v in kw.items() if k not in ("resource", "status")},
+        )
 
     @property
     def message(self) -> str:
@@ -159,6 +214,14 @@ class Finding:
         if self._evidence is None:
             object.__setattr__(self, "_evidence", self.explainer.evidence(self) if self.explainer else {})
         return self._evidence
+
+    @property
+    def observed(self) -> str:
+        """What was seen, in the rule's own words (the message without its verdict tail)."""
+        if self._observed is None:
+            fn = getattr(self.explainer, "observed", None)
+            object.__setattr__(self, "_observed", fn(self) if fn else self.message)
+        return self._observed
 
     @property
     def expected(self) -> list:
@@ -183,6 +246,7 @@ class Finding:
             "hipaa": list(rule.hipaa),
             "message": self.message,
             "evidence": self.evidence,
+            "observed": self.observed,
             "expected": self.expected,
             "remediation": rule.remediation,
             "waiver": self.waiver.to_dict() if self.waiver else None,

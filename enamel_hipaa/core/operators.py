@@ -8,6 +8,7 @@ TypeError or ValueError (e.g. comparing a string with a number) yields `unknown`
 `PREPARE` turns a rule's expected value into the form its operator wants, once, when
 rules are compiled (a regex is compiled, a TLS version parsed, ...).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -177,9 +178,20 @@ def op_age_days_gt(v, e):
     return _age_days(v, now) > days
 
 
-_NOT_INTERNET = [ipaddress.ip_network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
-    "100.64.0.0/10", "fc00::/7", "fe80::/10", "::1/128")]
+_NOT_INTERNET = [
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+]
 
 
 def is_public_cidr(v) -> bool:

@@ -1,5 +1,6 @@
 """Per-tenant parameter overrides: {params: {name: value}, rules: {rule-id: {name: value}}}.
 Overrides must name a parameter some rule declares, with a value of the same JSON type."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core import schemas, yamlsrc
@@ -33,22 +34,35 @@ def check_params(data: dict, rules: list[Rule] | tuple, path: str, lines: dict |
     by_id = {r.id: r for r in rules}
     for name, value in (data.get("params") or {}).items():
         if name not in declared:
-            raise InputError(path, f"no rule declares a parameter {name!r}",
-                             line=lines.get(("params", name)), where=f"params/{name}")
+            raise InputError(
+                path, f"no rule declares a parameter {name!r}", line=lines.get(("params", name)), where=f"params/{name}"
+            )
         if _kind(value) != _kind(declared[name]):
-            raise InputError(path, f"parameter {name!r} must be a {_kind(declared[name])}",
-                             line=lines.get(("params", name)), where=f"params/{name}")
+            raise InputError(
+                path,
+                f"parameter {name!r} must be a {_kind(declared[name])}",
+                line=lines.get(("params", name)),
+                where=f"params/{name}",
+            )
     for rid, over in (data.get("rules") or {}).items():
         if rid not in by_id:
             raise InputError(path, f"unknown rule id {rid!r}", line=lines.get(("rules", rid)), where=f"rules/{rid}")
         for name, value in over.items():
             default = by_id[rid].params.get(name, KeyError)
             if default is KeyError:
-                raise InputError(path, f"rule {rid} has no parameter {name!r}",
-                                 line=lines.get(("rules", rid, name)), where=f"rules/{rid}/{name}")
+                raise InputError(
+                    path,
+                    f"rule {rid} has no parameter {name!r}",
+                    line=lines.get(("rules", rid, name)),
+                    where=f"rules/{rid}/{name}",
+                )
             if _kind(value) != _kind(default):
-                raise InputError(path, f"parameter {name!r} must be a {_kind(default)}",
-                                 line=lines.get(("rules", rid, name)), where=f"rules/{rid}/{name}")
+                raise InputError(
+                    path,
+                    f"parameter {name!r} must be a {_kind(default)}",
+                    line=lines.get(("rules", rid, name)),
+                    where=f"rules/{rid}/{name}",
+                )
     return data
 
 

@@ -1,5 +1,6 @@
 """Where the shipped data lives: inside the wheel (enamel_hipaa/_data) or, in a source
 checkout, at the repository root (rules/, reports/templates/)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Build the JSON report (the contract every renderer reads) and decide the exit code."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,9 +23,19 @@ def _sort_key(f: dict):
     return (-SEVERITY_RANK[f["severity"]], STATUSES.index(f["status"]), f["rule_id"], f["resource"]["id"])
 
 
-def build(findings: list[Finding], errors: list[CollectionError], *, started_at: str, tenant: str | None,
-          sources: list[str], rules_digest: str, fail_on: str, waivers: list[Waiver] = (),
-          scan_id: str | None = None, unsupported_types: dict[str, dict[str, int]] | None = None) -> dict:
+def build(
+    findings: list[Finding],
+    errors: list[CollectionError],
+    *,
+    started_at: str,
+    tenant: str | None,
+    sources: list[str],
+    rules_digest: str,
+    fail_on: str,
+    waivers: list[Waiver] = (),
+    scan_id: str | None = None,
+    unsupported_types: dict[str, dict[str, int]] | None = None,
+) -> dict:
     """`unsupported_types`: per source, the resource types it saw but could not judge (counts)."""
     items = sorted((f.to_dict() for f in findings), key=_sort_key)
     by_status = {s: 0 for s in STATUSES}
@@ -36,11 +47,22 @@ def build(findings: list[Finding], errors: list[CollectionError], *, started_at:
     expired = [w for w in waivers if w.expired]
     report = {
         "tool": {"name": "enamel", "version": __version__},
-        "scan": {"id": scan_id or uuid.uuid4().hex, "started_at": started_at, "finished_at": now_iso(),
-                 "tenant": tenant, "sources": list(dict.fromkeys(sources)), "rules_digest": rules_digest,
-                 "fail_on": fail_on, "complete": not errors and by_status["error"] == 0},
-        "summary": {"total": len(items), "by_status": by_status, "by_severity": by_severity,
-                    "expired_waivers": len(expired)},
+        "scan": {
+            "id": scan_id or uuid.uuid4().hex,
+            "started_at": started_at,
+            "finished_at": now_iso(),
+            "tenant": tenant,
+            "sources": list(dict.fromkeys(sources)),
+            "rules_digest": rules_digest,
+            "fail_on": fail_on,
+            "complete": not errors and by_status["error"] == 0,
+        },
+        "summary": {
+            "total": len(items),
+            "by_status": by_status,
+            "by_severity": by_severity,
+            "expired_waivers": len(expired),
+        },
         "findings": items,
         "errors": [e.to_dict() for e in errors],
         "waivers": [w.to_dict() for w in waivers],

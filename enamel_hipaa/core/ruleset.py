@@ -1,6 +1,7 @@
 """Load and validate rules: JSON Schema first, then the semantic checks a schema cannot
 express (operator known, key in the type's schema, regex compiles, citation in the
 catalogue, params declared, id = file name, ids unique). Every error names file and line."""
+
 from __future__ import annotations
 
 import hashlib
@@ -68,8 +69,7 @@ def load_rules(extra: list[str | Path] | None = None, replace: bool = False) -> 
         for f in rule_files(Path(root)):
             rule = load_rule_file(f, catalogue, type_schemas)
             if rule.id in seen_here:
-                raise InputError(str(f), f"duplicate rule id {rule.id!r} (also in {seen_here[rule.id]})",
-                                 line=1)
+                raise InputError(str(f), f"duplicate rule id {rule.id!r} (also in {seen_here[rule.id]})", line=1)
             seen_here[rule.id] = str(f)
             rules[rule.id] = rule
             digest.update(f.read_bytes())
@@ -90,21 +90,23 @@ def load_rule_file(path: Path, catalogue: dict, type_schemas: dict) -> Rule:
         raise yamlsrc.schema_error(fname, lines, leaf)
     rid = data["id"]
     if rid != path.stem:
-        raise InputError(fname, f"id {rid!r} must equal the file name {path.stem!r}",
-                         line=lines.get(("id",)))
+        raise InputError(fname, f"id {rid!r} must equal the file name {path.stem!r}", line=lines.get(("id",)))
     provider = path.parent.name
     rtype = data["resource"]
     if provider in PROVIDERS and not rtype.startswith(provider + "."):
-        raise InputError(fname, f"resource {rtype!r} does not belong under rules/{provider}/",
-                         line=lines.get(("resource",)))
+        raise InputError(
+            fname, f"resource {rtype!r} does not belong under rules/{provider}/", line=lines.get(("resource",))
+        )
     for i, c in enumerate(data["hipaa"]):
         if c not in catalogue:
-            raise InputError(fname, f"citation {c!r} is not in rules/hipaa.yaml",
-                             line=lines.get(("hipaa", i)), where=f"hipaa/{i}")
+            raise InputError(
+                fname, f"citation {c!r} is not in rules/hipaa.yaml", line=lines.get(("hipaa", i)), where=f"hipaa/{i}"
+            )
     tschema = type_schemas.get(rtype)
     if tschema is None:
-        raise InputError(fname, f"resource type {rtype!r} has no schema in rules/schema/types/",
-                         line=lines.get(("resource",)))
+        raise InputError(
+            fname, f"resource type {rtype!r} has no schema in rules/schema/types/", line=lines.get(("resource",))
+        )
     params = data.get("params", {})
     ctx = _Ctx(fname, lines, tschema, params)
     _check_condition(data["assert"], ("assert",), tschema, ctx)
@@ -113,19 +115,32 @@ def load_rule_file(path: Path, catalogue: dict, type_schemas: dict) -> Rule:
     for m in _PLACEHOLDER.finditer(data["message"]):
         k = m.group(1)
         if k not in _RESOURCE_FIELDS and k not in params and schemas.key_schema(tschema, k) is None:
-            raise InputError(fname, f"message placeholder {{{k}}} is not a resource field, param or "
-                             f"property of {rtype}", line=lines.get(("message",)), where="message")
+            raise InputError(
+                fname,
+                f"message placeholder {{{k}}} is not a resource field, param or property of {rtype}",
+                line=lines.get(("message",)),
+                where="message",
+            )
     # compile once with defaults, so bad expected values surface at load time
     try:
         compile_condition(data["assert"], params, datetime.now(timezone.utc))
     except (ValueError, TypeError, KeyError) as exc:
         raise InputError(fname, f"invalid assert: {exc}", line=lines.get(("assert",))) from None
     return Rule(
-        id=rid, title=data["title"], severity=data["severity"], resource=rtype,
-        hipaa=tuple(data["hipaa"]), assertion=data["assert"], message=data["message"],
-        remediation=data["remediation"].strip(), path=fname,
-        description=data.get("description", "").strip(), seed=data.get("seed", ""),
-        references=data.get("references", {}), params=params, where=data.get("where"),
+        id=rid,
+        title=data["title"],
+        severity=data["severity"],
+        resource=rtype,
+        hipaa=tuple(data["hipaa"]),
+        assertion=data["assert"],
+        message=data["message"],
+        remediation=data["remediation"].strip(),
+        path=fname,
+        description=data.get("description", "").strip(),
+        seed=data.get("seed", ""),
+        references=data.get("references", {}),
+        params=params,
+        where=data.get("where"),
         provider=provider,
     )
 
@@ -145,8 +160,7 @@ class _Ctx:
     params: dict
 
     def fail(self, path: tuple, msg: str) -> InputError:
-        return InputError(self.fname, msg, line=yamlsrc.line_of(self.lines, path),
-                          where="/".join(str(p) for p in path))
+        return InputError(self.fname, msg, line=yamlsrc.line_of(self.lines, path), where="/".join(str(p) for p in path))
 
 
 def _check_condition(cond: dict, path: tuple, scope: dict, ctx: _Ctx) -> None:
@@ -214,6 +228,7 @@ def _check_params(value, path, ctx: _Ctx):
 
 def _resolve_defaults(value, params):
     from enamel_hipaa.core.conditions import resolve_params
+
     return resolve_params(value, params)
 
 
@@ -222,25 +237,32 @@ def select_rules(ruleset: RuleSet, ids=(), skip=(), severities=(), providers=(),
     providers and cited paragraphs (a paragraph selects itself and its subparagraphs:
     164.312 selects 164.312(a)(1)). A provider or paragraph that matches nothing is exit 2."""
     import fnmatch
+
     known = {r.provider for r in ruleset.rules}
     bad = [p for p in providers if p not in known]
     if bad:
-        raise InputError("command line", f"unknown provider {', '.join(map(repr, bad))} (rules exist for "
-                         f"{', '.join(sorted(known))})")
+        raise InputError(
+            "command line", f"unknown provider {', '.join(map(repr, bad))} (rules exist for {', '.join(sorted(known))})"
+        )
     for para in hipaa:
         if not any(c == para or c.startswith(para + "(") or c.startswith(para + ".") for c in ruleset.catalogue):
-            raise InputError("command line", f"--hipaa {para!r} is not a paragraph of the citation catalogue "
-                             "(rules/hipaa.yaml; e.g. 164.312(a)(1))")
+            raise InputError(
+                "command line",
+                f"--hipaa {para!r} is not a paragraph of the citation catalogue (rules/hipaa.yaml; e.g. 164.312(a)(1))",
+            )
 
     def cites(rule) -> bool:
         return any(c == p or c.startswith(p + "(") or c.startswith(p + ".") for c in rule.hipaa for p in hipaa)
 
     def keep(rule) -> bool:
-        return ((not ids or any(fnmatch.fnmatchcase(rule.id, g) for g in ids))
-                and not any(fnmatch.fnmatchcase(rule.id, g) for g in skip)
-                and (not severities or rule.severity in severities)
-                and (not providers or rule.provider in providers)
-                and (not hipaa or cites(rule)))
+        return (
+            (not ids or any(fnmatch.fnmatchcase(rule.id, g) for g in ids))
+            and not any(fnmatch.fnmatchcase(rule.id, g) for g in skip)
+            and (not severities or rule.severity in severities)
+            and (not providers or rule.provider in providers)
+            and (not hipaa or cites(rule))
+        )
+
     chosen = tuple(r for r in ruleset.rules if keep(r))
     if ids and not chosen:
         raise InputError("command line", f"--rule {', '.join(ids)} selects no rule (see enamel rules list)")

@@ -1,5 +1,6 @@
 """JSON Schemas shipped in rules/schema: the rule, report, waivers, resources and params
 schemas, and one schema of properties per resource type (rules/schema/types/<type>.json)."""
+
 from __future__ import annotations
 
 import json

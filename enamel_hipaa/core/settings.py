@@ -1,6 +1,7 @@
 """The settings file (history and SMTP): `--config FILE`, else env ENAMEL_CONFIG, else
 <user config dir>/enamel/config.yaml when it exists. Validated by
 rules/schema/config.schema.json. Secrets (the SMTP password) are never read from it."""
+
 from __future__ import annotations
 
 import os
@@ -12,6 +13,7 @@ from enamel_hipaa.core.errors import InputError
 
 def default_path() -> Path:
     import platformdirs
+
     return Path(platformdirs.user_config_dir("enamel")) / "config.yaml"
 
 

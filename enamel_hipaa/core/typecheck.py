@@ -14,6 +14,7 @@ Two callers, two consequences:
 - a collector (`enforce`): each bad value becomes `{"$error": ...}` for the property it sits
   in, so a rule that reads it yields `error`, never `pass`.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,6 +42,7 @@ def _skip_markers(fn):
         if instance is None or is_marker(instance):
             return ()  # null (not reported) and markers stand in for any type
         return fn(validator, value, instance, schema)
+
     return check
 
 
@@ -54,8 +56,8 @@ def _marker_aware(cls):
     """The schema's validator class where every keyword accepts a well-formed marker."""
     checker = cls.TYPE_CHECKER.redefine("string", _is_string)
     return jsonschema.validators.extend(
-        cls, validators={kw: _skip_markers(fn) for kw, fn in cls.VALIDATORS.items()},
-        type_checker=checker)
+        cls, validators={kw: _skip_markers(fn) for kw, fn in cls.VALIDATORS.items()}, type_checker=checker
+    )
 
 
 _VALIDATORS: dict[int, tuple[dict, object]] = {}
@@ -84,8 +86,7 @@ def _shape_problems(value, path: tuple) -> Iterator[tuple[tuple, str]]:
         t = type(v)
         if t is dict:
             if any(k in v for k in MARKER_KEYS) and not is_marker(v):
-                yield p, ("malformed marker: a $unknown/$error object has exactly one key "
-                          "and a string reason")
+                yield p, ("malformed marker: a $unknown/$error object has exactly one key and a string reason")
                 continue
             for k, x in v.items():
                 if type(k) is not str:
@@ -185,8 +186,16 @@ def _drop(props: dict, path: tuple) -> None:
 
 
 def _replace(r: Resource, props: dict, error: str | None) -> Resource:
-    return Resource(type=r.type, id=r.id, name=r.name, source=r.source, properties=props,
-                    account=r.account, region=r.region, error=error)
+    return Resource(
+        type=r.type,
+        id=r.id,
+        name=r.name,
+        source=r.source,
+        properties=props,
+        account=r.account,
+        region=r.region,
+        error=error,
+    )
 
 
 def enforce(resources: Iterable[Resource], type_schemas: dict) -> list[Resource]:

@@ -1,5 +1,6 @@
 """Reading values out of resource properties: dotted keys, the four truth values, the
 unknown/error markers, and how values print in messages."""
+
 from __future__ import annotations
 
 
@@ -29,6 +30,7 @@ def _getter(key: str):
             if type(obj) is not dict:
                 return MISSING
             return step(obj, k)
+
         return get1
     if len(parts) == 2:
         a, b = parts
@@ -45,6 +47,7 @@ def _getter(key: str):
             if w is MISSING and (UNKNOWN_KEY in v or ERROR_KEY in v):
                 return v
             return w
+
         return get2
 
     def get(obj):
@@ -57,6 +60,7 @@ def _getter(key: str):
             if type(obj) is dict and (UNKNOWN_KEY in obj or ERROR_KEY in obj):
                 return obj
         return obj
+
     return get
 
 
@@ -93,4 +97,3 @@ def format_value(v) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-

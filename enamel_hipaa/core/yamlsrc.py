@@ -9,6 +9,7 @@ aliases that expand the document far beyond its written size ("billion laughs") 
 rejected from the composed node graph, where shared nodes are counted once (memoised), so
 a 441-byte bomb is refused in microseconds instead of expanding to gigabytes.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -64,8 +65,9 @@ def _check_size(root: yaml.Node, fname: str) -> None:
             stack.extend((v, depth + 1, False) for v in node.value)
     expanded, distinct = sizes[id(root)], len(sizes)
     if expanded > MAX_NODES or expanded > AMPLIFICATION * distinct + 10_000:
-        raise InputError(fname, f"YAML aliases expand {distinct} nodes to over {min(expanded, MAX_NODES)}; "
-                                "refusing an alias bomb")
+        raise InputError(
+            fname, f"YAML aliases expand {distinct} nodes to over {min(expanded, MAX_NODES)}; refusing an alias bomb"
+        )
 
 
 def _walk(node: yaml.Node, path: tuple, lines: Lines, fname: str) -> None:

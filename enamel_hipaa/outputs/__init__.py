@@ -3,6 +3,7 @@ several formats into a directory as one set: every file is first written in full
 staging folder inside the directory, then the set is swapped in by renames (with the old
 files kept aside until every rename succeeded, and put back if one fails). A crash or a
 full disk part-way leaves the previous set of reports intact, never a mix."""
+
 from __future__ import annotations
 
 import importlib
@@ -29,8 +30,8 @@ ALL_FILE_FORMATS = tuple(FORMATS)
 
 @dataclass
 class RenderContext:
-    rules: dict = field(default_factory=dict)       # rule id -> Rule
-    catalogue: dict = field(default_factory=dict)   # citation -> {title, family, safeguard}
+    rules: dict = field(default_factory=dict)  # rule id -> Rule
+    catalogue: dict = field(default_factory=dict)  # citation -> {title, family, safeguard}
     # open problems over time, oldest first: [{"date" or "started_at", "open"}] (HTML trend chart)
     trend: list = field(default_factory=list)
     # (resource type, id) -> {"path", "start_line"}: where a resource without a finding location
@@ -65,8 +66,8 @@ def swap_in(out_dir: Path, files: list[tuple[str, str]]) -> None:
     place as a set; on any failure the folder holds exactly the files it held before."""
     stage = Path(tempfile.mkdtemp(prefix=".enamel-staging-", dir=out_dir))
     aside = stage / ".previous"
-    moved: list[str] = []      # names whose new file is in place
-    kept: list[str] = []       # names whose old file is in `aside`
+    moved: list[str] = []  # names whose new file is in place
+    kept: list[str] = []  # names whose old file is in `aside`
     try:
         mask = os.umask(0)
         os.umask(mask)
@@ -87,12 +88,12 @@ def swap_in(out_dir: Path, files: list[tuple[str, str]]) -> None:
             os.replace(stage / name, target)
             moved.append(name)
     except BaseException:
-        for name in reversed(moved):   # take the new files out again ...
+        for name in reversed(moved):  # take the new files out again ...
             try:
                 os.unlink(out_dir / name)
             except OSError:
                 pass
-        for name in kept:              # ... and put the previous ones back
+        for name in kept:  # ... and put the previous ones back
             try:
                 os.replace(aside / name, out_dir / name)
             except OSError:

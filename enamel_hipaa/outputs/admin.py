@@ -12,6 +12,7 @@ where each finding is the JSON report's finding dict (rule_id, title, status, se
 resource{type,id,name}, hipaa, message, remediation, ...). Groups are always all present,
 in this order, so a reader sees an empty group as "nothing recorded here".
 """
+
 from __future__ import annotations
 
 GROUPS = (
@@ -43,8 +44,10 @@ def group_of(finding: dict) -> str:
 
 
 def admin_safeguards(report: dict) -> dict:
-    groups = {key: {"key": key, "title": title, "counts": {s: 0 for s in STATUSES}, "problems": [], "passed": []}
-              for key, title in GROUPS}
+    groups = {
+        key: {"key": key, "title": title, "counts": {s: 0 for s in STATUSES}, "problems": [], "passed": []}
+        for key, title in GROUPS
+    }
     totals = {s: 0 for s in STATUSES}
     assessed = False
     for f in report["findings"]:

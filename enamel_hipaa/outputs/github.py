@@ -1,6 +1,7 @@
 """GitHub Actions workflow commands (`::error file=...,line=...::message`): in --ci mode with
 GITHUB_ACTIONS set, each failing finding becomes an annotation on the pull request, on the
 offending lines when the finding has a file location."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import SEVERITY_RANK

@@ -15,6 +15,7 @@ postgresql:// URL selects a shared PostgreSQL database (sharded runs, ephemeral 
   PostgreSQL prunes after it, in its own short transaction that one writer at a time runs
   (a try-lock: the others skip it) and that skips rows other writers hold.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,17 +79,21 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # --- where the database lives -------------------------------------------------------------
 
+
 def default_path() -> Path:
     import platformdirs
+
     return Path(platformdirs.user_state_dir("enamel")) / "history.sqlite3"
 
 
-def resolve(path: str | None = None, retention_days: int | None = None,
-            settings_file: str | None = None) -> tuple[Path | PgTarget, int]:
+def resolve(
+    path: str | None = None, retention_days: int | None = None, settings_file: str | None = None
+) -> tuple[Path | PgTarget, int]:
     """(database location, retention days): the arguments, else env ENAMEL_HISTORY and the
     settings file, else the user state directory and the default retention. A
     postgresql:// URL gives a PgTarget (a str that answers exists()/expanduser() like a Path)."""
     from enamel_hipaa.core.settings import load_settings
+
     conf = load_settings(settings_file).get("history", {})
     path = path or os.environ.get("ENAMEL_HISTORY") or conf.get("path")
     days = retention_days or conf.get("retention_days") or DEFAULT_RETENTION_DAYS
@@ -100,6 +105,7 @@ def resolve(path: str | None = None, retention_days: int | None = None,
 
 
 # --- opening and migrating ----------------------------------------------------------------
+
 
 def connect(target: str | Path) -> Store:
     """Open (creating and migrating) the history: a SQLite file, or a postgresql:// URL."""
@@ -114,6 +120,7 @@ def migrate(conn: Store) -> int:
 
 
 # --- writing ------------------------------------------------------------------------------
+
 
 def resource_key(ref: dict) -> str:
     """Identity of a resource across scans: type, account, region and id; planned (desired)
@@ -145,8 +152,14 @@ def run_id_default() -> str | None:
     return os.environ.get(RUN_ID_ENV) or None
 
 
-def record(conn: Store, report: dict, resources, retention_days: int = DEFAULT_RETENTION_DAYS,
-           now: datetime | None = None, run_id: str | None = None) -> str:
+def record(
+    conn: Store,
+    report: dict,
+    resources,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+    now: datetime | None = None,
+    run_id: str | None = None,
+) -> str:
     """Write one scan (report + resources) in one transaction and prune old scans. With a
     run id (default env ENAMEL_RUN_ID) a tenant's scan is recorded once per run: a retry's
     write is a no-op and the first scan's id is returned. Returns the recorded scan id."""
@@ -178,44 +191,89 @@ def _rows(report: dict, resources, now: datetime, run_id: str | None) -> dict:
         text = _canonical(r.properties)
         digest = hashlib.sha256(text.encode()).hexdigest()
         snaps[digest] = text
-        res[resource_key(ref)] = (scan["id"], resource_key(ref), r.type, r.id, r.name, r.source,
-                                  r.account, r.region, r.error, digest)
+        res[resource_key(ref)] = (
+            scan["id"],
+            resource_key(ref),
+            r.type,
+            r.id,
+            r.name,
+            r.source,
+            r.account,
+            r.region,
+            r.error,
+            digest,
+        )
     return {
-        "scan": (scan["id"], scan["tenant"], scan["started_at"], scan["finished_at"], iso(now),
-                 int(bool(scan.get("complete", True))), scan["rules_digest"], json.dumps(scan["sources"]),
-                 json.dumps(report["summary"]), zlib.compress(_canonical(report).encode()), run_id),
-        "findings": [(scan["id"], f["rule_id"], resource_key(f["resource"]), _canonical(f["resource"]), f["status"],
-                      f["severity"], f["title"], json.dumps(f["hipaa"]), f["message"],
-                      (f.get("waiver") or {}).get("expires")) for f in report["findings"]],
+        "scan": (
+            scan["id"],
+            scan["tenant"],
+            scan["started_at"],
+            scan["finished_at"],
+            iso(now),
+            int(bool(scan.get("complete", True))),
+            scan["rules_digest"],
+            json.dumps(scan["sources"]),
+            json.dumps(report["summary"]),
+            zlib.compress(_canonical(report).encode()),
+            run_id,
+        ),
+        "findings": [
+            (
+                scan["id"],
+                f["rule_id"],
+                resource_key(f["resource"]),
+                _canonical(f["resource"]),
+                f["status"],
+                f["severity"],
+                f["title"],
+                json.dumps(f["hipaa"]),
+                f["message"],
+                (f.get("waiver") or {}).get("expires"),
+            )
+            for f in report["findings"]
+        ],
         "snapshots": sorted(snaps.items()),  # one order for every writer: no lock-order deadlocks
         "resources": list(res.values()),
-        "waivers": [(scan["id"], w["rule"], w["resource"], w["reason"], w["owner"], w["expires"], int(w["expired"]))
-                    for w in report.get("waivers", [])],
+        "waivers": [
+            (scan["id"], w["rule"], w["resource"], w["reason"], w["owner"], w["expires"], int(w["expired"]))
+            for w in report.get("waivers", [])
+        ],
     }
 
 
-_SCAN_COLUMNS = ("id, tenant, started_at, finished_at, recorded_at, complete, rules_digest, sources, summary, "
-                 "report, run_id")
+_SCAN_COLUMNS = (
+    "id, tenant, started_at, finished_at, recorded_at, complete, rules_digest, sources, summary, report, run_id"
+)
 
 
 def _write(conn: Store, rows: dict, scan: dict, run_id: str | None) -> str:
-    inserted = conn.execute(f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-                            "ON CONFLICT DO NOTHING", rows["scan"]).rowcount
+    inserted = conn.execute(
+        f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows["scan"]
+    ).rowcount
     if inserted != 1:  # this run already recorded this tenant, or this very scan: keep the first
-        hit = conn.execute("SELECT id FROM scans WHERE id = ? OR (run_id = ? AND COALESCE(tenant, '') = ?)",
-                           (scan["id"], run_id, scan["tenant"] or "")).fetchone()
+        hit = conn.execute(
+            "SELECT id FROM scans WHERE id = ? OR (run_id = ? AND COALESCE(tenant, '') = ?)",
+            (scan["id"], run_id, scan["tenant"] or ""),
+        ).fetchone()
         if hit is None:
             raise InputError("history", f"scan {scan['id']!r} could not be recorded")
         return hit[0]
-    conn.executemany("INSERT INTO findings (scan_id, rule_id, resource_key, resource, status, severity, title, "
-                     "hipaa, message, waiver_expires) VALUES (?,?,?,?,?,?,?,?,?,?)", rows["findings"])
+    conn.executemany(
+        "INSERT INTO findings (scan_id, rule_id, resource_key, resource, status, severity, title, "
+        "hipaa, message, waiver_expires) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        rows["findings"],
+    )
     _pause_for_test()
-    conn.executemany("INSERT INTO snapshots (hash, properties) VALUES (?,?) ON CONFLICT DO NOTHING",
-                     rows["snapshots"])
-    conn.executemany("INSERT INTO scan_resources (scan_id, resource_key, type, id, name, source, account, region, "
-                     "error, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)", rows["resources"])
-    conn.executemany("INSERT INTO waivers (scan_id, rule, resource, reason, owner, expires, expired) "
-                     "VALUES (?,?,?,?,?,?,?)", rows["waivers"])
+    conn.executemany("INSERT INTO snapshots (hash, properties) VALUES (?,?) ON CONFLICT DO NOTHING", rows["snapshots"])
+    conn.executemany(
+        "INSERT INTO scan_resources (scan_id, resource_key, type, id, name, source, account, region, "
+        "error, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        rows["resources"],
+    )
+    conn.executemany(
+        "INSERT INTO waivers (scan_id, rule, resource, reason, owner, expires, expired) VALUES (?,?,?,?,?,?,?)",
+        rows["waivers"],
+    )
     return scan["id"]
 
 
@@ -225,8 +283,9 @@ def prune(conn: Store, retention_days: int, now: datetime, keep: str | None = No
     cutoff = iso(now - timedelta(days=retention_days))
     gone = conn.execute("DELETE FROM scans WHERE started_at < ? AND id IS DISTINCT FROM ?", (cutoff, keep)).rowcount
     if gone:
-        conn.execute("DELETE FROM snapshots WHERE NOT EXISTS "
-                     "(SELECT 1 FROM scan_resources r WHERE r.snapshot = snapshots.hash)")
+        conn.execute(
+            "DELETE FROM snapshots WHERE NOT EXISTS (SELECT 1 FROM scan_resources r WHERE r.snapshot = snapshots.hash)"
+        )
     return gone
 
 
@@ -245,11 +304,14 @@ def prune_shared(conn: Store, retention_days: int, now: datetime | None = None, 
             if not conn.execute("SELECT pg_try_advisory_xact_lock(?)", (historydb.PRUNE_LOCK,)).fetchone()[0]:
                 return 0
             conn.execute("SET LOCAL lock_timeout = '2s'")
-            gone = conn.execute("DELETE FROM scans WHERE started_at < ? AND id IS DISTINCT FROM ?",
-                                (cutoff, keep)).rowcount
+            gone = conn.execute(
+                "DELETE FROM scans WHERE started_at < ? AND id IS DISTINCT FROM ?", (cutoff, keep)
+            ).rowcount
             if gone:
-                conn.execute("DELETE FROM snapshots WHERE hash IN (SELECT hash FROM snapshots s WHERE NOT EXISTS "
-                             "(SELECT 1 FROM scan_resources r WHERE r.snapshot = s.hash) FOR UPDATE SKIP LOCKED)")
+                conn.execute(
+                    "DELETE FROM snapshots WHERE hash IN (SELECT hash FROM snapshots s WHERE NOT EXISTS "
+                    "(SELECT 1 FROM scan_resources r WHERE r.snapshot = s.hash) FOR UPDATE SKIP LOCKED)"
+                )
     except psycopg.errors.LockNotAvailable:
         return 0  # busy: the next scan prunes
     return gone
@@ -257,18 +319,20 @@ def prune_shared(conn: Store, retention_days: int, now: datetime | None = None, 
 
 # --- reading ------------------------------------------------------------------------------
 
+
 def scans(conn: Store, tenant: str | None = None, any_tenant: bool = False) -> list[dict]:
     sql = "SELECT id, tenant, started_at, finished_at, complete, summary FROM scans"
     order = f" ORDER BY started_at, recorded_at, {conn.order_tail}"
-    rows = conn.execute(sql + ("" if any_tenant else " WHERE tenant IS NOT DISTINCT FROM ?") + order,
-                        () if any_tenant else (tenant,)).fetchall()
+    rows = conn.execute(
+        sql + ("" if any_tenant else " WHERE tenant IS NOT DISTINCT FROM ?") + order, () if any_tenant else (tenant,)
+    ).fetchall()
     return [dict(r, summary=json.loads(r["summary"])) for r in rows]
 
 
 def up_to(ordered: list[dict], scan_id: str, inclusive: bool = False) -> list[dict]:
     """The scans of `ordered` (as `scans` returns them) before the given one (and it)."""
     i = [s["id"] for s in ordered].index(scan_id)
-    return ordered[:i + 1 if inclusive else i]
+    return ordered[: i + 1 if inclusive else i]
 
 
 def tenant_of(conn: Store, tenant: str | None) -> str | None:
@@ -302,23 +366,38 @@ def load_findings(conn: Store, scan_id: str) -> dict[tuple[str, str], dict]:
     out = {}
     for r in conn.execute("SELECT * FROM findings WHERE scan_id = ?", (scan_id,)):
         out[(r["rule_id"], r["resource_key"])] = {
-            "rule_id": r["rule_id"], "title": r["title"], "severity": r["severity"], "status": r["status"],
-            "resource": json.loads(r["resource"]), "hipaa": json.loads(r["hipaa"]), "message": r["message"]}
+            "rule_id": r["rule_id"],
+            "title": r["title"],
+            "severity": r["severity"],
+            "status": r["status"],
+            "resource": json.loads(r["resource"]),
+            "hipaa": json.loads(r["hipaa"]),
+            "message": r["message"],
+        }
     return out
 
 
 def load_resources(conn: Store, scan_id: str) -> dict[str, dict]:
     out = {}
-    for r in conn.execute("SELECT sr.*, s.properties FROM scan_resources sr JOIN snapshots s ON s.hash = sr.snapshot "
-                          "WHERE sr.scan_id = ?", (scan_id,)):
-        out[r["resource_key"]] = {"ref": {k: r[k] for k in ("type", "id", "name", "source", "account", "region")},
-                                  "properties": json.loads(r["properties"])}
+    for r in conn.execute(
+        "SELECT sr.*, s.properties FROM scan_resources sr JOIN snapshots s ON s.hash = sr.snapshot "
+        "WHERE sr.scan_id = ?",
+        (scan_id,),
+    ):
+        out[r["resource_key"]] = {
+            "ref": {k: r[k] for k in ("type", "id", "name", "source", "account", "region")},
+            "properties": json.loads(r["properties"]),
+        }
     return out
 
 
 def load_waivers(conn: Store, scan_id: str) -> list[dict]:
-    return [dict(r, expired=bool(r["expired"])) for r in conn.execute(
-        "SELECT rule, resource, reason, owner, expires, expired FROM waivers WHERE scan_id = ?", (scan_id,))]
+    return [
+        dict(r, expired=bool(r["expired"]))
+        for r in conn.execute(
+            "SELECT rule, resource, reason, owner, expires, expired FROM waivers WHERE scan_id = ?", (scan_id,)
+        )
+    ]
 
 
 def problem_keys(conn: Store, scan_ids: list[str], statuses) -> dict[str, set]:
@@ -326,7 +405,8 @@ def problem_keys(conn: Store, scan_ids: list[str], statuses) -> dict[str, set]:
     out: dict[str, set] = {s: set() for s in scan_ids}
     marks = ",".join("?" * len(statuses))
     for sid in scan_ids:
-        for r in conn.execute(f"SELECT rule_id, resource_key FROM findings WHERE scan_id = ? AND status IN ({marks})",
-                              (sid, *statuses)):
+        for r in conn.execute(
+            f"SELECT rule_id, resource_key FROM findings WHERE scan_id = ? AND status IN ({marks})", (sid, *statuses)
+        ):
             out[sid].add((r[0], r[1]))
     return out

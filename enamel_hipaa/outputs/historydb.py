@@ -11,6 +11,7 @@ Credentials: a postgresql:// URL (or `postgresql:///db?service=NAME`) is handed 
 which reads PGHOST/PGUSER/PGPASSWORD/PGSERVICE, ~/.pgpass and the service file. A password
 written into the URL is accepted but never printed: every message shows `redact(url)`.
 """
+
 from __future__ import annotations
 
 import os
@@ -135,6 +136,7 @@ def render(stmt, dialect: str) -> str | None:
 
 # --- SQLite ---------------------------------------------------------------------------------
 
+
 def open_sqlite(path: str | Path, migrations) -> Store:
     path = Path(path)
     if str(path) != ":memory:":
@@ -170,12 +172,14 @@ def _refuse_newer(version: int, current: int) -> None:
 
 # --- PostgreSQL -----------------------------------------------------------------------------
 
+
 def psycopg_module():
     try:
         import psycopg
     except ImportError:
-        raise InputError("history", "a postgresql:// history needs the PostgreSQL driver: "
-                                    "pip install 'enamel-hipaa[postgresql]'") from None
+        raise InputError(
+            "history", "a postgresql:// history needs the PostgreSQL driver: pip install 'enamel-hipaa[postgresql]'"
+        ) from None
     return psycopg
 
 
@@ -183,8 +187,9 @@ def open_postgresql(url: str, migrations) -> Store:
     psycopg = psycopg_module()
     where = redact(url)
     try:
-        raw = psycopg.connect(str(url), autocommit=True, row_factory=_row_factory, connect_timeout=15,
-                              application_name="enamel")
+        raw = psycopg.connect(
+            str(url), autocommit=True, row_factory=_row_factory, connect_timeout=15, application_name="enamel"
+        )
     except psycopg.Error as exc:
         msg = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
         raise InputError(where, f"cannot open the PostgreSQL history: {msg}") from None
@@ -210,14 +215,19 @@ def _migrate_postgresql(store: Store, migrations) -> None:
         return
     with store.transaction():  # DDL is transactional here: all pending migrations or none
         store.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_LOCK,))
-        store.execute("CREATE TABLE IF NOT EXISTS enamel_schema (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        store.execute(
+            "CREATE TABLE IF NOT EXISTS enamel_schema (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
         version = _pg_version(store)  # another shard may have migrated while we waited
         _refuse_newer(version, len(migrations))
         for number in range(version, len(migrations)):
             for stmt in filter(None, (render(s, POSTGRESQL) for s in migrations[number])):
                 store.execute(stmt)
-            store.execute("INSERT INTO enamel_schema VALUES (?, to_char(now() AT TIME ZONE 'UTC', "
-                          "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))", (number + 1,))
+            store.execute(
+                "INSERT INTO enamel_schema VALUES (?, to_char(now() AT TIME ZONE 'UTC', "
+                '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\'))',
+                (number + 1,),
+            )
 
 
 def schema_version(store: Store) -> int:

@@ -1,4 +1,5 @@
 """The JSON report: the contract (rules/schema/report.schema.json)."""
+
 import json
 
 

@@ -1,4 +1,5 @@
 """JUnit XML: one testsuite per rule, one testcase per rule x resource."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET

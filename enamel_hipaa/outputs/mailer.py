@@ -3,6 +3,7 @@
 Policy: STARTTLS or implicit TLS, certificate and host name verified, TLS >= 1.2. A plain
 connection needs `--smtp-insecure` and is refused for any host that is not loopback. The
 password comes only from env ENAMEL_SMTP_PASSWORD and never appears in output."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -51,6 +52,7 @@ def is_loopback(host: str) -> bool:
 @dataclass(frozen=True)
 class SmtpOptions:
     """What the command line (or a project config) says about SMTP; None = not given."""
+
     host: str | None = None
     port: int | None = None
     user: str | None = None
@@ -63,6 +65,7 @@ class SmtpOptions:
 def resolve(opts: SmtpOptions, conf: dict, env=os.environ) -> SmtpSettings:
     def pick(value, env_name, key):
         return value if value not in (None, "") else env.get(env_name) or conf.get(key)
+
     host = pick(opts.host, "ENAMEL_SMTP_HOST", "host")
     sender = pick(opts.sender, "ENAMEL_SMTP_FROM", "from")
     tls = "none" if opts.insecure else (opts.tls or conf.get("tls") or "starttls")
@@ -75,9 +78,15 @@ def resolve(opts: SmtpOptions, conf: dict, env=os.environ) -> SmtpSettings:
         port = int(port)
     except ValueError:
         raise InputError("command line", f"SMTP port {port!r} is not a number") from None
-    s = SmtpSettings(host=host, port=port, sender=sender, tls=tls, user=pick(opts.user, "ENAMEL_SMTP_USER", "user"),
-                     ca_file=opts.ca_file or conf.get("ca_file"),
-                     password=env.get(PASSWORD_ENV) or None)
+    s = SmtpSettings(
+        host=host,
+        port=port,
+        sender=sender,
+        tls=tls,
+        user=pick(opts.user, "ENAMEL_SMTP_USER", "user"),
+        ca_file=opts.ca_file or conf.get("ca_file"),
+        password=env.get(PASSWORD_ENV) or None,
+    )
     check_policy(s)
     return s
 
@@ -91,13 +100,22 @@ def check_policy(s: SmtpSettings) -> None:
 
 def tls_context(ca_file: str | None):
     import ssl
+
     ctx = ssl.create_default_context(cafile=ca_file)  # verifies the chain and the host name
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
 
 
-def build_message(*, subject: str, sender: str, to: list[str], text: str, html: str,
-                  attachments: list[tuple[str, str, str]], inline_images: list[tuple[str, bytes]] = ()):
+def build_message(
+    *,
+    subject: str,
+    sender: str,
+    to: list[str],
+    text: str,
+    html: str,
+    attachments: list[tuple[str, str, str]],
+    inline_images: list[tuple[str, bytes]] = (),
+):
     """multipart/mixed: multipart/alternative (plain, HTML) + attachments (name, mime, text or bytes).
     `inline_images` [(content id, PNG bytes)] go with the HTML (multipart/related), which
     refers to each as <img src="cid:ID">."""
@@ -105,6 +123,7 @@ def build_message(*, subject: str, sender: str, to: list[str], text: str, html: 
     from email.utils import formatdate, make_msgid
     from enamel_hipaa.core import cleantext
     from enamel_hipaa.core.errors import InputError
+
     for addr in [sender, *to]:
         if cleantext.one_line(addr) != addr:  # a line break would inject headers
             raise InputError("email address", f"{cleantext.one_line(addr)!r} contains control characters")
@@ -128,6 +147,7 @@ def build_message(*, subject: str, sender: str, to: list[str], text: str, html: 
 
 def write_eml(msg, out_dir: str | Path, name: str) -> Path:
     from enamel_hipaa.outputs import atomic_write
+
     path = Path(out_dir) / name
     atomic_write(path, msg.as_bytes().decode("ascii"), mode=0o600)
     return path
@@ -136,6 +156,7 @@ def write_eml(msg, out_dir: str | Path, name: str) -> Path:
 def send(msg, s: SmtpSettings, timeout: float = 30) -> None:
     import smtplib
     import ssl
+
     try:
         if s.tls == "implicit":
             client = smtplib.SMTP_SSL(s.host, s.port, timeout=timeout, context=tls_context(s.ca_file))

@@ -1,4 +1,5 @@
 """Markdown report (pull-request comments, wikis), from reports/templates/report.md.j2."""
+
 from enamel_hipaa.outputs.templating import render_template
 
 

@@ -70,7 +70,7 @@ def rule_groups(findings: list[dict], ctx, statuses=FAILING) -> list[dict]:
                         "region": f["resource"].get("region") or "",
                         "account": f["resource"].get("account") or "",
                         "source": f["resource"].get("source") or "",
-                        "observed": observed_words(f["message"]),
+                        "observed": f.get("observed") or observed_words(f["message"]),
                         "location": f.get("location"),
                     }
                     for f in items

@@ -1,5 +1,6 @@
 """SARIF 2.1.0 for code scanning: one result per failing (fail/unknown/error) finding and
 one suppressed result per waived one; rule metadata with help text and HIPAA citations."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,9 @@ def _rule_descriptor(rule_id: str, finding: dict, ctx) -> dict:
     title = finding["title"]
     cites = finding["hipaa"]
     remediation = finding["remediation"]
-    description = (rule.description if rule and rule.description else title)
+    description = rule.description if rule and rule.description else title
     cite_text = "; ".join(citation_title(ctx, c) for c in cites)
-    help_md = (f"**{title}**\n\n{description}\n\n**HIPAA Security Rule:** {cite_text}\n\n"
-               f"**Remediation:** {remediation}")
+    help_md = f"**{title}**\n\n{description}\n\n**HIPAA Security Rule:** {cite_text}\n\n**Remediation:** {remediation}"
     return {
         "id": rule_id,
         "name": "".join(w.capitalize() for w in rule_id.split("-")),
@@ -51,9 +51,12 @@ def _location(f: dict, ctx) -> dict:
         rule = ctx.rules.get(f["rule_id"])
         uri = f"rules/{rule.provider}/{rule.id}.yaml" if rule else f"rules/{f['rule_id']}.yaml"
         phys = {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}}
-    return {"physicalLocation": phys,
-            "logicalLocations": [{"name": r.get("name") or r["id"], "fullyQualifiedName": f"{r['type']}/{r['id']}",
-                                  "kind": "resource"}]}
+    return {
+        "physicalLocation": phys,
+        "logicalLocations": [
+            {"name": r.get("name") or r["id"], "fullyQualifiedName": f"{r['type']}/{r['id']}", "kind": "resource"}
+        ],
+    }
 
 
 def render(report: dict, ctx) -> str:
@@ -84,25 +87,40 @@ def render(report: dict, ctx) -> str:
         if f["status"] == "waived":
             w = f["waiver"] or {}
             if w.get("source") == "inline":
-                result["suppressions"] = [{"kind": "inSource", "status": "accepted",
-                                           "justification": w.get("reason", "")}]
+                result["suppressions"] = [
+                    {"kind": "inSource", "status": "accepted", "justification": w.get("reason", "")}
+                ]
             else:
-                result["suppressions"] = [{"kind": "external", "status": "accepted",
-                                           "justification": f"{w.get('reason', '')} (owner {w.get('owner', '?')}, "
-                                                            f"expires {w.get('expires', '?')})"}]
+                result["suppressions"] = [
+                    {
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": f"{w.get('reason', '')} (owner {w.get('owner', '?')}, "
+                        f"expires {w.get('expires', '?')})",
+                    }
+                ]
         results.append(result)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "enamel", "version": __version__, "semanticVersion": __version__,
-                                "rules": rules}},
-            "automationDetails": {"id": f"enamel/{report['scan'].get('tenant') or 'default'}/{report['scan']['id']}"},
-            "invocations": [{"executionSuccessful": bool(report["scan"].get("complete", True)),
-                             "startTimeUtc": report["scan"]["started_at"],
-                             "endTimeUtc": report["scan"]["finished_at"]}],
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {"name": "enamel", "version": __version__, "semanticVersion": __version__, "rules": rules}
+                },
+                "automationDetails": {
+                    "id": f"enamel/{report['scan'].get('tenant') or 'default'}/{report['scan']['id']}"
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": bool(report["scan"].get("complete", True)),
+                        "startTimeUtc": report["scan"]["started_at"],
+                        "endTimeUtc": report["scan"]["finished_at"],
+                    }
+                ],
+                "results": results,
+            }
+        ],
     }
     return json.dumps(doc, indent=2) + "\n"
 

@@ -1,4 +1,5 @@
 """Jinja2 environment over reports/templates and the view model the templates share."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -17,11 +18,15 @@ def env(autoescape: bool | str) -> jinja2.Environment:
     """autoescape True: HTML; False: plain text (email text, YAML); "markdown": values are
     cleaned (one line, no escape sequences) and HTML-escaped, as Markdown renders HTML."""
     if autoescape not in _ENV:
-        e = jinja2.Environment(loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
-                               autoescape=bool(autoescape),
-                               finalize=_md_value if autoescape == "markdown" else None,
-                               trim_blocks=True, lstrip_blocks=True,
-                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        e = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
+            autoescape=bool(autoescape),
+            finalize=_md_value if autoescape == "markdown" else None,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
         e.filters["mdcell"] = lambda s: cleantext.one_line(s).replace("|", "\\|").replace("`", "'")
         _ENV[autoescape] = e
     return _ENV[autoescape]

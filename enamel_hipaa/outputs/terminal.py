@@ -88,7 +88,7 @@ def _table(rows: list[dict], title: str, width: int) -> Table:
             Text(f["status"], style=STYLE[f["status"]]),
             who,
             _hipaa(f),
-            escape(observed_words(f["message"])),
+            escape(f.get("observed") or observed_words(f["message"])),
         )
     return table
 
@@ -105,7 +105,10 @@ def _stacked(console: Console, rows: list[dict], title: str) -> None:
         head.append(f"  {_hipaa(f)}")
         console.print(head, overflow="fold")
         console.print(Padding(Text(_resource(f), style="cyan"), (0, 0, 0, 2), expand=False), overflow="fold")
-        console.print(Padding(Text(observed_words(f["message"])), (0, 0, 0, 2), expand=False), overflow="fold")
+        console.print(
+            Padding(Text(f.get("observed") or observed_words(f["message"])), (0, 0, 0, 2), expand=False),
+            overflow="fold",
+        )
 
 
 def print_report(

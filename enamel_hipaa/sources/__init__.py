@@ -5,6 +5,7 @@ config dataclass in `sources.config`) to a module with
 
 Heavy SDKs (boto3, azure, pulumi) are imported inside `collect`, never at import time.
 """
+
 from __future__ import annotations
 
 import importlib

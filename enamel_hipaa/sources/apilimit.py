@@ -6,6 +6,7 @@ botocore's `before-call` to `after-call`/`after-call-error` (retries included: a
 call keeps its slot while it backs off); the Azure collector holds one around each HTTP
 request of its pipeline. Waiting for a slot is bounded: a call that cannot get one within
 WAIT_SECONDS fails (an error finding, never a pass)."""
+
 from __future__ import annotations
 
 import threading

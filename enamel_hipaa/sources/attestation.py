@@ -9,6 +9,7 @@ to the rules (age_days_* operators). The optional history input (`--attest-histo
 adds the last infrastructure change recorded by scan history; without it, the register's
 own trigger events are the only changes known.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,6 +46,7 @@ def _today() -> date:
 # ---------------------------------------------------------------------------------------
 # reading and validating
 
+
 def _plain(v):
     """YAML turns unquoted dates into date objects; the register schema speaks ISO strings."""
     if isinstance(v, datetime):
@@ -73,9 +75,13 @@ def check_register(path: str, data, lines: dict, today: date | None = None) -> d
         err = _most_specific(jsonschema.exceptions.best_match(errors))
         if err.absolute_path and err.absolute_path[-1] == "person_id":  # never echo what may be a name
             where = tuple(err.absolute_path)
-            raise InputError(path, "person_id must be an opaque id (letters, digits, '.', '_', '-'; no spaces "
-                                   "or @), never a name or e-mail address",
-                             line=yamlsrc.line_of(lines, where), where="/".join(map(str, where)))
+            raise InputError(
+                path,
+                "person_id must be an opaque id (letters, digits, '.', '_', '-'; no spaces "
+                "or @), never a name or e-mail address",
+                line=yamlsrc.line_of(lines, where),
+                where="/".join(map(str, where)),
+            )
         raise yamlsrc.schema_error(path, lines, err)
     _check_semantics(path, data, lines, today or _today())
     return register_v2.migrate(data)
@@ -138,8 +144,10 @@ def _done_dates(data: dict):
     yield from register_v2.done_dates(data)
 
 
-ENAMEL_SCANS_QUERY = ("SELECT s.id, s.tenant, s.started_at, r.resource_key, r.snapshot FROM scans s "
-                      "LEFT JOIN scan_resources r ON r.scan_id = s.id ORDER BY s.started_at, s.id")
+ENAMEL_SCANS_QUERY = (
+    "SELECT s.id, s.tenant, s.started_at, r.resource_key, r.snapshot FROM scans s "
+    "LEFT JOIN scan_resources r ON r.scan_id = s.id ORDER BY s.started_at, s.id"
+)
 
 
 def _enamel_history_last_change(con) -> str | None:
@@ -178,8 +186,11 @@ def history_last_change(path: str):
             con.close()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc) or "no such column" in str(exc):
-            raise InputError(path, "history DB needs Enamel's scan history or a table or view "
-                                   "infrastructure_changes(changed_at) (see docs/attestation.md)") from None
+            raise InputError(
+                path,
+                "history DB needs Enamel's scan history or a table or view "
+                "infrastructure_changes(changed_at) (see docs/attestation.md)",
+            ) from None
         return error_value(f"history DB {p.name}: {exc}")
     except sqlite3.DatabaseError as exc:
         raise InputError(path, f"not a history DB: {exc}") from None
@@ -208,13 +219,25 @@ def slug(text: str) -> str:
 
 def baa_facts(baa: dict | None, today: date) -> dict:
     if not baa:
-        return {"signed": False, "signed_on": None, "expires": None, "review_by": None, "valid_until": None,
-                "status": "missing", "reference": None}
+        return {
+            "signed": False,
+            "signed_on": None,
+            "expires": None,
+            "review_by": None,
+            "valid_until": None,
+            "status": "missing",
+            "reference": None,
+        }
     valid_until = baa.get("expires") or baa.get("review_by")
-    return {"signed": True, "signed_on": baa["signed"], "expires": baa.get("expires"),
-            "review_by": baa.get("review_by"), "valid_until": valid_until,
-            "status": "current" if valid_until >= today.isoformat() else "expired",
-            "reference": baa.get("reference")}
+    return {
+        "signed": True,
+        "signed_on": baa["signed"],
+        "expires": baa.get("expires"),
+        "review_by": baa.get("review_by"),
+        "valid_until": valid_until,
+        "status": "current" if valid_until >= today.isoformat() else "expired",
+        "reference": baa.get("reference"),
+    }
 
 
 def _dated(last: str | None) -> dict:
@@ -222,8 +245,7 @@ def _dated(last: str | None) -> dict:
 
 
 def _objective(target, achieved) -> dict:
-    return {"target_hours": target, "achieved_hours": achieved,
-            "met": None if achieved is None else achieved <= target}
+    return {"target_hours": target, "achieved_hours": achieved, "met": None if achieved is None else achieved <= target}
 
 
 def _risk_analysis(ra: dict, history_change) -> tuple[dict, object]:
@@ -234,8 +256,13 @@ def _risk_analysis(ra: dict, history_change) -> tuple[dict, object]:
     if isinstance(history_change, str):
         candidates.append((history_change, "history"))
     last_change, source = max(candidates) if candidates else (None, "none")
-    facts = {"performed": last is not None, "last_completed": last, "trigger_events_since": len(since),
-             "last_change": last_change, "last_change_source": source}
+    facts = {
+        "performed": last is not None,
+        "last_completed": last,
+        "trigger_events_since": len(since),
+        "last_change": last_change,
+        "last_change_source": source,
+    }
     if isinstance(history_change, dict):  # the history could not be read: do not guess
         after = history_change
     elif last is None:
@@ -252,41 +279,94 @@ def build_resources(reg: dict, file_name: str, today: date, history_change=None)
     km = reg["key_management"]
     retention = reg["retention_schedule"]
     ra_facts, after = _risk_analysis(reg["risk_analysis"], history_change)
-    out = [Resource("attestation.register", base, tenant, "attestation", {
-        "tenant": tenant,
-        "file": file_name,
-        "risk_analysis": ra_facts,
-        "sra_after_last_change": after,
-        "key_rotation": _dated(km["last_key_rotation"]),
-        "access_review": _dated(km["last_access_review"]),
-        "retention_schedule": {"entries": len(retention), "records": [r["records"] for r in retention],
-                               "min_keep_years": min((r["keep_years"] for r in retention), default=None)},
-        "restore_test_interval_days": interval,
-        **register_v2.register_facts(reg, today.isoformat()),
-        "counts": {"vendors": len(reg["vendors"]), "training_records": len(reg["training"]),
-                   "systems": len(reg["systems"]), "disposal_records": len(reg["disposal_log"])},
-    })]
+    out = [
+        Resource(
+            "attestation.register",
+            base,
+            tenant,
+            "attestation",
+            {
+                "tenant": tenant,
+                "file": file_name,
+                "risk_analysis": ra_facts,
+                "sra_after_last_change": after,
+                "key_rotation": _dated(km["last_key_rotation"]),
+                "access_review": _dated(km["last_access_review"]),
+                "retention_schedule": {
+                    "entries": len(retention),
+                    "records": [r["records"] for r in retention],
+                    "min_keep_years": min((r["keep_years"] for r in retention), default=None),
+                },
+                "restore_test_interval_days": interval,
+                **register_v2.register_facts(reg, today.isoformat()),
+                "counts": {
+                    "vendors": len(reg["vendors"]),
+                    "training_records": len(reg["training"]),
+                    "systems": len(reg["systems"]),
+                    "disposal_records": len(reg["disposal_log"]),
+                },
+            },
+        )
+    ]
     for v in reg["vendors"]:
         subs = v.get("subcontractors", [])
-        out.append(Resource("attestation.vendor", f"{base}/vendor/{slug(v['name'])}", v["name"], "attestation", {
-            "name": v["name"], "touches": v["touches"], "handles_phi": v.get("handles_phi", True),
-            "aws_accounts": v.get("aws_accounts", []), "azure_tenants": [t.lower() for t in v.get("azure_tenants", [])],
-            "domains": v.get("domains", []), "baa": baa_facts(v["baa"], today),
-            "subcontractors": subs, "uses_subcontractors": bool(subs),
-            "subcontractor_flow_down": v.get("subcontractor_flow_down", False),
-            **register_v2.vendor_facts(v),
-        }))
+        out.append(
+            Resource(
+                "attestation.vendor",
+                f"{base}/vendor/{slug(v['name'])}",
+                v["name"],
+                "attestation",
+                {
+                    "name": v["name"],
+                    "touches": v["touches"],
+                    "handles_phi": v.get("handles_phi", True),
+                    "aws_accounts": v.get("aws_accounts", []),
+                    "azure_tenants": [t.lower() for t in v.get("azure_tenants", [])],
+                    "domains": v.get("domains", []),
+                    "baa": baa_facts(v["baa"], today),
+                    "subcontractors": subs,
+                    "uses_subcontractors": bool(subs),
+                    "subcontractor_flow_down": v.get("subcontractor_flow_down", False),
+                    **register_v2.vendor_facts(v),
+                },
+            )
+        )
     for t in reg["training"]:
         pid = t["person_id"]
-        out.append(Resource("attestation.training_record", f"{base}/training/{pid}", pid, "attestation", {
-            "person_id": pid, "completed": t["last_completed"] is not None, "last_completed": t["last_completed"],
-            "acknowledged": t.get("acknowledged") is not None, "acknowledged_on": t.get("acknowledged")}))
+        out.append(
+            Resource(
+                "attestation.training_record",
+                f"{base}/training/{pid}",
+                pid,
+                "attestation",
+                {
+                    "person_id": pid,
+                    "completed": t["last_completed"] is not None,
+                    "last_completed": t["last_completed"],
+                    "acknowledged": t.get("acknowledged") is not None,
+                    "acknowledged_on": t.get("acknowledged"),
+                },
+            )
+        )
     for s in reg["systems"]:
         out.append(restore_test_resource(f"{base}/system/{slug(s['name'])}", s, interval, today))
     for i, d in enumerate(reg["disposal_log"]):
-        out.append(Resource("attestation.disposal_record", f"{base}/disposal/{i + 1}", d["media"], "attestation", {
-            "date": d["date"], "media": d["media"], "method": d["method"], "vendor": d.get("vendor"),
-            "certificate": d.get("certificate"), "has_certificate": bool(d.get("certificate"))}))
+        out.append(
+            Resource(
+                "attestation.disposal_record",
+                f"{base}/disposal/{i + 1}",
+                d["media"],
+                "attestation",
+                {
+                    "date": d["date"],
+                    "media": d["media"],
+                    "method": d["method"],
+                    "vendor": d.get("vendor"),
+                    "certificate": d.get("certificate"),
+                    "has_certificate": bool(d.get("certificate")),
+                },
+            )
+        )
     return out
 
 
@@ -297,10 +377,21 @@ def restore_test_resource(rid: str, system: dict, interval: int, today: date, se
     tested = test is not None
     last = test["date"] if tested else None
     within = tested and (today - date.fromisoformat(last)).days <= interval
-    return Resource("attestation.restore_test", rid, system["name"], "attestation", {
-        "system": system["name"], "holds_phi": system["holds_phi"], "covers": system.get("covers", []),
-        "seen_in": list(seen_in), "tested": tested, "last_tested": last, "interval_days": interval,
-        "within_policy_interval": within,
-        "rto": _objective(system["rto_target_hours"], test["rto_achieved_hours"] if tested else None),
-        "rpo": _objective(system["rpo_target_hours"], test["rpo_achieved_hours"] if tested else None),
-    })
+    return Resource(
+        "attestation.restore_test",
+        rid,
+        system["name"],
+        "attestation",
+        {
+            "system": system["name"],
+            "holds_phi": system["holds_phi"],
+            "covers": system.get("covers", []),
+            "seen_in": list(seen_in),
+            "tested": tested,
+            "last_tested": last,
+            "interval_days": interval,
+            "within_policy_interval": within,
+            "rto": _objective(system["rto_target_hours"], test["rto_achieved_hours"] if tested else None),
+            "rpo": _objective(system["rpo_target_hours"], test["rpo_achieved_hours"] if tested else None),
+        },
+    )

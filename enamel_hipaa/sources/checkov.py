@@ -7,6 +7,7 @@ directory), else PATH. It runs as a subprocess (no shell) with `-o json`, a time
 whole process group is killed on timeout. Anything short of a well-formed JSON report
 (crash, non-JSON output, timeout, unparsable file) becomes a CollectionError plus `error`
 findings: never a pass. Inline `#checkov:skip=ID:reason` suppressions become `waived`."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ from enamel_hipaa.sources import Collection
 
 FRAMEWORKS = ("terraform", "terraform_plan", "cloudformation", "arm", "bicep")
 # which mapped checks can apply to what a framework scans (for `error` findings when it fails)
-PROVIDERS = {"terraform": ("aws", "azure"), "terraform_plan": ("aws", "azure"), "cloudformation": ("aws",),
-             "arm": ("azure",), "bicep": ("azure",)}
+PROVIDERS = {
+    "terraform": ("aws", "azure"),
+    "terraform_plan": ("aws", "azure"),
+    "cloudformation": ("aws",),
+    "arm": ("azure",),
+    "bicep": ("azure",),
+}
 STATUS = (("failed_checks", "fail"), ("passed_checks", "pass"), ("skipped_checks", "waived"))
 WORST = ("fail", "waived", "pass")  # several checks feeding one rule: the first present wins
 ENV_VAR = "ENAMEL_CHECKOV"
@@ -53,9 +59,11 @@ def find_checkov(setting: str | None = None) -> str | None:
 def collect(config, ctx=None) -> Collection:
     """`config`: a sources.config.IacSource."""
     from enamel_hipaa.sources.checkov_map import load_map
+
     ruleset = getattr(ctx, "ruleset", None)
     if ruleset is None:
         from enamel_hipaa.core.ruleset import load_rules
+
         ruleset = load_rules()
     mapping = load_map(ruleset)
     dirs, files = [], []
@@ -80,11 +88,19 @@ def scan(exe: str | None, flag: str, targets: list[Path], mapping: dict, timeout
     label = " ".join(str(t) for t in targets)
     out = Collection(sources=[f"iac:{label}"])
     if exe is None:
-        _failed(out, targets, mapping, "checkov not found: run `make checkov`, pass --checkov PATH or set "
-                f"{ENV_VAR}")
+        _failed(out, targets, mapping, f"checkov not found: run `make checkov`, pass --checkov PATH or set {ENV_VAR}")
         return out
-    cmd = [exe, "-o", "json", "--skip-download", "--soft-fail", "--framework", *FRAMEWORKS,
-           "--check", ",".join(sorted(mapping))]
+    cmd = [
+        exe,
+        "-o",
+        "json",
+        "--skip-download",
+        "--soft-fail",
+        "--framework",
+        *FRAMEWORKS,
+        "--check",
+        ",".join(sorted(mapping)),
+    ]
     for t in targets:
         cmd += [flag, str(t)]
     try:
@@ -113,8 +129,14 @@ def scan(exe: str | None, flag: str, targets: list[Path], mapping: dict, timeout
 def run(cmd: list[str], timeout: float) -> str:
     """Run checkov in its own process group; return its stdout or raise CheckovFailed."""
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
     except OSError as exc:
         raise CheckovFailed(f"cannot start checkov: {exc}") from None
     try:
@@ -142,8 +164,9 @@ def parse(stdout: str) -> list[dict]:
     try:
         data = json.loads(stdout)
     except json.JSONDecodeError as exc:
-        raise CheckovFailed(f"checkov printed no JSON report ({exc.msg} at line {exc.lineno}): "
-                            f"{stdout.strip()[:120]!r}") from None
+        raise CheckovFailed(
+            f"checkov printed no JSON report ({exc.msg} at line {exc.lineno}): {stdout.strip()[:120]!r}"
+        ) from None
     if isinstance(data, dict) and "check_type" not in data and "resource_count" in data and "failed" in data:
         return []
     reports = data if isinstance(data, list) else [data]
@@ -164,8 +187,14 @@ def relpath(p: str) -> str:
 
 def resource_ref(framework: str, path: str, resource: str) -> dict:
     # identity = file + resource address: stable when lines move (baselines key on it)
-    return {"type": f"iac.{framework}", "id": f"{path}::{resource}", "name": resource, "source":
-            "plan" if framework == "terraform_plan" else "file", "account": None, "region": None}
+    return {
+        "type": f"iac.{framework}",
+        "id": f"{path}::{resource}",
+        "name": resource,
+        "source": "plan" if framework == "terraform_plan" else "file",
+        "account": None,
+        "region": None,
+    }
 
 
 def _result_path(result: dict) -> str:
@@ -185,15 +214,25 @@ def to_finding(items: list) -> Finding:
     same = [i for i in items if i[1] == status]
     verb = {"fail": "fails", "pass": "passes", "waived": "is suppressed for"}[status]
     message = f"{ref['name']} {verb} " + "; ".join(f"{i[0].check_id} ({i[2].get('check_name', '')})" for i in same)
-    evidence = {"framework": ref["type"].split(".", 1)[1],
-                "checkov": {i[0].check_id: i[1] for i in items},
-                "evaluated_keys": sorted({k for i in same for k in (i[2].get("check_result") or {}).get("evaluated_keys") or []})}
+    evidence = {
+        "framework": ref["type"].split(".", 1)[1],
+        "checkov": {i[0].check_id: i[1] for i in items},
+        "evaluated_keys": sorted(
+            {k for i in same for k in (i[2].get("check_result") or {}).get("evaluated_keys") or []}
+        ),
+    }
     waiver = None
     if status == "waived":
         reasons = [(i[2].get("check_result") or {}).get("suppress_comment") for i in same]
         reason = "; ".join(dict.fromkeys(r or "suppressed inline without a reason" for r in reasons))
-        waiver = Waiver(rule=m.rule.id, resource=ref["id"], reason=reason, owner="inline #checkov:skip",
-                        expires=None, source="inline")
+        waiver = Waiver(
+            rule=m.rule.id,
+            resource=ref["id"],
+            reason=reason,
+            owner="inline #checkov:skip",
+            expires=None,
+            source="inline",
+        )
         message += f" - #checkov:skip: {reason}"
     return Finding(m.rule, ref, status, message=message, evidence=evidence, waiver=waiver, location=location)
 
@@ -214,6 +253,13 @@ def _failed(out: Collection, targets: list[Path], mapping: dict, message: str, f
         rules = {m.rule.id: m.rule for m in mapping.values() if m.provider in providers}
         ref = resource_ref(kind, path, "*")
         for rule in rules.values():
-            out.findings.append(Finding(rule, ref, "error", message=f"{path} was not checked: {message}",
-                                        evidence={"error": message}, location={"path": path}))
-
+            out.findings.append(
+                Finding(
+                    rule,
+                    ref,
+                    "error",
+                    message=f"{path} was not checked: {message}",
+                    evidence={"error": message},
+                    location={"path": path},
+                )
+            )

@@ -5,6 +5,7 @@ the ruleset, with the same severity and citations, or is defined under `rules:`;
 citation is in rules/hipaa.yaml; no unused definitions) and returns checkov id -> Mapping,
 each holding a real `Rule`: the Enamel rule when the id exists, else one built from the table.
 Every error names the file and the line."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,8 +46,12 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
     defined = data["rules"]
     for rid in defined:
         if rid in existing:
-            raise InputError(fname, f"rule {rid!r} already exists ({existing[rid].path}): map checks to it "
-                             "instead of defining it here", line=lines.get(("rules", rid)), where=f"rules/{rid}")
+            raise InputError(
+                fname,
+                f"rule {rid!r} already exists ({existing[rid].path}): map checks to it instead of defining it here",
+                line=lines.get(("rules", rid)),
+                where=f"rules/{rid}",
+            )
     owner = _checks_owned(existing)
     first: dict[str, tuple[str, dict]] = {}  # new rule id -> (check id, entry) that first used it
     rule_of: dict[str, str] = {}
@@ -54,13 +59,21 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
         where = ("checks", cid)
         for i, c in enumerate(entry["hipaa"]):
             if c not in ruleset.catalogue:
-                raise InputError(fname, f"citation {c!r} is not in rules/hipaa.yaml",
-                                 line=yamlsrc.line_of(lines, where + ("hipaa", i)), where=f"checks/{cid}/hipaa/{i}")
+                raise InputError(
+                    fname,
+                    f"citation {c!r} is not in rules/hipaa.yaml",
+                    line=yamlsrc.line_of(lines, where + ("hipaa", i)),
+                    where=f"checks/{cid}/hipaa/{i}",
+                )
         rid = rule_of[cid] = entry["rule"]
         if cid in owner and rid != owner[cid].id:
-            raise InputError(fname, f"{cid} is the check of Enamel rule {owner[cid].id!r} (its references.checkov, "
-                             f"{owner[cid].path}): map it to that rule, so one control has one id",
-                             line=yamlsrc.line_of(lines, where + ("rule",)), where=f"checks/{cid}/rule")
+            raise InputError(
+                fname,
+                f"{cid} is the check of Enamel rule {owner[cid].id!r} (its references.checkov, "
+                f"{owner[cid].path}): map it to that rule, so one control has one id",
+                line=yamlsrc.line_of(lines, where + ("rule",)),
+                where=f"checks/{cid}/rule",
+            )
         if rid in existing:
             rule = existing[rid]
             _same(fname, lines, where, cid, entry, rule.severity, rule.hipaa, f"rule {rid} ({rule.path})")
@@ -71,12 +84,20 @@ def load_map(ruleset, path: Path | None = None) -> dict[str, Mapping]:
             else:
                 first[rid] = (cid, entry)
         else:
-            raise InputError(fname, f"rule {rid!r} is neither an Enamel rule nor defined under 'rules:'",
-                             line=yamlsrc.line_of(lines, where + ("rule",)), where=f"checks/{cid}/rule")
+            raise InputError(
+                fname,
+                f"rule {rid!r} is neither an Enamel rule nor defined under 'rules:'",
+                line=yamlsrc.line_of(lines, where + ("rule",)),
+                where=f"checks/{cid}/rule",
+            )
     for rid in defined:
         if rid not in first:
-            raise InputError(fname, f"rule {rid!r} is defined but no check maps to it",
-                             line=lines.get(("rules", rid)), where=f"rules/{rid}")
+            raise InputError(
+                fname,
+                f"rule {rid!r} is defined but no check maps to it",
+                line=lines.get(("rules", rid)),
+                where=f"rules/{rid}",
+            )
     rules = dict(existing)
     for rid, (_, entry) in first.items():
         checks = [c for c, r in rule_of.items() if r == rid]
@@ -89,7 +110,7 @@ def _checks_owned(existing: dict) -> dict:
     owner = {}
     for rule in existing.values():
         ref = (rule.references or {}).get("checkov")
-        for cid in ([ref] if isinstance(ref, str) else ref or []):
+        for cid in [ref] if isinstance(ref, str) else ref or []:
             for one in str(cid).replace(",", " ").split():
                 owner.setdefault(one, rule)
     return owner
@@ -103,22 +124,41 @@ def _schema_error(fname: str, lines: dict, data: dict, err) -> InputError:
     # a bad key (propertyNames): point at the key itself, not at its parent mapping
     if isinstance(node, dict) and isinstance(err.instance, str) and err.instance in node:
         key = path + (err.instance,)
-        return InputError(fname, f"key {err.instance!r}: {err.message}", line=lines.get(key),
-                          where="/".join(map(str, key)))
+        return InputError(
+            fname, f"key {err.instance!r}: {err.message}", line=lines.get(key), where="/".join(map(str, key))
+        )
     return yamlsrc.schema_error(fname, lines, err)
 
 
 def _same(fname, lines, where, cid, entry, severity, hipaa, other: str) -> None:
     if entry["severity"] != severity:
-        raise InputError(fname, f"{cid} severity {entry['severity']!r} differs from {other}: {severity!r}",
-                         line=yamlsrc.line_of(lines, where + ("severity",)), where=f"checks/{cid}/severity")
+        raise InputError(
+            fname,
+            f"{cid} severity {entry['severity']!r} differs from {other}: {severity!r}",
+            line=yamlsrc.line_of(lines, where + ("severity",)),
+            where=f"checks/{cid}/severity",
+        )
     if set(entry["hipaa"]) != set(hipaa):
-        raise InputError(fname, f"{cid} citations {sorted(entry['hipaa'])} differ from {other}: {sorted(hipaa)}",
-                         line=yamlsrc.line_of(lines, where + ("hipaa",)), where=f"checks/{cid}/hipaa")
+        raise InputError(
+            fname,
+            f"{cid} citations {sorted(entry['hipaa'])} differ from {other}: {sorted(hipaa)}",
+            line=yamlsrc.line_of(lines, where + ("hipaa",)),
+            where=f"checks/{cid}/hipaa",
+        )
 
 
 def _build(rid: str, definition: dict, entry: dict, checks: list[str], fname: str) -> Rule:
-    return Rule(id=rid, title=definition["title"], severity=entry["severity"], resource="iac.checkov",
-                hipaa=tuple(entry["hipaa"]), assertion={}, message="", remediation=definition["remediation"],
-                path=fname, description=definition.get("description", ""),
-                references={"checkov": ", ".join(checks)}, provider="iac")
+    return Rule(
+        id=rid,
+        title=definition["title"],
+        severity=entry["severity"],
+        resource="iac.checkov",
+        hipaa=tuple(entry["hipaa"]),
+        assertion={},
+        message="",
+        remediation=definition["remediation"],
+        path=fname,
+        description=definition.get("description", ""),
+        references={"checkov": ", ".join(checks)},
+        provider="iac",
+    )

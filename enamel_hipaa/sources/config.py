@@ -5,6 +5,7 @@ build these objects; collectors receive them and never see an argparse Namespace
 are never stored in them: a `Secret` names the environment variable that holds the value
 and reads it at the moment of use (a value typed on the command line is kept out of every
 repr)."""
+
 from __future__ import annotations
 
 import os
@@ -65,13 +66,13 @@ class IacSource:
 @dataclass(frozen=True)
 class TerraformPlanSource:
     kind: ClassVar[str] = "terraform"
-    paths: tuple[str, ...]              # `terraform show -json` outputs (OpenTofu alike)
+    paths: tuple[str, ...]  # `terraform show -json` outputs (OpenTofu alike)
 
 
 @dataclass(frozen=True)
 class CloudFormationSource:
     kind: ClassVar[str] = "cloudformation"
-    paths: tuple[str, ...]              # templates, YAML or JSON
+    paths: tuple[str, ...]  # templates, YAML or JSON
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,9 @@ class PulumiSource:
 @dataclass(frozen=True)
 class AzureSource:
     kind: ClassVar[str] = "azure"
-    subscriptions: tuple[str, ...] = ()      # empty: every subscription the identity sees
-    tenants_file: str | None = None          # service principal per tenant (env var NAMES only)
-    tenant: str | None = None                # with tenants_file: only this tenant
+    subscriptions: tuple[str, ...] = ()  # empty: every subscription the identity sees
+    tenants_file: str | None = None  # service principal per tenant (env var NAMES only)
+    tenant: str | None = None  # with tenants_file: only this tenant
     cloud: str | None = None
     endpoint: str | None = None
     authority: str | None = None
@@ -114,5 +115,14 @@ class AzureSource:
     subscriptions_given: bool = field(default=False)  # the command line named subscriptions
 
 
-SOURCE_TYPES = (ResourcesFileSource, AttestationSource, IacSource, TerraformPlanSource, CloudFormationSource,
-                OnpremSource, AwsSource, PulumiSource, AzureSource)
+SOURCE_TYPES = (
+    ResourcesFileSource,
+    AttestationSource,
+    IacSource,
+    TerraformPlanSource,
+    CloudFormationSource,
+    OnpremSource,
+    AwsSource,
+    PulumiSource,
+    AzureSource,
+)

@@ -2,6 +2,7 @@
 the same per-type derivations the Pulumi plan gate uses, each Resource identified by the
 address (Terraform) or logical id (CloudFormation) it came from, and the resource types that
 were seen but not understood, counted per source (report `unsupported_types`)."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,9 @@ class AddressedPlan(Plan):
         return replace(r, id=addr, origin=loc) if loc else replace(r, id=addr)
 
 
-def normalise(records: list[dict], *, account: str | None, region: str | None,
-              locations: dict | None = None) -> list[Resource]:
+def normalise(
+    records: list[dict], *, account: str | None, region: str | None, locations: dict | None = None
+) -> list[Resource]:
     plan = AddressedPlan(records, "plan", account, region, locations)
     out: list[Resource] = []
     for build in BUILDERS:
@@ -75,10 +77,17 @@ def _sniff(path: Path) -> str | None:
             return None
         if isinstance(doc, dict) and ("planned_values" in doc or "resource_changes" in doc) and "format_version" in doc:
             return "plan"
-        if isinstance(doc, dict) and isinstance(doc.get("Resources"), dict) and (
+        if (
+            isinstance(doc, dict)
+            and isinstance(doc.get("Resources"), dict)
+            and (
                 "AWSTemplateFormatVersion" in doc
-                or any(isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::")
-                       for r in doc["Resources"].values())):
+                or any(
+                    isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::")
+                    for r in doc["Resources"].values()
+                )
+            )
+        ):
             return "cfn"
         return None
     return "cfn" if _CFN_MARK.search(head) and re.search(r"^Resources\s*:", head, re.M) else None

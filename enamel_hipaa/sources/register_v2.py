@@ -4,13 +4,26 @@ encryption standards and secure messaging. Each section is optional in the file;
 that is absent is *not recorded*, and every derived fact then reads false/None so the rule
 checking it fails (fail closed). A version-1 register is migrated in memory by `migrate`.
 """
+
 from __future__ import annotations
 
 CURRENT_VERSION = 2
-TRAINING_TOPICS = ("phi-handling", "imaging-workflows", "phishing", "incident-reporting",
-                   "identity-verification", "minimum-necessary", "no-local-copies")
-BAA_CLAUSES = ("permitted_uses", "required_safeguards", "right_to_audit", "data_return_on_termination",
-               "destruction_procedure")
+TRAINING_TOPICS = (
+    "phi-handling",
+    "imaging-workflows",
+    "phishing",
+    "incident-reporting",
+    "identity-verification",
+    "minimum-necessary",
+    "no-local-copies",
+)
+BAA_CLAUSES = (
+    "permitted_uses",
+    "required_safeguards",
+    "right_to_audit",
+    "data_return_on_termination",
+    "destruction_procedure",
+)
 
 
 def migrate(data: dict) -> dict:
@@ -29,9 +42,12 @@ def done_dates(data: dict):
         for k in ("security_assessment", "backup_restore_validated", "dicom_export_tested", "insurance_reviewed"):
             if k in dd:
                 yield ("vendors", i, "due_diligence", k), dd[k]
-    for section, keys in (("downtime", ("last_exercised",)),
-                          ("physical", ("facility_access_list_reviewed", "screen_placement_reviewed")),
-                          ("sanctions_policy", ("last_reviewed",)), ("access_log_spot_checks", ("last",))):
+    for section, keys in (
+        ("downtime", ("last_exercised",)),
+        ("physical", ("facility_access_list_reviewed", "screen_placement_reviewed")),
+        ("sanctions_policy", ("last_reviewed",)),
+        ("access_log_spot_checks", ("last",)),
+    ):
         for k in keys:
             if k in (data.get(section) or {}):
                 yield (section, k), data[section][k]
@@ -53,15 +69,20 @@ def vendor_facts(v: dict) -> dict:
     c = clauses or {}
     d = dd or {}
     return {
-        "baa_clauses": {"recorded": clauses is not None, **{k: c.get(k, False) is True for k in BAA_CLAUSES},
-                        "breach_notification_days": c.get("breach_notification_days")},
-        "due_diligence": {"recorded": dd is not None,
-                          "security_assessment": d.get("security_assessment"),
-                          "data_location": d.get("data_location"),
-                          "backup_restore_validated": d.get("backup_restore_validated"),
-                          "dicom_export_tested": d.get("dicom_export_tested"),
-                          "uptime_commitment_percent": d.get("uptime_commitment_percent"),
-                          "insurance_reviewed": d.get("insurance_reviewed")},
+        "baa_clauses": {
+            "recorded": clauses is not None,
+            **{k: c.get(k, False) is True for k in BAA_CLAUSES},
+            "breach_notification_days": c.get("breach_notification_days"),
+        },
+        "due_diligence": {
+            "recorded": dd is not None,
+            "security_assessment": d.get("security_assessment"),
+            "data_location": d.get("data_location"),
+            "backup_restore_validated": d.get("backup_restore_validated"),
+            "dicom_export_tested": d.get("dicom_export_tested"),
+            "uptime_commitment_percent": d.get("uptime_commitment_percent"),
+            "insurance_reviewed": d.get("insurance_reviewed"),
+        },
     }
 
 
@@ -90,31 +111,53 @@ def register_facts(reg: dict, today_iso: str) -> dict:
     spot = reg.get("access_log_spot_checks") or {}
     return {
         "format_version": reg.get("format_version", reg["version"]),
-        "encryption_standards": {"documented": enc.get("documented") is True,
-                                 "fips_validated_modules": enc.get("fips_validated_modules") is True},
-        "secure_messaging": {"recorded": msg is not None, "service": service,
-                             "vendor_listed": listed, "vendor_baa_current": baa_ok,
-                             "enforced_encryption": (msg or {}).get("enforced_encryption") is True,
-                             "recipient_verification": (msg or {}).get("recipient_verification") is True},
+        "encryption_standards": {
+            "documented": enc.get("documented") is True,
+            "fips_validated_modules": enc.get("fips_validated_modules") is True,
+        },
+        "secure_messaging": {
+            "recorded": msg is not None,
+            "service": service,
+            "vendor_listed": listed,
+            "vendor_baa_current": baa_ok,
+            "enforced_encryption": (msg or {}).get("enforced_encryption") is True,
+            "recipient_verification": (msg or {}).get("recipient_verification") is True,
+        },
         "downtime": {"documented": down.get("documented") is True, "last_exercised": down.get("last_exercised")},
-        "physical": {"recorded": bool(phys), "facility_access_list_reviewed": phys.get("facility_access_list_reviewed"),
-                     "screen_placement_reviewed": phys.get("screen_placement_reviewed"),
-                     "sensor_storage_locked": phys.get("sensor_storage_locked") is True,
-                     "devices_labelled": phys.get("devices_labelled") is True,
-                     "asset_inventory": {"recorded": inv is not None, "entries": len(assets),
-                                         "without_owner_or_location": sum(1 for a in assets
-                                                                          if not a.get("owner") or not a.get("location")),
-                                         "last_reviewed": (inv or {}).get("last_reviewed")}},
-        "training_program": {"recorded": prog is not None, "topics": topics,
-                             "topics_missing": [t for t in TRAINING_TOPICS if t not in topics],
-                             "onboarding_within_days": (prog or {}).get("onboarding_within_days"),
-                             "refresh_after_change": (prog or {}).get("refresh_after_change") is True,
-                             "quick_reference_posted": (prog or {}).get("quick_reference_posted") is True,
-                             "help_channel": bool((prog or {}).get("help_channel"))},
-        "sanctions_policy": {"documented": sanctions.get("documented") is True,
-                             "last_reviewed": sanctions.get("last_reviewed")},
-        "incident_log": {"kept": incidents is not None, "entries": len(incidents or []),
-                         "not_investigated": sum(1 for e in incidents or [] if not e["investigated"])},
-        "access_log_spot_checks": {"last": spot.get("last"), "exports_checked": spot.get("exports_checked") is True,
-                                   "lessons_shared": spot.get("lessons_shared") is True},
+        "physical": {
+            "recorded": bool(phys),
+            "facility_access_list_reviewed": phys.get("facility_access_list_reviewed"),
+            "screen_placement_reviewed": phys.get("screen_placement_reviewed"),
+            "sensor_storage_locked": phys.get("sensor_storage_locked") is True,
+            "devices_labelled": phys.get("devices_labelled") is True,
+            "asset_inventory": {
+                "recorded": inv is not None,
+                "entries": len(assets),
+                "without_owner_or_location": sum(1 for a in assets if not a.get("owner") or not a.get("location")),
+                "last_reviewed": (inv or {}).get("last_reviewed"),
+            },
+        },
+        "training_program": {
+            "recorded": prog is not None,
+            "topics": topics,
+            "topics_missing": [t for t in TRAINING_TOPICS if t not in topics],
+            "onboarding_within_days": (prog or {}).get("onboarding_within_days"),
+            "refresh_after_change": (prog or {}).get("refresh_after_change") is True,
+            "quick_reference_posted": (prog or {}).get("quick_reference_posted") is True,
+            "help_channel": bool((prog or {}).get("help_channel")),
+        },
+        "sanctions_policy": {
+            "documented": sanctions.get("documented") is True,
+            "last_reviewed": sanctions.get("last_reviewed"),
+        },
+        "incident_log": {
+            "kept": incidents is not None,
+            "entries": len(incidents or []),
+            "not_investigated": sum(1 for e in incidents or [] if not e["investigated"]),
+        },
+        "access_log_spot_checks": {
+            "last": spot.get("last"),
+            "exports_checked": spot.get("exports_checked") is True,
+            "lessons_shared": spot.get("lessons_shared") is True,
+        },
     }

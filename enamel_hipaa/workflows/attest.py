@@ -2,6 +2,7 @@
 found (outside accounts with access, buckets holding PHI), so a practice starts from facts.
 The starter is validated like any register before it is written, atomically; an existing
 file is only replaced with --force."""
+
 from __future__ import annotations
 
 import re
@@ -24,14 +25,32 @@ _VERSION_1 = re.compile(r"^version:[ \t]*1[ \t]*(#.*)?$", re.M)
 def starter_text(collection: Collection, tenant: str | None, file_name: str) -> str:
     parties = crosscheck.external_parties(collection)
     regions = {f"{r.type}/{r.id}": r.region for r in collection.resources if r.region}
-    vendors = [{"name": f"vendor using AWS account {p.account_id}", "account": p.account_id, "seen_in": p.seen_in,
-                "regions": sorted({regions[w.split(" ")[0]] for w in p.seen_in if w.split(" ")[0] in regions})}
-               for p in parties if p.marker is None and p.kind == "aws_account"]
+    vendors = [
+        {
+            "name": f"vendor using AWS account {p.account_id}",
+            "account": p.account_id,
+            "seen_in": p.seen_in,
+            "regions": sorted({regions[w.split(" ")[0]] for w in p.seen_in if w.split(" ")[0] in regions}),
+        }
+        for p in parties
+        if p.marker is None and p.kind == "aws_account"
+    ]
     systems = [{"name": name, "seen_in": seen} for name, seen in sorted(crosscheck.phi_buckets(collection).items())]
-    return env(False).get_template(TEMPLATE).render(
-        generated_at=now_iso(), sources=list(dict.fromkeys(collection.sources)), file_name=file_name,
-        tenant=tenant or "My dental practice", vendors=vendors, systems=systems,
-        unreadable=[p for p in parties if p.marker is not None]).rstrip("\n") + "\n"
+    return (
+        env(False)
+        .get_template(TEMPLATE)
+        .render(
+            generated_at=now_iso(),
+            sources=list(dict.fromkeys(collection.sources)),
+            file_name=file_name,
+            tenant=tenant or "My dental practice",
+            vendors=vendors,
+            systems=systems,
+            unreadable=[p for p in parties if p.marker is not None],
+        )
+        .rstrip("\n")
+        + "\n"
+    )
 
 
 def write_starter(output: str, collection: Collection, tenant: str | None, force: bool) -> Path:

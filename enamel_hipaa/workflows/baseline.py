@@ -3,6 +3,7 @@
 the gate. A finding's key is its rule and resource identity (type, id, account, region),
 never a line number, so moving code around does not make old findings new. Errors are
 never baselined: an incomplete scan still exits 3 with --fail-on-error."""
+
 from __future__ import annotations
 
 import json
@@ -28,12 +29,23 @@ def load(path: str) -> set[str]:
 
 
 def dump(report: dict) -> str:
-    items = [{"key": finding_key(f), "rule_id": f["rule_id"], "status": f["status"],
-              "resource": {"type": f["resource"]["type"], "id": f["resource"]["id"]}}
-             for f in report["findings"] if f["status"] in BASELINED]
+    items = [
+        {
+            "key": finding_key(f),
+            "rule_id": f["rule_id"],
+            "status": f["status"],
+            "resource": {"type": f["resource"]["type"], "id": f["resource"]["id"]},
+        }
+        for f in report["findings"]
+        if f["status"] in BASELINED
+    ]
     items.sort(key=lambda i: (i["rule_id"], i["resource"]["id"], i["key"]))
-    doc = {"version": VERSION, "tool": {"name": "enamel", "version": __version__}, "created_at": now_iso(),
-           "findings": list({i["key"]: i for i in items}.values())}
+    doc = {
+        "version": VERSION,
+        "tool": {"name": "enamel", "version": __version__},
+        "created_at": now_iso(),
+        "findings": list({i["key"]: i for i in items}.values()),
+    }
     return json.dumps(doc, indent=2) + "\n"
 
 
@@ -53,4 +65,5 @@ def use(baseline: str | None, write_baseline: str | None, report: dict) -> None:
         mark(report, load(baseline))
     if write_baseline:
         from enamel_hipaa.core.fsio import atomic_write
+
         atomic_write(Path(write_baseline), dump(report))

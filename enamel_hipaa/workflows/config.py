@@ -4,6 +4,7 @@
 The command line builds one in `cli/`; a tenants file entry (and a project's `enamel.yaml`,
 which has the same schema as one tenant) builds one here, straight from YAML, never
 through argv. Nothing writes results back into a config: they are frozen."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ SEVERITY_DEFAULT = "high"
 
 @dataclass(frozen=True)
 class FailurePolicy:
-    fail_on: str = SEVERITY_DEFAULT     # critical|high|medium|low|info|none
-    fail_on_error: bool = True          # an incomplete scan exits 3 (fail closed)
-    count_unknown: bool = True          # unknown findings count towards fail_on
+    fail_on: str = SEVERITY_DEFAULT  # critical|high|medium|low|info|none
+    fail_on_error: bool = True  # an incomplete scan exits 3 (fail closed)
+    count_unknown: bool = True  # unknown findings count towards fail_on
 
 
 @dataclass(frozen=True)
@@ -29,29 +30,30 @@ class OutputConfig:
     show_pass: bool = False
     ci: bool = False
     color: bool = True
-    security_hub: bool = False           # also export findings to AWS Security Hub (ASFF)
+    security_hub: bool = False  # also export findings to AWS Security Hub (ASFF)
     security_hub_region: str | None = None
-    webhook_env: str | None = None       # env var NAME holding a Slack/Teams webhook URL
+    webhook_env: str | None = None  # env var NAME holding a Slack/Teams webhook URL
 
 
 @dataclass(frozen=True)
 class HistoryConfig:
     record: bool = False
-    path: str | None = None             # None: env ENAMEL_HISTORY, settings file, user state dir
+    path: str | None = None  # None: env ENAMEL_HISTORY, settings file, user state dir
     retention_days: int | None = None
     settings_file: str | None = None
 
 
 @dataclass(frozen=True)
 class RuleSelection:
-    ids: tuple[str, ...] = ()           # globs to keep (empty: all)
-    skip: tuple[str, ...] = ()          # globs to drop
+    ids: tuple[str, ...] = ()  # globs to keep (empty: all)
+    skip: tuple[str, ...] = ()  # globs to drop
     severities: tuple[str, ...] = ()
     providers: tuple[str, ...] = ()
-    hipaa: tuple[str, ...] = ()         # paragraphs (and their subparagraphs)
+    hipaa: tuple[str, ...] = ()  # paragraphs (and their subparagraphs)
 
     def apply(self, ruleset):
         from enamel_hipaa.core.ruleset import select_rules
+
         return select_rules(ruleset, self.ids, self.skip, self.severities, self.providers, self.hipaa)
 
 
@@ -61,7 +63,7 @@ class ScanConfig:
     rule_dirs: tuple[str, ...] = ()
     selection: RuleSelection = field(default_factory=RuleSelection)
     params_file: str | None = None
-    params: Mapping | None = None       # inline overrides (a tenants file entry)
+    params: Mapping | None = None  # inline overrides (a tenants file entry)
     params_origin: str = "params"
     waivers_file: str | None = None
     tenant: str | None = None
@@ -75,9 +77,13 @@ class ScanConfig:
 def selection_from_spec(spec: Mapping) -> RuleSelection:
     """A tenant entry's `select:` block (a project file's, too)."""
     sel = spec.get("select") or {}
-    return RuleSelection(ids=tuple(sel.get("rules", ())), skip=tuple(sel.get("skip_rules", ())),
-                         severities=tuple(sel.get("severities", ())), providers=tuple(sel.get("providers", ())),
-                         hipaa=tuple(sel.get("hipaa", ())))
+    return RuleSelection(
+        ids=tuple(sel.get("rules", ())),
+        skip=tuple(sel.get("skip_rules", ())),
+        severities=tuple(sel.get("severities", ())),
+        providers=tuple(sel.get("providers", ())),
+        hipaa=tuple(sel.get("hipaa", ())),
+    )
 
 
 class TenantSourceError(Exception):

@@ -12,6 +12,7 @@ resources with no test, so the restore-test rule fails for them.
 Without a register the collection is returned unchanged. `WHERE_ACCOUNTS` is the one table
 to extend when a collector emits another list of outside accounts (e.g. Azure guest tenants).
 """
+
 from __future__ import annotations
 
 import re
@@ -38,9 +39,9 @@ _ACCOUNT = re.compile(r"(?<![0-9])([0-9]{12})(?![0-9])")
 @dataclass
 class Party:
     kind: str
-    account_id: object                    # a string, or a marker when it could not be read
+    account_id: object  # a string, or a marker when it could not be read
     seen_in: list[str] = field(default_factory=list)
-    marker: dict | None = None            # why the party's status cannot be known
+    marker: dict | None = None  # why the party's status cannot be known
     _seen: set = field(default_factory=set, repr=False)
 
     def add(self, where: str) -> None:
@@ -141,11 +142,25 @@ def party_resources(parties: list[Party], vendors: list[Resource]) -> list[Resou
             rid = f"external:{p.kind}:{p.account_id}"
             label = "AWS account" if p.kind == "aws_account" else "Azure tenant"
             name = f"{label} {p.account_id}"
-            vendor, status = index.get((p.kind, str(p.account_id).lower() if p.kind == "azure_tenant"
-                                        else p.account_id), (None, "missing"))
-        out.append(Resource("attestation.external_party", rid, name, "attestation", {
-            "kind": p.kind, "account_id": p.account_id, "seen_in": p.seen_in, "vendor": vendor,
-            "baa_status": status}, account=p.account_id if p.marker is None and p.kind == "aws_account" else None))
+            vendor, status = index.get(
+                (p.kind, str(p.account_id).lower() if p.kind == "azure_tenant" else p.account_id), (None, "missing")
+            )
+        out.append(
+            Resource(
+                "attestation.external_party",
+                rid,
+                name,
+                "attestation",
+                {
+                    "kind": p.kind,
+                    "account_id": p.account_id,
+                    "seen_in": p.seen_in,
+                    "vendor": vendor,
+                    "baa_status": status,
+                },
+                account=p.account_id if p.marker is None and p.kind == "aws_account" else None,
+            )
+        )
     return out
 
 
@@ -167,8 +182,14 @@ def _untested_phi_systems(collection: Collection, tests: list[Resource], interva
     for name, seen in phi_buckets(collection).items():
         if name in covered or any(s.split("/", 1)[1] in covered for s in seen):
             continue
-        system = {"name": name, "holds_phi": True, "covers": [name], "rto_target_hours": None,
-                  "rpo_target_hours": None, "last_restore_test": None}
+        system = {
+            "name": name,
+            "holds_phi": True,
+            "covers": [name],
+            "rto_target_hours": None,
+            "rpo_target_hours": None,
+            "last_restore_test": None,
+        }
         out.append(restore_test_resource(LIVE_SYSTEM_PREFIX + name, system, interval, today, seen))
     return out
 

@@ -11,6 +11,7 @@ Patterns (str.format fields): {tenant} the tenant name, {TENANT} the same upper-
 `_` for `-` (for environment variable names), {account} the AWS account id, {group} the group
 name as found. The role name and the ExternalId *variable name* come from patterns; no
 secret value is ever read or written."""
+
 from __future__ import annotations
 
 import difflib
@@ -57,13 +58,19 @@ def _by_name(groups: dict[str, list]) -> list[tuple[str, str, list]]:
 
 # --- AWS Organizations ---------------------------------------------------------------------
 
+
 def _pages(client, op: str, key: str, **kw) -> list:
     return [item for page in client.get_paginator(op).paginate(**kw) for item in page[key]]
 
 
-def discover_aws_organization(session, group_by: str = "ou", role_name_pattern: str = "EnamelAudit",
-                              external_id_env_pattern: str = "ENAMEL_EXTID_{TENANT}",
-                              regions: list[str] | None = None, unassigned: list | None = None) -> list[dict]:
+def discover_aws_organization(
+    session,
+    group_by: str = "ou",
+    role_name_pattern: str = "EnamelAudit",
+    external_id_env_pattern: str = "ENAMEL_EXTID_{TENANT}",
+    regions: list[str] | None = None,
+    unassigned: list | None = None,
+) -> list[dict]:
     """Tenant entries from the organization `session` can read (organizations:List*/Describe*).
     One tenant per group; one `aws` entry per ACTIVE account in it."""
     tag = _group_key(group_by)
@@ -80,8 +87,9 @@ def discover_aws_organization(session, group_by: str = "ou", role_name_pattern: 
             parent = org.list_parents(ChildId=acct["Id"])["Parents"][0]
             if parent["Type"] == "ORGANIZATIONAL_UNIT":
                 if parent["Id"] not in ou_names:
-                    ou_names[parent["Id"]] = org.describe_organizational_unit(
-                        OrganizationalUnitId=parent["Id"])["OrganizationalUnit"]["Name"]
+                    ou_names[parent["Id"]] = org.describe_organizational_unit(OrganizationalUnitId=parent["Id"])[
+                        "OrganizationalUnit"
+                    ]["Name"]
                 group = ou_names[parent["Id"]]
         else:
             tags = {t["Key"]: t["Value"] for t in _pages(org, "list_tags_for_resource", "Tags", ResourceId=acct["Id"])}
@@ -96,8 +104,10 @@ def discover_aws_organization(session, group_by: str = "ou", role_name_pattern: 
         entries = []
         for acct in sorted(accts, key=lambda a: a["Id"]):
             f = _fields(group, account=acct["Id"])
-            entry = {"role_arn": f"arn:aws:iam::{acct['Id']}:role/{role_name_pattern.format(**f)}",
-                     "external_id_env": external_id_env_pattern.format(**f)}
+            entry = {
+                "role_arn": f"arn:aws:iam::{acct['Id']}:role/{role_name_pattern.format(**f)}",
+                "external_id_env": external_id_env_pattern.format(**f),
+            }
             if regions:
                 entry["regions"] = list(regions)
             entries.append(entry)
@@ -110,13 +120,15 @@ def discover_aws_organization(session, group_by: str = "ou", role_name_pattern: 
 MG_API = "2020-05-01"
 
 
-def discover_azure_lighthouse(credential, settings, identity: dict, group_by: str = "tag:practice",
-                              unassigned: list | None = None) -> list[dict]:
+def discover_azure_lighthouse(
+    credential, settings, identity: dict, group_by: str = "tag:practice", unassigned: list | None = None
+) -> list[dict]:
     """Tenant entries from the subscriptions `credential` sees (delegated through Lighthouse),
     grouped by a subscription tag (`tag:<key>`) or by management group (`management-group`).
     `identity` is the azure block's credential part every tenant shares: tenant_id, client_id
     and client_secret_env (or certificate_env / certificate_path) - variable names only."""
     from azure.mgmt.resource.subscriptions import SubscriptionClient
+
     tag = _group_key(group_by)
     if group_by != "management-group" and tag is None:
         raise InputError("command line", f"--group-by {group_by!r}: expected management-group or tag:<key>")
@@ -131,8 +143,12 @@ def discover_azure_lighthouse(credential, settings, identity: dict, group_by: st
                 unassigned.append({"subscription": s.subscription_id, "name": s.display_name or ""})
             continue
         groups.setdefault(group, []).append(s.subscription_id)
-    return _checked([{"name": name, "display_name": group, "azure": {**identity, "subscriptions": sorted(ids)}}
-                     for name, group, ids in _by_name(groups)])
+    return _checked(
+        [
+            {"name": name, "display_name": group, "azure": {**identity, "subscriptions": sorted(ids)}}
+            for name, group, ids in _by_name(groups)
+        ]
+    )
 
 
 def _management_groups(client, settings) -> dict[str, str]:
@@ -153,6 +169,7 @@ def _management_groups(client, settings) -> dict[str, str]:
 
 def _get(client, url: str) -> list[dict]:
     from azure.core.rest import HttpRequest
+
     items = []
     while url:
         resp = client.send_request(HttpRequest("GET", url))
@@ -165,12 +182,16 @@ def _get(client, url: str) -> list[dict]:
 
 # --- merging into a tenants file ------------------------------------------------------------
 
+
 def _checked(tenants: list[dict]) -> list[dict]:
     err = next(iter(schemas.validator("tenants").iter_errors({"version": 1, "tenants": tenants})), None)
     if err is not None:
         where = "/".join(map(str, err.absolute_path))
-        raise InputError("discovery", f"a discovered entry is not a valid tenant ({where}): {err.message} "
-                                      "(check the role name and ExternalId variable patterns)")
+        raise InputError(
+            "discovery",
+            f"a discovered entry is not a valid tenant ({where}): {err.message} "
+            "(check the role name and ExternalId variable patterns)",
+        )
     return tenants
 
 
@@ -193,8 +214,9 @@ def _key(mapping, name):
     return next(((k, v) for k, v in mapping.value if k.value == name), (None, None))
 
 
-def merge_tenants(existing_yaml_text: str | None, discovered: list[dict],
-                  filename: str = "tenants.yaml") -> tuple[str, str]:
+def merge_tenants(
+    existing_yaml_text: str | None, discovered: list[dict], filename: str = "tenants.yaml"
+) -> tuple[str, str]:
     """(new text, unified diff). New tenants are appended to `tenants:`; an existing tenant
     only gains the AWS accounts / Azure subscriptions it does not list yet. Nothing else in
     the file changes: hand edits, comments and order stay as they are."""
@@ -228,14 +250,15 @@ def merge_tenants(existing_yaml_text: str | None, discovered: list[dict],
             inserts.append((_last_line(tnode), _block(fresh, indent - 2)))
         else:  # `tenants: []`
             start = tnode.start_mark
-            lines[start.line] = lines[start.line][:start.column].rstrip() + "\n"
+            lines[start.line] = lines[start.line][: start.column].rstrip() + "\n"
             inserts.append((start.line, _block(fresh, 2)))
     for after, block in sorted(inserts, key=lambda x: x[0], reverse=True):
-        lines[after + 1:after + 1] = [ln + "\n" for ln in block]
+        lines[after + 1 : after + 1] = [ln + "\n" for ln in block]
     new = "".join(lines)
     _checked(yaml.safe_load(new).get("tenants") or [])
-    diff = "".join(difflib.unified_diff(existing_yaml_text.splitlines(True), lines, filename,
-                                        filename + " (discovered)"))
+    diff = "".join(
+        difflib.unified_diff(existing_yaml_text.splitlines(True), lines, filename, filename + " (discovered)")
+    )
     return new, diff
 
 
@@ -249,8 +272,12 @@ def _extend(mine: dict, node, found: dict, key: str, ident, filename: str) -> li
         indent = node.value[0][0].start_mark.column
         return [(_last_line(node), _block({key: missing}, indent))]
     if not isinstance(vnode, yaml.SequenceNode) or vnode.flow_style:
-        raise InputError(filename, f"tenant {mine.get('name')!r}: {key} is not a block list; add "
-                                   f"{', '.join(map(str, (ident(e) for e in missing)))} by hand", line=knode.start_mark.line + 1)
+        raise InputError(
+            filename,
+            f"tenant {mine.get('name')!r}: {key} is not a block list; add "
+            f"{', '.join(map(str, (ident(e) for e in missing)))} by hand",
+            line=knode.start_mark.line + 1,
+        )
     indent = vnode.value[0].start_mark.column - 2
     return [(_last_line(vnode), _block(missing, indent))]
 
@@ -268,7 +295,10 @@ def _extend_azure(mine: dict, node, found: dict, filename: str) -> list[tuple[in
     _, anode = _key(node, "azure")
     knode, snode = _key(anode, "subscriptions")
     if not isinstance(snode, yaml.SequenceNode) or snode.flow_style or not snode.value:
-        raise InputError(filename, f"tenant {mine.get('name')!r}: azure.subscriptions is not a block list; add "
-                                   f"{', '.join(missing)} by hand", line=(knode or anode).start_mark.line + 1)
+        raise InputError(
+            filename,
+            f"tenant {mine.get('name')!r}: azure.subscriptions is not a block list; add {', '.join(missing)} by hand",
+            line=(knode or anode).start_mark.line + 1,
+        )
     indent = snode.value[0].start_mark.column - 2
     return [(_last_line(snode), _block(missing, indent))]

@@ -5,6 +5,7 @@ that the renderers in enamel_hipaa/outputs/drift.py present.
 HIPAA-relevant keys of a resource type are the keys its loaded rules read: every leaf key
 of each rule's `assert` and `where` (engine.leaf_keys). A property change elsewhere is noise.
 """
+
 from __future__ import annotations
 
 import re
@@ -66,8 +67,15 @@ def _scan_meta(s: dict) -> dict:
 
 # --- choosing the two scans ---------------------------------------------------------------
 
-def pick_scans(conn, tenant: str | None, since: str | None = None, from_ref: str | None = None,
-               to_ref: str | None = None, now: datetime | None = None) -> tuple[dict, dict, str]:
+
+def pick_scans(
+    conn,
+    tenant: str | None,
+    since: str | None = None,
+    from_ref: str | None = None,
+    to_ref: str | None = None,
+    now: datetime | None = None,
+) -> tuple[dict, dict, str]:
     """(from scan, to scan, how the baseline was chosen). Default: the previous scan vs the last."""
     tenant = history.tenant_of(conn, tenant)
     all_scans = history.scans(conn, tenant)
@@ -93,6 +101,7 @@ def pick_scans(conn, tenant: str | None, since: str | None = None, from_ref: str
 
 # --- scan to scan -------------------------------------------------------------------------
 
+
 def _open_since(conn, tenant, to: dict, open_keys: set) -> dict:
     """(rule, resource) -> started_at of the first scan of its current unbroken failing run."""
     all_scans = history.scans(conn, tenant)
@@ -111,8 +120,16 @@ def _open_since(conn, tenant, to: dict, open_keys: set) -> dict:
     return first
 
 
-def scan_drift(conn, frm: dict, to: dict, rules, tenant: str | None, how: str = "given",
-               waiver_days: int = 30, today: date | None = None) -> dict:
+def scan_drift(
+    conn,
+    frm: dict,
+    to: dict,
+    rules,
+    tenant: str | None,
+    how: str = "given",
+    waiver_days: int = 30,
+    today: date | None = None,
+) -> dict:
     today = today or datetime.now(timezone.utc).date()
     before, after = history.load_findings(conn, frm["id"]), history.load_findings(conn, to["id"])
     bad_before = {k for k, f in before.items() if f["status"] in FAILING}
@@ -146,27 +163,42 @@ def scan_drift(conn, frm: dict, to: dict, rules, tenant: str | None, how: str = 
                 changed.append({"resource": b["ref"], "key": key, "before": old, "after": new, "rules": rule_ids})
 
     horizon = (today + timedelta(days=waiver_days)).isoformat()
-    waivers = sorted((w for w in history.load_waivers(conn, to["id"]) if w["expires"] <= horizon),
-                     key=lambda w: (w["expires"], w["rule"], w["resource"]))
+    waivers = sorted(
+        (w for w in history.load_waivers(conn, to["id"]) if w["expires"] <= horizon),
+        key=lambda w: (w["expires"], w["rule"], w["resource"]),
+    )
     return {
-        "kind": "scan", "version": DRIFT_VERSION, "tenant": tenant, "baseline": how,
-        "from": _scan_meta(frm), "to": _scan_meta(to),
-        "summary": {"new": len(bad_after - bad_before), "resolved": len(resolved), "open": len(still_open),
-                    "waivers_expiring": len(waivers), "resources_added": len(res_after.keys() - res_before.keys()),
-                    "resources_removed": len(res_before.keys() - res_after.keys()), "properties_changed": len(changed)},
+        "kind": "scan",
+        "version": DRIFT_VERSION,
+        "tenant": tenant,
+        "baseline": how,
+        "from": _scan_meta(frm),
+        "to": _scan_meta(to),
+        "summary": {
+            "new": len(bad_after - bad_before),
+            "resolved": len(resolved),
+            "open": len(still_open),
+            "waivers_expiring": len(waivers),
+            "resources_added": len(res_after.keys() - res_before.keys()),
+            "resources_removed": len(res_before.keys() - res_after.keys()),
+            "properties_changed": len(changed),
+        },
         "new_failures": _by_severity([after[k] for k in bad_after - bad_before]),
         "resolved_failures": _by_severity(resolved),
         "open_failures": _by_severity(still_open),
         "waivers_expiring": [dict(w, days_left=(date.fromisoformat(w["expires"]) - today).days) for w in waivers],
-        "resources_added": sorted((res_after[k]["ref"] for k in res_after.keys() - res_before.keys()),
-                                  key=lambda r: (r["type"], r["id"])),
-        "resources_removed": sorted((res_before[k]["ref"] for k in res_before.keys() - res_after.keys()),
-                                    key=lambda r: (r["type"], r["id"])),
+        "resources_added": sorted(
+            (res_after[k]["ref"] for k in res_after.keys() - res_before.keys()), key=lambda r: (r["type"], r["id"])
+        ),
+        "resources_removed": sorted(
+            (res_before[k]["ref"] for k in res_before.keys() - res_after.keys()), key=lambda r: (r["type"], r["id"])
+        ),
         "properties_changed": changed,
     }
 
 
 # --- plan (desired) vs live (actual) -------------------------------------------------------
+
 
 def match_resources(desired, actual) -> tuple[list[tuple], list, list]:
     """Pair each desired resource with an actual one of the same type: first by equal id,
@@ -196,8 +228,11 @@ def plan_drift(resources, rules, errors=()) -> dict:
     desired = [r for r in resources if r.source in history.DESIRED_SOURCES]
     actual = [r for r in resources if r.source not in history.DESIRED_SOURCES]
     if not desired:
-        raise InputError("command line", "--desired found no plan/state resources (give --pulumi/--pulumi-state "
-                                         "or a resources file whose resources have source plan or state)")
+        raise InputError(
+            "command line",
+            "--desired found no plan/state resources (give --pulumi/--pulumi-state "
+            "or a resources file whose resources have source plan or state)",
+        )
     if not actual:
         raise InputError("command line", "--desired found no live resources to compare with")
     keys_by_type = relevant_keys(rules)
@@ -213,17 +248,40 @@ def plan_drift(resources, rules, errors=()) -> dict:
             if reason is None and have is None:
                 reason = "live value not reported"
             if reason is not None:
-                differs.append({"resource": a.ref(), "key": key, "desired": want, "actual": have,
-                                "status": "not_comparable", "reason": reason, "rules": rule_ids})
+                differs.append(
+                    {
+                        "resource": a.ref(),
+                        "key": key,
+                        "desired": want,
+                        "actual": have,
+                        "status": "not_comparable",
+                        "reason": reason,
+                        "rules": rule_ids,
+                    }
+                )
             elif want != have:
-                differs.append({"resource": a.ref(), "key": key, "desired": want, "actual": have,
-                                "status": "differs", "reason": None, "rules": rule_ids})
+                differs.append(
+                    {
+                        "resource": a.ref(),
+                        "key": key,
+                        "desired": want,
+                        "actual": have,
+                        "status": "differs",
+                        "reason": None,
+                        "rules": rule_ids,
+                    }
+                )
     differs.sort(key=lambda x: (x["status"], x["resource"]["type"], x["resource"]["id"], x["key"]))
     return {
-        "kind": "plan", "version": DRIFT_VERSION,
-        "summary": {"matched": len(pairs), "differs": sum(x["status"] == "differs" for x in differs),
-                    "not_comparable": sum(x["status"] == "not_comparable" for x in differs),
-                    "unmanaged": len(unmanaged), "missing": len(missing)},
+        "kind": "plan",
+        "version": DRIFT_VERSION,
+        "summary": {
+            "matched": len(pairs),
+            "differs": sum(x["status"] == "differs" for x in differs),
+            "not_comparable": sum(x["status"] == "not_comparable" for x in differs),
+            "unmanaged": len(unmanaged),
+            "missing": len(missing),
+        },
         "matched": [{"desired": d.ref(), "actual": a.ref(), "by": how} for d, a, how in pairs],
         "properties": differs,
         "unmanaged": sorted((a.ref() for a in unmanaged), key=lambda r: (r["type"], r["id"])),

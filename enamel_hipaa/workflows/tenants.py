@@ -2,6 +2,7 @@
 scan tenants in parallel, each with its own sources, credentials, params and waivers, and
 write one directory per tenant. The roll-up (enamel_hipaa/outputs/rollup.py) is built from those
 directories, so a sharded run merges to exactly the unsharded roll-up."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,10 +26,10 @@ REPORT_FILE = "enamel-report.json"
 class Tenant:
     name: str
     display_name: str
-    spec: dict                      # the tenant's entry, defaults merged in, paths absolute
+    spec: dict  # the tenant's entry, defaults merged in, paths absolute
     fail_on: str = "high"
     recipients: tuple[str, ...] = ()
-    source: str = ""                # the tenants file (its azure block is read from there)
+    source: str = ""  # the tenants file (its azure block is read from there)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class TenantResult:
 
 def load_tenants(path: str) -> list[Tenant]:
     from enamel_hipaa.sources.azure.auth import refuse_secrets
+
     data, lines = yamlsrc.load(path)
     if not isinstance(data, dict):
         raise InputError(path, "expected a mapping with 'tenants:'", line=1)
@@ -56,8 +58,12 @@ def load_tenants(path: str) -> list[Tenant]:
     out = []
     for i, t in enumerate(data["tenants"]):
         if t["name"] in seen:
-            raise InputError(path, f"tenant {t['name']!r} is listed twice (first at item {seen[t['name']]})",
-                             line=lines.get(("tenants", i, "name")), where=f"tenants/{i}/name")
+            raise InputError(
+                path,
+                f"tenant {t['name']!r} is listed twice (first at item {seen[t['name']]})",
+                line=lines.get(("tenants", i, "name")),
+                where=f"tenants/{i}/name",
+            )
         seen[t["name"]] = i
         spec = {**defaults, **t}
         for key in ("onprem", "attestation", "waivers"):
@@ -65,9 +71,16 @@ def load_tenants(path: str) -> list[Tenant]:
                 spec[key] = str(base / spec[key])
         if "resources" in spec:
             spec["resources"] = [str(base / p) for p in spec["resources"]]
-        out.append(Tenant(name=t["name"], display_name=t.get("display_name", t["name"]), spec=spec,
-                          fail_on=spec.get("fail_on", "high"), recipients=tuple(spec.get("recipients", ())),
-                          source=str(Path(path).resolve())))
+        out.append(
+            Tenant(
+                name=t["name"],
+                display_name=t.get("display_name", t["name"]),
+                spec=spec,
+                fail_on=spec.get("fail_on", "high"),
+                recipients=tuple(spec.get("recipients", ())),
+                source=str(Path(path).resolve()),
+            )
+        )
     return out
 
 
@@ -104,6 +117,7 @@ def select(tenants: list[Tenant], only: list[str] | None = None, shard: tuple[in
 class RunOptions:
     """What every tenant's scan of one run shares: output, formats, the global API call cap
     (a semaphore, the only object shared between tenants) and the history database."""
+
     out_dir: Path
     formats: list[str]
     fail_on_error: bool = False
@@ -112,11 +126,13 @@ class RunOptions:
     retention_days: int | None = None
 
 
-def make_run_options(out_dir: Path, formats, fail_on_error: bool = False, max_api_calls: int | None = None,
-                     history=None) -> RunOptions:
+def make_run_options(
+    out_dir: Path, formats, fail_on_error: bool = False, max_api_calls: int | None = None, history=None
+) -> RunOptions:
     """`history`: a workflows.config.HistoryConfig, or None not to record."""
     from enamel_hipaa.outputs import history as store
     from enamel_hipaa.sources import apilimit
+
     if max_api_calls is not None and max_api_calls < 1:
         raise InputError("command line", "--max-api-calls must be at least 1")
     db, days = None, None
@@ -124,14 +140,21 @@ def make_run_options(out_dir: Path, formats, fail_on_error: bool = False, max_ap
         path, days = store.resolve(history.path, history.retention_days, history.settings_file)
         store.connect(path).close()  # create and migrate once, before tenants write in parallel
         db = str(path)
-    return RunOptions(out_dir=out_dir, formats=list(formats), fail_on_error=fail_on_error,
-                      api_slots=apilimit.semaphore(max_api_calls), history=db, retention_days=days)
+    return RunOptions(
+        out_dir=out_dir,
+        formats=list(formats),
+        fail_on_error=fail_on_error,
+        api_slots=apilimit.semaphore(max_api_calls),
+        history=db,
+        retention_days=days,
+    )
 
 
 def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
     from enamel_hipaa.sources.apilimit import KEY
     from enamel_hipaa.sources import Collection
     from enamel_hipaa.workflows.scan import collect, make_report
+
     started = now_iso()
     tdir = opts.out_dir / t.name
     trend = None
@@ -141,9 +164,16 @@ def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
         total = Collection()
         for group in tenant_sources(t.spec, t.source, t.name):  # each run: a fresh ScanContext
             total.extend(collect(group, ruleset, extra={KEY: opts.api_slots}, tenant=t.name))
-        report = make_report(total, ruleset, tenant=t.name, started_at=started, fail_on=t.fail_on,
-                             params=t.spec.get("params"), params_origin=f"tenant {t.name} params",
-                             waivers_file=t.spec.get("waivers"))
+        report = make_report(
+            total,
+            ruleset,
+            tenant=t.name,
+            started_at=started,
+            fail_on=t.fail_on,
+            params=t.spec.get("params"),
+            params_origin=f"tenant {t.name} params",
+            waivers_file=t.spec.get("waivers"),
+        )
         if opts.history:
             trend = record_and_trend(opts.history, opts.retention_days, report, total.resources)
     except (TenantSourceError, InputError) as exc:
@@ -153,12 +183,24 @@ def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
     else:
         ctx = RenderContext(rules=ruleset.by_id(), catalogue=ruleset.catalogue)
         write_reports(report, list(dict.fromkeys(["json", *opts.formats])), tdir, ctx)
-        result = TenantResult(t, complete=report["scan"]["complete"], report=report,
-                              exit_code=exit_code(report, t.fail_on, opts.fail_on_error))
-    status = {"name": t.name, "display_name": t.display_name, "complete": result.complete,
-              "error": result.error, "exit_code": result.exit_code, "started_at": started,
-              "finished_at": now_iso(), "report": REPORT_FILE if result.report else None,
-              "recipients": list(t.recipients), "trend": trend}
+        result = TenantResult(
+            t,
+            complete=report["scan"]["complete"],
+            report=report,
+            exit_code=exit_code(report, t.fail_on, opts.fail_on_error),
+        )
+    status = {
+        "name": t.name,
+        "display_name": t.display_name,
+        "complete": result.complete,
+        "error": result.error,
+        "exit_code": result.exit_code,
+        "started_at": started,
+        "finished_at": now_iso(),
+        "report": REPORT_FILE if result.report else None,
+        "recipients": list(t.recipients),
+        "trend": trend,
+    }
     atomic_write(tdir / STATUS_FILE, json.dumps(status, indent=2) + "\n")
     return result
 
@@ -170,6 +212,7 @@ def record_and_trend(db: str, retention_days: int | None, report: dict, resource
     """Record the tenant's scan in the history and compare its counts with the tenant's
     previous recorded scan: {"previous": {id, started_at} | None, "<status>": delta | None}."""
     from enamel_hipaa.outputs import history
+
     conn = history.connect(db)
     try:  # a retried shard (same ENAMEL_RUN_ID) gets the scan its first attempt recorded
         scan_id = history.record(conn, report, resources, retention_days or history.DEFAULT_RETENTION_DAYS)

@@ -1,6 +1,7 @@
 """`enamel report weekly --tenants FILE`: scan every tenant (each with its own sources),
 record each scan in the history, and send each tenant ONE email built only from its own
 report and history, to the recipients its entry in the tenants file lists."""
+
 from __future__ import annotations
 
 import tempfile
@@ -14,8 +15,17 @@ from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.workflows.weekly import compose, eml_name
 
 
-def weekly_per_tenant(tenants_file: str, only: list[str] | None, rule_dirs, run_options, jobs: int,
-                      smtp, sender: str, out: str | None, console) -> int:
+def weekly_per_tenant(
+    tenants_file: str,
+    only: list[str] | None,
+    rule_dirs,
+    run_options,
+    jobs: int,
+    smtp,
+    sender: str,
+    out: str | None,
+    console,
+) -> int:
     """`run_options(out_dir)` -> tenants.RunOptions (recording into the history)."""
     chosen = tenants.select(tenants.load_tenants(tenants_file), only=only)
     ruleset = load_rules(list(rule_dirs))

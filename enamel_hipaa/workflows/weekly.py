@@ -5,6 +5,7 @@ The email is built from reports/templates/email/weekly.{txt,html}.j2, which incl
 template per entry of SECTIONS (email/sections/<name>.{txt,html}.j2). To add a section,
 drop the two templates there and append its name to SECTIONS; each section reads the
 view built by `email_view` (add what it needs under a new key)."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,8 @@ from enamel_hipaa.outputs.templating import env
 from enamel_hipaa.core.report import FAILING
 
 SECTIONS = ["summary", "new", "resolved", "open", "waivers", "changes"]
-RULES_SHOWN = 20   # rule rows per section; the rest is in the attached report
-NAMES_SHOWN = 3    # resources named per rule row
+RULES_SHOWN = 20  # rule rows per section; the rest is in the attached report
+NAMES_SHOWN = 3  # resources named per rule row
 CHANGES_SHOWN = 20
 TREND_CID = "trend@enamel"
 WEEK = timedelta(days=7)
@@ -43,19 +44,47 @@ def baseline(all_scans: list[dict], to: dict) -> tuple[dict | None, str]:
 def first_scan_drift(report: dict) -> dict:
     """What the email shows when nothing was recorded before: every problem is new."""
     problems = [f for f in report["findings"] if f["status"] in FAILING]
-    return {"kind": "scan", "tenant": report["scan"]["tenant"], "baseline": "first recorded scan", "from": None,
-            "to": {"id": report["scan"]["id"], "started_at": report["scan"]["started_at"],
-                   "complete": report["scan"]["complete"], "summary": report["summary"]},
-            "summary": {"new": len(problems), "resolved": 0, "open": 0, "waivers_expiring": 0, "resources_added": 0,
-                        "resources_removed": 0, "properties_changed": 0},
-            "new_failures": problems, "resolved_failures": [], "open_failures": [], "waivers_expiring": [],
-            "resources_added": [], "resources_removed": [], "properties_changed": []}
+    return {
+        "kind": "scan",
+        "tenant": report["scan"]["tenant"],
+        "baseline": "first recorded scan",
+        "from": None,
+        "to": {
+            "id": report["scan"]["id"],
+            "started_at": report["scan"]["started_at"],
+            "complete": report["scan"]["complete"],
+            "summary": report["summary"],
+        },
+        "summary": {
+            "new": len(problems),
+            "resolved": 0,
+            "open": 0,
+            "waivers_expiring": 0,
+            "resources_added": 0,
+            "resources_removed": 0,
+            "properties_changed": 0,
+        },
+        "new_failures": problems,
+        "resolved_failures": [],
+        "open_failures": [],
+        "waivers_expiring": [],
+        "resources_added": [],
+        "resources_removed": [],
+        "properties_changed": [],
+    }
 
 
 def trend(all_scans: list[dict], to: dict) -> list[dict]:
     upto = history.up_to(all_scans, to["id"], inclusive=True)[-TREND_SCANS:]
-    return [{"started_at": s["started_at"], "date": s["started_at"][:16].replace("T", " "), "by_severity": s["summary"]["by_severity"],
-             "open": sum(s["summary"]["by_severity"].values())} for s in upto]
+    return [
+        {
+            "started_at": s["started_at"],
+            "date": s["started_at"][:16].replace("T", " "),
+            "by_severity": s["summary"]["by_severity"],
+            "open": sum(s["summary"]["by_severity"].values()),
+        }
+        for s in upto
+    ]
 
 
 def rule_rows(items: list[dict], extra=None, shown: int = RULES_SHOWN) -> dict:
@@ -68,9 +97,19 @@ def rule_rows(items: list[dict], extra=None, shown: int = RULES_SHOWN) -> dict:
     rows = []
     for rule_id, fs in by_rule.items():
         names = sorted(str(f["resource"].get("name") or f["resource"].get("id")) for f in fs)
-        rows.append({"rule_id": rule_id, "title": fs[0]["title"], "severity": fs[0]["severity"], "hipaa": fs[0]["hipaa"],
-                     "count": len(fs), "names": names[:NAMES_SHOWN], "more": max(0, len(names) - NAMES_SHOWN),
-                     "type": fs[0]["resource"].get("type", ""), "extra": extra(fs) if extra else None})
+        rows.append(
+            {
+                "rule_id": rule_id,
+                "title": fs[0]["title"],
+                "severity": fs[0]["severity"],
+                "hipaa": fs[0]["hipaa"],
+                "count": len(fs),
+                "names": names[:NAMES_SHOWN],
+                "more": max(0, len(names) - NAMES_SHOWN),
+                "type": fs[0]["resource"].get("type", ""),
+                "extra": extra(fs) if extra else None,
+            }
+        )
     rows.sort(key=lambda r: (SEVERITIES.index(r["severity"]), -r["count"], r["rule_id"]))
     return {"rows": rows[:shown], "more_rules": max(0, len(rows) - shown), "total": len(items)}
 
@@ -82,22 +121,32 @@ def _open_since(fs: list[dict]) -> str:
 
 def email_view(report: dict, drift: dict, trend_rows: list[dict], ctx: RenderContext) -> dict:
     def by_sev(items):
-        return [(s, [f for f in items if f["severity"] == s]) for s in SEVERITIES
-                if any(f["severity"] == s for f in items)]
+        return [
+            (s, [f for f in items if f["severity"] == s]) for s in SEVERITIES if any(f["severity"] == s for f in items)
+        ]
+
     open_now = sum(report["summary"]["by_severity"].values())
     before = trend_rows[-2]["open"] if len(trend_rows) > 1 else None
     return {
-        "report": report, "scan": report["scan"], "summary": report["summary"], "drift": drift,
-        "severities": SEVERITIES, "sections": SECTIONS, "trend": trend_rows,
-        "open_now": open_now, "open_delta": None if before is None else open_now - before,
+        "report": report,
+        "scan": report["scan"],
+        "summary": report["summary"],
+        "drift": drift,
+        "severities": SEVERITIES,
+        "sections": SECTIONS,
+        "trend": trend_rows,
+        "open_now": open_now,
+        "open_delta": None if before is None else open_now - before,
         "new_by_severity": by_sev(drift["new_failures"]),
         "resolved_by_severity": by_sev(drift["resolved_failures"]),
         "open_by_severity": by_sev(drift["open_failures"]),
         "new_rows": rule_rows(drift["new_failures"]),
-        "resolved_rows": rule_rows(drift["resolved_failures"],
-                                   extra=lambda fs: ", ".join(sorted({f["now_status"] for f in fs}))),
+        "resolved_rows": rule_rows(
+            drift["resolved_failures"], extra=lambda fs: ", ".join(sorted({f["now_status"] for f in fs}))
+        ),
         "open_rows": rule_rows(drift["open_failures"], extra=_open_since),
-        "changes_shown": CHANGES_SHOWN, "trend_cid": None,
+        "changes_shown": CHANGES_SHOWN,
+        "trend_cid": None,
         "resolved_extra": lambda f: f["now_status"],
         "open_extra": lambda f: f"{f['first_seen'][:10]} ({f['age_days']} days)",
         "cite": lambda c: citation_title(ctx, c),
@@ -107,13 +156,17 @@ def email_view(report: dict, drift: dict, trend_rows: list[dict], ctx: RenderCon
 
 def subject(view: dict) -> str:
     s, tenant = view["drift"]["summary"], view["scan"]["tenant"]
-    return (f"Enamel weekly HIPAA report{' - ' + tenant if tenant else ''}: {s['new']} new, "
-            f"{s['resolved']} resolved, {view['open_now']} open")
+    return (
+        f"Enamel weekly HIPAA report{' - ' + tenant if tenant else ''}: {s['new']} new, "
+        f"{s['resolved']} resolved, {view['open_now']} open"
+    )
 
 
 def render_email(view: dict) -> tuple[str, str]:
-    return (env(False).get_template("email/weekly.txt.j2").render(**view),
-            env(True).get_template("email/weekly.html.j2").render(**view))
+    return (
+        env(False).get_template("email/weekly.txt.j2").render(**view),
+        env(True).get_template("email/weekly.html.j2").render(**view),
+    )
 
 
 def _slug(text: str | None) -> str:
@@ -131,15 +184,19 @@ def compose(conn, report: dict, ctx: RenderContext, rules, sender: str, to: list
     images = []
     if len(view["trend"]) > 1:
         from enamel_hipaa.outputs import trend_png
+
         if trend_png.available():
             images.append((TREND_CID, trend_png.render(view["trend"], SEVERITIES)))
             view["trend_cid"] = TREND_CID
     text, html = render_email(view)
     day = report["scan"]["started_at"][:10]
-    attachments = [csv_attachment(f"enamel-report-{day}.csv", render("csv", report, ctx)),
-                   (f"enamel-report-{day}.html", "text/html", render("html", report, ctx))]
-    msg = mailer.build_message(subject=subject(view), sender=sender, to=to, text=text, html=html,
-                               attachments=attachments, inline_images=images)
+    attachments = [
+        csv_attachment(f"enamel-report-{day}.csv", render("csv", report, ctx)),
+        (f"enamel-report-{day}.html", "text/html", render("html", report, ctx)),
+    ]
+    msg = mailer.build_message(
+        subject=subject(view), sender=sender, to=to, text=text, html=html, attachments=attachments, inline_images=images
+    )
     return msg, view
 
 
@@ -153,6 +210,7 @@ def csv_attachment(name: str, text: str) -> tuple[str, str, str | bytes]:
         return name, "text/csv", text
     import io
     import zipfile
+
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(name, data)

@@ -1,5 +1,6 @@
 """PhiKey: a customer-managed KMS key for ePHI whose policy separates key administrators
 from key users. Secure with no arguments; weakening takes an explicit named argument."""
+
 from __future__ import annotations
 
 import json
@@ -10,20 +11,31 @@ import pulumi
 import pulumi_aws as aws
 
 ADMIN_ACTIONS = [
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
-    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
 ]
 USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
 @dataclass
 class PhiKeyArgs:
-    admin_arns: Sequence[str] = field(default_factory=list)   # roles that administer the key (never decrypt)
-    user_arns: Sequence[str] = field(default_factory=list)    # roles that encrypt/decrypt with it
+    admin_arns: Sequence[str] = field(default_factory=list)  # roles that administer the key (never decrypt)
+    user_arns: Sequence[str] = field(default_factory=list)  # roles that encrypt/decrypt with it
     service_principals: Sequence[str] = field(default_factory=list)  # e.g. cloudtrail.amazonaws.com
-    alias: Optional[str] = None                                # default: alias/<name>
-    region: Optional[str] = None                               # default: the stack's region
+    alias: Optional[str] = None  # default: alias/<name>
+    region: Optional[str] = None  # default: the stack's region
     data_class: str = "phi"
     description: str = "Customer-managed key for dental imaging ePHI"
     # weakenings (explicit only)
@@ -37,16 +49,30 @@ def key_policy(account_id: str, args: PhiKeyArgs) -> str:
     root = f"arn:aws:iam::{account_id}:root"
     admins = [root, *args.admin_arns]
     users = list(args.user_arns) + (list(args.admin_arns) if args.allow_admins_to_use_key else [])
-    statements = [{"Sid": "KeyAdministration", "Effect": "Allow", "Principal": {"AWS": admins},
-                   "Action": ADMIN_ACTIONS, "Resource": "*"}]
+    statements = [
+        {
+            "Sid": "KeyAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": admins},
+            "Action": ADMIN_ACTIONS,
+            "Resource": "*",
+        }
+    ]
     if users:
-        statements.append({"Sid": "KeyUse", "Effect": "Allow", "Principal": {"AWS": users},
-                           "Action": USE_ACTIONS, "Resource": "*"})
+        statements.append(
+            {"Sid": "KeyUse", "Effect": "Allow", "Principal": {"AWS": users}, "Action": USE_ACTIONS, "Resource": "*"}
+        )
     if args.service_principals:
-        statements.append({"Sid": "ServiceUse", "Effect": "Allow",
-                           "Principal": {"Service": list(args.service_principals)},
-                           "Action": ["kms:GenerateDataKey*", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
-                           "Resource": "*", "Condition": {"StringEquals": {"aws:SourceAccount": account_id}}})
+        statements.append(
+            {
+                "Sid": "ServiceUse",
+                "Effect": "Allow",
+                "Principal": {"Service": list(args.service_principals)},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
@@ -55,8 +81,7 @@ class PhiKey(pulumi.ComponentResource):
     key_id: pulumi.Output[str]
     alias_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: Optional[PhiKeyArgs] = None,
-                 opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: Optional[PhiKeyArgs] = None, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("enamel:imaging:PhiKey", name, None, opts)
         args = args or PhiKeyArgs()
         child = pulumi.ResourceOptions(parent=self)
@@ -71,8 +96,13 @@ class PhiKey(pulumi.ComponentResource):
             tags={"data_class": args.data_class},
             opts=child,
         )
-        alias = aws.kms.Alias(f"{name}-alias", name=args.alias or f"alias/{name}", target_key_id=key.key_id,
-                              region=args.region, opts=child)
+        alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=args.alias or f"alias/{name}",
+            target_key_id=key.key_id,
+            region=args.region,
+            opts=child,
+        )
         self.arn = key.arn
         self.key_id = key.key_id
         self.alias_name = alias.name

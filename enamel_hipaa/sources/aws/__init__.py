@@ -7,6 +7,7 @@ Credentials come from boto3's standard chain (env, profile, SSO, instance role);
 honoured, so any AWS-compatible endpoint (moto, LocalStack) works. One module per service
 (COLLECTORS), each declaring the IAM actions it calls; tasks run in a bounded thread pool
 across services and regions. Anything that fails becomes an error, never a pass."""
+
 from __future__ import annotations
 
 import json
@@ -39,6 +40,7 @@ def declared_actions() -> set[str]:
 def collect(config, ctx=None) -> Collection:
     """`config`: a sources.config.AwsSource. The ExternalId is read at this moment."""
     from enamel_hipaa.core.errors import InputError
+
     try:
         import boto3  # noqa: F401
     except ImportError:
@@ -49,9 +51,14 @@ def collect(config, ctx=None) -> Collection:
     if config.external_id and external_id is None:
         raise InputError("command line", f"the ExternalId for {config.role_arn} is empty ({config.external_id!r})")
     from enamel_hipaa.sources.aws.runner import scan
-    collection, aws = scan(profile=config.profile, role_arn=config.role_arn,
-                           external_id=external_id, regions=config.regions,
-                           api_slots=(getattr(ctx, "extra", None) or {}).get("api_calls"))
+
+    collection, aws = scan(
+        profile=config.profile,
+        role_arn=config.role_arn,
+        external_id=external_id,
+        regions=config.regions,
+        api_slots=(getattr(ctx, "extra", None) or {}).get("api_calls"),
+    )
     stats_path = os.environ.get(STATS_ENV)
     if stats_path and aws is not None:
         with open(stats_path, "w", encoding="utf-8") as fh:

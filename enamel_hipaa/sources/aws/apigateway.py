@@ -1,5 +1,6 @@
 """API Gateway REST API stages (aws.apigateway_stage): execution logging, client certificate
 for the backend (TLS to the integration), WAF web ACL."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws import base
@@ -39,9 +40,19 @@ def collect(aws, region, regions) -> Out:
             try:
                 props = stage_props(arn, s)
             except Exception as exc:  # noqa: BLE001
-                out.resources.append(resource(aws, "aws.apigateway_stage", arn, f"{a.get('name')}/{s['stageName']}",
-                                              {"arn": arn}, region, error=describe_failure(exc)))
+                out.resources.append(
+                    resource(
+                        aws,
+                        "aws.apigateway_stage",
+                        arn,
+                        f"{a.get('name')}/{s['stageName']}",
+                        {"arn": arn},
+                        region,
+                        error=describe_failure(exc),
+                    )
+                )
                 continue
-            out.resources.append(resource(aws, "aws.apigateway_stage", arn, f"{a.get('name')}/{s['stageName']}",
-                                          props, region))
+            out.resources.append(
+                resource(aws, "aws.apigateway_stage", arn, f"{a.get('name')}/{s['stageName']}", props, region)
+            )
     return out

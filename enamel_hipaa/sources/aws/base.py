@@ -3,6 +3,7 @@ AssumeRole with ExternalId), clients with adaptive retries and per-call timeouts
 call recording (botocore `before-call` events) and fail-closed error capture.
 
 Nothing here prints or stores credentials."""
+
 from __future__ import annotations
 
 import os
@@ -48,12 +49,18 @@ class CallFailed(Exception):
 def describe_failure(exc: BaseException, limit: int = 240) -> str:
     """One short line naming the failure; never echoes request parameters or credentials."""
     text = " ".join(_describe(exc).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _describe(exc: BaseException) -> str:
-    from botocore.exceptions import (ClientError, ConnectTimeoutError, EndpointConnectionError,
-                                     NoCredentialsError, ReadTimeoutError)
+    from botocore.exceptions import (
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
+
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
         code = err.get("Code") or str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "error"))
@@ -75,6 +82,7 @@ def _describe(exc: BaseException) -> str:
 
 def error_code(exc: BaseException) -> str | None:
     from botocore.exceptions import ClientError
+
     if isinstance(exc, ClientError):
         return exc.response.get("Error", {}).get("Code")
     return None
@@ -83,6 +91,7 @@ def error_code(exc: BaseException) -> str | None:
 @dataclass
 class Aws:
     """One scan's AWS access: session, account, client cache and call counter."""
+
     session: object
     account: str
     home_region: str
@@ -126,9 +135,14 @@ def _env_seconds(name: str, default: float) -> float:
 
 def client_config():
     from botocore.config import Config
-    return Config(retries={"mode": "adaptive"}, connect_timeout=CONNECT_TIMEOUT,
-                  read_timeout=READ_TIMEOUT, max_pool_connections=MAX_POOL,
-                  user_agent_extra="enamel-audit")
+
+    return Config(
+        retries={"mode": "adaptive"},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        max_pool_connections=MAX_POOL,
+        user_agent_extra="enamel-audit",
+    )
 
 
 def endpoint_for(service: str) -> str | None:
@@ -144,6 +158,7 @@ def make_client(session, service: str, region: str, endpoint_url: str | None = N
         kwargs["endpoint_url"] = endpoint_url
     c = session.client(service, **kwargs)
     from enamel_hipaa.sources.aws import shapes  # answers checked for shape; a total deadline per request
+
     shapes.install(c, request_deadline())
     if service == "s3control" and (endpoint_url or endpoint_for("s3control")):
         c.meta.events.register("before-sign.s3-control.*", _strip_account_host_prefix)
@@ -155,12 +170,13 @@ def _strip_account_host_prefix(request, **_):
     Behind a custom endpoint (moto, LocalStack, a proxy) that name does not resolve, so the
     prefix is dropped before signing; against real AWS this hook is never registered."""
     from urllib.parse import urlsplit, urlunsplit
+
     parts = urlsplit(request.url)
     account = request.headers.get("x-amz-account-id")
     if isinstance(account, bytes):
         account = account.decode()
     if account and parts.netloc.startswith(account + "."):
-        request.url = urlunsplit(parts._replace(netloc=parts.netloc[len(account) + 1:]))
+        request.url = urlunsplit(parts._replace(netloc=parts.netloc[len(account) + 1 :]))
 
 
 def paginate(client, operation: str, key: str, **kwargs):
@@ -191,14 +207,18 @@ def is_error(value) -> bool:
 @dataclass
 class Out:
     """What one collector task returns."""
+
     resources: list[Resource] = field(default_factory=list)
     errors: list[CollectionError] = field(default_factory=list)
 
     def fail(self, service: str, region: str | None, account: str, types, exc: BaseException) -> None:
         msg = describe_failure(exc)
         for t in types:
-            self.errors.append(CollectionError(source=SOURCE, service=service, message=msg,
-                                               region=region, account=account, resource_type=t))
+            self.errors.append(
+                CollectionError(
+                    source=SOURCE, service=service, message=msg, region=region, account=account, resource_type=t
+                )
+            )
 
 
 def listed(out: Out, aws: Aws, service: str, region: str | None, types, fn):
@@ -210,10 +230,12 @@ def listed(out: Out, aws: Aws, service: str, region: str | None, types, fn):
         return None
 
 
-def resource(aws: Aws, type_: str, id_: str, name: str, props: dict, region: str | None,
-             error: str | None = None) -> Resource:
-    return Resource(type=type_, id=id_, name=name, source=SOURCE, properties=props,
-                    account=aws.account, region=region, error=error)
+def resource(
+    aws: Aws, type_: str, id_: str, name: str, props: dict, region: str | None, error: str | None = None
+) -> Resource:
+    return Resource(
+        type=type_, id=id_, name=name, source=SOURCE, properties=props, account=aws.account, region=region, error=error
+    )
 
 
 def tag_dict(tags) -> dict:

@@ -1,4 +1,5 @@
 """CloudTrail trails (aws.cloudtrail_trail): multi-region, validation, KMS, logging, S3 data events."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, listed, read, resource
@@ -14,12 +15,13 @@ CONDITIONAL = {}
 def collect(aws, region, regions) -> Out:
     out = Out()
     ct = aws.client("cloudtrail", region)
-    trails = listed(out, aws, SERVICE, region, TYPES,
-                    lambda: ct.describe_trails(includeShadowTrails=False)["trailList"])
+    trails = listed(
+        out, aws, SERVICE, region, TYPES, lambda: ct.describe_trails(includeShadowTrails=False)["trailList"]
+    )
     for t in trails or []:
         arn = t["TrailARN"]
-        props = cloudtrail_trail.properties(t, read(lambda: ct.get_trail_status(Name=arn)),
-                                            read(lambda: ct.get_event_selectors(TrailName=arn)))
+        props = cloudtrail_trail.properties(
+            t, read(lambda: ct.get_trail_status(Name=arn)), read(lambda: ct.get_event_selectors(TrailName=arn))
+        )
         out.resources.append(resource(aws, "aws.cloudtrail_trail", arn, t["Name"], props, t.get("HomeRegion", region)))
     return out
-

@@ -1,4 +1,5 @@
 """ELBv2 listeners (aws.elbv2_listener): protocol, HTTP->HTTPS redirect, TLS policy floor."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, paginate, read, resource
@@ -6,8 +7,11 @@ from enamel_hipaa.sources.aws.base import Out, paginate, read, resource
 SERVICE = "elbv2"
 GLOBAL = False
 TYPES = ("aws.elbv2_listener",)
-ACTIONS = ("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeListeners",
-           "elasticloadbalancing:DescribeSSLPolicies")
+ACTIONS = (
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeSSLPolicies",
+)
 CONDITIONAL = {"elasticloadbalancing:DescribeSSLPolicies": "only when a TLS listener exists"}
 TLS_ORDER = {"SSLv3": "0.3", "TLSv1": "1.0", "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3"}
 
@@ -17,8 +21,11 @@ def collect(aws, region, regions) -> Out:
     elb = aws.client("elbv2", region)
     try:
         lbs = list(paginate(elb, "describe_load_balancers", "LoadBalancers"))
-        listeners = [(lb, li) for lb in lbs
-                     for li in paginate(elb, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])]
+        listeners = [
+            (lb, li)
+            for lb in lbs
+            for li in paginate(elb, "describe_listeners", "Listeners", LoadBalancerArn=lb["LoadBalancerArn"])
+        ]
     except Exception as exc:  # noqa: BLE001
         out.fail(SERVICE, region, aws.account, TYPES, exc)
         return out
@@ -33,12 +40,19 @@ def collect(aws, region, regions) -> Out:
             floor = floors
         else:
             floor = floors.get(policy, {"$error": f"TLS policy {policy} not listed by DescribeSSLPolicies"})
-        props = {"arn": li["ListenerArn"], "load_balancer_arn": lb["LoadBalancerArn"],
-                 "load_balancer_scheme": lb.get("Scheme"), "protocol": li.get("Protocol"), "port": li.get("Port"),
-                 "ssl_policy": policy, "min_tls_version": floor,
-                 "redirects_to_https": any(a.get("Type") == "redirect" and
-                                           (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS"
-                                           for a in li.get("DefaultActions") or [])}
+        props = {
+            "arn": li["ListenerArn"],
+            "load_balancer_arn": lb["LoadBalancerArn"],
+            "load_balancer_scheme": lb.get("Scheme"),
+            "protocol": li.get("Protocol"),
+            "port": li.get("Port"),
+            "ssl_policy": policy,
+            "min_tls_version": floor,
+            "redirects_to_https": any(
+                a.get("Type") == "redirect" and (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS"
+                for a in li.get("DefaultActions") or []
+            ),
+        }
         name = f"{lb.get('LoadBalancerName')}:{li.get('Port')}"
         out.resources.append(resource(aws, "aws.elbv2_listener", li["ListenerArn"], name, props, region))
     return out

@@ -1,5 +1,6 @@
 """IAM (global): users and root from the credential report, the password policy and account
 summary (aws.iam_account), and role trust policies (aws.iam_role)."""
+
 from __future__ import annotations
 
 import csv
@@ -13,13 +14,27 @@ from enamel_hipaa.sources.aws.base import CallFailed, Out, error_code, paginate,
 SERVICE = "iam"
 GLOBAL = True
 TYPES = ("aws.iam_user", "aws.iam_account", "aws.iam_role")
-ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:GetAccountPasswordPolicy",
-           "iam:GetAccountSummary", "iam:ListRoles", "iam:ListRoleTags", "iam:ListVirtualMFADevices")
+ACTIONS = (
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetAccountSummary",
+    "iam:ListRoles",
+    "iam:ListRoleTags",
+    "iam:ListVirtualMFADevices",
+)
 CONDITIONAL = {}
 REPORT_WAIT_S = 30
-NO_POLICY = {"present": False, "minimum_length": None, "require_symbols": False, "require_numbers": False,
-             "require_uppercase": False, "require_lowercase": False, "reuse_prevention": None,
-             "max_age_days": None}
+NO_POLICY = {
+    "present": False,
+    "minimum_length": None,
+    "require_symbols": False,
+    "require_numbers": False,
+    "require_uppercase": False,
+    "require_lowercase": False,
+    "reuse_prevention": None,
+    "max_age_days": None,
+}
 
 
 def collect(aws, region, regions) -> Out:
@@ -61,27 +76,36 @@ def _parse(content) -> list[dict]:
 
 
 def _account(aws, iam, rows):
-    policy = read(lambda: _policy(iam.get_account_password_policy()["PasswordPolicy"]),
-                  absent={"NoSuchEntity": dict(NO_POLICY)})
+    policy = read(
+        lambda: _policy(iam.get_account_password_policy()["PasswordPolicy"]), absent={"NoSuchEntity": dict(NO_POLICY)}
+    )
     summary = read(lambda: iam.get_account_summary()["SummaryMap"])
     root_row = next((r for r in rows or [] if r["user"] == "<root_account>"), None)
     if isinstance(summary, dict) and "$error" in summary:
         root = summary
     else:
-        root = {"mfa_enabled": bool(summary.get("AccountMFAEnabled")),
-                "access_keys_active": bool(summary.get("AccountAccessKeysPresent")),
-                "password_last_used": _when(root_row.get("password_last_used")) if root_row else None,
-                "hardware_mfa": read(lambda: root_hardware_mfa(iam, bool(summary.get("AccountMFAEnabled"))))}
-    return resource(aws, "aws.iam_account", f"iam:{aws.account}", aws.account,
-                    {"password_policy": policy, "root": root}, None)
+        root = {
+            "mfa_enabled": bool(summary.get("AccountMFAEnabled")),
+            "access_keys_active": bool(summary.get("AccountAccessKeysPresent")),
+            "password_last_used": _when(root_row.get("password_last_used")) if root_row else None,
+            "hardware_mfa": read(lambda: root_hardware_mfa(iam, bool(summary.get("AccountMFAEnabled")))),
+        }
+    return resource(
+        aws, "aws.iam_account", f"iam:{aws.account}", aws.account, {"password_policy": policy, "root": root}, None
+    )
 
 
 def _policy(p: dict) -> dict:
-    return {"present": True, "minimum_length": p.get("MinimumPasswordLength"),
-            "require_symbols": bool(p.get("RequireSymbols")), "require_numbers": bool(p.get("RequireNumbers")),
-            "require_uppercase": bool(p.get("RequireUppercaseCharacters")),
-            "require_lowercase": bool(p.get("RequireLowercaseCharacters")),
-            "reuse_prevention": p.get("PasswordReusePrevention"), "max_age_days": p.get("MaxPasswordAge")}
+    return {
+        "present": True,
+        "minimum_length": p.get("MinimumPasswordLength"),
+        "require_symbols": bool(p.get("RequireSymbols")),
+        "require_numbers": bool(p.get("RequireNumbers")),
+        "require_uppercase": bool(p.get("RequireUppercaseCharacters")),
+        "require_lowercase": bool(p.get("RequireLowercaseCharacters")),
+        "reuse_prevention": p.get("PasswordReusePrevention"),
+        "max_age_days": p.get("MaxPasswordAge"),
+    }
 
 
 def _roles(aws, iam, out: Out) -> None:
@@ -93,9 +117,15 @@ def _roles(aws, iam, out: Out) -> None:
     for r in roles:
         if r.get("Path", "/").startswith("/aws-service-role/"):
             continue  # AWS-managed service-linked roles: not the practice's to change
-        props = {"arn": r["Arn"], **awspolicy.trust_policy_facts(r.get("AssumeRolePolicyDocument"), aws.account),
-                 "tags": read(lambda r=r: {t["Key"]: t["Value"] for t in
-                                           paginate(iam, "list_role_tags", "Tags", RoleName=r["RoleName"])})}
+        props = {
+            "arn": r["Arn"],
+            **awspolicy.trust_policy_facts(r.get("AssumeRolePolicyDocument"), aws.account),
+            "tags": read(
+                lambda r=r: {
+                    t["Key"]: t["Value"] for t in paginate(iam, "list_role_tags", "Tags", RoleName=r["RoleName"])
+                }
+            ),
+        }
         out.resources.append(resource(aws, "aws.iam_role", r["Arn"], r["RoleName"], props, None))
 
 
@@ -105,5 +135,8 @@ def root_hardware_mfa(iam, mfa_enabled: bool) -> bool:
     if not mfa_enabled:
         return False
     devices = paginate(iam, "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned")
-    return not any(str(d.get("SerialNumber", "")).endswith(":mfa/root-account-mfa-device")
-                   or str(d.get("User", {}).get("Arn", "")).endswith(":root") for d in devices)
+    return not any(
+        str(d.get("SerialNumber", "")).endswith(":mfa/root-account-mfa-device")
+        or str(d.get("User", {}).get("Arn", "")).endswith(":root")
+        for d in devices
+    )

@@ -3,6 +3,7 @@ policies attached to someone, and every inline policy of a user, group or role, 
 each grants (normalise/aws/iam_policy.py). One paginated GetAccountAuthorizationDetails
 reads principals, their attachments and the customer policies' documents; the attached
 AWS-managed policies' documents take one GetPolicyVersion each."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, describe_failure, paginate, resource
@@ -13,9 +14,11 @@ GLOBAL = True
 TYPES = ("aws.iam_policy",)
 ACTIONS = ("iam:GetAccountAuthorizationDetails", "iam:ListPolicies", "iam:GetPolicyVersion")
 CONDITIONAL = {"iam:GetPolicyVersion": "only when an AWS-managed policy is attached to someone"}
-_KINDS = (("UserDetailList", "users", "UserName", "UserPolicyList"),
-          ("GroupDetailList", "groups", "GroupName", "GroupPolicyList"),
-          ("RoleDetailList", "roles", "RoleName", "RolePolicyList"))
+_KINDS = (
+    ("UserDetailList", "users", "UserName", "UserPolicyList"),
+    ("GroupDetailList", "groups", "GroupName", "GroupPolicyList"),
+    ("RoleDetailList", "roles", "RoleName", "RolePolicyList"),
+)
 
 
 def collect(aws, region, regions) -> Out:
@@ -36,17 +39,33 @@ def collect(aws, region, regions) -> Out:
                 attached.setdefault(a["PolicyArn"], {}).setdefault(kind, []).append(p[name_key])
             for ip in p.get(inline_key) or []:
                 arn = f"{p['Arn']}/inline/{ip['PolicyName']}"
-                out.resources.append(_policy(aws, arn, f"{p[name_key]}/{ip['PolicyName']}", "inline",
-                                             lambda ip=ip: ip["PolicyDocument"], {kind: [p[name_key]]}))
+                out.resources.append(
+                    _policy(
+                        aws,
+                        arn,
+                        f"{p[name_key]}/{ip['PolicyName']}",
+                        "inline",
+                        lambda ip=ip: ip["PolicyDocument"],
+                        {kind: [p[name_key]]},
+                    )
+                )
     for p in details["Policies"]:
         doc = next((v.get("Document") for v in p.get("PolicyVersionList") or [] if v.get("IsDefaultVersion")), None)
         name = p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1]  # the ARN ends with the name
-        out.resources.append(_policy(aws, p["Arn"], name, "customer", lambda doc=doc: doc,
-                                     attached.get(p["Arn"], {})))
+        out.resources.append(_policy(aws, p["Arn"], name, "customer", lambda doc=doc: doc, attached.get(p["Arn"], {})))
     for p in aws_managed:
-        out.resources.append(_policy(aws, p["Arn"], p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1], "aws", lambda p=p: iam.get_policy_version(
-            PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])["PolicyVersion"]["Document"],
-                                     attached.get(p["Arn"], {})))
+        out.resources.append(
+            _policy(
+                aws,
+                p["Arn"],
+                p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1],
+                "aws",
+                lambda p=p: iam.get_policy_version(PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])[
+                    "PolicyVersion"
+                ]["Document"],
+                attached.get(p["Arn"], {}),
+            )
+        )
     return out
 
 
@@ -55,7 +74,8 @@ def authorization_details(iam) -> dict:
     own are read above, attached ones only)."""
     merged = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
     pages = iam.get_paginator("get_account_authorization_details").paginate(
-        Filter=["User", "Group", "Role", "LocalManagedPolicy"])
+        Filter=["User", "Group", "Role", "LocalManagedPolicy"]
+    )
     for page in pages:
         for k in merged:
             merged[k].extend(page.get(k) or [])
@@ -66,6 +86,5 @@ def _policy(aws, arn, name, kind, document, attached_to):
     try:
         props = policy_props(arn, kind, document(), attached_to)
     except Exception as exc:  # noqa: BLE001 - unreadable or unparsable: this policy errors, never passes
-        return resource(aws, "aws.iam_policy", arn, name, {"arn": arn, "kind": kind}, None,
-                        error=describe_failure(exc))
+        return resource(aws, "aws.iam_policy", arn, name, {"arn": arn, "kind": kind}, None, error=describe_failure(exc))
     return resource(aws, "aws.iam_policy", arn, name, props, None)

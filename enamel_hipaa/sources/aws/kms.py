@@ -1,4 +1,5 @@
 """KMS keys (aws.kms_key): manager, state, rotation, tags, aliases and key policy facts."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, describe_failure, paginate, read, resource
@@ -7,8 +8,14 @@ from enamel_hipaa.sources.normalise.aws import kms_key
 SERVICE = "kms"
 GLOBAL = False
 TYPES = ("aws.kms_key",)
-ACTIONS = ("kms:ListKeys", "kms:ListAliases", "kms:DescribeKey", "kms:GetKeyRotationStatus",
-           "kms:GetKeyPolicy", "kms:ListResourceTags")
+ACTIONS = (
+    "kms:ListKeys",
+    "kms:ListAliases",
+    "kms:DescribeKey",
+    "kms:GetKeyRotationStatus",
+    "kms:GetKeyPolicy",
+    "kms:ListResourceTags",
+)
 CONDITIONAL = {}
 
 
@@ -28,8 +35,17 @@ def collect(aws, region, regions) -> Out:
         try:
             meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
         except Exception as exc:  # noqa: BLE001 - one key unreadable: that key is `error`
-            out.resources.append(resource(aws, "aws.kms_key", f"arn:aws:kms:{region}:{aws.account}:key/{key_id}",
-                                          key_id, {}, region, error=describe_failure(exc)))
+            out.resources.append(
+                resource(
+                    aws,
+                    "aws.kms_key",
+                    f"arn:aws:kms:{region}:{aws.account}:key/{key_id}",
+                    key_id,
+                    {},
+                    region,
+                    error=describe_failure(exc),
+                )
+            )
             continue
         out.resources.append(_key(aws, kms, meta, sorted(aliases.get(key_id, [])), region))
     return out

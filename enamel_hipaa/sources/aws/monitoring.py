@@ -2,6 +2,7 @@
 region plus every scanned region): a multi-region trail logging all management events,
 the CIS metric filters and alarms on its log group, alarms without actions, Security Hub,
 the AWS Config recorder and unarchived high-severity GuardDuty findings per region."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws import base
@@ -11,11 +12,21 @@ from enamel_hipaa.sources.normalise.aws import monitoring as norm
 SERVICE = "monitoring"
 GLOBAL = True
 TYPES = ("aws.account_monitoring",)
-ACTIONS = ("cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors",
-           "logs:DescribeMetricFilters", "cloudwatch:DescribeAlarms", "securityhub:DescribeHub",
-           "config:DescribeConfigurationRecorderStatus", "guardduty:ListDetectors", "guardduty:ListFindings")
-CONDITIONAL = {"logs:DescribeMetricFilters": "only when a multi-region trail delivers to CloudWatch Logs",
-               "guardduty:ListFindings": "only in regions with a GuardDuty detector"}
+ACTIONS = (
+    "cloudtrail:DescribeTrails",
+    "cloudtrail:GetTrailStatus",
+    "cloudtrail:GetEventSelectors",
+    "logs:DescribeMetricFilters",
+    "cloudwatch:DescribeAlarms",
+    "securityhub:DescribeHub",
+    "config:DescribeConfigurationRecorderStatus",
+    "guardduty:ListDetectors",
+    "guardduty:ListFindings",
+)
+CONDITIONAL = {
+    "logs:DescribeMetricFilters": "only when a multi-region trail delivers to CloudWatch Logs",
+    "guardduty:ListFindings": "only in regions with a GuardDuty detector",
+}
 HIGH = {"Criterion": {"severity": {"Gte": 7}, "service.archived": {"Eq": ["false"]}}}
 HUB_OFF = ("InvalidAccessException", "ResourceNotFoundException")
 # CloudWatch signs as "monitoring" but its IAM actions are "cloudwatch:*": record them so.
@@ -25,17 +36,23 @@ base.PREFIXES.setdefault("monitoring", "cloudwatch")
 
 def collect(aws, region, regions) -> Out:
     trails = read(lambda: _trails(aws.client("cloudtrail", region)))
-    alarms = {r: read(lambda r=r: list(paginate(aws.client("cloudwatch", r), "describe_alarms", "MetricAlarms")))
-              for r in regions}
-    props = {"multi_region_trails": trails if is_error(trails) else sorted(t["Name"] for t in trails),
-             "cis_alarms": read(lambda: _cis(aws, trails, alarms)),
-             "alarms_without_actions": _per_region(alarms, lambda r, a: [x["AlarmName"] for x in a
-                                                                         if not x.get("AlarmActions")]),
-             "regions_without_security_hub": _regions(aws, regions, _hub_off),
-             "regions_without_config_recorder": _regions(aws, regions, _recorder_off),
-             "regions_with_high_guardduty_findings": _regions(aws, regions, _high_findings)}
-    return Out(resources=[resource(aws, "aws.account_monitoring", f"monitoring:{aws.account}", aws.account,
-                                   props, None)])
+    alarms = {
+        r: read(lambda r=r: list(paginate(aws.client("cloudwatch", r), "describe_alarms", "MetricAlarms")))
+        for r in regions
+    }
+    props = {
+        "multi_region_trails": trails if is_error(trails) else sorted(t["Name"] for t in trails),
+        "cis_alarms": read(lambda: _cis(aws, trails, alarms)),
+        "alarms_without_actions": _per_region(
+            alarms, lambda r, a: [x["AlarmName"] for x in a if not x.get("AlarmActions")]
+        ),
+        "regions_without_security_hub": _regions(aws, regions, _hub_off),
+        "regions_without_config_recorder": _regions(aws, regions, _recorder_off),
+        "regions_with_high_guardduty_findings": _regions(aws, regions, _high_findings),
+    }
+    return Out(
+        resources=[resource(aws, "aws.account_monitoring", f"monitoring:{aws.account}", aws.account, props, None)]
+    )
 
 
 def _trails(ct) -> list[dict]:
@@ -45,8 +62,9 @@ def _trails(ct) -> list[dict]:
         if not t.get("IsMultiRegionTrail"):
             continue
         arn, home = t["TrailARN"], t.get("HomeRegion")
-        if ct.get_trail_status(Name=arn).get("IsLogging") and \
-                norm.records_all_management_events(ct.get_event_selectors(TrailName=arn)):
+        if ct.get_trail_status(Name=arn).get("IsLogging") and norm.records_all_management_events(
+            ct.get_event_selectors(TrailName=arn)
+        ):
             out.append({"Name": t["Name"], "HomeRegion": home, "LogGroup": t.get("CloudWatchLogsLogGroupArn")})
     return out
 
@@ -60,12 +78,14 @@ def _cis(aws, trails, alarms) -> dict:
         if where is None:
             continue
         region, group = where
-        filters.extend(paginate(aws.client("logs", region), "describe_metric_filters", "metricFilters",
-                                logGroupName=group))
+        filters.extend(
+            paginate(aws.client("logs", region), "describe_metric_filters", "metricFilters", logGroupName=group)
+        )
         got = alarms.get(region)
         if got is None:  # the log group's region is not scanned: read its alarms too
-            got = alarms[region] = read(lambda: list(paginate(aws.client("cloudwatch", region), "describe_alarms",
-                                                              "MetricAlarms")))
+            got = alarms[region] = read(
+                lambda: list(paginate(aws.client("cloudwatch", region), "describe_alarms", "MetricAlarms"))
+            )
         if is_error(got):
             raise RuntimeError(got["$error"])
         region_alarms.extend(got)
@@ -103,5 +123,7 @@ def _recorder_off(aws, region) -> bool:
 
 def _high_findings(aws, region) -> bool:
     gd = aws.client("guardduty", region)
-    return any(gd.list_findings(DetectorId=d, FindingCriteria=HIGH, MaxResults=1).get("FindingIds")
-               for d in paginate(gd, "list_detectors", "DetectorIds"))
+    return any(
+        gd.list_findings(DetectorId=d, FindingCriteria=HIGH, MaxResults=1).get("FindingIds")
+        for d in paginate(gd, "list_detectors", "DetectorIds")
+    )

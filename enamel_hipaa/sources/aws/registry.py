@@ -1,11 +1,31 @@
 """The AWS services the live scan reads: one collector module per service, in this order."""
+
 from __future__ import annotations
 
 import importlib
 
-COLLECTORS = ("s3", "kms", "cloudtrail", "logs", "iam", "iam_policies", "ec2", "instances", "region", "vpc", "rds", "elbv2",
-              "monitoring", "efs", "secretsmanager", "sns", "elbv2_lbs", "backup",
-              "backup_coverage", "apigateway")
+COLLECTORS = (
+    "s3",
+    "kms",
+    "cloudtrail",
+    "logs",
+    "iam",
+    "iam_policies",
+    "ec2",
+    "instances",
+    "region",
+    "vpc",
+    "rds",
+    "elbv2",
+    "monitoring",
+    "efs",
+    "secretsmanager",
+    "sns",
+    "elbv2_lbs",
+    "backup",
+    "backup_coverage",
+    "apigateway",
+)
 MAX_WORKERS = 8
 
 

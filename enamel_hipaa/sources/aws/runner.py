@@ -1,4 +1,5 @@
 """Runs the AWS collectors: one session, a bounded pool of (service, region) tasks."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -7,8 +8,7 @@ from enamel_hipaa.sources.apilimit import attach_botocore
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
 from enamel_hipaa.sources.aws.registry import MAX_WORKERS, modules
-from enamel_hipaa.sources.aws.base import (SOURCE, Aws, CallFailed, Out, describe_failure, make_client,
-                                           source_deadline)
+from enamel_hipaa.sources.aws.base import SOURCE, Aws, CallFailed, Out, describe_failure, make_client, source_deadline
 
 DEFAULT_REGION = "us-east-1"
 
@@ -18,6 +18,7 @@ def session_for(profile=None, role_arn=None, external_id=None, credentials=None,
     role. `credentials` ({aws_access_key_id, aws_secret_access_key}) is for the demo's local
     moto server only; real scans use the standard chain."""
     import boto3
+
     base = boto3.Session(profile_name=profile, botocore_session=_botocore_session(), **(credentials or {}))
     attach_botocore(base, api_slots)
     region = base.region_name or DEFAULT_REGION
@@ -26,9 +27,13 @@ def session_for(profile=None, role_arn=None, external_id=None, credentials=None,
         if external_id:
             kwargs["ExternalId"] = external_id
         creds = make_client(base, "sts", region, endpoint_url).assume_role(**kwargs)["Credentials"]
-        base = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                             aws_session_token=creds["SessionToken"], region_name=region,
-                             botocore_session=_botocore_session())
+        base = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=region,
+            botocore_session=_botocore_session(),
+        )
         attach_botocore(base, api_slots)
     return base, region
 
@@ -42,6 +47,7 @@ def _botocore_session():
     13 services' models again for each cost ~0.3 s CPU (10x the cost with the cache)."""
     import botocore.loaders
     import botocore.session
+
     if not _MODELS:
         _MODELS.append(botocore.loaders.create_loader())
     session = botocore.session.Session()
@@ -57,8 +63,9 @@ def resolve_regions(aws: Aws, spec: str | None) -> list[str]:
     return [r.strip() for r in spec.split(",") if r.strip()]
 
 
-def scan(profile=None, role_arn=None, external_id=None, regions=None, credentials=None, endpoint_url=None,
-         api_slots=None):
+def scan(
+    profile=None, role_arn=None, external_id=None, regions=None, credentials=None, endpoint_url=None, api_slots=None
+):
     """-> (Collection, Aws or None). `api_slots`: a semaphore capping in-flight calls (MSP runs)."""
     out = Collection(sources=["aws"])
     try:
@@ -77,7 +84,7 @@ def scan(profile=None, role_arn=None, external_id=None, regions=None, credential
     limit_malloc_arenas()
     tasks = []
     for m in modules():
-        for region in ([home] if m.GLOBAL else region_list):
+        for region in [home] if m.GLOBAL else region_list:
             tasks.append((m, region))
     pool = ThreadPoolExecutor(max_workers=MAX_WORKERS)
     try:
@@ -87,9 +94,16 @@ def scan(profile=None, role_arn=None, external_id=None, regions=None, credential
             if not fut.done():  # the source's total deadline passed: this part is an error
                 fut.cancel()
                 late = Out()
-                late.fail(m.SERVICE, None if m.GLOBAL else r, aws.account, m.TYPES,
-                          CallFailed(f"{m.SERVICE}: no answer within the source deadline "
-                                     f"({source_deadline():g}s, ENAMEL_AWS_SOURCE_DEADLINE)"))
+                late.fail(
+                    m.SERVICE,
+                    None if m.GLOBAL else r,
+                    aws.account,
+                    m.TYPES,
+                    CallFailed(
+                        f"{m.SERVICE}: no answer within the source deadline "
+                        f"({source_deadline():g}s, ENAMEL_AWS_SOURCE_DEADLINE)"
+                    ),
+                )
                 res = late
             else:
                 res = fut.result()
@@ -106,6 +120,7 @@ def limit_malloc_arenas(n: int = 1) -> None:
     a no-op where glibc's mallopt is missing."""
     import ctypes
     import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(-8, n)  # M_ARENA_MAX
@@ -115,6 +130,7 @@ def limit_malloc_arenas(n: int = 1) -> None:
 
 def _run(mod, aws, region, regions):
     from enamel_hipaa.sources.aws.base import Out
+
     try:
         return mod.collect(aws, region, regions)
     except Exception as exc:  # noqa: BLE001 - an unexpected failure still fails closed

@@ -4,6 +4,7 @@ Calls per bucket are kept low: tags come from one Resource Groups Tagging API li
 region, bucket regions from ListBuckets, and calls that cannot matter are skipped (no ACL
 read when ACLs are disabled by BucketOwnerEnforced; no Object Lock or replication read when
 versioning was never enabled, since both require it)."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -16,11 +17,20 @@ SERVICE = "s3"
 GLOBAL = True
 TYPES = ("aws.s3_bucket", "aws.s3_account")
 ACTIONS = (
-    "s3:ListAllMyBuckets", "s3:GetBucketLocation", "tag:GetResources",
-    "s3:GetEncryptionConfiguration", "s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration",
-    "s3:GetBucketPublicAccessBlock", "s3:GetBucketOwnershipControls", "s3:GetBucketAcl",
-    "s3:GetBucketPolicy", "s3:GetBucketLogging", "s3:GetLifecycleConfiguration",
-    "s3:GetReplicationConfiguration", "s3:GetAccountPublicAccessBlock",
+    "s3:ListAllMyBuckets",
+    "s3:GetBucketLocation",
+    "tag:GetResources",
+    "s3:GetEncryptionConfiguration",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketOwnershipControls",
+    "s3:GetBucketAcl",
+    "s3:GetBucketPolicy",
+    "s3:GetBucketLogging",
+    "s3:GetLifecycleConfiguration",
+    "s3:GetReplicationConfiguration",
+    "s3:GetAccountPublicAccessBlock",
 )
 # called only when ListBuckets does not say where a bucket lives
 CONDITIONAL = {"s3:GetBucketLocation": "ListBuckets without BucketRegion"}
@@ -50,8 +60,9 @@ def _account(aws, out: Out) -> None:
             return
         resp = s3_bucket.NOT_FOUND
     pab = s3_bucket.public_access_block(resp)
-    out.resources.append(resource(aws, "aws.s3_account", f"s3:{aws.account}", aws.account,
-                                  {"public_access_block": pab}, None))
+    out.resources.append(
+        resource(aws, "aws.s3_account", f"s3:{aws.account}", aws.account, {"public_access_block": pab}, None)
+    )
 
 
 def _buckets(aws, regions) -> list[tuple[str, str | None]]:
@@ -104,21 +115,31 @@ def _bucket(aws, name: str, region: str | None, tags: dict, where: dict):
     s3 = aws.client("s3", region)
     arn = f"arn:aws:s3:::{name}"
     found = tags.get(arn, tags.get(("$error", region)) or {})
-    api = {"GetBucketTagging": found if is_error(found) else
-           {"TagSet": [{"Key": k, "Value": v} for k, v in found.items()]}}
-    for op, call in (("GetBucketEncryption", s3.get_bucket_encryption), ("GetBucketVersioning", s3.get_bucket_versioning),
-                     ("GetPublicAccessBlock", s3.get_public_access_block),
-                     ("GetBucketOwnershipControls", s3.get_bucket_ownership_controls),
-                     ("GetBucketPolicy", s3.get_bucket_policy), ("GetBucketLogging", s3.get_bucket_logging),
-                     ("GetBucketLifecycleConfiguration", s3.get_bucket_lifecycle_configuration)):
+    api = {
+        "GetBucketTagging": found if is_error(found) else {"TagSet": [{"Key": k, "Value": v} for k, v in found.items()]}
+    }
+    for op, call in (
+        ("GetBucketEncryption", s3.get_bucket_encryption),
+        ("GetBucketVersioning", s3.get_bucket_versioning),
+        ("GetPublicAccessBlock", s3.get_public_access_block),
+        ("GetBucketOwnershipControls", s3.get_bucket_ownership_controls),
+        ("GetBucketPolicy", s3.get_bucket_policy),
+        ("GetBucketLogging", s3.get_bucket_logging),
+        ("GetBucketLifecycleConfiguration", s3.get_bucket_lifecycle_configuration),
+    ):
         api[op] = api_response(op, lambda call=call: call(Bucket=name))
     # calls that cannot matter are skipped (see s3_bucket.needs_*)
     if s3_bucket.needs_acl(api["GetBucketOwnershipControls"]):
         api["GetBucketAcl"] = api_response("GetBucketAcl", lambda: s3.get_bucket_acl(Bucket=name))
     if s3_bucket.needs_lock_and_replication(api["GetBucketVersioning"]):
         api["GetObjectLockConfiguration"] = api_response(
-            "GetObjectLockConfiguration", lambda: s3.get_object_lock_configuration(Bucket=name))
-        api["GetBucketReplication"] = api_response("GetBucketReplication", lambda: s3.get_bucket_replication(Bucket=name))
-    props = {"arn": arn, **s3_bucket.properties(api, aws.account,
-                                                region_of=lambda b: where.get(str(b).split(":::")[-1]))}
+            "GetObjectLockConfiguration", lambda: s3.get_object_lock_configuration(Bucket=name)
+        )
+        api["GetBucketReplication"] = api_response(
+            "GetBucketReplication", lambda: s3.get_bucket_replication(Bucket=name)
+        )
+    props = {
+        "arn": arn,
+        **s3_bucket.properties(api, aws.account, region_of=lambda b: where.get(str(b).split(":::")[-1])),
+    }
     return resource(aws, "aws.s3_bucket", arn, name, props, region)

@@ -17,6 +17,7 @@ not listed: their empty answer cannot be told from a lost one by shape alone.
 Also here: `install_deadline`, a total deadline per request (botocore's read timeout is per
 socket read, so a server that drips a byte every few seconds would never time out).
 """
+
 from __future__ import annotations
 
 import threading
@@ -107,8 +108,10 @@ def check_answer(http_response=None, parsed=None, model=None, **_):
     service = model.service_model.service_name
     missing = missing_keys(service, model.name, parsed)
     if missing:
-        raise MalformedAnswer(f"{model.name}: malformed answer (HTTP {status} without "
-                              f"{', '.join(missing)}): treated as a failed call, not as 'not configured'")
+        raise MalformedAnswer(
+            f"{model.name}: malformed answer (HTTP {status} without "
+            f"{', '.join(missing)}): treated as a failed call, not as 'not configured'"
+        )
 
 
 def install(client, deadline: float | None = DEFAULT_DEADLINE) -> None:
@@ -132,13 +135,16 @@ def install_deadline(client, seconds: float) -> None:
                 box["response"] = http.send(request)
             except BaseException as exc:  # noqa: BLE001 - handed to the caller below
                 box["error"] = exc
+
         t = threading.Thread(target=run, name="aws-request", daemon=True)
         t.start()
         t.join(seconds)
         if t.is_alive():
             from botocore.exceptions import ReadTimeoutError
+
             raise ReadTimeoutError(endpoint_url=f"{request.url.split('?')[0]} (no complete answer within {seconds:g}s)")
         if "error" in box:
             raise box["error"]
         return box["response"]
+
     client.meta.events.register_first("before-send", send)

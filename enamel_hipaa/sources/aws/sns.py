@@ -1,4 +1,5 @@
 """SNS topics (aws.sns_topic): encryption at rest (alerts and notifications may carry PHI)."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, describe_failure, listed, paginate, resource
@@ -20,8 +21,9 @@ def collect(aws, region, regions) -> Out:
         try:
             props = topic_props(arn, sns.get_topic_attributes(TopicArn=arn)["Attributes"])
         except Exception as exc:  # noqa: BLE001 - this topic is unknown, never "encrypted"
-            out.resources.append(resource(aws, "aws.sns_topic", arn, name, {"arn": arn}, region,
-                                          error=describe_failure(exc)))
+            out.resources.append(
+                resource(aws, "aws.sns_topic", arn, name, {"arn": arn}, region, error=describe_failure(exc))
+            )
             continue
         out.resources.append(resource(aws, "aws.sns_topic", arn, name, props, region))
     return out

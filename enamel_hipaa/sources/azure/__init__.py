@@ -7,6 +7,7 @@ bounded retries honouring Retry-After) becomes a CollectionError, so every rule 
 type reports `error` there; a per-account read that fails becomes an `$error` value. A
 credential that cannot get a token makes its tenant an error; when no identity works at
 all the scan stops with one line (exit 2)."""
+
 from __future__ import annotations
 
 import importlib
@@ -17,19 +18,41 @@ from concurrent.futures import ThreadPoolExecutor
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
-from enamel_hipaa.sources.azure import (arm, auth, compute, databases, graph, keyvault, monitor, network, storage,
-                                        subscription)
+from enamel_hipaa.sources.azure import (
+    arm,
+    auth,
+    compute,
+    databases,
+    graph,
+    keyvault,
+    monitor,
+    network,
+    storage,
+    subscription,
+)
 
 # services beyond storage and key vaults: each has collect(credential, subscription, settings)
 # -> Collection, SERVICES ((service, resource type), ...), SDK (modules) and ACTIONS
 MORE = (network, compute, databases, subscription)
 SERVICES = (("storage", storage.TYPE), ("keyvault", keyvault.TYPE)) + tuple(s for m in MORE for s in m.SERVICES)
 SCANNABLE_STATES = {"Enabled", "Warning", "PastDue"}
-SDK_MODULES = ("azure.identity", "azure.mgmt.storage", "azure.mgmt.monitor", "azure.mgmt.keyvault",
-               "azure.mgmt.resource.subscriptions") + tuple(sdk for m in MORE for sdk in m.SDK)
+SDK_MODULES = (
+    "azure.identity",
+    "azure.mgmt.storage",
+    "azure.mgmt.monitor",
+    "azure.mgmt.keyvault",
+    "azure.mgmt.resource.subscriptions",
+) + tuple(sdk for m in MORE for sdk in m.SDK)
 # every ARM permission the collector uses; reader-role.json (shipped) grants exactly these
-ACTIONS = tuple(dict.fromkeys(("Microsoft.Resources/subscriptions/read",) + storage.ACTIONS + keyvault.ACTIONS
-                               + monitor.ACTIONS + tuple(a for m in MORE for a in m.ACTIONS)))
+ACTIONS = tuple(
+    dict.fromkeys(
+        ("Microsoft.Resources/subscriptions/read",)
+        + storage.ACTIONS
+        + keyvault.ACTIONS
+        + monitor.ACTIONS
+        + tuple(a for m in MORE for a in m.ACTIONS)
+    )
+)
 
 
 def _subscriptions(values: list[str]) -> tuple[str, ...] | None:
@@ -44,14 +67,19 @@ def collect(config, ctx=None) -> Collection:
         try:
             importlib.import_module(module)
         except ImportError:
-            raise InputError("command line", f"--azure needs the Azure SDK ({module} is missing): "
-                             "pip install 'enamel-hipaa[azure]'") from None
+            raise InputError(
+                "command line", f"--azure needs the Azure SDK ({module} is missing): pip install 'enamel-hipaa[azure]'"
+            ) from None
     quiet_sdk_logs()
     settings = arm.from_config(config, getattr(ctx, "extra", None))
     subs = _subscriptions(list(config.subscriptions))
     if config.tenants_file:
-        targets = auth.load_tenants(config.tenants_file, settings, only=config.tenant,
-                                    cli_subscriptions=subs if config.subscriptions_given else False)
+        targets = auth.load_tenants(
+            config.tenants_file,
+            settings,
+            only=config.tenant,
+            cli_subscriptions=subs if config.subscriptions_given else False,
+        )
     else:
         targets = [auth.default_target(settings, subs)]
     return collect_targets(targets, settings)
@@ -69,12 +97,17 @@ def collect_targets(targets: list[auth.Target], settings: arm.ArmSettings) -> Co
             reason = credential_reason(exc)
             who = "" if target.name == "default" else f"{target.name}: "
             failed.append(f"{who}{target.describe} failed: {reason}")
-            out.errors.extend(CollectionError("azure", service, f"credential failed: {reason}",
-                                              account=target.name, resource_type=rtype)
-                              for service, rtype in SERVICES + (("entra", graph.TYPE),))
+            out.errors.extend(
+                CollectionError(
+                    "azure", service, f"credential failed: {reason}", account=target.name, resource_type=rtype
+                )
+                for service, rtype in SERVICES + (("entra", graph.TYPE),)
+            )
     if failed and len(failed) == len(targets):
-        raise InputError("azure credentials", "; ".join(failed)
-                         + " (check az login, the AZURE_* environment variables or the tenants file)")
+        raise InputError(
+            "azure credentials",
+            "; ".join(failed) + " (check az login, the AZURE_* environment variables or the tenants file)",
+        )
     return out
 
 
@@ -92,14 +125,19 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
             raise
         except AzureError as exc:
             why = f"listing subscriptions: {arm.describe_error(exc, settings)}"
-            out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
-                              for service, rtype in SERVICES)
+            out.errors.extend(
+                CollectionError("azure", service, why, account=target.name, resource_type=rtype)
+                for service, rtype in SERVICES
+            )
             return out
         if not subs:  # nothing visible is not the same as nothing wrong
             why = f"{target.describe} sees no enabled subscription (check its role assignments)"
-            out.errors.extend(CollectionError("azure", service, why, account=target.name, resource_type=rtype)
-                              for service, rtype in SERVICES)
+            out.errors.extend(
+                CollectionError("azure", service, why, account=target.name, resource_type=rtype)
+                for service, rtype in SERVICES
+            )
             return out
+
     def one(sub):
         try:
             return scan_subscription(credential, sub, settings), None
@@ -115,8 +153,9 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
                 continue
             denied.append(exc)
             why = f"credential failed: {credential_reason(exc)}"
-            out.errors.extend(CollectionError("azure", service, why, account=sub, resource_type=rtype)
-                              for service, rtype in SERVICES)
+            out.errors.extend(
+                CollectionError("azure", service, why, account=sub, resource_type=rtype) for service, rtype in SERVICES
+            )
     if denied and len(denied) == len(subs):
         raise denied[0]  # the identity works nowhere: a credential failure, not a finding
     return out
@@ -124,9 +163,13 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
 
 def list_subscriptions(credential, settings: arm.ArmSettings) -> list[str]:
     from azure.mgmt.resource.subscriptions import SubscriptionClient
+
     client = SubscriptionClient(credential, **settings.client_kwargs())
-    return [s.subscription_id for s in client.subscriptions.list()
-            if str(getattr(s.state, "value", s.state)) in SCANNABLE_STATES]
+    return [
+        s.subscription_id
+        for s in client.subscriptions.list()
+        if str(getattr(s.state, "value", s.state)) in SCANNABLE_STATES
+    ]
 
 
 def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collection:
@@ -136,10 +179,18 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
     client, logs = storage.client(credential, sub, settings), monitor.client(credential, sub, settings)
     vaults = keyvault.client(credential, sub, settings)
     steps = (
-        ("storage", storage.TYPE, lambda: storage.list_accounts(client),
-         lambda a: storage.to_resource(a, client, logs, sub, settings)),
-        ("keyvault", keyvault.TYPE, lambda: keyvault.list_vaults(vaults),
-         lambda v: keyvault.to_resource(v, vaults, logs, sub, settings)),
+        (
+            "storage",
+            storage.TYPE,
+            lambda: storage.list_accounts(client),
+            lambda a: storage.to_resource(a, client, logs, sub, settings),
+        ),
+        (
+            "keyvault",
+            keyvault.TYPE,
+            lambda: keyvault.list_vaults(vaults),
+            lambda v: keyvault.to_resource(v, vaults, logs, sub, settings),
+        ),
     )
     for service, rtype, list_items, convert in steps:
         try:
@@ -147,8 +198,9 @@ def scan_subscription(credential, sub: str, settings: arm.ArmSettings) -> Collec
         except ClientAuthenticationError:
             raise
         except AzureError as exc:
-            out.errors.append(CollectionError("azure", service, arm.describe_error(exc, settings),
-                                              account=sub, resource_type=rtype))
+            out.errors.append(
+                CollectionError("azure", service, arm.describe_error(exc, settings), account=sub, resource_type=rtype)
+            )
             continue
         with ThreadPoolExecutor(max_workers=settings.workers) as pool:
             out.resources.extend(pool.map(convert, items))  # keeps order; re-raises credential errors
@@ -166,8 +218,11 @@ def credential_reason(exc: BaseException) -> str:
     parts = []
     for line in text.splitlines():
         line = " ".join(line.split())
-        if not line or line.startswith(("Attempted credentials", "To mitigate", "Visit ", "Content:")) \
-                or "failed to retrieve a token from the included credentials" in line:
+        if (
+            not line
+            or line.startswith(("Attempted credentials", "To mitigate", "Visit ", "Content:"))
+            or "failed to retrieve a token from the included credentials" in line
+        ):
             continue
         parts.append(line)
     return ("; ".join(parts) or type(exc).__name__)[:600]

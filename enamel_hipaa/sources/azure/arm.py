@@ -2,21 +2,28 @@
 retries that honour Retry-After, and turning SDK errors into one-line reasons.
 
 Nothing here imports azure at module import time."""
+
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
 CLOUDS = {  # name -> (ARM endpoint, ARM token scope, Entra authority host)
-    "public": ("https://management.azure.com", "https://management.azure.com/.default",
-               "login.microsoftonline.com"),
-    "usgov": ("https://management.usgovcloudapi.net", "https://management.core.usgovcloudapi.net/.default",
-              "login.microsoftonline.us"),
-    "china": ("https://management.chinacloudapi.cn", "https://management.chinacloudapi.cn/.default",
-              "login.chinacloudapi.cn"),
+    "public": ("https://management.azure.com", "https://management.azure.com/.default", "login.microsoftonline.com"),
+    "usgov": (
+        "https://management.usgovcloudapi.net",
+        "https://management.core.usgovcloudapi.net/.default",
+        "login.microsoftonline.us",
+    ),
+    "china": (
+        "https://management.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn/.default",
+        "login.chinacloudapi.cn",
+    ),
 }
 GRAPH = {  # cloud -> Microsoft Graph endpoint (national clouds have their own)
-    "public": "https://graph.microsoft.com", "usgov": "https://graph.microsoft.us",
+    "public": "https://graph.microsoft.com",
+    "usgov": "https://graph.microsoft.us",
     "china": "https://microsoftgraph.chinacloudapi.cn",
 }
 
@@ -24,13 +31,13 @@ GRAPH = {  # cloud -> Microsoft Graph endpoint (national clouds have their own)
 @dataclass(frozen=True)
 class ArmSettings:
     cloud: str = "public"
-    endpoint: str | None = None       # ARM base URL (sovereign cloud, Azure Stack, a test stand-in)
-    ca_bundle: str | None = None      # PEM file used to verify ARM and token endpoints
-    authority: str | None = None      # Entra ID authority host (https://host) for secret/cert credentials
+    endpoint: str | None = None  # ARM base URL (sovereign cloud, Azure Stack, a test stand-in)
+    ca_bundle: str | None = None  # PEM file used to verify ARM and token endpoints
+    authority: str | None = None  # Entra ID authority host (https://host) for secret/cert credentials
     max_retries: int = 3
-    max_retry_after: float = 60.0     # longer Retry-After than this: give up (an error, never a pass)
+    max_retry_after: float = 60.0  # longer Retry-After than this: give up (an error, never a pass)
     timeout: float = 60.0
-    workers: int = 8                  # per-account reads in parallel (azure SDK clients are thread-safe)
+    workers: int = 8  # per-account reads in parallel (azure SDK clients are thread-safe)
     graph_endpoint: str | None = None  # Microsoft Graph base URL (a test stand-in); /v1.0 is appended
     extra: dict = field(default_factory=dict)
 
@@ -67,10 +74,16 @@ class ArmSettings:
     def client_kwargs(self) -> dict:
         """Keyword arguments for every azure-mgmt client."""
         from enamel_hipaa.sources.apilimit import KEY, azure_policy
+
         per_retry = [read_only_policy(), azure_policy(self.extra.get(KEY))]
-        kw = {"base_url": self.base_url, "credential_scopes": [self.scope], "retry_policy": retry_policy(self),
-              "per_retry_policies": [p for p in per_retry if p is not None], "connection_timeout": 10,
-              "read_timeout": self.timeout}
+        kw = {
+            "base_url": self.base_url,
+            "credential_scopes": [self.scope],
+            "retry_policy": retry_policy(self),
+            "per_retry_policies": [p for p in per_retry if p is not None],
+            "connection_timeout": 10,
+            "read_timeout": self.timeout,
+        }
         if self.ca_bundle:
             kw["connection_verify"] = self.ca_bundle
         return kw
@@ -80,6 +93,7 @@ def from_config(config, extra: dict | None = None) -> ArmSettings:
     """`config`: a sources.config.AzureSource; `extra`: the scan context's shared objects
     (e.g. the global API call cap)."""
     from enamel_hipaa.core.errors import InputError
+
     env = os.environ
     cloud = config.cloud or env.get("ENAMEL_AZURE_CLOUD") or "public"
     if cloud not in CLOUDS:
@@ -113,9 +127,14 @@ def retry_policy(settings: ArmSettings):
                 return False
             return super().is_retry(settings_, response)
 
-    return BoundedRetryPolicy(retry_total=settings.max_retries, retry_connect=settings.max_retries,
-                              retry_read=settings.max_retries, retry_status=settings.max_retries,
-                              retry_backoff_factor=0.5, retry_backoff_max=30)
+    return BoundedRetryPolicy(
+        retry_total=settings.max_retries,
+        retry_connect=settings.max_retries,
+        retry_read=settings.max_retries,
+        retry_status=settings.max_retries,
+        retry_backoff_factor=0.5,
+        retry_backoff_max=30,
+    )
 
 
 def read_only_policy():
@@ -132,8 +151,10 @@ def read_only_policy():
             http = request.http_request
             if http.method != "GET":
                 path = http.url.split("?", 1)[0].split("/subscriptions/", 1)[-1]
-                raise AzureError(f"refused {http.method} /subscriptions/{path}: the scan is read-only "
-                                 "(a resource provider is probably not registered in this subscription)")
+                raise AzureError(
+                    f"refused {http.method} /subscriptions/{path}: the scan is read-only "
+                    "(a resource provider is probably not registered in this subscription)"
+                )
 
     return ReadOnlyPolicy()
 

@@ -2,6 +2,7 @@
 managed identity, Azure CLI, ...) or, for an MSP, one service principal per tenant
 (client secret or certificate) named in a tenants file. Secrets come only from the
 environment variables that file names, never from the file itself."""
+
 from __future__ import annotations
 
 import os
@@ -13,15 +14,21 @@ from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.sources.azure.arm import ArmSettings
 
 # keys someone might write a secret under, and where the secret belongs instead
-SECRET_KEYS = {"client_secret": "client_secret_env", "secret": "client_secret_env",
-               "password": "certificate_password_env", "certificate_password": "certificate_password_env",
-               "certificate_data": "certificate_env", "private_key": "certificate_env"}
+SECRET_KEYS = {
+    "client_secret": "client_secret_env",
+    "secret": "client_secret_env",
+    "password": "certificate_password_env",
+    "certificate_password": "certificate_password_env",
+    "certificate_data": "certificate_env",
+    "private_key": "certificate_env",
+}
 ALL = None  # subscriptions: every one the identity can see
 
 
 @dataclass(frozen=True)
 class Target:
     """One identity to scan with, and the subscriptions it should cover (None: all it sees)."""
+
     name: str
     describe: str
     make: Callable[[], object]
@@ -31,12 +38,15 @@ class Target:
 def default_target(settings: ArmSettings, subscriptions: tuple[str, ...] | None) -> Target:
     def make():
         from azure.identity import DefaultAzureCredential
+
         return DefaultAzureCredential(**settings.identity_kwargs())
+
     return Target("default", "DefaultAzureCredential", make, subscriptions)
 
 
-def load_tenants(path: str, settings: ArmSettings, only: str | None = None,
-                 cli_subscriptions: tuple[str, ...] | None | bool = False) -> list[Target]:
+def load_tenants(
+    path: str, settings: ArmSettings, only: str | None = None, cli_subscriptions: tuple[str, ...] | None | bool = False
+) -> list[Target]:
     """`cli_subscriptions`: False when the command line named none (the file decides),
     else what it named (None for all), which overrides the file."""
     data, lines = yamlsrc.load(path)
@@ -68,17 +78,24 @@ def refuse_secrets(path, data, lines) -> None:
         block = tenant.get("azure") if isinstance(tenant, dict) else None
         for key in block if isinstance(block, dict) else ():
             if key in SECRET_KEYS:
-                raise InputError(path, f"secrets are never read from a config file: remove {key!r} and put the "
-                                 f"environment variable that holds it in {SECRET_KEYS[key]}",
-                                 line=yamlsrc.line_of(lines, ("tenants", i, "azure", key)),
-                                 where=f"tenants/{i}/azure/{key}")
+                raise InputError(
+                    path,
+                    f"secrets are never read from a config file: remove {key!r} and put the "
+                    f"environment variable that holds it in {SECRET_KEYS[key]}",
+                    line=yamlsrc.line_of(lines, ("tenants", i, "azure", key)),
+                    where=f"tenants/{i}/azure/{key}",
+                )
 
 
 def _env(path, lines, where, key, name) -> str:
     value = os.environ.get(name)
     if not value:
-        raise InputError(path, f"environment variable {name} (named by {key}) is not set",
-                         line=yamlsrc.line_of(lines, where + (key,)), where="/".join(map(str, where + (key,))))
+        raise InputError(
+            path,
+            f"environment variable {name} (named by {key}) is not set",
+            line=yamlsrc.line_of(lines, where + (key,)),
+            where="/".join(map(str, where + (key,))),
+        )
     return value
 
 
@@ -90,7 +107,9 @@ def _service_principal(path, lines, where, name, block, settings, subs) -> Targe
 
         def make():
             from azure.identity import ClientSecretCredential
+
             return ClientSecretCredential(tenant_id, client_id, secret, **kw)
+
         return Target(name, f"ClientSecretCredential (tenant {tenant_id})", make, subs)
     password = None
     if "certificate_password_env" in block:
@@ -101,11 +120,16 @@ def _service_principal(path, lines, where, name, block, settings, subs) -> Targe
         # relative to the tenants file, like every other path in it
         cert_path = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(block["certificate_path"]))
         if not os.path.isfile(cert_path):
-            raise InputError(path, f"certificate file {cert_path} not found",
-                             line=yamlsrc.line_of(lines, where + ("certificate_path",)))
+            raise InputError(
+                path,
+                f"certificate file {cert_path} not found",
+                line=yamlsrc.line_of(lines, where + ("certificate_path",)),
+            )
         cert = {"certificate_path": cert_path}
 
     def make():
         from azure.identity import CertificateCredential
+
         return CertificateCredential(tenant_id, client_id, password=password, **cert, **kw)
+
     return Target(name, f"CertificateCredential (tenant {tenant_id})", make, subs)

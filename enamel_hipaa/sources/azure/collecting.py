@@ -1,6 +1,7 @@
 """Shared steps of the per-service collectors: a subscription-wide listing whose failure
 makes every rule on a type `error` there, a per-resource read whose failure is an `$error`
 value, and the Resource each normalised ARM document becomes."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ def listed(errors: list, service: str, rtypes: tuple[str, ...], subscription: st
     """[ARM JSON, ...] of a paged listing, or None after recording a CollectionError for
     each of `rtypes` (a credential failure propagates: it stops the tenant)."""
     from azure.core.exceptions import AzureError, ClientAuthenticationError
+
     try:
         return [arm(item) for item in read()]
     except ClientAuthenticationError:
@@ -31,6 +33,7 @@ def listed(errors: list, service: str, rtypes: tuple[str, ...], subscription: st
 def guarded(what: str, settings: ArmSettings, read):
     """One per-resource read; a failure is an `$error` value naming what failed."""
     from azure.core.exceptions import AzureError, ClientAuthenticationError
+
     try:
         return read()
     except ClientAuthenticationError:
@@ -48,5 +51,12 @@ def parallel(settings: ArmSettings, convert, items: list) -> list:
 
 
 def resource(rtype: str, doc: dict, props: dict, subscription: str) -> Resource:
-    return Resource(type=rtype, id=doc["id"], name=doc.get("name") or doc["id"].rsplit("/", 1)[-1], source="live",
-                    properties=props, account=subscription, region=str(doc.get("location") or "global").lower())
+    return Resource(
+        type=rtype,
+        id=doc["id"],
+        name=doc.get("name") or doc["id"].rsplit("/", 1)[-1],
+        source="live",
+        properties=props,
+        account=subscription,
+        region=str(doc.get("location") or "global").lower(),
+    )

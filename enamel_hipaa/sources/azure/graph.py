@@ -6,6 +6,7 @@ bounded retry policy honouring Retry-After, the read-only guard and the global A
 Collections are paged through `@odata.nextLink`. Any read that fails (401, 403 -- e.g.
 conditional access without an Entra ID P1 licence --, 429 after the retries, a timeout)
 becomes an `$error` value, so the rules that need it say `error`, never `pass`."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import Resource, error_value
@@ -22,8 +23,10 @@ READS = {  # what -> (path, Graph permission)
     "security_defaults": ("/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
     "conditional_access": ("/identity/conditionalAccess/policies", "Policy.Read.All"),
     "directory_roles": ("/directoryRoles?$select=id,displayName,roleTemplateId", "Directory.Read.All"),
-    "registrations": ("/reports/authenticationMethods/userRegistrationDetails?$select=id,isMfaRegistered,userType",
-                      "UserAuthenticationMethod.Read.All"),
+    "registrations": (
+        "/reports/authenticationMethods/userRegistrationDetails?$select=id,isMfaRegistered,userType",
+        "UserAuthenticationMethod.Read.All",
+    ),
     "users": ("/users?$select=id,userType,signInActivity,accountEnabled&$top=999", "AuditLog.Read.All"),
 }
 
@@ -35,13 +38,24 @@ class GraphError(Exception):
 class GraphClient:
     def __init__(self, credential, settings: ArmSettings):
         from azure.core import PipelineClient
-        from azure.core.pipeline.policies import (BearerTokenCredentialPolicy, ContentDecodePolicy, HeadersPolicy,
-                                                  UserAgentPolicy)
+        from azure.core.pipeline.policies import (
+            BearerTokenCredentialPolicy,
+            ContentDecodePolicy,
+            HeadersPolicy,
+            UserAgentPolicy,
+        )
         from enamel_hipaa.sources.apilimit import KEY, azure_policy
+
         self.base = settings.graph_url
-        policies = [HeadersPolicy({"Accept": "application/json"}), UserAgentPolicy("enamel-hipaa"),
-                    retry_policy(settings), read_only_policy(), azure_policy(settings.extra.get(KEY)),
-                    BearerTokenCredentialPolicy(credential, settings.graph_scope), ContentDecodePolicy()]
+        policies = [
+            HeadersPolicy({"Accept": "application/json"}),
+            UserAgentPolicy("enamel-hipaa"),
+            retry_policy(settings),
+            read_only_policy(),
+            azure_policy(settings.extra.get(KEY)),
+            BearerTokenCredentialPolicy(credential, settings.graph_scope),
+            ContentDecodePolicy(),
+        ]
         kw = {"connection_timeout": 10, "read_timeout": settings.timeout}
         if settings.ca_bundle:
             kw["connection_verify"] = settings.ca_bundle
@@ -50,8 +64,12 @@ class GraphClient:
     def get(self, path_or_url: str) -> dict:
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
-        url = path_or_url if path_or_url.startswith("https://") or path_or_url.startswith("http://") \
+
+        url = (
+            path_or_url
+            if path_or_url.startswith("https://") or path_or_url.startswith("http://")
             else f"{self.base}{path_or_url}"
+        )
         try:
             response = self.client.send_request(HttpRequest("GET", url))
         except AzureError as exc:  # token refused, connection failure, timeout
@@ -117,9 +135,23 @@ def collect(credential, tenant: str, settings: ArmSettings) -> Collection:
     tenant_id = org[0]["id"] if not entra.is_error(org) and org and org[0].get("id") else tenant
     name = (org[0].get("displayName") if not entra.is_error(org) and org else None) or tenant
     props = entra.tenant_properties(
-        tenant_id, read(client, "security_defaults", many=False), read(client, "conditional_access"),
-        read_roles(client), read(client, "registrations"), read(client, "users"))
+        tenant_id,
+        read(client, "security_defaults", many=False),
+        read(client, "conditional_access"),
+        read_roles(client),
+        read(client, "registrations"),
+        read(client, "users"),
+    )
     out = Collection()
-    out.resources.append(Resource(type=TYPE, id=f"/tenants/{tenant_id}", name=name, source="live",
-                                  properties=props, account=tenant, region="global"))
+    out.resources.append(
+        Resource(
+            type=TYPE,
+            id=f"/tenants/{tenant_id}",
+            name=name,
+            source="live",
+            properties=props,
+            account=tenant,
+            region="global",
+        )
+    )
     return out

@@ -1,5 +1,6 @@
 """Key vaults (azure-mgmt-keyvault) -> `azure.key_vault`: soft delete, purge protection,
 RBAC, network exposure and audit logging of the vaults that hold customer-managed keys."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import Resource, unknown
@@ -8,14 +9,18 @@ from enamel_hipaa.sources.azure.arm import ArmSettings
 from enamel_hipaa.sources.azure.values import arm, dig, enum_str, flag, resource_group, tags
 
 TYPE = "azure.key_vault"
-ACTIONS = ("Microsoft.KeyVault/vaults/read", "Microsoft.KeyVault/vaults/keys/read",
-           "Microsoft.KeyVault/vaults/secrets/read")
+ACTIONS = (
+    "Microsoft.KeyVault/vaults/read",
+    "Microsoft.KeyVault/vaults/keys/read",
+    "Microsoft.KeyVault/vaults/secrets/read",
+)
 AUDIT = {"AuditEvent": "audit_logged"}
 GROUPS = {"audit": ("AuditEvent",), "allLogs": ("AuditEvent",)}
 
 
 def client(credential, subscription: str, settings: ArmSettings):
     from azure.mgmt.keyvault import KeyVaultManagementClient
+
     return KeyVaultManagementClient(credential, subscription, **settings.client_kwargs())
 
 
@@ -28,19 +33,25 @@ def _objects(items, rotation: bool) -> dict:
     date, and (keys) a rotation policy with an automatic rotate action."""
     enabled = [arm(i) for i in items]
     enabled = [i for i in enabled if dig(i, "properties.attributes.enabled", True)]
-    out = {"count": len(enabled),
-           "without_expiry": sum(1 for i in enabled if not dig(i, "properties.attributes.exp"))}
+    out = {"count": len(enabled), "without_expiry": sum(1 for i in enabled if not dig(i, "properties.attributes.exp"))}
     if rotation:
-        out["without_rotation"] = sum(1 for i in enabled if not any(
-            str(dig(a, "action.type", "")).lower() == "rotate"
-            for a in dig(i, "properties.rotationPolicy.lifetimeActions", [])))
+        out["without_rotation"] = sum(
+            1
+            for i in enabled
+            if not any(
+                str(dig(a, "action.type", "")).lower() == "rotate"
+                for a in dig(i, "properties.rotationPolicy.lifetimeActions", [])
+            )
+        )
     return out
 
 
 def contents(client, vault, settings: ArmSettings) -> dict:
     rg = resource_group(vault.id)
-    return {"keys": diag.guarded("keys", settings, lambda: _objects(client.keys.list(rg, vault.name), True)),
-            "secrets": diag.guarded("secrets", settings, lambda: _objects(client.secrets.list(rg, vault.name), False))}
+    return {
+        "keys": diag.guarded("keys", settings, lambda: _objects(client.keys.list(rg, vault.name), True)),
+        "secrets": diag.guarded("secrets", settings, lambda: _objects(client.secrets.list(rg, vault.name), False)),
+    }
 
 
 def to_resource(vault, client, monitor, subscription: str, settings: ArmSettings) -> Resource:
@@ -59,12 +70,23 @@ def to_resource(vault, client, monitor, subscription: str, settings: ArmSettings
         "rbac_authorization": flag(p.enable_rbac_authorization, False),
         "public_network_access": enum_str(p.public_network_access) or "Enabled",
         "network_default_action": enum_str(getattr(acls, "default_action", None)) or "Allow",
-        "private_endpoints": sum(1 for c in getattr(p, "private_endpoint_connections", None) or ()
-                                 if enum_str(getattr(getattr(c, "private_link_service_connection_state", None),
-                                                     "status", None)) == "Approved"),
+        "private_endpoints": sum(
+            1
+            for c in getattr(p, "private_endpoint_connections", None) or ()
+            if enum_str(getattr(getattr(c, "private_link_service_connection_state", None), "status", None))
+            == "Approved"
+        ),
         **contents(client, vault, settings),
-        "diagnostics": diag.guarded("diagnosticSettings", settings, lambda: diag.logged(
-            monitor, vault.id, AUDIT, GROUPS)),
+        "diagnostics": diag.guarded(
+            "diagnosticSettings", settings, lambda: diag.logged(monitor, vault.id, AUDIT, GROUPS)
+        ),
     }
-    return Resource(type=TYPE, id=vault.id, name=vault.name, source="live", properties=props,
-                    account=subscription, region=vault.location)
+    return Resource(
+        type=TYPE,
+        id=vault.id,
+        name=vault.name,
+        source="live",
+        properties=props,
+        account=subscription,
+        region=vault.location,
+    )

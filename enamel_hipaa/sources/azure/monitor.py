@@ -1,17 +1,23 @@
 """Azure Monitor diagnostic settings (azure-mgmt-monitor): which log categories of a
 resource reach a destination, and the guarded per-resource read used for them."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import error_value
 from enamel_hipaa.sources.azure.arm import ArmSettings, describe_error
 
 ACTIONS = ("Microsoft.Insights/diagnosticSettings/read",)
-DESTINATIONS = (("workspace_id", "log_analytics"), ("storage_account_id", "storage"),
-                ("event_hub_authorization_rule_id", "event_hub"), ("marketplace_partner_id", "partner"))
+DESTINATIONS = (
+    ("workspace_id", "log_analytics"),
+    ("storage_account_id", "storage"),
+    ("event_hub_authorization_rule_id", "event_hub"),
+    ("marketplace_partner_id", "partner"),
+)
 
 
 def client(credential, subscription: str, settings: ArmSettings):
     from azure.mgmt.monitor import MonitorManagementClient
+
     return MonitorManagementClient(credential, subscription, **settings.client_kwargs())
 
 
@@ -19,6 +25,7 @@ def guarded(what: str, settings: ArmSettings, read):
     """One per-resource read; a failure is an `$error` value (the rules needing it say
     `error`), except a credential failure, which stops the tenant."""
     from azure.core.exceptions import AzureError, ClientAuthenticationError
+
     try:
         return read()
     except ClientAuthenticationError:

@@ -6,6 +6,7 @@ encryption.key_vault_properties, ...); ARM's JSON names never appear. Every valu
 normalised to an explicit one: what ARM leaves null takes the value Azure applies for
 null (minimumTlsVersion null is TLS 1.0, allowSharedKeyAccess null is allowed, ...), and
 what cannot be inferred is recorded as unknown, never as a passing value."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import Resource, unknown
@@ -17,13 +18,17 @@ TYPE = "azure.storage_account"
 ACTIONS = ("Microsoft.Storage/storageAccounts/read", "Microsoft.Storage/storageAccounts/blobServices/read")
 # blob log categories, and the category groups that include them (audit: conservatively
 # only what Microsoft documents for certain, write and delete)
-LOG_CATEGORIES = {"StorageRead": "blob_read_logged", "StorageWrite": "blob_write_logged",
-                  "StorageDelete": "blob_delete_logged"}
+LOG_CATEGORIES = {
+    "StorageRead": "blob_read_logged",
+    "StorageWrite": "blob_write_logged",
+    "StorageDelete": "blob_delete_logged",
+}
 GROUPS = {"allLogs": ("StorageRead", "StorageWrite", "StorageDelete"), "audit": ("StorageWrite", "StorageDelete")}
 
 
 def client(credential, subscription: str, settings: ArmSettings):
     from azure.mgmt.storage import StorageManagementClient
+
     return StorageManagementClient(credential, subscription, **settings.client_kwargs())
 
 
@@ -37,12 +42,23 @@ def to_resource(account, client, monitor, subscription: str, settings: ArmSettin
         props["blob"] = props["diagnostics"] = unknown("FileStorage accounts have no blob service")
     else:
         rg, blob_service = props["resource_group"], f"{account.id}/blobServices/default"
-        props["blob"] = diag.guarded("blobServices/default", settings, lambda: blob_properties(
-            client.blob_services.get_service_properties(rg, account.name)))
-        props["diagnostics"] = diag.guarded("diagnosticSettings", settings, lambda: diag.logged(
-            monitor, blob_service, LOG_CATEGORIES, GROUPS))
-    return Resource(type=TYPE, id=account.id, name=account.name, source="live", properties=props,
-                    account=subscription, region=account.location)
+        props["blob"] = diag.guarded(
+            "blobServices/default",
+            settings,
+            lambda: blob_properties(client.blob_services.get_service_properties(rg, account.name)),
+        )
+        props["diagnostics"] = diag.guarded(
+            "diagnosticSettings", settings, lambda: diag.logged(monitor, blob_service, LOG_CATEGORIES, GROUPS)
+        )
+    return Resource(
+        type=TYPE,
+        id=account.id,
+        name=account.name,
+        source="live",
+        properties=props,
+        account=subscription,
+        region=account.location,
+    )
 
 
 def account_properties(a) -> dict:
@@ -67,17 +83,21 @@ def account_properties(a) -> dict:
         "default_to_oauth_authentication": flag(a.default_to_o_auth_authentication, False),
         "public_network_access": enum_str(a.public_network_access) or "Enabled",
         "network_rules": network_rules(a.network_rule_set),
-        "private_endpoints": sum(1 for c in a.private_endpoint_connections or ()
-                                 if enum_str(getattr(getattr(c, "private_link_service_connection_state", None),
-                                                     "status", None)) == "Approved"),
+        "private_endpoints": sum(
+            1
+            for c in a.private_endpoint_connections or ()
+            if enum_str(getattr(getattr(c, "private_link_service_connection_state", None), "status", None))
+            == "Approved"
+        ),
         "encryption": {
             "key_source": enum_str(getattr(enc, "key_source", None)) or "Microsoft.Storage",
             "key_vault_uri": getattr(kv, "key_vault_uri", None) or None,
             "key_name": getattr(kv, "key_name", None) or None,
             "key_version": getattr(kv, "key_version", None) or None,
             "infrastructure_encryption": flag(getattr(enc, "require_infrastructure_encryption", None), False),
-            "blob_encryption_enabled": flag(getattr(blob_enc, "enabled", None),
-                                            unknown("encryption.services.blob not returned by ARM")),
+            "blob_encryption_enabled": flag(
+                getattr(blob_enc, "enabled", None), unknown("encryption.services.blob not returned by ARM")
+            ),
         },
         "immutability": {
             "enabled": flag(getattr(imm, "enabled", None), False),
@@ -90,15 +110,24 @@ def account_properties(a) -> dict:
 def shared_key_policies(key_policy, sas_policy) -> dict:
     days = getattr(key_policy, "key_expiration_period_in_days", None)
     period = getattr(sas_policy, "sas_expiration_period", None)
-    return {"key_expiry_policy": days is not None, "key_expiration_days": days,
-            "sas_expiry_policy": period is not None, "sas_expiration_period": period,
-            "sas_expiration_action": enum_str(getattr(sas_policy, "expiration_action", None)) if period else None}
+    return {
+        "key_expiry_policy": days is not None,
+        "key_expiration_days": days,
+        "sas_expiry_policy": period is not None,
+        "sas_expiration_period": period,
+        "sas_expiration_action": enum_str(getattr(sas_policy, "expiration_action", None)) if period else None,
+    }
 
 
 def network_rules(rs) -> dict:
     if rs is None:  # no networkAcls: every network may connect
-        return {"default_action": "Allow", "bypass": [], "ip_rules": [], "virtual_network_rules": [],
-                "resource_access_rules": 0}
+        return {
+            "default_action": "Allow",
+            "bypass": [],
+            "ip_rules": [],
+            "virtual_network_rules": [],
+            "resource_access_rules": 0,
+        }
     bypass = [b.strip() for b in (enum_str(rs.bypass) or "").split(",") if b.strip() and b.strip() != "None"]
     return {
         "default_action": enum_str(rs.default_action) or "Allow",
@@ -119,9 +148,12 @@ def blob_properties(bs) -> dict:
     cont, cont_days = _retention(bs.container_delete_retention_policy)
     pitr, pitr_days = _retention(bs.restore_policy)
     return {
-        "soft_delete_enabled": soft, "soft_delete_days": soft_days,
-        "container_soft_delete_enabled": cont, "container_soft_delete_days": cont_days,
+        "soft_delete_enabled": soft,
+        "soft_delete_days": soft_days,
+        "container_soft_delete_enabled": cont,
+        "container_soft_delete_days": cont_days,
         "versioning_enabled": flag(bs.is_versioning_enabled, False),
         "change_feed_enabled": flag(getattr(bs.change_feed, "enabled", None), False),
-        "point_in_time_restore_enabled": pitr, "point_in_time_restore_days": pitr_days,
+        "point_in_time_restore_enabled": pitr,
+        "point_in_time_restore_days": pitr_days,
     }

@@ -1,4 +1,5 @@
 """Small helpers turning SDK values into plain JSON values."""
+
 from __future__ import annotations
 
 from enum import Enum

@@ -3,6 +3,7 @@ Enamel's resource types through the same per-type derivations as the Pulumi plan
 loader.py parses (line numbers and short-form intrinsics kept), template.py and resolves intrinsics; aws.py
 converts each resource type. Each Resource's id is its logical id, and its findings point at
 the template line that declares it (SARIF)."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ def _join_target(raw, res: dict, bucket_names: dict) -> str | None:
     """The logical id a join property names: a Ref / Fn::GetAtt of a template resource, or the
     very expression a bucket's BucketName is written with."""
     if isinstance(raw, dict) and len(raw) == 1:
-        (fn, arg), = raw.items()
+        ((fn, arg),) = raw.items()
         if fn == "Ref" and arg in res:
             return str(arg)
         if fn == "Fn::GetAtt":
@@ -32,9 +33,14 @@ def collect_cloudformation(path: str) -> Collection:
     tpl, lines = template.decode(path)
     resolver = template.Resolver(tpl)
     res = tpl["Resources"]
-    bucket_names = {json.dumps(r["Properties"]["BucketName"], sort_keys=True, default=str): str(logical)
-                    for logical, r in res.items() if isinstance(r, dict) and r.get("Type") == "AWS::S3::Bucket"
-                    and isinstance(r.get("Properties"), dict) and isinstance(r["Properties"].get("BucketName"), dict)}
+    bucket_names = {
+        json.dumps(r["Properties"]["BucketName"], sort_keys=True, default=str): str(logical)
+        for logical, r in res.items()
+        if isinstance(r, dict)
+        and r.get("Type") == "AWS::S3::Bucket"
+        and isinstance(r.get("Properties"), dict)
+        and isinstance(r["Properties"].get("BucketName"), dict)
+    }
     resolved, joins, locations, unsupported = {}, {}, {}, Counter()
     for logical, r in res.items():
         if not isinstance(r, dict):

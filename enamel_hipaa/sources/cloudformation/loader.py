@@ -3,6 +3,7 @@ keeping the line of every resource. `!Ref x` reads as {"Ref": "x"}, `!GetAtt A.B
 {"Fn::GetAtt": ["A", "B"]}, `!Condition c` as {"Condition": "c"}, any other `!Name` as
 {"Fn::Name": ...} - the long forms CloudFormation documents. Duplicate keys are refused, as
 CloudFormation refuses them. (cfn-lint's decoder does the same but costs ~1.5 s of imports.)"""
+
 from __future__ import annotations
 
 import yaml
@@ -50,6 +51,7 @@ def _lines(root, path: str) -> dict[str, int]:
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 check(item)
+
     check(root)
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
@@ -71,7 +73,8 @@ def load(text: str, path: str) -> tuple[object, dict[str, int]]:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise InputError(path, f"not a YAML or JSON template: {exc.problem or exc.context}",
-                         line=mark.line + 1 if mark else None) from None
+        raise InputError(
+            path, f"not a YAML or JSON template: {exc.problem or exc.context}", line=mark.line + 1 if mark else None
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(path, f"not a YAML or JSON template: {str(exc).splitlines()[0]}") from None

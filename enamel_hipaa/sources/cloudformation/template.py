@@ -15,6 +15,7 @@ Resolution (the conventions of tests/fixtures/iac-expected.yaml):
   or `$unknown`;
 - Fn::ImportValue, and what cannot be evaluated, is `$unknown`.
 """
+
 from __future__ import annotations
 
 import re
@@ -78,7 +79,7 @@ class Resolver:
 
     def _truth(self, node):
         if isinstance(node, dict) and len(node) == 1:
-            (fn, arg), = node.items()
+            ((fn, arg),) = node.items()
             if fn == "Condition":
                 return self.condition(arg)
             if fn == "Fn::Equals" and isinstance(arg, list) and len(arg) == 2:
@@ -104,7 +105,7 @@ class Resolver:
         """The resolved value of a template node (NOVALUE for AWS::NoValue)."""
         if isinstance(node, dict):
             if len(node) == 1:
-                (fn, arg), = node.items()
+                ((fn, arg),) = node.items()
                 if fn == "Ref":
                     return self.ref(arg)
                 if fn.startswith("Fn::") or fn == "Condition":
@@ -220,6 +221,7 @@ class Resolver:
             if is_marker(v) or v is NOVALUE:
                 return "${%s}" % name
             return str(v)
+
         return _SUB.sub(one, str(text)).replace("${!", "${")
 
 

@@ -7,6 +7,7 @@ deploy); a property that needs such a value becomes that marker (`need` + `prop`
 guess. `NOT_FOUND` stands for the API's "this configuration does not exist" answer
 (NoSuchLifecycleConfiguration, ...), which has a documented meaning; a response that is
 missing altogether was not read."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, error_value

@@ -2,6 +2,7 @@
 unknown calling AE title, and to a wrong called AE title; does the port speak DICOM over
 TLS. The TCP connection is tested first, because a closed port and a TLS mismatch both
 look like an abort to pynetdicom."""
+
 from __future__ import annotations
 
 import logging
@@ -12,15 +13,15 @@ from dataclasses import dataclass
 from enamel_hipaa.core.model import Resource, error_value, unknown
 from enamel_hipaa.sources.onprem.net import ProbeError, client_context, handshake, tcp_check
 
-PROBE_CALLING = "ENAMELPROBE"     # an AE title no site registers
-PROBE_CALLED = "ENAMELNOSUCHAE"   # a called AE title no SCP is named
-DIAG_CALLING = 3                  # rejected: calling AE title not recognised
-DIAG_CALLED = 7                   # rejected: called AE title not recognised
+PROBE_CALLING = "ENAMELPROBE"  # an AE title no site registers
+PROBE_CALLED = "ENAMELNOSUCHAE"  # a called AE title no SCP is named
+DIAG_CALLING = 3  # rejected: calling AE title not recognised
+DIAG_CALLED = 7  # rejected: called AE title not recognised
 
 
 @dataclass
 class Outcome:
-    kind: str            # accepted | rejected | aborted
+    kind: str  # accepted | rejected | aborted
     diagnostic: int | None = None
     echo_status: int | None = None
 
@@ -38,10 +39,18 @@ def quiet():
         log.setLevel(level)
 
 
-def associate(host: str, port: int, called: str, calling: str, timeout: float,
-              tls_ctx: ssl.SSLContext | None = None, server_name: str | None = None) -> Outcome:
+def associate(
+    host: str,
+    port: int,
+    called: str,
+    calling: str,
+    timeout: float,
+    tls_ctx: ssl.SSLContext | None = None,
+    server_name: str | None = None,
+) -> Outcome:
     from pynetdicom import AE
     from pynetdicom.sop_class import Verification
+
     ae = AE(ae_title=calling)
     ae.add_requested_context(Verification)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
@@ -96,8 +105,9 @@ def ae_checks(run, expected_ae: str | None) -> dict:
     elif second.kind == "rejected" and second.diagnostic == DIAG_CALLED:
         props["accepts_unknown_calling_ae"] = unknown(f"the SCP does not answer to ae_title {expected_ae!r}")
     else:
-        props["accepts_unknown_calling_ae"] = unknown(f"second association {second.kind} "
-                                                      f"(diagnostic {second.diagnostic})")
+        props["accepts_unknown_calling_ae"] = unknown(
+            f"second association {second.kind} (diagnostic {second.diagnostic})"
+        )
     return props
 
 
@@ -107,8 +117,15 @@ def collect(entry: dict, timeout: float) -> Resource:
     base = {"host": host, "port": port, "ae_title": expected or ""}
 
     def res(props=None, error=None):
-        return Resource(type="onprem.dicom_endpoint", id=f"dicom:{host}:{port}", name=name, source="probe",
-                        properties={**base, **(props or {})}, error=error)
+        return Resource(
+            type="onprem.dicom_endpoint",
+            id=f"dicom:{host}:{port}",
+            name=name,
+            source="probe",
+            properties={**base, **(props or {})},
+            error=error,
+        )
+
     try:
         tcp_check(host, port, timeout)
     except ProbeError as exc:
@@ -123,17 +140,32 @@ def collect(entry: dict, timeout: float) -> Resource:
         return res(error=f"{exc}; no plain DICOM answer either (neither DICOM nor DICOM TLS)")
     except (ssl.SSLError, OSError) as exc:
         if not entry.get("tls"):
-            return res({"tls": True, "plaintext_accepted": False, "tls_client_certificate_required": True,
-                        **_unknown_ae(f"TLS handshake refused without a client certificate ({exc}); "
-                                      "give tls.cert/key in the inventory")})
+            return res(
+                {
+                    "tls": True,
+                    "plaintext_accepted": False,
+                    "tls_client_certificate_required": True,
+                    **_unknown_ae(
+                        f"TLS handshake refused without a client certificate ({exc}); "
+                        "give tls.cert/key in the inventory"
+                    ),
+                }
+            )
     without = ae_checks(lambda c, a: associate(host, port, c, a, timeout, client_context(), host), expected)
     if without:
         return res({"tls": True, "plaintext_accepted": False, "tls_client_certificate_required": False, **without})
     tls = entry.get("tls") or {}
     if not tls.get("cert"):
-        return res({"tls": True, "plaintext_accepted": False, "tls_client_certificate_required": True,
-                    **_unknown_ae("DICOM TLS association aborted without a client certificate; "
-                                  "give tls.cert/key in the inventory")})
+        return res(
+            {
+                "tls": True,
+                "plaintext_accepted": False,
+                "tls_client_certificate_required": True,
+                **_unknown_ae(
+                    "DICOM TLS association aborted without a client certificate; give tls.cert/key in the inventory"
+                ),
+            }
+        )
     try:
         ctx = client_context(cert=tls["cert"], key=tls.get("key"))
     except (ssl.SSLError, OSError) as exc:
@@ -141,9 +173,14 @@ def collect(entry: dict, timeout: float) -> Resource:
     withcert = ae_checks(lambda c, a: associate(host, port, c, a, timeout, ctx, host), expected)
     if withcert:
         return res({"tls": True, "plaintext_accepted": False, "tls_client_certificate_required": True, **withcert})
-    return res({"tls": True, "plaintext_accepted": False,
-                "tls_client_certificate_required": error_value("association aborted even with the client certificate"),
-                **_unknown_ae("DICOM TLS association aborted even with the client certificate", error=True)})
+    return res(
+        {
+            "tls": True,
+            "plaintext_accepted": False,
+            "tls_client_certificate_required": error_value("association aborted even with the client certificate"),
+            **_unknown_ae("DICOM TLS association aborted even with the client certificate", error=True),
+        }
+    )
 
 
 def _unknown_ae(why: str, error: bool = False) -> dict:

@@ -6,6 +6,7 @@ Unreadable is not empty: a file or folder the scanner cannot open (permissions, 
 errors) may hold PHI, so when any was met and no PHI was found, the PHI count and age are
 `$error` (the rules report `error`, never `pass`). Only regular files are opened: a FIFO or
 a device in the folder is skipped, never read (it would block or never end)."""
+
 from __future__ import annotations
 
 import os
@@ -27,6 +28,7 @@ def _has_phi(path: str) -> bool | None | str:
     file), UNREADABLE for one that could not be opened or read."""
     from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
+
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
@@ -58,8 +60,10 @@ def collect(entry: dict, approved: list[Path], now: float | None = None) -> Reso
     props: dict = {"path": str(path), "exists": path.is_dir(), "on_approved_archive": under(path, approved)}
 
     def res(**kw):
-        return Resource(type="onprem.dicom_file_store", id=f"store:{path}", name=name, source="file",
-                        properties=props, **kw)
+        return Resource(
+            type="onprem.dicom_file_store", id=f"store:{path}", name=name, source="file", properties=props, **kw
+        )
+
     if not path.is_dir():
         return res(error=f"{path}: folder not found or not a directory")
     now = now or time.time()
@@ -91,13 +95,20 @@ def collect(entry: dict, approved: list[Path], now: float | None = None) -> Reso
                 oldest = mtime if oldest is None else min(oldest, mtime)
         if truncated:
             break
-    props.update(files_scanned=scanned, dicom_files=dicom, truncated=truncated,
-                 phi_files=phi if (phi or not truncated) else unknown(f"folder walk stopped after reading {scanned} files "
-                                                                      f"(max_files {limit})"),
-                 oldest_phi_age_days=unknown(
-                     f"folder walk stopped after reading {scanned} files (max_files {limit}); older files may "
-                     f"remain unread (raise max_files)") if truncated
-                 else (int((now - oldest) // 86400) if oldest is not None else 0))
+    props.update(
+        files_scanned=scanned,
+        dicom_files=dicom,
+        truncated=truncated,
+        phi_files=phi
+        if (phi or not truncated)
+        else unknown(f"folder walk stopped after reading {scanned} files (max_files {limit})"),
+        oldest_phi_age_days=unknown(
+            f"folder walk stopped after reading {scanned} files (max_files {limit}); older files may "
+            f"remain unread (raise max_files)"
+        )
+        if truncated
+        else (int((now - oldest) // 86400) if oldest is not None else 0),
+    )
     if unreadable:
         props["unreadable"] = len(unreadable)
         why = f"{len(unreadable)} file(s) or folder(s) could not be read (e.g. {unreadable[0]})"

@@ -1,6 +1,7 @@
 """One bounded HTTP GET (stdlib urllib): status and a capped body; never follows a
 redirect to another host with credentials, never verifies TLS (we test access control
 here; certificates are the TLS probe's job)."""
+
 from __future__ import annotations
 
 import base64

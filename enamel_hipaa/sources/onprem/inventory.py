@@ -1,5 +1,6 @@
 """Load and validate an on-prem inventory (rules/schema/onprem-inventory.schema.json).
 Relative paths in it are relative to the inventory file."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,8 +9,12 @@ from pathlib import Path
 from enamel_hipaa.core import schemas, yamlsrc
 from enamel_hipaa.core.errors import InputError
 
-PATH_KEYS = {"orthanc": ("config", "configs", "compose"), "nginx": ("config", "root"), "windows": ("file",),
-             "file_stores": ("path",)}
+PATH_KEYS = {
+    "orthanc": ("config", "configs", "compose"),
+    "nginx": ("config", "root"),
+    "windows": ("file",),
+    "file_stores": ("path",),
+}
 DEFAULT_TIMEOUT = 3.0
 
 
@@ -59,8 +64,14 @@ def load(path: str) -> Inventory:
     data, lines = yamlsrc.load(p)
     if not isinstance(data, dict):
         raise InputError(str(p), "an inventory must be a mapping (version: 1, orthanc: [...], ...)", line=1)
-    err = next(iter(sorted(schemas.validator("onprem-inventory").iter_errors(data),
-                           key=lambda e: list(map(str, e.absolute_path)))), None)
+    err = next(
+        iter(
+            sorted(
+                schemas.validator("onprem-inventory").iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
+            )
+        ),
+        None,
+    )
     if err is not None:
         raise yamlsrc.schema_error(str(p), lines, err)
     seen: dict[tuple, int] = {}
@@ -68,7 +79,11 @@ def load(path: str) -> Inventory:
         for i, e in enumerate(data.get(kind, [])):
             name = e.get("name") or e.get("file")
             if (kind, name) in seen:
-                raise InputError(str(p), f"{kind} entry {name!r} is listed twice",
-                                 line=yamlsrc.line_of(lines, (kind, i)), where=f"{kind}/{i}")
+                raise InputError(
+                    str(p),
+                    f"{kind} entry {name!r} is listed twice",
+                    line=yamlsrc.line_of(lines, (kind, i)),
+                    where=f"{kind}/{i}",
+                )
             seen[(kind, name)] = i
     return Inventory(path=p, data=data)

@@ -1,6 +1,7 @@
 """nginx: parse with crossplane (includes followed, file:line kept) and work out each
 server block's effective TLS, HSTS, redirect and proxy settings, with nginx's
 inheritance rules (a level that has any add_header drops every inherited one)."""
+
 from __future__ import annotations
 
 import re
@@ -59,12 +60,15 @@ class ParseError(Exception):
 
 
 def _nodes(items: list) -> list[Node]:
-    return [Node(d["directive"], d.get("args", []), d["file"], d["line"],
-                 _nodes(d["block"]) if "block" in d else None) for d in items]
+    return [
+        Node(d["directive"], d.get("args", []), d["file"], d["line"], _nodes(d["block"]) if "block" in d else None)
+        for d in items
+    ]
 
 
 def parse(path: str, root: str | None = None, variables: dict | None = None) -> list[Node]:
     from enamel_hipaa.sources.onprem import nginx_includes
+
     try:
         return _nodes(nginx_includes.parse_tree(path, root, variables))
     except nginx_includes.ParseError as exc:
@@ -101,8 +105,12 @@ def expand_ciphers(spec: str) -> list[str] | dict:
         return sorted(weak) if weak else unknown(f"cipher string {spec!r} not understood by local OpenSSL")
     for c in ctx.get_ciphers():
         sym = (c.get("symmetric") or "").lower()
-        if (any(w in sym for w in WEAK_SYMMETRIC) or c.get("auth") == "auth-null"
-                or (c.get("digest") or "") == "md5" or "EXP" in c["name"]):
+        if (
+            any(w in sym for w in WEAK_SYMMETRIC)
+            or c.get("auth") == "auth-null"
+            or (c.get("digest") or "") == "md5"
+            or "EXP" in c["name"]
+        ):
             weak.add(c["name"])
     return sorted(weak)
 
@@ -126,8 +134,9 @@ def _auth(nodes: list[Node], inherited: bool) -> bool:
 
 
 def _upstreams(http: list[Node]) -> dict[str, list[str]]:
-    return {u.args[0]: [s.args[0] for s in _find(u.block, "server") if s.args]
-            for u in _find(http, "upstream") if u.args}
+    return {
+        u.args[0]: [s.args[0] for s in _find(u.block, "server") if s.args] for u in _find(http, "upstream") if u.args
+    }
 
 
 def _targets(proxy_pass: str, upstreams: dict) -> list[str]:
@@ -138,7 +147,7 @@ def _targets(proxy_pass: str, upstreams: dict) -> list[str]:
 
 def _host_port(target: str) -> tuple[str, int | None]:
     m = re.match(r"^(?:https?://)?\[?([^/\]]+?)\]?(?::(\d+))?(?:/.*)?$", target.strip())
-    return ((m.group(1).lower(), int(m.group(2)) if m.group(2) else None) if m else (target.lower(), None))
+    return (m.group(1).lower(), int(m.group(2)) if m.group(2) else None) if m else (target.lower(), None)
 
 
 def correlate(target: str, directory: list[dict]) -> dict | None:
@@ -150,8 +159,7 @@ def correlate(target: str, directory: list[dict]) -> dict | None:
     return None
 
 
-def _is_pacs(targets: list[str], pacs_upstreams: list[str] | None, local_pacs: list[str],
-             path: str = "") -> bool:
+def _is_pacs(targets: list[str], pacs_upstreams: list[str] | None, local_pacs: list[str], path: str = "") -> bool:
     """Inventory pacs_upstreams, a known local Orthanc port, a PACS-like name, or a DICOMweb path."""
     if pacs_upstreams and any(t in pacs_upstreams for t in targets):
         return True
@@ -160,6 +168,7 @@ def _is_pacs(targets: list[str], pacs_upstreams: list[str] | None, local_pacs: l
 
 def _proxy(where: str, pp: Node, auth: bool, ctx) -> list[Proxy]:
     from enamel_hipaa.core.model import unknown as unk
+
     targets = _targets(pp.args[0], ctx["upstreams"])
     uri = re.sub(r"^(?:https?://)?[^/]*", "", pp.args[0])
     out = []
@@ -173,8 +182,10 @@ def _proxy(where: str, pp: Node, auth: bool, ctx) -> list[Proxy]:
             elif own is False:
                 ok = False
             else:
-                ok = unk(f"whether {entry['name']} authenticates on its own is not known "
-                         f"({own.get('$unknown') if isinstance(own, dict) else 'say authenticates: in the inventory'})")
+                ok = unk(
+                    f"whether {entry['name']} authenticates on its own is not known "
+                    f"({own.get('$unknown') if isinstance(own, dict) else 'say authenticates: in the inventory'})"
+                )
         else:
             pacs = _is_pacs(targets, ctx["pacs"], ctx["local_pacs"], f"{where} {uri}")
             ok = auth
@@ -211,9 +222,13 @@ def _redirects(server: list[Node]) -> bool:
         r = _last(nodes, "return")
         if r and len(r.args) >= 2 and r.args[0] in REDIRECT_CODES and r.args[1].startswith("https://"):
             return True
-        return any(len(w.args) >= 2 and w.args[1].startswith("https://") and
-                   (len(w.args) < 3 or w.args[2] in ("permanent", "redirect"))
-                   for w in _find(nodes, "rewrite"))
+        return any(
+            len(w.args) >= 2
+            and w.args[1].startswith("https://")
+            and (len(w.args) < 3 or w.args[2] in ("permanent", "redirect"))
+            for w in _find(nodes, "rewrite")
+        )
+
     if is_https_return(server):
         return True
     root = [loc for loc in _find(server, "location") if loc.args in (["/"], ["^~", "/"])]
@@ -228,17 +243,29 @@ def default_protocols(version: str | None) -> tuple[list[str], str]:
     v = tuple(int(x or 0) for x in m.groups()) if m else None
     if v and v >= (1, 23, 4):
         return ["TLSv1.2", "TLSv1.3"], f"nginx {version} default"
-    return list(DEFAULT_PROTOCOLS), (f"nginx {version} default" if v else "nginx default before 1.23.4 (version not given)")
+    return list(DEFAULT_PROTOCOLS), (
+        f"nginx {version} default" if v else "nginx default before 1.23.4 (version not given)"
+    )
 
 
-def servers(nodes: list[Node], pacs_upstreams: list[str] | None, local_pacs: list[str] = (),
-            directory: list[dict] = (), version: str | None = None) -> list[Server]:
+def servers(
+    nodes: list[Node],
+    pacs_upstreams: list[str] | None,
+    local_pacs: list[str] = (),
+    directory: list[dict] = (),
+    version: str | None = None,
+) -> list[Server]:
     http_nodes = _find(nodes, "http")
     contexts = [h.block for h in http_nodes] if http_nodes else [nodes]  # a lone conf.d snippet
     out = []
     for http in contexts:
-        ctx = {"upstreams": _upstreams(http), "pacs": pacs_upstreams, "local_pacs": list(local_pacs),
-               "directory": list(directory), "version": version}
+        ctx = {
+            "upstreams": _upstreams(http),
+            "pacs": pacs_upstreams,
+            "local_pacs": list(local_pacs),
+            "directory": list(directory),
+            "version": version,
+        }
         for srv in _find(http, "server"):
             out.append(_server(srv, http, ctx))
     for stream in _find(nodes, "stream"):
@@ -254,12 +281,14 @@ def _tls_props(srv: list[Node], parent: list[Node], version: str | None) -> dict
     cipher_spec = " ".join(ciphers.args) if ciphers else DEFAULT_CIPHERS
     dflt, dflt_at = default_protocols(version)
     cert = _setting(srv, parent, "ssl_certificate")
-    return {"ssl_protocols": list(protos.args) if protos else dflt,
-            "ssl_protocols_at": protos.at if protos else dflt_at,
-            "ssl_ciphers": cipher_spec,
-            "ssl_ciphers_at": ciphers.at if ciphers else "nginx default",
-            "weak_ciphers": expand_ciphers(cipher_spec),
-            "ssl_certificate": cert.args[0] if cert and cert.args else None}
+    return {
+        "ssl_protocols": list(protos.args) if protos else dflt,
+        "ssl_protocols_at": protos.at if protos else dflt_at,
+        "ssl_ciphers": cipher_spec,
+        "ssl_ciphers_at": ciphers.at if ciphers else "nginx default",
+        "weak_ciphers": expand_ciphers(cipher_spec),
+        "ssl_certificate": cert.args[0] if cert and cert.args else None,
+    }
 
 
 def _stream_server(srv_node: Node, stream: list[Node], ctx) -> Server:
@@ -268,13 +297,22 @@ def _stream_server(srv_node: Node, stream: list[Node], ctx) -> Server:
     listen = _listen(srv)
     pp = _last(srv, "proxy_pass")
     targets = _targets(pp.args[0], ctx["upstreams"]) if pp and pp.args else []
-    props = {"location": {"path": srv_node.file, "line": srv_node.line}, "protocol": "stream",
-             "server_names": [f"stream:{','.join(str(l['port']) for l in listen)}"], "listen": listen,
-             "ssl_enabled": any(l["ssl"] for l in listen), "tcp_proxy_targets": targets,
-             "dicom_proxy": any(_host_port(t)[1] in DICOM_PORTS or PACS_HINT.search(t) for t in targets)
-             or any(l["port"] in DICOM_PORTS for l in listen),
-             "hsts_enabled": False, "locations_without_hsts": [], "redirects_to_https": False,
-             "pacs_proxies": [], "pacs_proxies_without_auth": [], "missing_includes": _missing_includes(srv)}
+    props = {
+        "location": {"path": srv_node.file, "line": srv_node.line},
+        "protocol": "stream",
+        "server_names": [f"stream:{','.join(str(l['port']) for l in listen)}"],
+        "listen": listen,
+        "ssl_enabled": any(l["ssl"] for l in listen),
+        "tcp_proxy_targets": targets,
+        "dicom_proxy": any(_host_port(t)[1] in DICOM_PORTS or PACS_HINT.search(t) for t in targets)
+        or any(l["port"] in DICOM_PORTS for l in listen),
+        "hsts_enabled": False,
+        "locations_without_hsts": [],
+        "redirects_to_https": False,
+        "pacs_proxies": [],
+        "pacs_proxies_without_auth": [],
+        "missing_includes": _missing_includes(srv),
+    }
     props.update(_tls_props(srv, stream, ctx["version"]))
     _unknown_if_missing(props)
     return Server(srv_node, props, [])
@@ -284,11 +322,18 @@ def _unknown_if_missing(props: dict) -> None:
     """Content behind an include that resolved to nothing was never seen: every check that
     depends on the server's body is unknown, naming the include."""
     from enamel_hipaa.core.model import unknown as unk
+
     if not props["missing_includes"]:
         return
     why = "; ".join(props["missing_includes"])
-    for k in ("ssl_protocols", "weak_ciphers", "hsts_enabled", "locations_without_hsts", "redirects_to_https",
-              "pacs_proxies_without_auth"):
+    for k in (
+        "ssl_protocols",
+        "weak_ciphers",
+        "hsts_enabled",
+        "locations_without_hsts",
+        "redirects_to_https",
+        "pacs_proxies_without_auth",
+    ):
         props[k] = unk(why)
 
 
@@ -316,8 +361,16 @@ def _server(srv_node: Node, http: list[Node], ctx) -> Server:
         "hsts_enabled": "strict-transport-security" in headers and not missing,
         "locations_without_hsts": missing,
         "redirects_to_https": _redirects(srv),
-        "pacs_proxies": [{"location": p.location, "target": p.target, "at": p.at,
-                          "authenticated": p.authenticated is True, "pacs": p.upstream or "detected"} for p in pacs],
+        "pacs_proxies": [
+            {
+                "location": p.location,
+                "target": p.target,
+                "at": p.at,
+                "authenticated": p.authenticated is True,
+                "pacs": p.upstream or "detected",
+            }
+            for p in pacs
+        ],
         "pacs_proxies_without_auth": _without_auth(pacs),
         "missing_includes": _missing_includes(srv),
     }
@@ -330,37 +383,64 @@ def _without_auth(pacs: list[Proxy]):
     """Proxies neither nginx nor the PACS authenticates; unknown when none is known to be open
     but some PACS's own login is not known."""
     from enamel_hipaa.core.model import unknown as unk
+
     bad = [f"{p.location} -> {p.target} ({p.at})" for p in pacs if p.authenticated is False]
     if bad:
         return bad
     unsure = [p for p in pacs if p.authenticated is not True]
     if unsure:
-        return unk("; ".join(str(p.authenticated.get("$unknown")) for p in unsure
-                             if isinstance(p.authenticated, dict)) or "upstream authentication not known")
+        return unk(
+            "; ".join(str(p.authenticated.get("$unknown")) for p in unsure if isinstance(p.authenticated, dict))
+            or "upstream authentication not known"
+        )
     return []
 
 
-def collect(entry: dict, local_pacs: list[str] = (), directory: list[dict] = (),
-            variables: dict | None = None) -> tuple[list[Resource], list[Proxy]]:
+def collect(
+    entry: dict, local_pacs: list[str] = (), directory: list[dict] = (), variables: dict | None = None
+) -> tuple[list[Resource], list[Proxy]]:
     """Resources for every server block, and every proxy location (for the Orthanc check).
     `local_pacs`: host:port of Orthanc servers on the same machine; `directory`: the
     inventory's PACS (orthanc:/pacs: entries) an upstream may name."""
     name = entry["name"]
     variables = {**(variables or {}), **{str(k): str(v) for k, v in (entry.get("variables") or {}).items()}}
     try:
-        found = servers(parse(entry["config"], entry.get("root"), variables), entry.get("pacs_upstreams"),
-                        local_pacs, directory, entry.get("version"))
+        found = servers(
+            parse(entry["config"], entry.get("root"), variables),
+            entry.get("pacs_upstreams"),
+            local_pacs,
+            directory,
+            entry.get("version"),
+        )
     except (ParseError, OSError) as exc:
-        return [Resource(type="onprem.nginx_server", id=f"nginx:{name}", name=name, source="file",
-                         properties={}, error=str(exc))], []
+        return [
+            Resource(
+                type="onprem.nginx_server", id=f"nginx:{name}", name=name, source="file", properties={}, error=str(exc)
+            )
+        ], []
     if not found:
-        return [Resource(type="onprem.nginx_server", id=f"nginx:{name}", name=name, source="file",
-                         properties={}, error=f"{entry['config']}: no server block found")], []
+        return [
+            Resource(
+                type="onprem.nginx_server",
+                id=f"nginx:{name}",
+                name=name,
+                source="file",
+                properties={},
+                error=f"{entry['config']}: no server block found",
+            )
+        ], []
     res, proxies = [], []
     for s in found:
         ports = ",".join(str(l["port"]) for l in s.props["listen"])
-        res.append(Resource(type="onprem.nginx_server", id=f"nginx:{name}:{s.node.at}",
-                            name=f"{name} {s.props['server_names'][0]}:{ports} ({s.node.at})",
-                            source="file", origin=s.props.pop("location", None), properties=s.props))
+        res.append(
+            Resource(
+                type="onprem.nginx_server",
+                id=f"nginx:{name}:{s.node.at}",
+                name=f"{name} {s.props['server_names'][0]}:{ports} ({s.node.at})",
+                source="file",
+                origin=s.props.pop("location", None),
+                properties=s.props,
+            )
+        )
         proxies.extend(s.proxies)
     return res, proxies

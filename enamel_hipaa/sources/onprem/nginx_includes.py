@@ -5,6 +5,7 @@ each file alone) so that:
   stood, so the checks whose content it would have held report `unknown` naming it;
 - placeholders (`{{ x }}`, `${X}`) are rendered from inventory `variables:` before parsing, and
   one left unrendered is a one-line error naming file:line and the placeholder."""
+
 from __future__ import annotations
 
 import glob
@@ -16,8 +17,10 @@ from pathlib import Path
 MUSTACHE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 DOLLAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Includes whose content never holds server/location directives (MIME types, module loaders).
-HARMLESS = re.compile(r"(^|/)(mime\.types|modules(-enabled)?/\*\.conf|modules/.*\.conf|fastcgi_params|"
-                      r"uwsgi_params|scgi_params|koi-\w+|win-utf)$")
+HARMLESS = re.compile(
+    r"(^|/)(mime\.types|modules(-enabled)?/\*\.conf|modules/.*\.conf|fastcgi_params|"
+    r"uwsgi_params|scgi_params|koi-\w+|win-utf)$"
+)
 
 
 class ParseError(Exception):
@@ -36,8 +39,10 @@ def render(text: str, variables: dict[str, str], where: str) -> str:
         code = line.split("#", 1)[0]
         m = MUSTACHE.search(code) or next((d for d in DOLLAR.finditer(code) if d.group(1).isupper()), None)
         if m:
-            raise ParseError(f"{where}:{lineno}: template placeholder {m.group(0)} has no value "
-                             f"(give it under variables: in the inventory)")
+            raise ParseError(
+                f"{where}:{lineno}: template placeholder {m.group(0)} has no value "
+                f"(give it under variables: in the inventory)"
+            )
     return text
 
 
@@ -63,10 +68,12 @@ def parse_tree(path: str, root: str | None = None, variables: dict[str, str] | N
 
 def _parse_file(path: str, state) -> list[dict]:
     import crossplane
+
     if path in state["stack"]:
         raise ParseError(f"{path}: include loop ({' -> '.join(state['stack'])})")
     from enamel_hipaa.core.errors import InputError
     from enamel_hipaa.core.inputs import read_text
+
     try:  # regular files only: a FIFO or a device would block crossplane forever
         text = read_text(path)
     except InputError as exc:
@@ -105,8 +112,9 @@ def _walk(items: list, file: str, state) -> list[dict]:
             files, where = resolve(pattern, state["conf_dir"], state["root"])
             if not files:
                 if not HARMLESS.search(pattern):
-                    out.append({"directive": "include-missing", "args": [pattern, where], "file": file,
-                                "line": d["line"]})
+                    out.append(
+                        {"directive": "include-missing", "args": [pattern, where], "file": file, "line": d["line"]}
+                    )
                 continue
             for f in files:
                 out.extend(_parse_file(f, state))

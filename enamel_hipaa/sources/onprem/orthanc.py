@@ -5,6 +5,7 @@ A top-level key defined in two files stops Orthanc from starting; we report it a
 `error` on the Orthanc resource naming both file:line (every Orthanc rule then reports
 `error`: the effective configuration is undefined), and scan the rest of the site.
 Effective values follow Orthanc's own defaults (Debian 12's 1.10.1 shown in comments)."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,10 @@ from enamel_hipaa.sources.onprem import httpget
 
 # option -> first Orthanc version that has it; a version without it makes its rules skip
 SINCE = {
-    "ssl_minimum_protocol": (1, 9, 0),        # SslMinimumProtocolVersion
-    "dicom_tls": (1, 9, 0),                   # DicomTlsEnabled, DicomTlsRemoteCertificateRequired
+    "ssl_minimum_protocol": (1, 9, 0),  # SslMinimumProtocolVersion
+    "dicom_tls": (1, 9, 0),  # DicomTlsEnabled, DicomTlsRemoteCertificateRequired
     "dicom_tls_minimum_protocol": (1, 12, 4),  # DicomTlsMinimumProtocolVersion
-    "dicom_tls_ciphers": (1, 12, 4),          # DicomTlsCiphersAccepted
+    "dicom_tls_ciphers": (1, 12, 4),  # DicomTlsCiphersAccepted
 }
 SSL_PROTOCOLS = {0: "SSLv2", 1: "SSLv3", 2: "1.0", 3: "1.1", 4: "1.2"}
 DICOM_TLS_PROTOCOLS = {1: "SSLv3", 2: "1.0", 3: "1.1", 4: "1.2", 5: "1.3"}
@@ -108,8 +109,11 @@ def parse_config(text: str, json5=None):
     for small files using other JSON5 syntax."""
     stripped = _TOKENS.sub(_strip, text)
     try:
-        return json.loads(stripped, object_pairs_hook=_no_duplicates,
-                          parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not a number")))
+        return json.loads(
+            stripped,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not a number")),
+        )
     except ValueError as exc:
         if json5 is None or len(text) > JSON5_MAX or "duplicate key" in str(exc):
             raise
@@ -120,6 +124,7 @@ def load_merged(path: Path, refuse_duplicates: bool = True) -> tuple[dict, list[
     """(merged configuration, files read, top-level key -> file defining it). Without
     `refuse_duplicates` (orthancteam images' configurator) a later file's key wins."""
     import json5
+
     files = config_files(path)
     merged: dict = {}
     origin: dict[str, tuple[Path, str]] = {}
@@ -139,8 +144,10 @@ def load_merged(path: Path, refuse_duplicates: bool = True) -> tuple[dict, list[
         for k, v in data.items():
             if k in origin and refuse_duplicates:
                 pf, ptext = origin[k]
-                raise ConfigError(f"configuration key {k!r} is defined twice: {pf}:{_key_line(ptext, k) or '?'} "
-                                  f"and {f}:{_key_line(text, k) or '?'} (Orthanc refuses to start)")
+                raise ConfigError(
+                    f"configuration key {k!r} is defined twice: {pf}:{_key_line(ptext, k) or '?'} "
+                    f"and {f}:{_key_line(text, k) or '?'} (Orthanc refuses to start)"
+                )
             origin[k] = (f, text)
             merged[k] = v
     return merged, files, {k: f for k, (f, _) in origin.items()}
@@ -149,6 +156,7 @@ def load_merged(path: Path, refuse_duplicates: bool = True) -> tuple[dict, list[
 def main_file(files: list[Path], origin: dict) -> Path:
     """The file that defines most top-level keys (orthanc.json next to credentials.json)."""
     from collections import Counter
+
     counts = Counter(origin.values())
     return max(files, key=lambda f: counts.get(f, 0))
 
@@ -185,8 +193,14 @@ def _modalities(cfg: dict) -> list[dict]:
             aet, host, port = m.get("AET"), m.get("Host"), m.get("Port")
         else:
             continue
-        out.append({"name": str(name), "aet": str(aet or ""), "host": str(host or ""),
-                    "port": int(port) if str(port or "").isdigit() else 0})
+        out.append(
+            {
+                "name": str(name),
+                "aet": str(aet or ""),
+                "host": str(host or ""),
+                "port": int(port) if str(port or "").isdigit() else 0,
+            }
+        )
     return out
 
 
@@ -194,10 +208,14 @@ def _authorization_plugin(cfg: dict) -> bool:
     """The authorization plugin (orthanc-auth-service/Keycloak) or HTTPS client-certificate
     verification authenticates every request even with AuthenticationEnabled false."""
     az = cfg.get("Authorization")
-    plugin = isinstance(az, dict) and bool(az.get("WebServiceRootUrl") or az.get("WebServiceUrl")
-                                           or az.get("WebServiceTokenValidationUrl"))
-    mtls = _bool(cfg, "SslEnabled", False) and _bool(cfg, "SslVerifyPeers", False) \
+    plugin = isinstance(az, dict) and bool(
+        az.get("WebServiceRootUrl") or az.get("WebServiceUrl") or az.get("WebServiceTokenValidationUrl")
+    )
+    mtls = (
+        _bool(cfg, "SslEnabled", False)
+        and _bool(cfg, "SslVerifyPeers", False)
         and bool(cfg.get("SslTrustedClientCertificates"))
+    )
     return plugin or mtls
 
 
@@ -209,11 +227,14 @@ def properties(cfg: dict, version, weak=None) -> dict:
     users = cfg.get("RegisteredUsers") or {}
     users = users if isinstance(users, dict) else {}
     default_creds = login and (users.get(DEFAULT_USER[0]) == DEFAULT_USER[1] or not users)
-    weak_users = sorted(str(u) for u, pw in users.items() if weak is not None and weak.is_weak(str(u), pw)) \
-        if login else []
+    weak_users = (
+        sorted(str(u) for u, pw in users.items() if weak is not None and weak.is_weak(str(u), pw)) if login else []
+    )
     vt = parse_version(version) if isinstance(version, str) else None
-    supports = {k: (vt >= v if vt else (version if isinstance(version, dict) else unknown("version not known")))
-                for k, v in SINCE.items()}
+    supports = {
+        k: (vt >= v if vt else (version if isinstance(version, dict) else unknown("version not known")))
+        for k, v in SINCE.items()
+    }
     mods = _modalities(cfg)
     lua = cfg.get("LuaScripts") or []
     return {
@@ -235,8 +256,9 @@ def properties(cfg: dict, version, weak=None) -> dict:
         "dicom_port": int(cfg.get("DicomPort", 4242)),
         "dicom_tls_enabled": _bool(cfg, "DicomTlsEnabled", False),
         "dicom_tls_remote_certificate_required": _bool(cfg, "DicomTlsRemoteCertificateRequired", True),
-        "dicom_tls_minimum_protocol": DICOM_TLS_PROTOCOLS.get(cfg.get("DicomTlsMinimumProtocolVersion", 4),
-                                                              "unrecognised"),
+        "dicom_tls_minimum_protocol": DICOM_TLS_PROTOCOLS.get(
+            cfg.get("DicomTlsMinimumProtocolVersion", 4), "unrecognised"
+        ),
         "dicom_check_called_aet": _bool(cfg, "DicomCheckCalledAet", False),
         "dicom_always_allow": {
             "echo": _bool(cfg, "DicomAlwaysAllowEcho", True),
@@ -248,9 +270,12 @@ def properties(cfg: dict, version, weak=None) -> dict:
         },
         "dicom_check_modality_host": _bool(cfg, "DicomCheckModalityHost", False),
         "dicom_modalities": mods,
-        "dicom_modalities_count": len(mods) if not _bool(cfg, "DicomModalitiesInDatabase", False)
-        else unknown("DicomModalitiesInDatabase is true: the modalities live in Orthanc's database "
-                     "(list them with GET /modalities)"),
+        "dicom_modalities_count": len(mods)
+        if not _bool(cfg, "DicomModalitiesInDatabase", False)
+        else unknown(
+            "DicomModalitiesInDatabase is true: the modalities live in Orthanc's database "
+            "(list them with GET /modalities)"
+        ),
         "dicom_modalities_in_database": _bool(cfg, "DicomModalitiesInDatabase", False),
         "webdav_enabled": _bool(cfg, "WebDavEnabled", True),
         "lua_scripts": [str(s) for s in lua] if isinstance(lua, list) else [str(lua)],
@@ -268,21 +293,24 @@ def _db_plugins(cfg: dict) -> list[dict]:
     out = []
     for section in ("PostgreSQL", "MySQL"):
         s = cfg.get(section)
-        if not isinstance(s, dict) or not (s.get("EnableIndex", False) or s.get("EnableStorage", False)
-                                           or s.get("Host") or s.get("ConnectionUri")):
+        if not isinstance(s, dict) or not (
+            s.get("EnableIndex", False) or s.get("EnableStorage", False) or s.get("Host") or s.get("ConnectionUri")
+        ):
             continue
         uri = str(s.get("ConnectionUri") or "")
         ssl = _bool(s, "EnableSsl", False) or bool(re.search(r"sslmode=(require|verify-ca|verify-full)", uri))
         host = str(s.get("Host") or "")
         local = host in ("localhost", "127.0.0.1", "::1") or host.startswith("/")
-        out.append({"plugin": section, "host": host or "(from ConnectionUri)", "enable_ssl": ssl,
-                    "local_socket": local})
+        out.append(
+            {"plugin": section, "host": host or "(from ConnectionUri)", "enable_ssl": ssl, "local_socket": local}
+        )
     return out
 
 
 def effective(entry: dict) -> dict:
     """The deployment's effective configuration (orthanc_deploy.effective); ConfigError on failure."""
     from enamel_hipaa.sources.onprem import orthanc_deploy
+
     try:
         return orthanc_deploy.effective(entry, load_merged)
     except orthanc_deploy.DeployError as exc:
@@ -314,22 +342,30 @@ def directory_entry(entry: dict) -> dict | None:
     except (ConfigError, TypeError, ValueError):
         return None
     from enamel_hipaa.sources.onprem import orthanc_deploy
+
     dep = orthanc_deploy.deployment_dependent(eff["config"], eff["defaults_known"], eff["unknown_why"])
     auth = dep.get("authentication_enabled", props["authentication_enabled"])
-    return {"name": entry["name"], "hosts": host_names(entry), "port": int(eff["config"].get("HttpPort", 8042)),
-            "product": "orthanc", "authenticates": auth}
+    return {
+        "name": entry["name"],
+        "hosts": host_names(entry),
+        "port": int(eff["config"].get("HttpPort", 8042)),
+        "product": "orthanc",
+        "authenticates": auth,
+    }
 
 
 def collect(entry: dict, proxies: list, timeout: float = 3.0, weak=None, all_proxies: list = ()) -> Resource:
     """`proxies`: nginx proxy locations on the same host (nginx.Proxy); `all_proxies`: every
     proxy of the inventory (matched by this Orthanc's host names)."""
     from enamel_hipaa.sources.onprem import orthanc_deploy
+
     name = entry["name"]
     try:
         eff = effective(entry)
     except ConfigError as exc:
-        return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file",
-                        properties={}, error=str(exc))
+        return Resource(
+            type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties={}, error=str(exc)
+        )
     cfg, files, origin = eff["config"], eff["files"], eff["origin"]
     if entry.get("version"):
         version = entry["version"]
@@ -345,8 +381,11 @@ def collect(entry: dict, proxies: list, timeout: float = 3.0, weak=None, all_pro
     props["image"] = eff["image"]
     props["plugins_enabled"] = eff["plugins"]
     props["config_files"] = [str(f) for f in files]
-    loc = str(main_file(files, {k: v for k, v in origin.items() if v != "environment"})) if files \
+    loc = (
+        str(main_file(files, {k: v for k, v in origin.items() if v != "environment"}))
+        if files
         else str(entry.get("compose") or name)
+    )
     declared_at = {"path": loc, "line": 1}
     port = int(cfg.get("HttpPort", 8042))
     names = host_names(entry)
@@ -354,8 +393,9 @@ def collect(entry: dict, proxies: list, timeout: float = 3.0, weak=None, all_pro
     mine += [p for p in all_proxies if p not in mine and _targets_named(p.target, names, port)]
     props["proxied_from_localhost"] = bool(mine)
     props["proxy_enforces_auth"] = bool(mine) and all(p.nginx_authenticated for p in mine)
-    return Resource(type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props,
-                    origin=declared_at)
+    return Resource(
+        type="onprem.orthanc", id=f"orthanc:{name}", name=name, source="file", properties=props, origin=declared_at
+    )
 
 
 def _targets_named(target: str, names: list[str], port: int) -> bool:

@@ -15,6 +15,7 @@
 - anything else (no `deployment:`, an unknown image): the values that depend on the deployment
   (remote access and authentication, when the files do not set them) are `unknown`.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,14 +28,26 @@ DEPLOYMENTS = ("debian", "windows", "docker")
 ORTHANCTEAM_DEFAULTS = {"RemoteAccessAllowed": True, "AuthenticationEnabled": True}
 JODOGNE_DEFAULTS = {"RemoteAccessAllowed": True, "AuthenticationEnabled": True}
 # Segments the configurator does not simply CamelCase (acronyms in section names).
-SEGMENT_NAMES = {"POSTGRESQL": "PostgreSQL", "MYSQL": "MySQL", "ODBC": "Odbc", "DICOM_WEB": "DicomWeb",
-                 "ORTHANC_EXPLORER_2": "OrthancExplorer2", "GDCM": "Gdcm"}
+SEGMENT_NAMES = {
+    "POSTGRESQL": "PostgreSQL",
+    "MYSQL": "MySQL",
+    "ODBC": "Odbc",
+    "DICOM_WEB": "DicomWeb",
+    "ORTHANC_EXPLORER_2": "OrthancExplorer2",
+    "GDCM": "Gdcm",
+}
 # Plugin switches (env var -> plugin); recorded, they change no security default we judge.
 PLUGIN_SWITCHES = re.compile(r"^([A-Z0-9_]+)_PLUGIN_ENABLED$")
 # orthancteam tag -> Orthanc version (tests/corpus/DOCKER-DEFAULTS.md; approximate, only the
 # 1.12.4 boundary matters for the rules). Untagged/latest is not pinned: give `version:`.
-ORTHANCTEAM_TAGS = {"24.2.3": "1.12.3", "24.10.1": "1.12.5", "24.10.3": "1.12.5", "24.11.0": "1.12.5",
-                    "25.8.0": "1.12.9", "26.4.0": "1.12.10"}
+ORTHANCTEAM_TAGS = {
+    "24.2.3": "1.12.3",
+    "24.10.1": "1.12.5",
+    "24.10.3": "1.12.5",
+    "24.11.0": "1.12.5",
+    "25.8.0": "1.12.9",
+    "26.4.0": "1.12.10",
+}
 
 
 class DeployError(Exception):
@@ -42,8 +55,11 @@ class DeployError(Exception):
 
 
 def image_family(image: str | None) -> str | None:
-    name = (image or "").split("@")[0].rsplit(":", 1)[0] if image and ":" in image.split("/")[-1] \
+    name = (
+        (image or "").split("@")[0].rsplit(":", 1)[0]
+        if image and ":" in image.split("/")[-1]
         else (image or "").split("@")[0]
+    )
     if re.match(r"^(docker\.io/)?(orthancteam|osimis)/orthanc(-pre-release)?$", name):
         return "orthancteam"
     if re.match(r"^(docker\.io/)?jodogne/orthanc(-plugins|-python)?$", name):
@@ -85,6 +101,7 @@ def env_config(env: dict[str, str], secrets: dict[str, str]) -> tuple[dict, list
     plugins = []
     if "ORTHANC_JSON" in env:
         import json5
+
         try:
             doc = json5.loads(env["ORTHANC_JSON"])
         except ValueError as exc:
@@ -94,7 +111,7 @@ def env_config(env: dict[str, str], secrets: dict[str, str]) -> tuple[dict, list
         _deep_merge(cfg, doc)
     for name, text in list(env.items()) + list(secrets.items()):
         if name.startswith("ORTHANC__"):
-            path = [_segment(s) for s in name[len("ORTHANC__"):].split("__") if s]
+            path = [_segment(s) for s in name[len("ORTHANC__") :].split("__") if s]
             if not path:
                 continue
             node = cfg
@@ -115,6 +132,7 @@ def compose_environment(compose: Path, service: str) -> tuple[dict[str, str], di
     """(environment, secrets) of one docker-compose service. Secrets whose file is readable
     are read; `*_SECRET` variables that name a readable file set the variable without the suffix."""
     import yaml
+
     try:
         doc = yaml.safe_load(compose.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -123,7 +141,7 @@ def compose_environment(compose: Path, service: str) -> tuple[dict[str, str], di
     if not isinstance(svc, dict):
         raise DeployError(f"no service {service!r}")
     env = normalise_env(svc.get("environment") or {}, f"{compose}: services/{service}/environment")
-    for ef in ([svc["env_file"]] if isinstance(svc.get("env_file"), str) else svc.get("env_file") or []):
+    for ef in [svc["env_file"]] if isinstance(svc.get("env_file"), str) else svc.get("env_file") or []:
         p = compose.parent / (ef if isinstance(ef, str) else ef.get("path", ""))
         if not p.is_file():
             raise DeployError(f"services/{service}/env_file {p} not found")
@@ -142,8 +160,9 @@ def normalise_env(env, where: str) -> dict[str, str]:
             out[k] = v
         return out
     if isinstance(env, dict):
-        return {str(k): ("" if v is None else (json.dumps(v) if isinstance(v, bool) else str(v)))
-                for k, v in env.items()}
+        return {
+            str(k): ("" if v is None else (json.dumps(v) if isinstance(v, bool) else str(v))) for k, v in env.items()
+        }
     raise DeployError(f"{where}: environment must be a mapping or a list of NAME=value")
 
 
@@ -179,8 +198,10 @@ def effective(entry: dict, load_merged) -> dict:
             cfg, fs, org = load_merged(Path(p))
             dup = sorted(set(cfg) & set(merged))
             if dup:
-                raise DeployError(f"configuration key {dup[0]!r} is defined twice: {origin[dup[0]]} and "
-                                  f"{org[dup[0]]} (Orthanc refuses to start)")
+                raise DeployError(
+                    f"configuration key {dup[0]!r} is defined twice: {origin[dup[0]]} and "
+                    f"{org[dup[0]]} (Orthanc refuses to start)"
+                )
             merged.update(cfg)
             files += fs
             origin.update(org)
@@ -212,18 +233,36 @@ def effective(entry: dict, load_merged) -> dict:
         if not any(Path(f).name == "orthanc.json" for f in files):
             for k, v in JODOGNE_DEFAULTS.items():
                 if k in merged:
-                    raise DeployError(f"configuration key {k!r} is defined twice: the image's "
-                                      f"/etc/orthanc/orthanc.json and {origin[k]} (Orthanc refuses to start)")
+                    raise DeployError(
+                        f"configuration key {k!r} is defined twice: the image's "
+                        f"/etc/orthanc/orthanc.json and {origin[k]} (Orthanc refuses to start)"
+                    )
                 merged[k] = v
     if not files and family is None:
         raise DeployError("no configuration file given (config:)")
     known = dep in ("debian", "windows") or family is not None
-    why = None if known else (
-        "deployment not given: say deployment: debian | windows | docker (with image:)" if not dep
-        else f"image {image!r} is not a known Orthanc image: its defaults are not known")
-    return {"config": merged, "files": files, "origin": origin, "deployment": dep, "image": image,
-            "family": family, "plugins": plugins, "defaults_known": known, "unknown_why": why,
-            "env_note": env_note, "version_hint": image_version(image)}
+    why = (
+        None
+        if known
+        else (
+            "deployment not given: say deployment: debian | windows | docker (with image:)"
+            if not dep
+            else f"image {image!r} is not a known Orthanc image: its defaults are not known"
+        )
+    )
+    return {
+        "config": merged,
+        "files": files,
+        "origin": origin,
+        "deployment": dep,
+        "image": image,
+        "family": family,
+        "plugins": plugins,
+        "defaults_known": known,
+        "unknown_why": why,
+        "env_note": env_note,
+        "version_hint": image_version(image),
+    }
 
 
 def deployment_dependent(cfg: dict, known: bool, why: str | None) -> dict:

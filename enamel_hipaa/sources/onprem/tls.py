@@ -1,6 +1,7 @@
 """Live TLS probe (Python ssl): which protocol versions the server accepts, and its
 certificate's expiry, key strength and name. Fail closed: a closed, hung or non-TLS
 port makes the resource an error; a version the local OpenSSL cannot offer is unknown."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -10,8 +11,12 @@ from datetime import datetime, timezone
 from enamel_hipaa.core.model import Resource, error_value, unknown
 from enamel_hipaa.sources.onprem.net import LOCAL_TLS_FAILURES, ProbeError, client_context, handshake
 
-VERSIONS = {"tls1_0": ssl.TLSVersion.TLSv1, "tls1_1": ssl.TLSVersion.TLSv1_1,
-            "tls1_2": ssl.TLSVersion.TLSv1_2, "tls1_3": ssl.TLSVersion.TLSv1_3}
+VERSIONS = {
+    "tls1_0": ssl.TLSVersion.TLSv1,
+    "tls1_1": ssl.TLSVersion.TLSv1_1,
+    "tls1_2": ssl.TLSVersion.TLSv1_2,
+    "tls1_3": ssl.TLSVersion.TLSv1_3,
+}
 
 
 def accepts(host, port, server_name, timeout, version: ssl.TLSVersion):
@@ -37,6 +42,7 @@ def accepts(host, port, server_name, timeout, version: ssl.TLSVersion):
 
 def _names(cert) -> tuple[list[str], list]:
     from cryptography import x509
+
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -64,6 +70,7 @@ def hostname_matches(cert, name: str) -> bool:
 def certificate(der: bytes, server_name: str, now: datetime | None = None) -> dict:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
     now = now or datetime.now(timezone.utc)
     cert = x509.load_der_x509_certificate(der)
     key = cert.public_key()
@@ -85,7 +92,8 @@ def certificate(der: bytes, server_name: str, now: datetime | None = None) -> di
         "not_after": not_after.isoformat(),
         "days_remaining": int((not_after - now).total_seconds() // 86400),
         "expired": not_after <= now or cert.not_valid_before_utc > now,
-        "key_type": ktype, "key_bits": bits,
+        "key_type": ktype,
+        "key_bits": bits,
         "hostname_match": hostname_matches(cert, server_name),
         "self_signed": cert.issuer == cert.subject,
     }
@@ -99,16 +107,20 @@ def collect(entry: dict, timeout: float) -> Resource:
     try:
         _, der = handshake(host, port, sni, timeout)
     except ProbeError as exc:
-        return Resource(type="onprem.tls_endpoint", id=rid, name=name, source="probe", properties=props,
-                        error=str(exc))
+        return Resource(type="onprem.tls_endpoint", id=rid, name=name, source="probe", properties=props, error=str(exc))
     except (ssl.SSLError, OSError) as exc:
         why = exc.reason if isinstance(exc, ssl.SSLError) and exc.reason else (str(exc) or type(exc).__name__)
-        return Resource(type="onprem.tls_endpoint", id=rid, name=name, source="probe", properties=props,
-                        error=f"{host}:{port}: TLS handshake failed: {why}")
+        return Resource(
+            type="onprem.tls_endpoint",
+            id=rid,
+            name=name,
+            source="probe",
+            properties=props,
+            error=f"{host}:{port}: TLS handshake failed: {why}",
+        )
     props["protocols"] = {k: accepts(host, port, sni, timeout, v) for k, v in VERSIONS.items()}
     try:
         props["certificate"] = certificate(der, sni)
     except ValueError as exc:
         props["certificate"] = error_value(f"certificate not readable: {exc}")
     return Resource(type="onprem.tls_endpoint", id=rid, name=name, source="probe", properties=props)
-

@@ -1,6 +1,7 @@
 """The shipped list of vendor/sample default accounts and trivially weak passwords
 (rules/data/weak-credentials.yaml), extended per site by the inventory's
 `weak_credentials_file:`. Passwords are compared in memory and never copied anywhere."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,12 @@ class WeakCredentials:
         if not isinstance(password, str):
             return False  # hashed/structured entries are not judged
         pw = password.lower()
-        return ((user, password) in self.pairs or pw in self.weak_passwords or pw == user.lower()
-                or len(password) < self.min_length)
+        return (
+            (user, password) in self.pairs
+            or pw in self.weak_passwords
+            or pw == user.lower()
+            or len(password) < self.min_length
+        )
 
     def to_try(self) -> list[tuple[str, str]]:
         """The pairs a network probe tries, bounded by max_attempts."""
@@ -37,7 +42,9 @@ def _read(path: Path) -> dict:
         raise InputError(str(path), "expected a mapping (pairs:, weak_passwords:, min_length:)", line=1)
     for i, p in enumerate(data.get("pairs") or []):
         if not isinstance(p, str) or ":" not in p:
-            raise InputError(str(path), f"pairs[{i}] must be 'user:password'", line=yamlsrc.line_of(lines, ("pairs", i)))
+            raise InputError(
+                str(path), f"pairs[{i}] must be 'user:password'", line=yamlsrc.line_of(lines, ("pairs", i))
+            )
     return data
 
 
@@ -51,5 +58,9 @@ def load(extra: str | None = None) -> WeakCredentials:
             if (u, pw) not in pairs:
                 pairs.append((u, pw))
         weak |= {str(w).lower() for w in d.get("weak_passwords") or []}
-    return WeakCredentials(tuple(pairs), frozenset(weak), int(docs[-1].get("min_length", docs[0].get("min_length", 8))),
-                           int(docs[-1].get("max_attempts", docs[0].get("max_attempts", 8))))
+    return WeakCredentials(
+        tuple(pairs),
+        frozenset(weak),
+        int(docs[-1].get("min_length", docs[0].get("min_length", 8))),
+        int(docs[-1].get("max_attempts", docs[0].get("max_attempts", 8))),
+    )

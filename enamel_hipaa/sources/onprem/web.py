@@ -1,5 +1,6 @@
 """Live PACS web/REST probe: is the API reachable without credentials, and does it take a
 vendor default user/password? Only against inventory targets; passwords never printed."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -8,11 +9,11 @@ from enamel_hipaa.core.model import Resource, unknown
 from enamel_hipaa.sources.onprem import httpget
 
 
-
 def _pairs(entry: dict) -> list[tuple[str, str]]:
     """The inventory's default_credentials, else the shipped vendor/sample list
     (rules/data/weak-credentials.yaml), at most its max_attempts pairs."""
     from enamel_hipaa.sources.onprem import weakcreds
+
     weak = weakcreds.load()
     if entry.get("default_credentials"):
         return [tuple(p.partition(":")[::2]) for p in entry["default_credentials"]][: weak.max_attempts]
@@ -25,8 +26,10 @@ def collect(entry: dict, timeout: float) -> Resource:
     props = {"url": url, "https": urlsplit(url).scheme == "https"}
 
     def res(error=None):
-        return Resource(type="onprem.pacs_web", id=f"web:{url}", name=name, source="probe",
-                        properties=props, error=error)
+        return Resource(
+            type="onprem.pacs_web", id=f"web:{url}", name=name, source="probe", properties=props, error=error
+        )
+
     try:
         status, _ = httpget.get(url, timeout)
     except OSError as exc:

@@ -1,6 +1,7 @@
 """Windows imaging workstations: the JSON that scripts/collect-windows.ps1 writes
 (format: docs/windows-export.md), normalised into onprem.windows_host. A section the
 script could not read carries {"error": "..."} and becomes an error value here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,25 +36,24 @@ def _bitlocker(vols):
     return {
         "system_drive": str(osv.get("MountPoint", "")),
         "system_drive_protected": osv.get("ProtectionStatus") in PROTECTED
-                                  and osv.get("VolumeStatus") == "FullyEncrypted",
+        and osv.get("VolumeStatus") == "FullyEncrypted",
         "encryption_method": str(osv.get("EncryptionMethod", "")),
-        "unprotected_fixed_volumes": sorted(str(v.get("MountPoint", "?")) for v in vols
-                                            if v.get("ProtectionStatus") not in PROTECTED),
+        "unprotected_fixed_volumes": sorted(
+            str(v.get("MountPoint", "?")) for v in vols if v.get("ProtectionStatus") not in PROTECTED
+        ),
     }
 
 
 def _disabled(proto: dict) -> bool:
     """Both Server and Client have Enabled=0. DisabledByDefault=1 alone still lets an
     application ask for the protocol, and an unset value is the Windows default (enabled)."""
-    return all(isinstance(proto.get(side), dict) and proto[side].get("Enabled") == 0
-               for side in ("Server", "Client"))
+    return all(isinstance(proto.get(side), dict) and proto[side].get("Enabled") == 0 for side in ("Server", "Client"))
 
 
 def _schannel(s):
     if not isinstance(s, dict) or "$error" in s:
         return s
-    return {"tls1_0_disabled": _disabled(s.get("TLS 1.0") or {}),
-            "tls1_1_disabled": _disabled(s.get("TLS 1.1") or {})}
+    return {"tls1_0_disabled": _disabled(s.get("TLS 1.0") or {}), "tls1_1_disabled": _disabled(s.get("TLS 1.1") or {})}
 
 
 def _lock(v):
@@ -76,11 +76,23 @@ def collect(entry: dict, table: list | None = None, today=None) -> Resource:
     try:  # PowerShell may write a BOM; regular files only, size/depth-limited, strict JSON
         doc = inputs.loads_json(inputs.read_text(path, encoding="utf-8-sig"), str(path))
     except InputError as exc:
-        return Resource(type="onprem.windows_host", id=rid, name=name, source="file", properties={},
-                        error=f"{path}: cannot read the export: {exc}")
+        return Resource(
+            type="onprem.windows_host",
+            id=rid,
+            name=name,
+            source="file",
+            properties={},
+            error=f"{path}: cannot read the export: {exc}",
+        )
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        return Resource(type="onprem.windows_host", id=rid, name=name, source="file", properties={},
-                        error=f"{path}: not a {FORMAT} export (written by scripts/collect-windows.ps1)")
+        return Resource(
+            type="onprem.windows_host",
+            id=rid,
+            name=name,
+            source="file",
+            properties={},
+            error=f"{path}: not a {FORMAT} export (written by scripts/collect-windows.ps1)",
+        )
     os_ = _section(doc, "os")
     admins = _section(doc, "local_administrators")
     if isinstance(admins, str):
@@ -89,7 +101,8 @@ def collect(entry: dict, table: list | None = None, today=None) -> Resource:
         "computer_name": str(doc.get("computer_name", "")),
         "collected_at": str(doc.get("collected_at", "")),
         "os_caption": str(os_.get("Caption", "")) if isinstance(os_, dict) and "$error" not in os_ else "",
-        "os_build": int(os_["BuildNumber"]) if isinstance(os_, dict) and str(os_.get("BuildNumber", "")).isdigit()
+        "os_build": int(os_["BuildNumber"])
+        if isinstance(os_, dict) and str(os_.get("BuildNumber", "")).isdigit()
         else error_value("os: no BuildNumber"),
         "bitlocker": _bitlocker(_section(doc, "bitlocker")),
         "schannel": _schannel(_section(doc, "schannel")),
@@ -101,10 +114,16 @@ def collect(entry: dict, table: list | None = None, today=None) -> Resource:
     import datetime as dt
 
     from enamel_hipaa.sources.onprem import winbuilds
+
     ubr = os_.get("UBR") if isinstance(os_, dict) and "$error" not in os_ else None
     props["os_ubr"] = int(ubr) if str(ubr or "").isdigit() else None
-    props["os_support"] = winbuilds.support(props["os_build"], props["os_ubr"], props["os_caption"],
-                                            table if table is not None else winbuilds.load(),
-                                            today or dt.date.today(), bool(entry.get("esu")))
+    props["os_support"] = winbuilds.support(
+        props["os_build"],
+        props["os_ubr"],
+        props["os_caption"],
+        table if table is not None else winbuilds.load(),
+        today or dt.date.today(),
+        bool(entry.get("esu")),
+    )
     shown = entry.get("name") or props["computer_name"] or name
     return Resource(type="onprem.windows_host", id=rid, name=shown, source="file", properties=props)

@@ -7,6 +7,7 @@ A record is a plain dict: {type, urn, name, id, inputs, outputs, provider, paren
 with Pulumi's camelCase property names; values Pulumi could not know (computed at deploy
 time, secrets) are already {"$unknown": why} markers.
 """
+
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # Pulumi's wire/display marker for unknowns
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"

@@ -5,6 +5,7 @@ snake_cased). Both go through the live collector's derivations (sources/azure/st
 
 What a program leaves out takes Azure's default for a new resource: no BlobServiceProperties
 resource means soft delete and versioning off; no DiagnosticSetting means no diagnostics."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,11 @@ NATIVE_ACCOUNT = "azure-native:storage:StorageAccount"
 NATIVE_BLOB = "azure-native:storage:BlobServiceProperties"
 NATIVE_VAULT = "azure-native:keyvault:Vault"
 NATIVE_DIAG = "azure-native:insights:DiagnosticSetting"
-CLASSIC = {"azure:storage/account:Account": "azurerm_storage_account", "azure:keyvault/keyVault:KeyVault": "azurerm_key_vault",
-           "azure:monitoring/diagnosticSetting:DiagnosticSetting": "azurerm_monitor_diagnostic_setting"}
+CLASSIC = {
+    "azure:storage/account:Account": "azurerm_storage_account",
+    "azure:keyvault/keyVault:KeyVault": "azurerm_key_vault",
+    "azure:monitoring/diagnosticSetting:DiagnosticSetting": "azurerm_monitor_diagnostic_setting",
+}
 _CAP = re.compile(r"(?<=[a-z0-9])([A-Z])")
 _FIX = {"i_p_address_or_range": "ip_address_or_range"}
 
@@ -74,15 +78,21 @@ def _arm_id(rec: dict, p: dict, kind: str, name_key: str) -> str:
         return p["id"]
     if isinstance(rec.get("id"), str) and rec["id"].startswith("/subscriptions/"):
         return rec["id"]
-    return f"/subscriptions/(known after deploy)/resourceGroups/{p.get('resourceGroupName')}/providers/{kind}/" \
-           f"{p.get(name_key) or rec['name']}"
+    return (
+        f"/subscriptions/(known after deploy)/resourceGroups/{p.get('resourceGroupName')}/providers/{kind}/"
+        f"{p.get(name_key) or rec['name']}"
+    )
 
 
 def _of(plan: Plan, token: str) -> list[dict]:
     """Records of an azure-native token, its API-versioned modules included (storage/v20230101)."""
     pkg, mod, cls = token.split(":")
-    return [r for t, recs in plan.by_type.items() if t.startswith(f"{pkg}:{mod}") and t.endswith(f":{cls}")
-            and t.split(":")[1].split("/")[0] == mod for r in recs]
+    return [
+        r
+        for t, recs in plan.by_type.items()
+        if t.startswith(f"{pkg}:{mod}") and t.endswith(f":{cls}") and t.split(":")[1].split("/")[0] == mod
+        for r in recs
+    ]
 
 
 def native(plan: Plan) -> list[Resource]:
@@ -101,28 +111,50 @@ def native(plan: Plan) -> list[Resource]:
         props = storage.account_properties(_Obj(arm))
         b = (blobs.get(rec["urn"]) or [{}])[-1]
         props["blob"] = storage.blob_properties(_Obj(b))
-        props["diagnostics"] = monitor.logged(_Settings(_native_diags(diags.get(rec["urn"], []))), arm["id"],
-                                              storage.LOG_CATEGORIES, storage.GROUPS)
-        out.append(Resource(type=storage.TYPE, id=arm["id"], name=str(p.get("accountName") or rec["name"]),
-                            source=plan.source, properties=props, region=p.get("location")))
+        props["diagnostics"] = monitor.logged(
+            _Settings(_native_diags(diags.get(rec["urn"], []))), arm["id"], storage.LOG_CATEGORIES, storage.GROUPS
+        )
+        out.append(
+            Resource(
+                type=storage.TYPE,
+                id=arm["id"],
+                name=str(p.get("accountName") or rec["name"]),
+                source=plan.source,
+                properties=props,
+                region=p.get("location"),
+            )
+        )
     for rec in vaults:
         p = rec["props"]
         vp = p.get("properties") or {}
         rid = _arm_id(rec, p, "Microsoft.KeyVault/vaults", "vaultName")
         soft = vp.get("enableSoftDelete", True)
-        props = {"id": rid, "resource_group": p.get("resourceGroupName"), "location": p.get("location"),
-                 "tags": {k: v for k, v in (p.get("tags") or {}).items() if isinstance(v, str)},
-                 "vault_uri": vp.get("vaultUri") or f"https://{p.get('vaultName') or rec['name']}.vault.azure.net/",
-                 "soft_delete_enabled": soft,
-                 "soft_delete_days": (vp.get("softDeleteRetentionInDays") or 90) if soft is True else None,
-                 "purge_protection_enabled": bool(vp.get("enablePurgeProtection", False)),
-                 "rbac_authorization": bool(vp.get("enableRbacAuthorization", False)),
-                 "public_network_access": vp.get("publicNetworkAccess") or "Enabled",
-                 "network_default_action": (vp.get("networkAcls") or {}).get("defaultAction") or "Allow",
-                 "diagnostics": monitor.logged(_Settings(_native_diags(diags.get(rec["urn"], []))), rid,
-                                               keyvault.AUDIT, keyvault.GROUPS)}
-        out.append(Resource(type=keyvault.TYPE, id=rid, name=str(p.get("vaultName") or rec["name"]),
-                            source=plan.source, properties=props, region=p.get("location")))
+        props = {
+            "id": rid,
+            "resource_group": p.get("resourceGroupName"),
+            "location": p.get("location"),
+            "tags": {k: v for k, v in (p.get("tags") or {}).items() if isinstance(v, str)},
+            "vault_uri": vp.get("vaultUri") or f"https://{p.get('vaultName') or rec['name']}.vault.azure.net/",
+            "soft_delete_enabled": soft,
+            "soft_delete_days": (vp.get("softDeleteRetentionInDays") or 90) if soft is True else None,
+            "purge_protection_enabled": bool(vp.get("enablePurgeProtection", False)),
+            "rbac_authorization": bool(vp.get("enableRbacAuthorization", False)),
+            "public_network_access": vp.get("publicNetworkAccess") or "Enabled",
+            "network_default_action": (vp.get("networkAcls") or {}).get("defaultAction") or "Allow",
+            "diagnostics": monitor.logged(
+                _Settings(_native_diags(diags.get(rec["urn"], []))), rid, keyvault.AUDIT, keyvault.GROUPS
+            ),
+        }
+        out.append(
+            Resource(
+                type=keyvault.TYPE,
+                id=rid,
+                name=str(p.get("vaultName") or rec["name"]),
+                source=plan.source,
+                properties=props,
+                region=p.get("location"),
+            )
+        )
     return out
 
 
@@ -134,6 +166,7 @@ def classic(plan: Plan) -> list[Resource]:
     """The classic provider's records through the Terraform azurerm converter."""
     from enamel_hipaa.sources.terraform import azure as tfazure
     from enamel_hipaa.sources.terraform.planjson import Instance
+
     insts = []
     for token, tf_type in CLASSIC.items():
         for rec in plan.by_type.get(token, []):
@@ -141,6 +174,7 @@ def classic(plan: Plan) -> list[Resource]:
             insts.append(Instance(address=rec["urn"], type=tf_type, values=snake(rec["props"]), refs=refs))
     out = []
     for r in tfazure.resources(insts):
-        out.append(Resource(type=r.type, id=r.id, name=r.name, source=plan.source, properties=r.properties,
-                            region=r.region))
+        out.append(
+            Resource(type=r.type, id=r.id, name=r.name, source=plan.source, properties=r.properties, region=r.region)
+        )
     return out

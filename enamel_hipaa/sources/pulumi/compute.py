@@ -1,6 +1,7 @@
 """aws.ebs_volume, aws.rds_instance, aws.elbv2_listener and aws.iam_user from planned-resource
 records (Pulumi's camelCase inputs; the Terraform and CloudFormation converters produce the same
 records). What a record leaves out takes AWS's documented default for a new resource."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,18 +12,30 @@ from enamel_hipaa.sources.pulumi.plan import Plan, _index, _tags, is_marker
 # The lowest TLS version each predefined ELB security policy accepts (AWS's ELB documentation,
 # "Security policies for your Application Load Balancer" / "... Network Load Balancer").
 ELB_POLICY_FLOORS = {
-    "ELBSecurityPolicy-2016-08": "1.0", "ELBSecurityPolicy-2015-05": "1.0",
-    "ELBSecurityPolicy-TLS-1-0-2015-04": "1.0", "ELBSecurityPolicy-FS-2018-06": "1.0",
-    "ELBSecurityPolicy-TLS-1-1-2017-01": "1.1", "ELBSecurityPolicy-FS-1-1-2019-08": "1.1",
-    "ELBSecurityPolicy-TLS13-1-1-2021-06": "1.1", "ELBSecurityPolicy-TLS13-1-0-2021-06": "1.0",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06": "1.2", "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06": "1.2",
-    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09": "1.0", "ELBSecurityPolicy-TLS13-1-1-PQ-2025-09": "1.1",
-    "ELBSecurityPolicy-TLS-1-2-2017-01": "1.2", "ELBSecurityPolicy-TLS-1-2-Ext-2018-06": "1.2",
-    "ELBSecurityPolicy-FS-1-2-2019-08": "1.2", "ELBSecurityPolicy-FS-1-2-Res-2019-08": "1.2",
-    "ELBSecurityPolicy-FS-1-2-Res-2020-10": "1.2", "ELBSecurityPolicy-TLS13-1-2-2021-06": "1.2",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06": "1.2", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04": "1.2",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06": "1.3", "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04": "1.3",
-    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09": "1.2", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09": "1.3",
+    "ELBSecurityPolicy-2016-08": "1.0",
+    "ELBSecurityPolicy-2015-05": "1.0",
+    "ELBSecurityPolicy-TLS-1-0-2015-04": "1.0",
+    "ELBSecurityPolicy-FS-2018-06": "1.0",
+    "ELBSecurityPolicy-TLS-1-1-2017-01": "1.1",
+    "ELBSecurityPolicy-FS-1-1-2019-08": "1.1",
+    "ELBSecurityPolicy-TLS13-1-1-2021-06": "1.1",
+    "ELBSecurityPolicy-TLS13-1-0-2021-06": "1.0",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06": "1.2",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06": "1.2",
+    "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09": "1.0",
+    "ELBSecurityPolicy-TLS13-1-1-PQ-2025-09": "1.1",
+    "ELBSecurityPolicy-TLS-1-2-2017-01": "1.2",
+    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06": "1.2",
+    "ELBSecurityPolicy-FS-1-2-2019-08": "1.2",
+    "ELBSecurityPolicy-FS-1-2-Res-2019-08": "1.2",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10": "1.2",
+    "ELBSecurityPolicy-TLS13-1-2-2021-06": "1.2",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06": "1.2",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04": "1.2",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06": "1.3",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04": "1.3",
+    "ELBSecurityPolicy-TLS13-1-2-PQ-2025-09": "1.2",
+    "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09": "1.3",
 }
 
 
@@ -39,10 +52,23 @@ def ebs_volumes(plan: Plan) -> list[Resource]:
         enc = p.get("encrypted")
         if enc is None:  # the account's EBS default encryption decides at create time
             enc = unknown("encrypted not set: the region's EBS default encryption decides")
-        props = {"arn": p.get("arn"), "tags": _tags(p), "encrypted": _bool(enc), "kms_key_id": p.get("kmsKeyId"),
-                 "state": None, "attached": False}
-        out.append(plan.resource("aws.ebs_volume", rec, p["arn"] if isinstance(p.get("arn"), str)
-                                 else rec.get("id") or rec["name"], rec["name"], props))
+        props = {
+            "arn": p.get("arn"),
+            "tags": _tags(p),
+            "encrypted": _bool(enc),
+            "kms_key_id": p.get("kmsKeyId"),
+            "state": None,
+            "attached": False,
+        }
+        out.append(
+            plan.resource(
+                "aws.ebs_volume",
+                rec,
+                p["arn"] if isinstance(p.get("arn"), str) else rec.get("id") or rec["name"],
+                rec["name"],
+                props,
+            )
+        )
     return out
 
 
@@ -53,12 +79,17 @@ def rds_instances(plan: Plan) -> list[Resource]:
     for ctype in ("aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"):
         for rec in plan.by_type.get(ctype, []):
             p = rec["props"]
-            props = {"arn": p.get("arn"), "tags": _tags(p), "engine": p.get("engine"),
-                     "kms_key_id": p.get("kmsKeyId"), "publicly_accessible": _bool(p.get("publiclyAccessible")),
-                     "deletion_protection": _bool(p.get("deletionProtection")),
-                     "multi_az": _bool(p.get("multiAz")),
-                     "storage_encrypted": _bool(p.get("storageEncrypted")),
-                     "backup_retention_days": p.get("backupRetentionPeriod", 1)}
+            props = {
+                "arn": p.get("arn"),
+                "tags": _tags(p),
+                "engine": p.get("engine"),
+                "kms_key_id": p.get("kmsKeyId"),
+                "publicly_accessible": _bool(p.get("publiclyAccessible")),
+                "deletion_protection": _bool(p.get("deletionProtection")),
+                "multi_az": _bool(p.get("multiAz")),
+                "storage_encrypted": _bool(p.get("storageEncrypted")),
+                "backup_retention_days": p.get("backupRetentionPeriod", 1),
+            }
             if props["backup_retention_days"] is None:
                 props["backup_retention_days"] = 1  # AWS's default for a new instance
             if p.get("replicateSourceDb") is not None:
@@ -82,8 +113,9 @@ def rds_instances(plan: Plan) -> list[Resource]:
 
 
 def listeners(plan: Plan) -> list[Resource]:
-    lbs = plan.by_type.get("aws:lb/loadBalancer:LoadBalancer", []) + \
-        plan.by_type.get("aws:alb/loadBalancer:LoadBalancer", [])
+    lbs = plan.by_type.get("aws:lb/loadBalancer:LoadBalancer", []) + plan.by_type.get(
+        "aws:alb/loadBalancer:LoadBalancer", []
+    )
     idx = _index(lbs, "arn")
     out = []
     for rec in plan.by_type.get("aws:lb/listener:Listener", []) + plan.by_type.get("aws:alb/listener:Listener", []):
@@ -103,14 +135,36 @@ def listeners(plan: Plan) -> list[Resource]:
         else:
             floor = None
         actions = p.get("defaultActions") or []
-        redirects = actions if is_marker(actions) else any(
-            isinstance(a, dict) and a.get("type") == "redirect"
-            and isinstance(a.get("redirect"), dict) and a["redirect"].get("protocol") == "HTTPS" for a in actions)
-        props = {"arn": p.get("arn"), "load_balancer_arn": p.get("loadBalancerArn"), "load_balancer_scheme": scheme,
-                 "protocol": proto, "port": p.get("port"), "ssl_policy": policy, "min_tls_version": floor,
-                 "redirects_to_https": redirects}
-        out.append(plan.resource("aws.elbv2_listener", rec, p["arn"] if isinstance(p.get("arn"), str)
-                                 else rec.get("id") or rec["name"], rec["name"], props))
+        redirects = (
+            actions
+            if is_marker(actions)
+            else any(
+                isinstance(a, dict)
+                and a.get("type") == "redirect"
+                and isinstance(a.get("redirect"), dict)
+                and a["redirect"].get("protocol") == "HTTPS"
+                for a in actions
+            )
+        )
+        props = {
+            "arn": p.get("arn"),
+            "load_balancer_arn": p.get("loadBalancerArn"),
+            "load_balancer_scheme": scheme,
+            "protocol": proto,
+            "port": p.get("port"),
+            "ssl_policy": policy,
+            "min_tls_version": floor,
+            "redirects_to_https": redirects,
+        }
+        out.append(
+            plan.resource(
+                "aws.elbv2_listener",
+                rec,
+                p["arn"] if isinstance(p.get("arn"), str) else rec.get("id") or rec["name"],
+                rec["name"],
+                props,
+            )
+        )
     return out
 
 
@@ -118,8 +172,10 @@ def iam_users(plan: Plan) -> list[Resource]:
     users = plan.by_type.get("aws:iam/user:User", [])
     idx = _index(users, "name")
     attached: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for ctype, what in (("aws:iam/userLoginProfile:UserLoginProfile", "login"),
-                        ("aws:iam/accessKey:AccessKey", "keys")):
+    for ctype, what in (
+        ("aws:iam/userLoginProfile:UserLoginProfile", "login"),
+        ("aws:iam/accessKey:AccessKey", "keys"),
+    ):
         for rec in plan.by_type.get(ctype, []):
             t = plan.ref(rec, "user", idx)
             if isinstance(t, dict) and "urn" in t:
@@ -127,10 +183,22 @@ def iam_users(plan: Plan) -> list[Resource]:
     out = []
     for rec in users:
         p, att = rec["props"], attached[rec["urn"]]
-        keys = [{"id": k.get("id") or k["name"], "active": k["props"].get("status", "Active") != "Inactive",
-                 "created": k["props"]["createDate"] if isinstance(k["props"].get("createDate"), str)
-                 else unknown("the access key's creation date is known after apply")} for k in att["keys"]]
-        props = {"arn": p.get("arn"), "console_access": bool(att["login"]), "mfa_enabled": False,
-                 "password_last_used": None, "access_keys": keys}
+        keys = [
+            {
+                "id": k.get("id") or k["name"],
+                "active": k["props"].get("status", "Active") != "Inactive",
+                "created": k["props"]["createDate"]
+                if isinstance(k["props"].get("createDate"), str)
+                else unknown("the access key's creation date is known after apply"),
+            }
+            for k in att["keys"]
+        ]
+        props = {
+            "arn": p.get("arn"),
+            "console_access": bool(att["login"]),
+            "mfa_enabled": False,
+            "password_last_used": None,
+            "access_keys": keys,
+        }
         out.append(plan.named("aws.iam_user", rec, props))
     return out

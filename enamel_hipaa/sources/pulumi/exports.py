@@ -8,6 +8,7 @@
 
 Pulumi's unknown marker ("04da6b54-...") and blinded secrets ("[secret]", or the
 {"4dabf...": "1b47...", "ciphertext": ...} object of an export) become unknown markers."""
+
 from __future__ import annotations
 
 
@@ -36,17 +37,25 @@ def plain(value):
 
 def _record(state: dict) -> dict:
     urn = state.get("urn") or ""
-    return {"type": state.get("type") or urn.split("::")[-2].split("$")[-1], "urn": urn,
-            "name": urn.rsplit("::", 1)[-1], "id": state.get("id") or None,
-            "custom": bool(state.get("custom")), "inputs": plain(state.get("inputs") or {}),
-            "outputs": plain(state.get("outputs") or {}), "provider": state.get("provider") or None,
-            "parent": state.get("parent") or None, "region": None,
-            # Pulumi writes null for a property without dependencies
-            "deps": {k: list(v or []) for k, v in (state.get("propertyDependencies") or {}).items()}}
+    return {
+        "type": state.get("type") or urn.split("::")[-2].split("$")[-1],
+        "urn": urn,
+        "name": urn.rsplit("::", 1)[-1],
+        "id": state.get("id") or None,
+        "custom": bool(state.get("custom")),
+        "inputs": plain(state.get("inputs") or {}),
+        "outputs": plain(state.get("outputs") or {}),
+        "provider": state.get("provider") or None,
+        "parent": state.get("parent") or None,
+        "region": None,
+        # Pulumi writes null for a property without dependencies
+        "deps": {k: list(v or []) for k, v in (state.get("propertyDependencies") or {}).items()},
+    }
 
 
 def _load(path: str) -> dict:
     from enamel_hipaa.core import inputs  # regular files only, size/depth-limited, UTF-8, strict JSON
+
     data = inputs.load_json(path)
     if not isinstance(data, dict):
         raise InputError(path, "expected a JSON object")

@@ -7,6 +7,7 @@ folder as working directory and first on sys.path, and modules the program impor
 its project are dropped afterwards. The mocks answer like a preview of a new stack:
 physical names, ids and ARNs are made up deterministically; every other output is the
 input the program gave."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,16 +49,24 @@ _ARN_FORMS = {
     "aws:ec2/flowLog:FlowLog": "arn:aws:ec2:{region}:{account}:vpc-flow-log/{id}",
     "aws:guardduty/detector:Detector": "arn:aws:guardduty:{region}:{account}:detector/{id}",
 }
-_ID_PREFIX = {"aws:ec2/vpc:Vpc": "vpc-", "aws:ec2/subnet:Subnet": "subnet-", "aws:ec2/routeTable:RouteTable": "rtb-",
-              "aws:ec2/securityGroup:SecurityGroup": "sg-", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
-              "aws:ec2/internetGateway:InternetGateway": "igw-", "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
-              "aws:ec2/flowLog:FlowLog": "fl-", "aws:guardduty/detector:Detector": ""}
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:guardduty/detector:Detector": "",
+}
 
 
 def plain(value):
     """Mock-monitor values to plain JSON: Pulumi's Unknown and secrets become unknown markers."""
     from pulumi.output import Unknown
     from pulumi.resource import Resource as PulumiResource
+
     if isinstance(value, Unknown):
         return unknown("computed at deploy time")
     if isinstance(value, dict):
@@ -87,7 +96,7 @@ def _make_classes():
             self.project = project
             self.account = _account(project)
             self.region = project.config.get("aws:region") or "us-east-1"
-            self.providers: dict[str, str] = {}   # provider id -> region
+            self.providers: dict[str, str] = {}  # provider id -> region
             self.local = threading.local()
 
         def region_of(self, inputs: dict, provider: str | None) -> str:
@@ -110,8 +119,9 @@ def _make_classes():
             region = self.region_of(inputs, args.provider)
             form = _ARN_FORMS.get(typ)  # only types whose provider returns an ARN
             if form:
-                state.setdefault("arn", form.format(id=rid, region=region, account=self.account,
-                                                    name=state.get("name", rid)))
+                state.setdefault(
+                    "arn", form.format(id=rid, region=region, account=self.account, name=state.get("name", rid))
+                )
             if typ == "aws:kms/key:Key":
                 state["keyId"] = rid
             if typ == "aws:ec2/vpc:Vpc":
@@ -124,11 +134,19 @@ def _make_classes():
         def call(self, args):
             tok = args.token
             if tok == "aws:index/getCallerIdentity:getCallerIdentity":
-                return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:user/plan",
-                        "userId": "PLAN", "id": self.account}
+                return {
+                    "accountId": self.account,
+                    "arn": f"arn:aws:iam::{self.account}:user/plan",
+                    "userId": "PLAN",
+                    "id": self.account,
+                }
             if tok == "aws:index/getRegion:getRegion":
-                return {"name": self.region, "region": self.region, "id": self.region,
-                        "endpoint": f"ec2.{self.region}.amazonaws.com"}
+                return {
+                    "name": self.region,
+                    "region": self.region,
+                    "id": self.region,
+                    "endpoint": f"ec2.{self.region}.amazonaws.com",
+                }
             if tok == "aws:index/getPartition:getPartition":
                 return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
             if tok == "aws:index/getAvailabilityZones:getAvailabilityZones":
@@ -152,14 +170,22 @@ def _make_classes():
                 self.mocks.local.slot = None
             if request.type != "pulumi:pulumi:Stack":
                 reg = self.resources[resp.urn]
-                self.records.append({
-                    "type": request.type, "urn": resp.urn, "name": request.name, "id": reg.id,
-                    "custom": bool(request.custom), "inputs": slot.get("inputs", {}),
-                    "outputs": plain(reg.state), "provider": request.provider or None,
-                    "parent": request.parent or None, "region": slot.get("region"),
-                    "deps": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
-                    "source_position": _position(request),
-                })
+                self.records.append(
+                    {
+                        "type": request.type,
+                        "urn": resp.urn,
+                        "name": request.name,
+                        "id": reg.id,
+                        "custom": bool(request.custom),
+                        "inputs": slot.get("inputs", {}),
+                        "outputs": plain(reg.state),
+                        "provider": request.provider or None,
+                        "parent": request.parent or None,
+                        "region": slot.get("region"),
+                        "deps": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                        "source_position": _position(request),
+                    }
+                )
             return resp
 
     return Recorder, RecordingMonitor
@@ -182,6 +208,7 @@ def result_fields(token: str) -> list[tuple[str, object]]:
     import importlib
     import inspect
     import re
+
     parts = token.split(":")
     if len(parts) != 3 or not parts[2]:
         return []
@@ -211,6 +238,7 @@ class ProgramFailed(InputError):
 
 def _account(project: Project) -> str:
     import json
+
     allowed = project.config.get("aws:allowedAccountIds")
     if allowed:
         try:
@@ -236,6 +264,7 @@ def run(project: Project) -> tuple[list[dict], str]:
         from pulumi.runtime.config import set_all_config
         from pulumi.runtime.stack import run_pulumi_func
         from pulumi.runtime.sync_await import _sync_await
+
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         # the SDK calls the monitor from the loop's executor, and the mock monitor makes an
@@ -245,11 +274,11 @@ def run(project: Project) -> tuple[list[dict], str]:
         def init_worker():
             worker_loops.append(asyncio.new_event_loop())
             asyncio.set_event_loop(worker_loops[-1])
+
         executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enamel-pulumi-rpc", initializer=init_worker)
         loop.set_default_executor(executor)
         try:
-            pulumi.runtime.set_mocks(mocks, project=project.name, stack=project.stack, preview=True,
-                                     monitor=monitor)
+            pulumi.runtime.set_mocks(mocks, project=project.name, stack=project.stack, preview=True, monitor=monitor)
             set_all_config(dict(project.config), project.secret_keys)
             main = str(project.program / "__main__.py")
             _sync_await(run_pulumi_func(lambda: runpy.run_path(main, run_name="__main__")))
@@ -280,8 +309,10 @@ def run(project: Project) -> tuple[list[dict], str]:
     err = box.get("error")
     if err is not None:
         first = (str(err).strip().splitlines() or [""])[0]
-        raise ProgramFailed(str(project.program / "__main__.py"),
-                            f"the Pulumi program failed under mocks: {type(err).__name__}: {first}") from err
+        raise ProgramFailed(
+            str(project.program / "__main__.py"),
+            f"the Pulumi program failed under mocks: {type(err).__name__}: {first}",
+        ) from err
     return monitor.records, mocks.account
 
 

@@ -1,6 +1,7 @@
 """The core of normalising planned-resource records: value helpers (unknown markers,
 nested gets, Pulumi type tokens) and `Plan`, the records of one plan indexed for joins.
 The per-type builders live in s3.py, network.py and services.py."""
+
 from __future__ import annotations
 
 import re
@@ -138,8 +139,15 @@ class Plan:
 
     def resource(self, rtype: str, rec: dict, rid: str, name: str, props: dict, global_: bool = False) -> Resource:
         self.urns[(rtype, str(rid))] = rec["urn"]
-        return Resource(type=rtype, id=str(rid), name=str(name), source=self.source, properties=props,
-                        account=self.account, region=None if global_ else self.region_of(rec))
+        return Resource(
+            type=rtype,
+            id=str(rid),
+            name=str(name),
+            source=self.source,
+            properties=props,
+            account=self.account,
+            region=None if global_ else self.region_of(rec),
+        )
 
 
 def _index(recs: list[dict], *props: str) -> dict:

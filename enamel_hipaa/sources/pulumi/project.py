@@ -1,4 +1,5 @@
 """Find a Pulumi project for a program directory and read its stack config."""
+
 from __future__ import annotations
 
 import json
@@ -11,15 +12,16 @@ from enamel_hipaa.core.errors import InputError
 @dataclass
 class Project:
     name: str
-    root: Path           # the folder with Pulumi.yaml (or the program folder if none)
-    program: Path        # the folder with __main__.py
+    root: Path  # the folder with Pulumi.yaml (or the program folder if none)
+    program: Path  # the folder with __main__.py
     stack: str
-    config: dict = field(default_factory=dict)      # "ns:key" -> string value (Pulumi's form)
+    config: dict = field(default_factory=dict)  # "ns:key" -> string value (Pulumi's form)
     secret_keys: list = field(default_factory=list)  # encrypted values we cannot read
 
 
 def _read_yaml(path: Path) -> dict:
     from enamel_hipaa.core import yamlsrc  # bounded: no alias bombs, no FIFOs
+
     data = yamlsrc.load(path)[0] or {}
     if not isinstance(data, dict):
         raise InputError(str(path), "expected a mapping", line=1)
@@ -49,8 +51,10 @@ def find(directory: str, stack: str | None = None) -> Project:
     stacks_dir = (root / str(doc.get("stackConfigDir") or ".")).resolve()
     if stack and not (stacks_dir / f"Pulumi.{stack}.yaml").is_file():
         known = ", ".join(_stacks(stacks_dir)) or "none"
-        raise InputError(str(stacks_dir / f"Pulumi.{stack}.yaml"),
-                         f"no such stack config (--pulumi-stack {stack}; stacks here: {known})")
+        raise InputError(
+            str(stacks_dir / f"Pulumi.{stack}.yaml"),
+            f"no such stack config (--pulumi-stack {stack}; stacks here: {known})",
+        )
     stack = stack or _pick_stack(stacks_dir)
     config, secrets = {}, []
     for key, spec in (doc.get("config") or {}).items():  # project-level defaults
@@ -69,7 +73,7 @@ def find(directory: str, stack: str | None = None) -> Project:
 
 
 def _stacks(directory: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
 
 
 def _pick_stack(directory: Path) -> str:

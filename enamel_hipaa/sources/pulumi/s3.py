@@ -6,6 +6,7 @@ The program's inputs are converted to the S3 API's answers (`api_responses`) and
 derivation in sources/normalise/aws/s3_bucket.py makes the properties, as for a live
 bucket. What the program does not declare answers as AWS does for a new bucket (SSE-S3,
 BucketOwnerEnforced, no versioning, ...)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -15,8 +16,11 @@ from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.normalise.aws import s3_bucket
 from enamel_hipaa.sources.normalise.values import g
 from enamel_hipaa.sources.pulumi.plan import Plan, _index, _prop, _tags, contains_sentinel, is_marker, need
-PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
-                   "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+
+PUBLIC_GRANTEES = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
 CANNED_PUBLIC = {"public-read": ["READ"], "public-read-write": ["READ", "WRITE"], "authenticated-read": ["READ"]}
 BUCKET_SUBS = {  # canonical sub-resource type -> the bucket property it fills
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "encryption",
@@ -33,16 +37,34 @@ BUCKET_SUBS = {  # canonical sub-resource type -> the bucket property it fills
 BUCKET = "aws:s3/bucket:Bucket"
 
 
-_SPELLING = {"kmsMasterKeyId": "KMSMasterKeyID", "sseAlgorithm": "SSEAlgorithm", "replicaKmsKeyId": "ReplicaKmsKeyID",
-             "id": "ID", "mfaDelete": "MFADelete", "uri": "URI"}
-SSE_S3 = {"ServerSideEncryptionConfiguration": {"Rules": [  # AWS encrypts every new bucket (January 2023)
-    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}}
+_SPELLING = {
+    "kmsMasterKeyId": "KMSMasterKeyID",
+    "sseAlgorithm": "SSEAlgorithm",
+    "replicaKmsKeyId": "ReplicaKmsKeyID",
+    "id": "ID",
+    "mfaDelete": "MFADelete",
+    "uri": "URI",
+}
+SSE_S3 = {
+    "ServerSideEncryptionConfiguration": {
+        "Rules": [  # AWS encrypts every new bucket (January 2023)
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}
+        ]
+    }
+}
 OWNER_ENFORCED = {"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}  # since April 2023
-PROP_OPS = {"encryption": "GetBucketEncryption", "versioning": "GetBucketVersioning",
-            "public_access_block": "GetPublicAccessBlock", "ownership": "GetBucketOwnershipControls",
-            "acl": "GetBucketAcl", "policy": "GetBucketPolicy", "logging": "GetBucketLogging",
-            "object_lock": "GetObjectLockConfiguration", "lifecycle": "GetBucketLifecycleConfiguration",
-            "replication": "GetBucketReplication"}
+PROP_OPS = {
+    "encryption": "GetBucketEncryption",
+    "versioning": "GetBucketVersioning",
+    "public_access_block": "GetPublicAccessBlock",
+    "ownership": "GetBucketOwnershipControls",
+    "acl": "GetBucketAcl",
+    "policy": "GetBucketPolicy",
+    "logging": "GetBucketLogging",
+    "object_lock": "GetObjectLockConfiguration",
+    "lifecycle": "GetBucketLifecycleConfiguration",
+    "replication": "GetBucketReplication",
+}
 
 
 def api_spelling(v):
@@ -73,14 +95,18 @@ def _versioning(sub, bucket):
     if sub is None:
         inline = bucket.get("versioning")
         if isinstance(inline, dict) and "enabled" in inline:
-            return {"Status": "Enabled" if need(inline["enabled"]) else "Suspended",
-                    "MFADelete": "Enabled" if need(inline.get("mfaDelete", False)) else "Disabled"}
+            return {
+                "Status": "Enabled" if need(inline["enabled"]) else "Suspended",
+                "MFADelete": "Enabled" if need(inline.get("mfaDelete", False)) else "Disabled",
+            }
         return {"Status": "Enabled"} if need(bucket.get("objectLockEnabled", False)) else {}
     return api_spelling(need(sub.get("versioningConfiguration")) or {})
 
 
 def _public_access_block(sub, _):
-    return s3_bucket.NOT_FOUND if sub is None else {"PublicAccessBlockConfiguration": api_spelling(_without_bucket(sub))}
+    return (
+        s3_bucket.NOT_FOUND if sub is None else {"PublicAccessBlockConfiguration": api_spelling(_without_bucket(sub))}
+    )
 
 
 def _ownership(sub, _):
@@ -89,8 +115,10 @@ def _ownership(sub, _):
 
 def _acl(sub, bucket):
     canned = need((sub or {}).get("acl") or bucket.get("acl"))
-    grants = [{"Grantee": {"URI": PUBLIC_GRANTEES[1 if canned == "authenticated-read" else 0]}, "Permission": p}
-              for p in CANNED_PUBLIC.get(canned, [])]
+    grants = [
+        {"Grantee": {"URI": PUBLIC_GRANTEES[1 if canned == "authenticated-read" else 0]}, "Permission": p}
+        for p in CANNED_PUBLIC.get(canned, [])
+    ]
     grants += api_spelling(need(g(sub or {}, "accessControlPolicy", "grants", default=[])) or [])
     return {"Grants": grants}
 
@@ -130,19 +158,31 @@ def _lifecycle(sub, _):
 def _replication(subs, _):
     if not subs:
         return s3_bucket.NOT_FOUND
-    return {"ReplicationConfiguration": {"Rules": [r for sub in subs for r in api_spelling(need(sub.get("rules")) or [])]}}
+    return {
+        "ReplicationConfiguration": {"Rules": [r for sub in subs for r in api_spelling(need(sub.get("rules")) or [])]}
+    }
 
 
-BUILDS = {"encryption": _encryption, "versioning": _versioning, "public_access_block": _public_access_block,
-          "ownership": _ownership, "acl": _acl, "policy": _policy, "logging": _logging,
-          "object_lock": _object_lock, "lifecycle": _lifecycle}
+BUILDS = {
+    "encryption": _encryption,
+    "versioning": _versioning,
+    "public_access_block": _public_access_block,
+    "ownership": _ownership,
+    "acl": _acl,
+    "policy": _policy,
+    "logging": _logging,
+    "object_lock": _object_lock,
+    "lifecycle": _lifecycle,
+}
 
 
 def api_responses(bucket: dict, subs: dict, unjoined: dict) -> dict:
     """The S3 API's answers for a planned bucket (s3_bucket's input contract) from the
     bucket's props and its joined sub-resources' props ({property: [props, ...]})."""
     tags = _tags(bucket)
-    api = {"GetBucketTagging": tags if is_marker(tags) else {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}}
+    api = {
+        "GetBucketTagging": tags if is_marker(tags) else {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+    }
     for key, op in PROP_OPS.items():
         found = subs.get(key, [])
         if not found and key in unjoined:
@@ -185,7 +225,11 @@ class Buckets:
             if not isinstance(arn, str) and not is_marker(arn):
                 known_name = isinstance(p.get("bucket"), str) or rec.get("id")
                 arn = f"arn:aws:s3:::{name}" if known_name else unknown("bucket name not known until deploy")
-            props = {"arn": arn, **s3_bucket.properties(api_responses(p, subs, self.unjoined), plan.account,
-                                                        region_of=self.region_of_arn)}
+            props = {
+                "arn": arn,
+                **s3_bucket.properties(
+                    api_responses(p, subs, self.unjoined), plan.account, region_of=self.region_of_arn
+                ),
+            }
             out.append(plan.resource("aws.s3_bucket", rec, name, name, props))
         return out

@@ -6,6 +6,7 @@ azure.py); planjson.py reads the plan (instances, unknown and sensitive values, 
 Each Resource's id is its Terraform address, module path and index included. The plan JSON
 carries no source positions, so findings are not pinned to a .tf line.
 """
+
 from __future__ import annotations
 
 from collections import Counter

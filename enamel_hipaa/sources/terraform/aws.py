@@ -8,6 +8,7 @@ at most one item is an object in Pulumi (`SINGLE`), a repeatable block takes a p
 object_lock_configuration, replication_configuration) become the separate sub-resources the
 derivation joins, exactly as in provider v4+.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,35 +19,73 @@ from enamel_hipaa.sources.terraform.planjson import Instance
 # tf type -> (Pulumi type token, SINGLE blocks, PLURAL renames)
 _S = frozenset
 TYPES: dict[str, tuple[str, frozenset, dict]] = {
-    "aws_s3_bucket": ("aws:s3/bucket:Bucket", _S({"server_side_encryption_configuration", "rule",
-                      "apply_server_side_encryption_by_default", "versioning", "logging"}), {}),
+    "aws_s3_bucket": (
+        "aws:s3/bucket:Bucket",
+        _S(
+            {
+                "server_side_encryption_configuration",
+                "rule",
+                "apply_server_side_encryption_by_default",
+                "versioning",
+                "logging",
+            }
+        ),
+        {},
+    ),
     "aws_s3_bucket_server_side_encryption_configuration": (
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        _S({"apply_server_side_encryption_by_default"}), {"rule": "rules"}),
+        _S({"apply_server_side_encryption_by_default"}),
+        {"rule": "rules"},
+    ),
     "aws_s3_bucket_versioning": ("aws:s3/bucketVersioning:BucketVersioning", _S({"versioning_configuration"}), {}),
     "aws_s3_bucket_public_access_block": ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", _S(), {}),
     "aws_s3_bucket_ownership_controls": ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", _S({"rule"}), {}),
-    "aws_s3_bucket_acl": ("aws:s3/bucketAcl:BucketAcl", _S({"access_control_policy", "grantee", "owner"}),
-                          {"grant": "grants"}),
+    "aws_s3_bucket_acl": (
+        "aws:s3/bucketAcl:BucketAcl",
+        _S({"access_control_policy", "grantee", "owner"}),
+        {"grant": "grants"},
+    ),
     "aws_s3_bucket_policy": ("aws:s3/bucketPolicy:BucketPolicy", _S(), {}),
     "aws_s3_bucket_logging": ("aws:s3/bucketLogging:BucketLogging", _S(), {}),
     "aws_s3_bucket_object_lock_configuration": (
-        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", _S({"rule", "default_retention"}), {}),
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        _S({"rule", "default_retention"}),
+        {},
+    ),
     "aws_s3_bucket_lifecycle_configuration": (
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
         _S({"filter", "expiration", "noncurrent_version_expiration", "abort_incomplete_multipart_upload"}),
-        {"rule": "rules", "transition": "transitions", "noncurrent_version_transition": "noncurrentVersionTransitions"}),
+        {"rule": "rules", "transition": "transitions", "noncurrent_version_transition": "noncurrentVersionTransitions"},
+    ),
     "aws_s3_bucket_replication_configuration": (
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
-        _S({"destination", "encryption_configuration", "filter", "source_selection_criteria",
-            "delete_marker_replication", "access_control_translation", "metrics", "replication_time"}),
-        {"rule": "rules"}),
+        _S(
+            {
+                "destination",
+                "encryption_configuration",
+                "filter",
+                "source_selection_criteria",
+                "delete_marker_replication",
+                "access_control_translation",
+                "metrics",
+                "replication_time",
+            }
+        ),
+        {"rule": "rules"},
+    ),
     "aws_s3_account_public_access_block": ("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", _S(), {}),
     "aws_kms_key": ("aws:kms/key:Key", _S(), {}),
     "aws_kms_alias": ("aws:kms/alias:Alias", _S(), {}),
-    "aws_cloudtrail": ("aws:cloudtrail/trail:Trail", _S(), {
-        "event_selector": "eventSelectors", "data_resource": "dataResources",
-        "advanced_event_selector": "advancedEventSelectors", "field_selector": "fieldSelectors"}),
+    "aws_cloudtrail": (
+        "aws:cloudtrail/trail:Trail",
+        _S(),
+        {
+            "event_selector": "eventSelectors",
+            "data_resource": "dataResources",
+            "advanced_event_selector": "advancedEventSelectors",
+            "field_selector": "fieldSelectors",
+        },
+    ),
     "aws_cloudwatch_log_group": ("aws:cloudwatch/logGroup:LogGroup", _S(), {}),
     "aws_security_group": ("aws:ec2/securityGroup:SecurityGroup", _S(), {}),
     "aws_default_security_group": ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", _S(), {}),
@@ -67,10 +106,16 @@ TYPES: dict[str, tuple[str, frozenset, dict]] = {
     "aws_rds_cluster_instance": ("aws:rds/clusterInstance:ClusterInstance", _S(), {}),
     "aws_lb": ("aws:lb/loadBalancer:LoadBalancer", _S(), {}),
     "aws_alb": ("aws:lb/loadBalancer:LoadBalancer", _S(), {}),
-    "aws_lb_listener": ("aws:lb/listener:Listener", _S({"redirect", "fixed_response", "forward"}),
-                        {"default_action": "defaultActions"}),
-    "aws_alb_listener": ("aws:lb/listener:Listener", _S({"redirect", "fixed_response", "forward"}),
-                         {"default_action": "defaultActions"}),
+    "aws_lb_listener": (
+        "aws:lb/listener:Listener",
+        _S({"redirect", "fixed_response", "forward"}),
+        {"default_action": "defaultActions"},
+    ),
+    "aws_alb_listener": (
+        "aws:lb/listener:Listener",
+        _S({"redirect", "fixed_response", "forward"}),
+        {"default_action": "defaultActions"},
+    ),
     "aws_vpc": ("aws:ec2/vpc:Vpc", _S(), {}),
     "aws_flow_log": ("aws:ec2/flowLog:FlowLog", _S(), {}),
     "aws_internet_gateway": ("aws:ec2/internetGateway:InternetGateway", _S(), {}),
@@ -86,16 +131,39 @@ TYPES: dict[str, tuple[str, frozenset, dict]] = {
 }
 # attributes that join a resource to another; a configuration reference to a managed
 # instance replaces the value by that instance's address (names are not unique)
-JOINS = ("bucket", "security_group_id", "target_key_id", "user", "load_balancer_arn", "cluster_identifier",
-         "vpc_id", "route_table_id", "backup_vault_name", "plan_id")
+JOINS = (
+    "bucket",
+    "security_group_id",
+    "target_key_id",
+    "user",
+    "load_balancer_arn",
+    "cluster_identifier",
+    "vpc_id",
+    "route_table_id",
+    "backup_vault_name",
+    "plan_id",
+)
 # after_unknown attributes whose value AWS takes from account state, never a documented default
 ACCOUNT_STATE = {("aws_ebs_volume", "encrypted"), ("aws_ebs_volume", "kms_key_id")}
 # provider-computed attributes that are after_unknown only because they are computed (used when
 # the plan has no configuration section to tell)
 COMPUTED = {
-    "aws_s3_bucket": {"versioning", "logging", "server_side_encryption_configuration", "policy", "acl", "grant",
-                      "object_lock_configuration", "lifecycle_rule", "replication_configuration",
-                      "object_lock_enabled", "acceleration_status", "request_payer", "website", "cors_rule"},
+    "aws_s3_bucket": {
+        "versioning",
+        "logging",
+        "server_side_encryption_configuration",
+        "policy",
+        "acl",
+        "grant",
+        "object_lock_configuration",
+        "lifecycle_rule",
+        "replication_configuration",
+        "object_lock_enabled",
+        "acceleration_status",
+        "request_payer",
+        "website",
+        "cors_rule",
+    },
     "aws_kms_key": {"policy"},
     "aws_security_group": {"ingress", "egress"},
     "aws_db_instance": {"backup_retention_period"},
@@ -147,8 +215,11 @@ def records(insts: list[Instance], region: str | None) -> list[dict]:
         if spec is None:
             continue
         token, single, plural = spec
-        values = {k: v for k, v in inst.values.items()
-                  if not (k in inst.unknown_top and is_marker(v) and computed_default(inst, k))}
+        values = {
+            k: v
+            for k, v in inst.values.items()
+            if not (k in inst.unknown_top and is_marker(v) and computed_default(inst, k))
+        }
         for attr in JOINS:
             targets = inst.refs.get(attr)
             if targets and inst.type != "aws_s3_bucket":
@@ -159,9 +230,18 @@ def records(insts: list[Instance], region: str | None) -> list[dict]:
             _zero_is_unset(props)
         rid = values.get("id") if isinstance(values.get("id"), str) else None
         deps = {camel(a): t for a, t in inst.refs.items() if a in JOINS}
-        out.append({"type": token, "urn": inst.address, "name": inst.address, "id": rid, "inputs": props,
-                    "outputs": {}, "deps": deps, "region": values.get("region") if isinstance(
-                        values.get("region"), str) else region})
+        out.append(
+            {
+                "type": token,
+                "urn": inst.address,
+                "name": inst.address,
+                "id": rid,
+                "inputs": props,
+                "outputs": {},
+                "deps": deps,
+                "region": values.get("region") if isinstance(values.get("region"), str) else region,
+            }
+        )
         out.extend(dict(e, region=out[-1]["region"]) for e in extra)
     return out
 
@@ -176,8 +256,15 @@ def _zero_is_unset(props: dict) -> None:
 
 
 def _sub(inst: Instance, kind: str, token: str, props: dict) -> dict:
-    return {"type": token, "urn": f"{inst.address}#{kind}", "name": f"{inst.address}#{kind}", "id": None,
-            "inputs": dict(props, bucket=inst.address), "outputs": {}, "deps": {}}
+    return {
+        "type": token,
+        "urn": f"{inst.address}#{kind}",
+        "name": f"{inst.address}#{kind}",
+        "id": None,
+        "inputs": dict(props, bucket=inst.address),
+        "outputs": {},
+        "deps": {},
+    }
 
 
 def _inline_bucket_subs(inst: Instance, values: dict) -> list[dict]:
@@ -192,24 +279,50 @@ def _inline_bucket_subs(inst: Instance, values: dict) -> list[dict]:
             values["object_lock_enabled"] = True
         rule = convert({"rule": c.get("rule")}, _S({"rule", "default_retention"}), {})
         if rule.get("rule"):
-            out.append(_sub(inst, "object_lock", TYPES["aws_s3_bucket_object_lock_configuration"][0],
-                            dict(rule, objectLockEnabled="Enabled")))
+            out.append(
+                _sub(
+                    inst,
+                    "object_lock",
+                    TYPES["aws_s3_bucket_object_lock_configuration"][0],
+                    dict(rule, objectLockEnabled="Enabled"),
+                )
+            )
     lrs = values.pop("lifecycle_rule", None)
     if is_marker(lrs) or lrs:
-        rules = lrs if is_marker(lrs) else [
-            r if is_marker(r) else {"status": "Enabled" if r.get("enabled") else "Disabled",
-                                    "transitions": convert(r.get("transition") or [], _S(), {})} for r in lrs]
+        rules = (
+            lrs
+            if is_marker(lrs)
+            else [
+                r
+                if is_marker(r)
+                else {
+                    "status": "Enabled" if r.get("enabled") else "Disabled",
+                    "transitions": convert(r.get("transition") or [], _S(), {}),
+                }
+                for r in lrs
+            ]
+        )
         out.append(_sub(inst, "lifecycle", TYPES["aws_s3_bucket_lifecycle_configuration"][0], {"rules": rules}))
     rep = values.pop("replication_configuration", None)
     if is_marker(rep) or rep:
-        rules = rep if is_marker(rep) else [
-            r if is_marker(r) else {"status": r.get("status"), "destination": _v3_destination(r.get("destination"))}
-            for r in (rep[0] or {}).get("rules") or []]
+        rules = (
+            rep
+            if is_marker(rep)
+            else [
+                r if is_marker(r) else {"status": r.get("status"), "destination": _v3_destination(r.get("destination"))}
+                for r in (rep[0] or {}).get("rules") or []
+            ]
+        )
         out.append(_sub(inst, "replication", TYPES["aws_s3_bucket_replication_configuration"][0], {"rules": rules}))
     grants = values.pop("grant", None)
     if is_marker(grants) or grants:
-        gl = grants if is_marker(grants) else [
-            {"grantee": {"uri": g.get("uri")}, "permission": p} for g in grants for p in g.get("permissions") or []]
+        gl = (
+            grants
+            if is_marker(grants)
+            else [
+                {"grantee": {"uri": g.get("uri")}, "permission": p} for g in grants for p in g.get("permissions") or []
+            ]
+        )
         out.append(_sub(inst, "acl", TYPES["aws_s3_bucket_acl"][0], {"accessControlPolicy": {"grants": gl}}))
     return out
 
@@ -218,5 +331,9 @@ def _v3_destination(d):
     if is_marker(d) or not d:
         return d
     d = d[0]
-    return {"bucket": d.get("bucket"), "storageClass": d.get("storage_class"), "account": d.get("account_id"),
-            "encryptionConfiguration": {"replicaKmsKeyId": d.get("replica_kms_key_id")}}
+    return {
+        "bucket": d.get("bucket"),
+        "storageClass": d.get("storage_class"),
+        "account": d.get("account_id"),
+        "encryptionConfiguration": {"replicaKmsKeyId": d.get("replica_kms_key_id")},
+    }

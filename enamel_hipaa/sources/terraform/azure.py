@@ -6,6 +6,7 @@ A block the configuration leaves computed takes Azure's default for a new accoun
 rules absent: Allow; blob soft delete and versioning off); no azurerm_monitor_diagnostic_setting
 means no diagnostic settings.
 """
+
 from __future__ import annotations
 
 from types import SimpleNamespace as NS
@@ -15,8 +16,13 @@ from enamel_hipaa.sources.azure import keyvault, monitor, storage
 from enamel_hipaa.sources.pulumi.plan import is_marker
 from enamel_hipaa.sources.terraform.planjson import Instance
 
-TYPES = {"azurerm_storage_account", "azurerm_key_vault", "azurerm_monitor_diagnostic_setting",
-         "azurerm_storage_account_customer_managed_key", "azurerm_storage_account_network_rules"}
+TYPES = {
+    "azurerm_storage_account",
+    "azurerm_key_vault",
+    "azurerm_monitor_diagnostic_setting",
+    "azurerm_storage_account_customer_managed_key",
+    "azurerm_storage_account_network_rules",
+}
 
 
 def _one(v):
@@ -49,8 +55,11 @@ def _key_vault_props(key_id) -> NS | None:
     if not isinstance(key_id, str):
         return None if key_id is None else NS(key_vault_uri=key_id, key_name=key_id, key_version=None)
     parts = key_id.split("/")  # https://<vault>.vault.azure.net/keys/<name>[/<version>]
-    return NS(key_vault_uri="/".join(parts[:3]) + "/", key_name=parts[4] if len(parts) > 4 else None,
-              key_version=parts[5] if len(parts) > 5 else None)
+    return NS(
+        key_vault_uri="/".join(parts[:3]) + "/",
+        key_name=parts[4] if len(parts) > 4 else None,
+        key_version=parts[5] if len(parts) > 5 else None,
+    )
 
 
 def _account(inst: Instance, cmk: dict | None, rules: dict | None) -> NS:
@@ -61,16 +70,21 @@ def _account(inst: Instance, cmk: dict | None, rules: dict | None) -> NS:
     sas = _one(v.get("sas_policy"))
     tier, repl = v.get("account_tier"), v.get("account_replication_type")
     return NS(
-        id=_arm_id(v, "Microsoft.Storage/storageAccounts"), location=v.get("location"),
+        id=_arm_id(v, "Microsoft.Storage/storageAccounts"),
+        location=v.get("location"),
         kind=v.get("account_kind", "StorageV2"),
         sku=NS(name=f"{tier}_{repl}" if isinstance(tier, str) and isinstance(repl, str) else None),
-        tags=v.get("tags"), minimum_tls_version=v.get("min_tls_version"),
+        tags=v.get("tags"),
+        minimum_tls_version=v.get("min_tls_version"),
         enable_https_traffic_only=_first(v, "https_traffic_only_enabled", "enable_https_traffic_only", default=True),
         allow_blob_public_access=_first(v, "allow_nested_items_to_be_public", "allow_blob_public_access"),
         allow_shared_key_access=v.get("shared_access_key_enabled"),
         key_policy=None,
-        sas_policy=NS(sas_expiration_period=sas.get("expiration_period"),
-                      expiration_action=sas.get("expiration_action", "Log")) if sas else None,
+        sas_policy=NS(
+            sas_expiration_period=sas.get("expiration_period"), expiration_action=sas.get("expiration_action", "Log")
+        )
+        if sas
+        else None,
         allow_cross_tenant_replication=v.get("cross_tenant_replication_enabled"),
         default_to_o_auth_authentication=v.get("default_to_oauth_authentication"),
         public_network_access=_flag_str(v.get("public_network_access_enabled", True), "Enabled", "Disabled"),
@@ -78,16 +92,30 @@ def _account(inst: Instance, cmk: dict | None, rules: dict | None) -> NS:
             bypass=",".join(b for b in (nr.get("bypass") or nr.get("bypasses") or []) if isinstance(b, str)) or "None",
             default_action=nr.get("default_action"),
             ip_rules=[NS(ip_address_or_range=i) for i in nr.get("ip_rules") or []],
-            virtual_network_rules=[NS(virtual_network_resource_id=s) for s in nr.get("virtual_network_subnet_ids") or []],
-            resource_access_rules=nr.get("private_link_access") or []) if nr else None,
+            virtual_network_rules=[
+                NS(virtual_network_resource_id=s) for s in nr.get("virtual_network_subnet_ids") or []
+            ],
+            resource_access_rules=nr.get("private_link_access") or [],
+        )
+        if nr
+        else None,
         private_endpoint_connections=[],
-        encryption=NS(key_source="Microsoft.Keyvault" if cmk else "Microsoft.Storage",
-                      key_vault_properties=_key_vault_props(cmk.get("key_vault_key_id")) if cmk else None,
-                      require_infrastructure_encryption=v.get("infrastructure_encryption_enabled"),
-                      services=NS(blob=NS(enabled=True))),
-        immutable_storage_with_versioning=NS(enabled=True, immutability_policy=NS(
-            state=imm.get("state"), immutability_period_since_creation_in_days=imm.get(
-                "period_since_creation_in_days"))) if imm else None)
+        encryption=NS(
+            key_source="Microsoft.Keyvault" if cmk else "Microsoft.Storage",
+            key_vault_properties=_key_vault_props(cmk.get("key_vault_key_id")) if cmk else None,
+            require_infrastructure_encryption=v.get("infrastructure_encryption_enabled"),
+            services=NS(blob=NS(enabled=True)),
+        ),
+        immutable_storage_with_versioning=NS(
+            enabled=True,
+            immutability_policy=NS(
+                state=imm.get("state"),
+                immutability_period_since_creation_in_days=imm.get("period_since_creation_in_days"),
+            ),
+        )
+        if imm
+        else None,
+    )
 
 
 def _blob(v: dict) -> dict:
@@ -96,11 +124,16 @@ def _blob(v: dict) -> dict:
     def policy(name):
         b = _one(bp.get(name))
         return NS(enabled=True, days=b.get("days")) if b else None
-    return storage.blob_properties(NS(
-        delete_retention_policy=policy("delete_retention_policy"),
-        container_delete_retention_policy=policy("container_delete_retention_policy"),
-        restore_policy=policy("restore_policy"), is_versioning_enabled=bp.get("versioning_enabled"),
-        change_feed=NS(enabled=bp.get("change_feed_enabled"))))
+
+    return storage.blob_properties(
+        NS(
+            delete_retention_policy=policy("delete_retention_policy"),
+            container_delete_retention_policy=policy("container_delete_retention_policy"),
+            restore_policy=policy("restore_policy"),
+            is_versioning_enabled=bp.get("versioning_enabled"),
+            change_feed=NS(enabled=bp.get("change_feed_enabled")),
+        )
+    )
 
 
 def _many(v) -> list:
@@ -116,54 +149,97 @@ class _Monitor:
 
     def list(self, _):
         for s in self.settings:
-            logs = [NS(enabled=lg.get("enabled", True), category=lg.get("category"),
-                       category_group=lg.get("category_group"))
-                    for key in ("enabled_log", "enabled_logs", "log", "logs") for lg in _many(s.get(key))
-                    if isinstance(lg, dict)]
-            yield NS(workspace_id=s.get("log_analytics_workspace_id"), storage_account_id=s.get("storage_account_id"),
-                     event_hub_authorization_rule_id=s.get("eventhub_authorization_rule_id"),
-                     marketplace_partner_id=s.get("partner_solution_id"), logs=logs)
+            logs = [
+                NS(
+                    enabled=lg.get("enabled", True),
+                    category=lg.get("category"),
+                    category_group=lg.get("category_group"),
+                )
+                for key in ("enabled_log", "enabled_logs", "log", "logs")
+                for lg in _many(s.get(key))
+                if isinstance(lg, dict)
+            ]
+            yield NS(
+                workspace_id=s.get("log_analytics_workspace_id"),
+                storage_account_id=s.get("storage_account_id"),
+                event_hub_authorization_rule_id=s.get("eventhub_authorization_rule_id"),
+                marketplace_partner_id=s.get("partner_solution_id"),
+                logs=logs,
+            )
 
 
 def resources(insts: list[Instance]) -> list[Resource]:
     attached: dict[str, dict[str, list[dict]]] = {}
     for inst in insts:
-        for t, attr in (("azurerm_monitor_diagnostic_setting", "target_resource_id"),
-                        ("azurerm_storage_account_customer_managed_key", "storage_account_id"),
-                        ("azurerm_storage_account_network_rules", "storage_account_id")):
+        for t, attr in (
+            ("azurerm_monitor_diagnostic_setting", "target_resource_id"),
+            ("azurerm_storage_account_customer_managed_key", "storage_account_id"),
+            ("azurerm_storage_account_network_rules", "storage_account_id"),
+        ):
             if inst.type == t:
                 for target in inst.refs.get(attr, []):
                     attached.setdefault(target, {}).setdefault(t, []).append(inst.values)
     out = []
     for inst in insts:
         att = attached.get(inst.address, {})
-        diag = monitor.logged(_Monitor(att.get("azurerm_monitor_diagnostic_setting", [])), inst.address, *(
-            (storage.LOG_CATEGORIES, storage.GROUPS) if inst.type == "azurerm_storage_account"
-            else (keyvault.AUDIT, keyvault.GROUPS)))
+        diag = monitor.logged(
+            _Monitor(att.get("azurerm_monitor_diagnostic_setting", [])),
+            inst.address,
+            *(
+                (storage.LOG_CATEGORIES, storage.GROUPS)
+                if inst.type == "azurerm_storage_account"
+                else (keyvault.AUDIT, keyvault.GROUPS)
+            ),
+        )
         if inst.type == "azurerm_storage_account":
-            props = storage.account_properties(_account(
-                inst, (att.get("azurerm_storage_account_customer_managed_key") or [None])[-1],
-                (att.get("azurerm_storage_account_network_rules") or [None])[-1]))
+            props = storage.account_properties(
+                _account(
+                    inst,
+                    (att.get("azurerm_storage_account_customer_managed_key") or [None])[-1],
+                    (att.get("azurerm_storage_account_network_rules") or [None])[-1],
+                )
+            )
             props["blob"] = _blob(inst.values)
             props["diagnostics"] = diag
-            out.append(Resource(type=storage.TYPE, id=inst.address, name=str(inst.values.get("name")),
-                                source="plan", properties=props, region=inst.values.get("location")))
+            out.append(
+                Resource(
+                    type=storage.TYPE,
+                    id=inst.address,
+                    name=str(inst.values.get("name")),
+                    source="plan",
+                    properties=props,
+                    region=inst.values.get("location"),
+                )
+            )
         elif inst.type == "azurerm_key_vault":
             v = inst.values
             acls = _one(v.get("network_acls")) or {}
-            props = {"id": _arm_id(v, "Microsoft.KeyVault/vaults"),
-                     "resource_group": v.get("resource_group_name"), "location": v.get("location"),
-                     "tags": {k: x for k, x in (v.get("tags") or {}).items() if isinstance(x, str)},
-                     "vault_uri": v.get("vault_uri") if isinstance(v.get("vault_uri"), str) else unknown(
-                         "known after apply"),
-                     "soft_delete_enabled": v.get("soft_delete_enabled", True),  # always on since azurerm 3.0
-                     "soft_delete_days": v.get("soft_delete_retention_days") or 90,
-                     "purge_protection_enabled": bool(v.get("purge_protection_enabled")),
-                     "rbac_authorization": bool(_first(v, "rbac_authorization_enabled", "enable_rbac_authorization",
-                                                       default=False)),
-                     "public_network_access": _flag_str(v.get("public_network_access_enabled", True),
-                                                        "Enabled", "Disabled"),
-                     "network_default_action": acls.get("default_action") or "Allow", "diagnostics": diag}
-            out.append(Resource(type=keyvault.TYPE, id=inst.address, name=str(v.get("name")), source="plan",
-                                properties=props, region=v.get("location")))
+            props = {
+                "id": _arm_id(v, "Microsoft.KeyVault/vaults"),
+                "resource_group": v.get("resource_group_name"),
+                "location": v.get("location"),
+                "tags": {k: x for k, x in (v.get("tags") or {}).items() if isinstance(x, str)},
+                "vault_uri": v.get("vault_uri")
+                if isinstance(v.get("vault_uri"), str)
+                else unknown("known after apply"),
+                "soft_delete_enabled": v.get("soft_delete_enabled", True),  # always on since azurerm 3.0
+                "soft_delete_days": v.get("soft_delete_retention_days") or 90,
+                "purge_protection_enabled": bool(v.get("purge_protection_enabled")),
+                "rbac_authorization": bool(
+                    _first(v, "rbac_authorization_enabled", "enable_rbac_authorization", default=False)
+                ),
+                "public_network_access": _flag_str(v.get("public_network_access_enabled", True), "Enabled", "Disabled"),
+                "network_default_action": acls.get("default_action") or "Allow",
+                "diagnostics": diag,
+            }
+            out.append(
+                Resource(
+                    type=keyvault.TYPE,
+                    id=inst.address,
+                    name=str(v.get("name")),
+                    source="plan",
+                    properties=props,
+                    region=v.get("location"),
+                )
+            )
     return out

@@ -5,6 +5,7 @@ markers, and the addresses its attributes reference (from the `configuration` se
 Terraform has already resolved variables, tfvars, module inputs, `count` and `for_each`:
 `planned_values` holds one entry per instance that will exist (`count = 0` gives none).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from enamel_hipaa.core.model import unknown
 
 _PREFIX = re.compile(r'^((?:module\.[A-Za-z0-9_-]+(?:\["(?:[^"\\]|\\.)*"\]|\[\d+\])?\.)*)(.+)$')
 _RES = re.compile(r'^(data\.)?([A-Za-z0-9_]+)\.([A-Za-z0-9_-]+)(\["(?:[^"\\]|\\.)*"\]|\[\d+\])?')
-_MOD_NAME = re.compile(r'module\.([A-Za-z0-9_-]+)')
+_MOD_NAME = re.compile(r"module\.([A-Za-z0-9_-]+)")
 SENSITIVE = unknown("sensitive value (never printed)")
 AFTER_APPLY = unknown("known after apply")
 
@@ -26,8 +27,8 @@ AFTER_APPLY = unknown("known after apply")
 class Instance:
     address: str
     type: str
-    values: dict               # with $unknown markers
-    refs: dict = field(default_factory=dict)   # attribute -> [addresses of managed instances]
+    values: dict  # with $unknown markers
+    refs: dict = field(default_factory=dict)  # attribute -> [addresses of managed instances]
     configured: set | None = None  # attributes with an expression; None: no configuration section
     unknown_top: set = field(default_factory=set)  # top-level attributes that are after_unknown
 
@@ -49,11 +50,17 @@ def load(path: str) -> dict:
     except OSError as e:
         raise InputError(str(p), f"cannot read the plan: {e.strerror or e}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(str(p), f"not JSON ({getattr(e, 'msg', e)}); expected `terraform show -json` output",
-                         line=getattr(e, "lineno", None)) from None
+        raise InputError(
+            str(p),
+            f"not JSON ({getattr(e, 'msg', e)}); expected `terraform show -json` output",
+            line=getattr(e, "lineno", None),
+        ) from None
     if not isinstance(data, dict) or not ("planned_values" in data or "values" in data or "format_version" in data):
-        raise InputError(str(p), "not a Terraform plan: expected `terraform show -json plan.tfplan` output "
-                                 "(planned_values, resource_changes, configuration)")
+        raise InputError(
+            str(p),
+            "not a Terraform plan: expected `terraform show -json plan.tfplan` output "
+            "(planned_values, resource_changes, configuration)",
+        )
     return data
 
 
@@ -76,6 +83,7 @@ def _config_index(conf: dict | None) -> dict:
             out[(path, f"{'data.' if r.get('mode') == 'data' else ''}{r.get('type')}.{r.get('name')}")] = r
         for name, call in (mod.get("module_calls") or {}).items():
             walk(call.get("module"), path + (name,))
+
     if isinstance(conf, dict):
         walk(conf.get("root_module"), ())
     return out
@@ -91,16 +99,23 @@ def _overlay(values, unk, sens):
         values = values if isinstance(values, dict) else {}
         unk = unk if isinstance(unk, dict) else {}
         sens = sens if isinstance(sens, dict) else {}
-        keys = list(values) + [k for k in list(unk) + list(sens) if k not in values and
-                               (unk.get(k) is True or sens.get(k) is True)]
+        keys = list(values) + [
+            k for k in list(unk) + list(sens) if k not in values and (unk.get(k) is True or sens.get(k) is True)
+        ]
         return {k: _overlay(values.get(k), unk.get(k), sens.get(k)) for k in keys}
     if isinstance(values, list) or isinstance(unk, list) or isinstance(sens, list):
         values = values if isinstance(values, list) else []
         unk = unk if isinstance(unk, list) else []
         sens = sens if isinstance(sens, list) else []
         n = max(len(values), len(unk))
-        return [_overlay(values[i] if i < len(values) else None, unk[i] if i < len(unk) else None,
-                         sens[i] if i < len(sens) else None) for i in range(n)]
+        return [
+            _overlay(
+                values[i] if i < len(values) else None,
+                unk[i] if i < len(unk) else None,
+                sens[i] if i < len(sens) else None,
+            )
+            for i in range(n)
+        ]
     return values
 
 
@@ -110,8 +125,9 @@ def _merge_sens(a, b):
     if isinstance(a, dict) and isinstance(b, dict):
         return {k: _merge_sens(a.get(k), b.get(k)) for k in set(a) | set(b)}
     if isinstance(a, list) and isinstance(b, list):
-        return [_merge_sens(a[i] if i < len(a) else None, b[i] if i < len(b) else None)
-                for i in range(max(len(a), len(b)))]
+        return [
+            _merge_sens(a[i] if i < len(a) else None, b[i] if i < len(b) else None) for i in range(max(len(a), len(b)))
+        ]
     return a if a not in (None, False) else b
 
 
@@ -119,8 +135,9 @@ def instances(data: dict) -> tuple[list[Instance], dict]:
     """The managed instances that will exist after apply, and the plan's facts
     ({account, region}) read from prior_state and the provider configuration."""
     planned = data.get("planned_values") or data.get("values") or {}
-    changes = {c.get("address"): c.get("change") or {} for c in data.get("resource_changes") or []
-               if isinstance(c, dict)}
+    changes = {
+        c.get("address"): c.get("change") or {} for c in data.get("resource_changes") or [] if isinstance(c, dict)
+    }
     conf = data.get("configuration")
     cindex = _config_index(conf)
     raw = [r for r in _walk_modules(planned.get("root_module")) if r.get("mode", "managed") == "managed"]

@@ -2,6 +2,7 @@
 
 Each part returns a Collection; later sources add their parts here (a Pulumi plan of
 infra/, a moto-backed live AWS account, local PACS servers, ...)."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core import paths
@@ -20,6 +21,7 @@ def attestation_part(ruleset, console) -> Collection:
     (the cross-check matches them against the register's BAAs)."""
     from enamel_hipaa.sources.attestation import collect as collect_register
     from enamel_hipaa.sources.config import AttestationSource
+
     out = collect_register(AttestationSource(path=str(paths.demo_dir() / "attestation.yaml")))
     out.extend(read(str(paths.demo_dir() / "vendor_access.yaml"), ruleset.type_schemas))
     return out
@@ -28,6 +30,7 @@ def attestation_part(ruleset, console) -> Collection:
 def onprem_part(ruleset, console) -> Collection:
     """The example site's PACS, proxy and workstations, and live probes of local servers."""
     from enamel_hipaa.workflows.demo.onprem import PARTS as ONPREM_PARTS
+
     out = Collection()
     for part in ONPREM_PARTS:
         out.extend(part(ruleset, console))
@@ -37,6 +40,7 @@ def onprem_part(ruleset, console) -> Collection:
 def live_aws_part(ruleset, console) -> Collection:
     """The same kind of practice, live: a local moto server scanned by the AWS collector."""
     from enamel_hipaa.workflows.demo.aws_live import live_aws_part as run
+
     return run(ruleset, console)
 
 
@@ -44,6 +48,7 @@ def plan_gate_part(ruleset, console) -> Collection:
     """The Pulumi plan gate, side by side: infra/ as shipped (resources xray-*, audit-*, ...)
     and a deliberately weakened variant (weak-*), both planned offline under mocks."""
     from enamel_hipaa.sources.pulumi.collector import plan_program
+
     out = Collection()
     infra = paths.infra_dir()
     for program, stack in ((infra, "dev"), (infra / "variants" / "weakened", "demo")):
@@ -53,7 +58,9 @@ def plan_gate_part(ruleset, console) -> Collection:
         try:
             out.extend(plan_program(str(program), stack))
         except ImportError as e:
-            out.errors.append(CollectionError("plan", "pulumi", f"{e.name} is not installed: pip install 'enamel-hipaa[pulumi]'"))
+            out.errors.append(
+                CollectionError("plan", "pulumi", f"{e.name} is not installed: pip install 'enamel-hipaa[pulumi]'")
+            )
             break
     return out
 
@@ -64,8 +71,12 @@ PARTS = [practice_part, plan_gate_part, live_aws_part, attestation_part, onprem_
 def _skip_reason(part) -> str | None:
     """Why a part cannot run with this installation (an extra or a source checkout missing)."""
     from enamel_hipaa.core.extras import EXTRA_MODULES, install_command, missing_modules
-    need = {plan_gate_part: ("Pulumi plan gate", "pulumi"), live_aws_part: ("live AWS scan (moto)", "demo"),
-            onprem_part: ("on-prem PACS", "onprem")}.get(part)
+
+    need = {
+        plan_gate_part: ("Pulumi plan gate", "pulumi"),
+        live_aws_part: ("live AWS scan (moto)", "demo"),
+        onprem_part: ("on-prem PACS", "onprem"),
+    }.get(part)
     if need is None:
         return None
     what, extra = need

@@ -4,6 +4,7 @@ collector, and the server is stopped by its PID. No cloud account, no network.
 
 moto is a `demo`/`test` extra, not a scanner dependency: without it this part is skipped
 with a note."""
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ STOP_GRACE_S = 0.5
 def available() -> str | None:
     """None when the live demo can run, else why not."""
     import importlib.util
+
     missing = [m for m in ("boto3", "moto", "flask") if importlib.util.find_spec(m) is None]
     if missing:
         return f"live AWS demo skipped: {', '.join(missing)} not installed (pip install 'enamel-hipaa[demo]')"
@@ -74,6 +76,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 def provision(url: str) -> None:
     """Bright Smile Dental's cloud: a hardened X-ray archive next to a few classic mistakes."""
     import boto3
+
     s = boto3.Session(**DEMO_CREDENTIALS)
     s3, kms, ec2 = (s.client(n, endpoint_url=url) for n in ("s3", "kms", "ec2"))
     key = kms.create_key(Description="bsd archive key")["KeyMetadata"]["Arn"]
@@ -81,27 +84,72 @@ def provision(url: str) -> None:
     kms.create_alias(AliasName="alias/bsd-live-archive", TargetKeyId=key)
     s3.create_bucket(Bucket="bsd-live-xray-archive", ObjectLockEnabledForBucket=True)
     s3.put_bucket_tagging(Bucket="bsd-live-xray-archive", Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]})
-    s3.put_bucket_encryption(Bucket="bsd-live-xray-archive", ServerSideEncryptionConfiguration={"Rules": [{
-        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key}, "BucketKeyEnabled": True}]})
-    s3.put_public_access_block(Bucket="bsd-live-xray-archive", PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_ownership_controls(Bucket="bsd-live-xray-archive",
-                                     OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
-    s3.put_object_lock_configuration(Bucket="bsd-live-xray-archive", ObjectLockConfiguration={
-        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2555}}})
+    s3.put_bucket_encryption(
+        Bucket="bsd-live-xray-archive",
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket="bsd-live-xray-archive",
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_ownership_controls(
+        Bucket="bsd-live-xray-archive", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    )
+    s3.put_object_lock_configuration(
+        Bucket="bsd-live-xray-archive",
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2555}},
+        },
+    )
     arn = "arn:aws:s3:::bsd-live-xray-archive"
-    s3.put_bucket_policy(Bucket="bsd-live-xray-archive", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": [arn, arn + "/*"],
-         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-        {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": [arn, arn + "/*"],
-         "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}]}))
+    s3.put_bucket_policy(
+        Bucket="bsd-live-xray-archive",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:*",
+                        "Resource": [arn, arn + "/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:*",
+                        "Resource": [arn, arn + "/*"],
+                        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                    },
+                ],
+            }
+        ),
+    )
     s3.create_bucket(Bucket="bsd-live-referrals-share", ObjectOwnership="ObjectWriter")
-    s3.put_bucket_tagging(Bucket="bsd-live-referrals-share", Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]})
+    s3.put_bucket_tagging(
+        Bucket="bsd-live-referrals-share", Tagging={"TagSet": [{"Key": "data_class", "Value": "phi"}]}
+    )
     s3.put_bucket_acl(Bucket="bsd-live-referrals-share", ACL="public-read")
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     sg = ec2.create_security_group(GroupName="bsd-live-orthanc", Description="Orthanc viewer", VpcId=vpc)["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 8042, "ToPort": 8042, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.authorize_security_group_ingress(
+        GroupId=sg,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8042, "ToPort": 8042, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
     ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=8, Encrypted=False)
     iam = s.client("iam", endpoint_url=url)
     iam.create_user(UserName="bsd-live-front-desk")
@@ -116,6 +164,7 @@ def live_aws_part(ruleset, console) -> Collection:
             console.print(f"[yellow]{why}[/yellow]")
         return Collection()
     from enamel_hipaa.sources.aws.runner import scan
+
     proc, url = start_server()
     try:
         provision(url)
@@ -124,6 +173,8 @@ def live_aws_part(ruleset, console) -> Collection:
         stop_server(proc)
     collection.sources = [f"aws-live-demo (moto on {url})"]
     if console is not None:
-        console.print(f"[dim]live AWS part: scanned {len(collection.resources)} resources on a local moto server "
-                      f"({url}, stopped)[/dim]")
+        console.print(
+            f"[dim]live AWS part: scanned {len(collection.resources)} resources on a local moto server "
+            f"({url}, stopped)[/dim]"
+        )
     return collection

@@ -2,6 +2,7 @@
 SCP and a hung port, each on 127.0.0.1 with a free port, started as a child process and
 stopped by its PID. Configurations come from the bundled examples (enamel_hipaa/workflows/demo/onprem),
 rewritten for temporary directories and free ports."""
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,9 @@ def stop_all(servers: list[Server], grace: float = 5.0) -> None:
         s.stop(grace)
 
 
-def make_cert(directory: Path, name: str = "pacs", cn: str = LOOPBACK, days: int = 30,
-              issuer: tuple | None = None) -> tuple[Path, Path]:
+def make_cert(
+    directory: Path, name: str = "pacs", cn: str = LOOPBACK, days: int = 30, issuer: tuple | None = None
+) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 (self-signed, or signed by `issuer` = (cert, key))."""
     import ipaddress
 
@@ -80,20 +82,32 @@ def make_cert(directory: Path, name: str = "pacs", cn: str = LOOPBACK, days: int
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
     now = datetime.now(timezone.utc)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=days))
-               .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK)),
-                                                           x509.DNSName("localhost")]), critical=False))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK)), x509.DNSName("localhost")]),
+            critical=False,
+        )
+    )
     cert = builder.sign(key, hashes.SHA256())
     directory.mkdir(parents=True, exist_ok=True)
     crt, kf = directory / f"{name}.crt", directory / f"{name}.key"
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    kf.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                     serialization.NoEncryption()))
+    kf.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+    )
     kf.chmod(0o600)
     return crt, kf
 
@@ -102,26 +116,50 @@ def binary(name: str) -> str | None:
     return shutil.which(name) or next((p for p in (f"/usr/sbin/{name}",) if os.access(p, os.X_OK)), None)
 
 
-def orthanc_config(example_dir: Path, workdir: Path, http_port: int, dicom_port: int,
-                   tls: tuple[Path, Path] | None = None, overrides: dict | None = None) -> dict:
+def orthanc_config(
+    example_dir: Path,
+    workdir: Path,
+    http_port: int,
+    dicom_port: int,
+    tls: tuple[Path, Path] | None = None,
+    overrides: dict | None = None,
+) -> dict:
     """Merge an example's *.json (with comments) and point it at `workdir` and free ports."""
     import json5
+
     cfg: dict = {}
     for f in sorted(example_dir.glob("*.json")):
         cfg.update(json5.loads(f.read_text(encoding="utf-8")))
     storage = workdir / "storage"
     storage.mkdir(parents=True, exist_ok=True)
-    cfg.update({"StorageDirectory": str(storage), "IndexDirectory": str(storage), "Plugins": [],
-                "HttpPort": http_port, "DicomPort": dicom_port})
+    cfg.update(
+        {
+            "StorageDirectory": str(storage),
+            "IndexDirectory": str(storage),
+            "Plugins": [],
+            "HttpPort": http_port,
+            "DicomPort": dicom_port,
+        }
+    )
     if cfg.get("DicomTlsEnabled") and tls:
-        cfg.update({"DicomTlsCertificate": str(tls[0]), "DicomTlsPrivateKey": str(tls[1]),
-                    "DicomTlsTrustedCertificates": str(tls[0])})
+        cfg.update(
+            {
+                "DicomTlsCertificate": str(tls[0]),
+                "DicomTlsPrivateKey": str(tls[1]),
+                "DicomTlsTrustedCertificates": str(tls[0]),
+            }
+        )
     cfg.update(overrides or {})
     return cfg
 
 
-def start_orthanc(example_dir: Path, workdir: Path, tls: tuple[Path, Path] | None = None,
-                  overrides: dict | None = None, timeout: float = 15.0) -> Server:
+def start_orthanc(
+    example_dir: Path,
+    workdir: Path,
+    tls: tuple[Path, Path] | None = None,
+    overrides: dict | None = None,
+    timeout: float = 15.0,
+) -> Server:
     exe = binary("Orthanc")
     if not exe:
         raise FileNotFoundError("Orthanc is not installed (apt-get install orthanc)")
@@ -143,18 +181,28 @@ def start_orthanc(example_dir: Path, workdir: Path, tls: tuple[Path, Path] | Non
     return server
 
 
-def nginx_config(example_dir: Path, workdir: Path, ports: dict, cert: tuple[Path, Path],
-                 upstream_port: int, users: dict | None = None) -> Path:
+def nginx_config(
+    example_dir: Path,
+    workdir: Path,
+    ports: dict,
+    cert: tuple[Path, Path],
+    upstream_port: int,
+    users: dict | None = None,
+) -> Path:
     """Copy an example nginx tree into `workdir`, rewriting listen ports, certificate paths,
     the Orthanc upstream and the htpasswd file (nginx's {PLAIN} scheme)."""
     dest = workdir / "nginx"
     shutil.copytree(example_dir, dest, dirs_exist_ok=True)
     htpasswd = workdir / "pacs.htpasswd"
     htpasswd.write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in (users or {}).items()), encoding="utf-8")
-    subst = [(r"listen 443 ssl;", f"listen {LOOPBACK}:{ports['https']} ssl;"),
-             (r"listen 80;", f"listen {LOOPBACK}:{ports['http']};"),
-             (r"/etc/ssl/enamel-demo/pacs\.crt", str(cert[0])), (r"/etc/ssl/enamel-demo/pacs\.key", str(cert[1])),
-             (r"/etc/nginx/pacs\.htpasswd", str(htpasswd)), (r"127\.0\.0\.1:8042", f"{LOOPBACK}:{upstream_port}")]
+    subst = [
+        (r"listen 443 ssl;", f"listen {LOOPBACK}:{ports['https']} ssl;"),
+        (r"listen 80;", f"listen {LOOPBACK}:{ports['http']};"),
+        (r"/etc/ssl/enamel-demo/pacs\.crt", str(cert[0])),
+        (r"/etc/ssl/enamel-demo/pacs\.key", str(cert[1])),
+        (r"/etc/nginx/pacs\.htpasswd", str(htpasswd)),
+        (r"127\.0\.0\.1:8042", f"{LOOPBACK}:{upstream_port}"),
+    ]
     for f in dest.rglob("*.conf"):
         text = f.read_text(encoding="utf-8")
         for pat, rep in subst:
@@ -163,8 +211,14 @@ def nginx_config(example_dir: Path, workdir: Path, ports: dict, cert: tuple[Path
     return dest / "nginx.conf"
 
 
-def start_nginx(example_dir: Path, workdir: Path, cert: tuple[Path, Path], upstream_port: int,
-                users: dict | None = None, timeout: float = 10.0) -> Server:
+def start_nginx(
+    example_dir: Path,
+    workdir: Path,
+    cert: tuple[Path, Path],
+    upstream_port: int,
+    users: dict | None = None,
+    timeout: float = 10.0,
+) -> Server:
     exe = binary("nginx")
     if not exe:
         raise FileNotFoundError("nginx is not installed (apt-get install nginx)")
@@ -173,8 +227,11 @@ def start_nginx(example_dir: Path, workdir: Path, cert: tuple[Path, Path], upstr
     conf = nginx_config(example_dir, workdir, ports, cert, upstream_port, users)
     prefix = conf.parent
     glob = f"daemon off; pid {workdir / 'nginx.pid'}; error_log {workdir / 'error.log'};"
-    proc = subprocess.Popen([exe, "-p", str(prefix), "-c", str(conf), "-e", str(workdir / "error.log"), "-g", glob],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [exe, "-p", str(prefix), "-c", str(conf), "-e", str(workdir / "error.log"), "-g", glob],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     server = Server("nginx", proc, ports, workdir)
     try:
         wait_port(ports["https"], timeout, proc)
@@ -188,10 +245,15 @@ def start_nginx(example_dir: Path, workdir: Path, cert: tuple[Path, Path], upstr
 def start_helper(kind: str, *args: str, timeout: float = 10.0) -> Server:
     """A pynetdicom SCP or a hung port in a child process (`python -m enamel_hipaa.workflows.demo.localservers`);
     it prints {"port": N} once listening."""
-    proc = subprocess.Popen([sys.executable, "-m", "enamel_hipaa.workflows.demo.localservers", kind, *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "enamel_hipaa.workflows.demo.localservers", kind, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     server = Server(kind, proc)
     import selectors
+
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     ready = sel.select(timeout)
@@ -209,6 +271,7 @@ def _scp(ae_title: str, calling: str | None, tls_cert: str | None, tls_key: str 
 
     from pynetdicom import AE, evt
     from pynetdicom.sop_class import Verification
+
     ae = AE(ae_title=ae_title)
     ae.add_supported_context(Verification)
     ae.require_called_aet = False  # answers to any called AE title: Orthanc cannot express this
@@ -218,8 +281,9 @@ def _scp(ae_title: str, calling: str | None, tls_cert: str | None, tls_key: str 
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(tls_cert, tls_key)
     port = free_port()
-    server = ae.start_server((LOOPBACK, port), block=False, ssl_context=ctx,
-                             evt_handlers=[(evt.EVT_C_ECHO, lambda event: 0x0000)])
+    server = ae.start_server(
+        (LOOPBACK, port), block=False, ssl_context=ctx, evt_handlers=[(evt.EVT_C_ECHO, lambda event: 0x0000)]
+    )
     print(json.dumps({"port": port}), flush=True)
     try:
         signal.sigwait({signal.SIGTERM, signal.SIGINT})
@@ -250,12 +314,19 @@ def main(argv: list[str]) -> int:
     kind = argv[0] if argv else ""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     if kind == "scp":
-        _scp(argv[1], argv[2] if len(argv) > 2 and argv[2] != "-" else None,
-             argv[3] if len(argv) > 3 else None, argv[4] if len(argv) > 4 else None)
+        _scp(
+            argv[1],
+            argv[2] if len(argv) > 2 and argv[2] != "-" else None,
+            argv[3] if len(argv) > 3 else None,
+            argv[4] if len(argv) > 4 else None,
+        )
     elif kind == "hung":
         _hung()
     else:
-        print("usage: python -m enamel_hipaa.workflows.demo.localservers scp AET [CALLING|-] [CERT KEY] | hung", file=sys.stderr)
+        print(
+            "usage: python -m enamel_hipaa.workflows.demo.localservers scp AET [CALLING|-] [CERT KEY] | hung",
+            file=sys.stderr,
+        )
         return 2
     return 0
 
@@ -268,6 +339,7 @@ def write_dicom(path: Path, patient_name: str, patient_id: str, birth_date: str)
     """A tiny intraoral X-ray (DX, 4x4 pixels) carrying the given patient identifiers."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
     sop_class = "1.2.840.10008.5.1.4.1.1.1.3"  # Digital Intra-Oral X-Ray Image Storage - For Presentation
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class

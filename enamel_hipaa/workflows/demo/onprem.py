@@ -2,6 +2,7 @@
 Orthanc, nginx and Windows configurations), then live probes of servers started here on
 127.0.0.1 and stopped by PID: pynetdicom SCPs (plain and DICOM TLS) always; Debian's
 Orthanc and nginx when installed (skipped with a note otherwise)."""
+
 from __future__ import annotations
 
 import tempfile
@@ -33,18 +34,25 @@ def live_part(ruleset, console) -> Collection:
     with tempfile.TemporaryDirectory(prefix="enamel-demo-") as tmp:
         work = Path(tmp)
         cert = ls.make_cert(work / "tls")
-        inv: dict = {"version": 1, "site": "Bright Smile Dental (live demo)", "timeout_seconds": 2,
-                     "dicom": [], "tls": [], "web": [], "file_stores": [],
-                     "approved_archive_paths": [str(work / "archive")]}
+        inv: dict = {
+            "version": 1,
+            "site": "Bright Smile Dental (live demo)",
+            "timeout_seconds": 2,
+            "dicom": [],
+            "tls": [],
+            "web": [],
+            "file_stores": [],
+            "approved_archive_paths": [str(work / "archive")],
+        }
         try:
             scp = ls.start_helper("scp", "SENSORHUB", "-")
             servers.append(scp)
             tls_scp = ls.start_helper("scp", "VIEWER", "-", str(cert[0]), str(cert[1]))
             servers.append(tls_scp)
-            inv["dicom"] += [{"name": "sensor-hub-scp", "host": ls.LOOPBACK, "port": scp.ports["port"],
-                              "ae_title": "SENSORHUB"},
-                             {"name": "viewer-scp-tls", "host": ls.LOOPBACK, "port": tls_scp.ports["port"],
-                              "ae_title": "VIEWER"}]
+            inv["dicom"] += [
+                {"name": "sensor-hub-scp", "host": ls.LOOPBACK, "port": scp.ports["port"], "ae_title": "SENSORHUB"},
+                {"name": "viewer-scp-tls", "host": ls.LOOPBACK, "port": tls_scp.ports["port"], "ae_title": "VIEWER"},
+            ]
             inv["tls"].append({"name": "viewer-scp-tls", "host": ls.LOOPBACK, "port": tls_scp.ports["port"]})
             export = work / "op2-export"
             ls.write_dicom(export / "IMG0001.dcm", *DEMO_PATIENT)
@@ -54,12 +62,22 @@ def live_part(ruleset, console) -> Collection:
                 servers.append(orthanc)
                 proxy = ls.start_nginx(examples / "insecure" / "nginx", work / "nginx", cert, orthanc.ports["http"])
                 servers.append(proxy)
-                inv["dicom"].append({"name": "front-office-pacs", "host": ls.LOOPBACK,
-                                     "port": orthanc.ports["dicom"], "ae_title": "BRIGHTPACS"})
+                inv["dicom"].append(
+                    {
+                        "name": "front-office-pacs",
+                        "host": ls.LOOPBACK,
+                        "port": orthanc.ports["dicom"],
+                        "ae_title": "BRIGHTPACS",
+                    }
+                )
                 inv["tls"].append({"name": "front-office-proxy", "host": ls.LOOPBACK, "port": proxy.ports["https"]})
-                inv["web"].append({"name": "front-office-proxy", "url": f"https://{ls.LOOPBACK}:{proxy.ports['https']}"})
+                inv["web"].append(
+                    {"name": "front-office-proxy", "url": f"https://{ls.LOOPBACK}:{proxy.ports['https']}"}
+                )
             else:
-                _note(console, "Orthanc or nginx not installed: live PACS probes skipped (apt-get install orthanc nginx)")
+                _note(
+                    console, "Orthanc or nginx not installed: live PACS probes skipped (apt-get install orthanc nginx)"
+                )
             path = work / "inventory.yaml"
             path.write_text(yaml.safe_dump(inv, sort_keys=False), encoding="utf-8")
             return collect_inventory(str(path))

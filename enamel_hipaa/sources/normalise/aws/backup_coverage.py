@@ -5,6 +5,7 @@ file systems of a region no backup plan selects, as the union over every plan's 
 A selection (GetBackupSelection's BackupSelection) picks a resource when its `Resources` ARN
 patterns or any of its `ListOfTags` match, every `Conditions` entry holds, and no
 `NotResources` pattern matches (AWS Backup's documented semantics; `*` is a wildcard)."""
+
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
@@ -26,8 +27,11 @@ def _tag_cond(op: str, tags: dict, key: str, value: str) -> bool:
 
 def selects(selection: dict, arn: str, tags: dict) -> bool:
     by_arn = any(fnmatchcase(arn, p) for p in selection.get("Resources") or [])
-    by_tag = any(t.get("ConditionType", "STRINGEQUALS") == "STRINGEQUALS" and tags.get(t.get("ConditionKey")) == t.get("ConditionValue")
-                 for t in selection.get("ListOfTags") or [])
+    by_tag = any(
+        t.get("ConditionType", "STRINGEQUALS") == "STRINGEQUALS"
+        and tags.get(t.get("ConditionKey")) == t.get("ConditionValue")
+        for t in selection.get("ListOfTags") or []
+    )
     if not (by_arn or by_tag):
         return False
     for op, conds in (selection.get("Conditions") or {}).items():
@@ -42,6 +46,7 @@ def coverage_props(plans: int, selections: list[dict], resources: dict) -> dict:
     rds_clusters, efs_file_systems -> {"plans": n, "uncovered_<kind>": [names]}."""
     out = {"plans": plans}
     for kind, items in resources.items():
-        out[f"uncovered_{kind}"] = sorted(name for arn, name, tags in items
-                                          if not any(selects(s, arn, tags) for s in selections))
+        out[f"uncovered_{kind}"] = sorted(
+            name for arn, name, tags in items if not any(selects(s, arn, tags) for s in selections)
+        )
     return out

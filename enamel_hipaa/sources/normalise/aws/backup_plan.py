@@ -1,4 +1,5 @@
 """aws.backup_plan: how often a Backup plan rule runs, from its ScheduleExpression (live and plan alike)."""
+
 from __future__ import annotations
 
 

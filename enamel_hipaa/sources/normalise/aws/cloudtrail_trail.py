@@ -11,6 +11,7 @@ Input contract (boto3's shapes, PascalCase, no ResponseMetadata):
                                  "Equals"?, "StartsWith"?}]}]}
 Any of them (or a value inside) may be a marker ({"$error"}/{"$unknown"}): the property
 that needs it becomes that marker."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.normalise.values import flag, need, prop
@@ -25,12 +26,16 @@ def log_group_arn(arn):
 
 
 def properties(trail: dict, status, selectors) -> dict:
-    return {"arn": trail.get("TrailARN"), "multi_region": flag(trail.get("IsMultiRegionTrail")),
-            "log_file_validation": flag(trail.get("LogFileValidationEnabled")),
-            "kms_key_id": trail.get("KmsKeyId"), "s3_bucket": trail.get("S3BucketName"),
-            "cloudwatch_log_group_arn": log_group_arn(trail.get("CloudWatchLogsLogGroupArn")),
-            "is_logging": prop(lambda: flag(need(need(status).get("IsLogging")))),
-            "data_events": prop(data_events, selectors)}
+    return {
+        "arn": trail.get("TrailARN"),
+        "multi_region": flag(trail.get("IsMultiRegionTrail")),
+        "log_file_validation": flag(trail.get("LogFileValidationEnabled")),
+        "kms_key_id": trail.get("KmsKeyId"),
+        "s3_bucket": trail.get("S3BucketName"),
+        "cloudwatch_log_group_arn": log_group_arn(trail.get("CloudWatchLogsLogGroupArn")),
+        "is_logging": prop(lambda: flag(need(need(status).get("IsLogging")))),
+        "data_events": prop(data_events, selectors),
+    }
 
 
 def _bucket_of(arn: str) -> str:
@@ -52,8 +57,9 @@ def data_events(sel) -> dict:
                     buckets.add(_bucket_of(v))
     for s in need(sel.get("AdvancedEventSelectors")) or []:
         fields = {need(f.get("Field")): f for f in need(s.get("FieldSelectors")) or []}
-        if "Data" not in (need((fields.get("eventCategory") or {}).get("Equals")) or []) or \
-                "AWS::S3::Object" not in (need((fields.get("resources.type") or {}).get("Equals")) or []):
+        if "Data" not in (need((fields.get("eventCategory") or {}).get("Equals")) or []) or "AWS::S3::Object" not in (
+            need((fields.get("resources.type") or {}).get("Equals")) or []
+        ):
             continue
         arn_sel = fields.get("resources.ARN")
         if arn_sel is None:

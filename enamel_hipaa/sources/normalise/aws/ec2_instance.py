@@ -3,6 +3,7 @@
 `ssm_managed`, `patch_compliant`, `association_compliant` are None for an instance SSM does
 not manage (compliance is unknown there, not clean), or an $error value when SSM could not
 be read."""
+
 from __future__ import annotations
 
 import re
@@ -35,10 +36,18 @@ def instance_props(arn: str, i: dict, tags: dict, ssm) -> dict:
         managed = bool(info and info["online"])
         patch = None if info is None or info.get("patch") is None else info["patch"] == "COMPLIANT"
         assoc = None if info is None or info.get("association") is None else info["association"] == "COMPLIANT"
-    return {"arn": arn, "tags": tags, "state": (i.get("State") or {}).get("Name"),
-            "launch_time": _iso(i.get("LaunchTime")), "stopped_since": stopped_since(i),
-            "has_public_ip": bool(i.get("PublicIpAddress")) or any(
-                (n.get("Association") or {}).get("PublicIp") for n in i.get("NetworkInterfaces") or []),
-            "imdsv2_required": meta.get("HttpTokens") == "required" or meta.get("HttpEndpoint") == "disabled",
-            "instance_profile": bool(i.get("IamInstanceProfile")), "vpc_id": i.get("VpcId"),
-            "ssm_managed": managed, "patch_compliant": patch, "association_compliant": assoc}
+    return {
+        "arn": arn,
+        "tags": tags,
+        "state": (i.get("State") or {}).get("Name"),
+        "launch_time": _iso(i.get("LaunchTime")),
+        "stopped_since": stopped_since(i),
+        "has_public_ip": bool(i.get("PublicIpAddress"))
+        or any((n.get("Association") or {}).get("PublicIp") for n in i.get("NetworkInterfaces") or []),
+        "imdsv2_required": meta.get("HttpTokens") == "required" or meta.get("HttpEndpoint") == "disabled",
+        "instance_profile": bool(i.get("IamInstanceProfile")),
+        "vpc_id": i.get("VpcId"),
+        "ssm_managed": managed,
+        "patch_compliant": patch,
+        "association_compliant": assoc,
+    }

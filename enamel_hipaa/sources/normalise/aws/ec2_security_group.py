@@ -9,6 +9,7 @@ Input contract: one DescribeSecurityGroups `SecurityGroups` entry, boto3's shape
        "UserIdGroupPairs"?: [{"GroupId", "Description"?}], "PrefixListIds"?: [{"PrefixListId"}]}]}
 Any value may be a marker ({"$error"}/{"$unknown"}): the rule list that needs it becomes
 that marker."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.normalise.values import need, prop
@@ -34,11 +35,23 @@ def permissions(rules) -> list[dict]:
         else:
             rng = {"from": int(lo), "to": int(hi if hi is not None else lo)}
         for r in need(p.get("IpRanges")) or []:
-            out.append({"protocol": proto, "port_range": rng, "cidr": need(r.get("CidrIp")),
-                        "description": r.get("Description")})
+            out.append(
+                {
+                    "protocol": proto,
+                    "port_range": rng,
+                    "cidr": need(r.get("CidrIp")),
+                    "description": r.get("Description"),
+                }
+            )
         for r in need(p.get("Ipv6Ranges")) or []:
-            out.append({"protocol": proto, "port_range": rng, "cidr": need(r.get("CidrIpv6")),
-                        "description": r.get("Description")})
+            out.append(
+                {
+                    "protocol": proto,
+                    "port_range": rng,
+                    "cidr": need(r.get("CidrIpv6")),
+                    "description": r.get("Description"),
+                }
+            )
         for r in (need(p.get("UserIdGroupPairs")) or []) + (need(p.get("PrefixListIds")) or []):
             out.append({"protocol": proto, "port_range": rng, "description": r.get("Description")})
     return out
@@ -54,7 +67,11 @@ def tag_dict(tags) -> dict:
 
 
 def properties(group: dict) -> dict:
-    return {"group_id": group.get("GroupId"), "vpc_id": group.get("VpcId"),
-            "is_default": group.get("GroupName") == "default", "tags": prop(tag_dict, group.get("Tags")),
-            "ingress": prop(permissions, group.get("IpPermissions")),
-            "egress": prop(permissions, group.get("IpPermissionsEgress"))}
+    return {
+        "group_id": group.get("GroupId"),
+        "vpc_id": group.get("VpcId"),
+        "is_default": group.get("GroupName") == "default",
+        "tags": prop(tag_dict, group.get("Tags")),
+        "ingress": prop(permissions, group.get("IpPermissions")),
+        "egress": prop(permissions, group.get("IpPermissionsEgress")),
+    }

@@ -9,6 +9,7 @@ every PHI key and schedule its deletion). Conditions are not read: a conditioned
 administrator grant is still an administrator grant (Prowler's and AWS Config's checks
 ignore conditions too). A document Enamel cannot parse raises ValueError (the caller
 records an error value, never a pass)."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -59,13 +60,23 @@ def policy_facts(doc) -> dict:
         on_all_keys = "NotResource" in s or any(r in _ALL_KEYS for r in resources)
         if on_all_keys and any(fnmatch.fnmatchcase(b.lower(), a) for a in actions for b in BLOCKED_KMS_ACTIONS):
             kms_all = True
-    return {"admin": bool(admin), "admin_grants": sorted(set(admin)), "full_access_services": sorted(full),
-            "kms_decrypt_all_keys": kms_all}
+    return {
+        "admin": bool(admin),
+        "admin_grants": sorted(set(admin)),
+        "full_access_services": sorted(full),
+        "kms_decrypt_all_keys": kms_all,
+    }
 
 
 def policy_props(arn: str, kind: str, document, attached_to: dict) -> dict:
     """kind: customer | aws | inline; attached_to: {"users": [...], "groups": [...], "roles": [...]}."""
     users, groups, roles = (sorted(attached_to.get(k, [])) for k in ("users", "groups", "roles"))
-    return {"arn": arn, "kind": kind, "attached": bool(users or groups or roles),
-            "attached_users": users, "attached_groups": groups, "attached_roles": roles,
-            **policy_facts(document)}
+    return {
+        "arn": arn,
+        "kind": kind,
+        "attached": bool(users or groups or roles),
+        "attached_users": users,
+        "attached_groups": groups,
+        "attached_roles": roles,
+        **policy_facts(document),
+    }

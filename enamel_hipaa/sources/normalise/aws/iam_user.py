@@ -1,6 +1,7 @@
 """aws.iam_user: one IAM user's credentials, from a credential-report row (the CSV's column
 names are AWS's; a Terraform/CloudFormation source has no usage data and leaves the
 activity dates null, which the unused-credential rules read as unknown, never as used)."""
+
 from __future__ import annotations
 
 
@@ -22,12 +23,23 @@ def user_props(row: dict) -> dict:
         if created is None:
             continue
         used = when(row.get(f"access_key_{i}_last_used_date"))
-        keys.append({"id": f"access_key_{i}", "active": row.get(f"access_key_{i}_active") == "true",
-                     "created": created, "last_used": used, "last_activity": used or created})
+        keys.append(
+            {
+                "id": f"access_key_{i}",
+                "active": row.get(f"access_key_{i}_active") == "true",
+                "created": created,
+                "last_used": used,
+                "last_activity": used or created,
+            }
+        )
     console = row.get("password_enabled") == "true"
     last_used = when(row.get("password_last_used"))
     set_on = when(row.get("password_last_changed")) or when(row.get("user_creation_time"))
-    return {"arn": row["arn"], "console_access": console, "mfa_enabled": row.get("mfa_active") == "true",
-            "password_last_used": last_used,
-            "console_last_activity": (last_used or set_on) if console else None,
-            "access_keys": keys}
+    return {
+        "arn": row["arn"],
+        "console_access": console,
+        "mfa_enabled": row.get("mfa_active") == "true",
+        "password_last_used": last_used,
+        "console_last_activity": (last_used or set_on) if console else None,
+        "access_keys": keys,
+    }

@@ -14,6 +14,7 @@ Input contract (boto3's shapes, PascalCase, no ResponseMetadata):
 Any of these (or a value inside) may be a marker ({"$error"}/{"$unknown"}); rotation,
 policy and tags are read only for customer-managed keys (rotation only for symmetric keys
 with AWS-made material: the others cannot rotate), and may be None otherwise."""
+
 from __future__ import annotations
 
 import re
@@ -36,22 +37,28 @@ def rotation_applies(meta: dict) -> bool:
     return spec == "SYMMETRIC_DEFAULT" and meta.get("Origin", "AWS_KMS") == "AWS_KMS"
 
 
-def properties(meta: dict, aliases, rotation=None, policy=None, tags=None, deletion=None,
-               account: str | None = None) -> dict:
+def properties(
+    meta: dict, aliases, rotation=None, policy=None, tags=None, deletion=None, account: str | None = None
+) -> dict:
     customer = meta.get("KeyManager", "CUSTOMER") == "CUSTOMER"
     window = meta.get("PendingDeletionWindowInDays")
     if window is None and deletion is not None:
         window = deletion if is_marker(deletion) else deletion.get("PendingWindowInDays")
-    props = {"arn": meta.get("Arn"), "key_manager": meta.get("KeyManager", "CUSTOMER"),
-             "key_state": meta.get("KeyState"),
-             "key_spec": meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT",
-             "aliases": sorted(aliases), "deletion_window_days": window}
+    props = {
+        "arn": meta.get("Arn"),
+        "key_manager": meta.get("KeyManager", "CUSTOMER"),
+        "key_state": meta.get("KeyState"),
+        "key_spec": meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT",
+        "aliases": sorted(aliases),
+        "deletion_window_days": window,
+    }
     if not customer:
         props.update(tags={}, rotation_enabled=True)  # AWS-managed keys rotate yearly, by AWS
         return props
     props["tags"] = prop(_tags, tags)
-    props["rotation_enabled"] = prop(lambda: bool(need(need(rotation).get("KeyRotationEnabled")))) \
-        if rotation_applies(meta) else False
+    props["rotation_enabled"] = (
+        prop(lambda: bool(need(need(rotation).get("KeyRotationEnabled")))) if rotation_applies(meta) else False
+    )
     props["policy"] = prop(lambda: parsed(awspolicy.key_policy_facts, need(policy).get("Policy"), account))
     return props
 

@@ -6,6 +6,7 @@ Input contract: one DescribeLogGroups `logGroups` entry, boto3's shape:
   {"logGroupName", "arn"?, "kmsKeyId"?, "retentionInDays"?}
 (no retentionInDays: events never expire). Any value may be a marker
 ({"$error"}/{"$unknown"})."""
+
 from __future__ import annotations
 
 from enamel_hipaa.sources.normalise.values import is_marker
@@ -23,6 +24,9 @@ def arn_of(group: dict, region: str | None, account: str | None):
 
 def properties(group: dict, region: str | None = None, account: str | None = None) -> dict:
     days = group.get("retentionInDays")
-    return {"arn": arn_of(group, region, account), "kms_key_id": group.get("kmsKeyId"),
-            "retention_days": days or None,
-            "retention_never_expires": days if is_marker(days) else not days}
+    return {
+        "arn": arn_of(group, region, account),
+        "kms_key_id": group.get("kmsKeyId"),
+        "retention_days": days or None,
+        "retention_never_expires": days if is_marker(days) else not days,
+    }

@@ -6,6 +6,7 @@ The CIS AWS Foundations alarms are recognised by the metric filter's pattern nam
 events the benchmark lists (every listed event for a change alarm), on a log group a
 multi-region, logging trail delivers to, with an alarm on the filter's metric that has an
 action. An account with no such trail has no alarm of any kind."""
+
 from __future__ import annotations
 
 import re
@@ -13,21 +14,66 @@ import re
 CIS_FILTERS = {
     "root_usage": ("userIdentity.type", "Root", "invokedBy", "NOT EXISTS", "AwsServiceEvent"),
     "console_auth_failures": ("ConsoleLogin", "Failed authentication"),
-    "iam_changes": ("DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy",
-                    "PutUserPolicy", "CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion",
-                    "AttachRolePolicy", "DetachRolePolicy", "AttachUserPolicy", "DetachUserPolicy",
-                    "AttachGroupPolicy", "DetachGroupPolicy"),
-    "nacl_changes": ("CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry",
-                     "ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation"),
-    "network_gateway_changes": ("CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway",
-                                "CreateInternetGateway", "DeleteInternetGateway", "DetachInternetGateway"),
-    "route_table_changes": ("CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation",
-                            "DeleteRouteTable", "DeleteRoute", "DisassociateRouteTable"),
-    "vpc_changes": ("CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection",
-                    "CreateVpcPeeringConnection", "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection"),
-    "security_group_changes": ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
-                               "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress", "CreateSecurityGroup",
-                               "DeleteSecurityGroup"),
+    "iam_changes": (
+        "DeleteGroupPolicy",
+        "DeleteRolePolicy",
+        "DeleteUserPolicy",
+        "PutGroupPolicy",
+        "PutRolePolicy",
+        "PutUserPolicy",
+        "CreatePolicy",
+        "DeletePolicy",
+        "CreatePolicyVersion",
+        "DeletePolicyVersion",
+        "AttachRolePolicy",
+        "DetachRolePolicy",
+        "AttachUserPolicy",
+        "DetachUserPolicy",
+        "AttachGroupPolicy",
+        "DetachGroupPolicy",
+    ),
+    "nacl_changes": (
+        "CreateNetworkAcl",
+        "CreateNetworkAclEntry",
+        "DeleteNetworkAcl",
+        "DeleteNetworkAclEntry",
+        "ReplaceNetworkAclEntry",
+        "ReplaceNetworkAclAssociation",
+    ),
+    "network_gateway_changes": (
+        "CreateCustomerGateway",
+        "DeleteCustomerGateway",
+        "AttachInternetGateway",
+        "CreateInternetGateway",
+        "DeleteInternetGateway",
+        "DetachInternetGateway",
+    ),
+    "route_table_changes": (
+        "CreateRoute",
+        "CreateRouteTable",
+        "ReplaceRoute",
+        "ReplaceRouteTableAssociation",
+        "DeleteRouteTable",
+        "DeleteRoute",
+        "DisassociateRouteTable",
+    ),
+    "vpc_changes": (
+        "CreateVpc",
+        "DeleteVpc",
+        "ModifyVpcAttribute",
+        "AcceptVpcPeeringConnection",
+        "CreateVpcPeeringConnection",
+        "DeleteVpcPeeringConnection",
+        "RejectVpcPeeringConnection",
+    ),
+    "security_group_changes": (
+        "AuthorizeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress",
+        "CreateSecurityGroup",
+        "DeleteSecurityGroup",
+    ),
 }
 
 
@@ -56,11 +102,18 @@ def matches(pattern: str, tokens: tuple[str, ...]) -> bool:
 
 def cis_alarms(filters: list[dict], alarms: list[dict]) -> dict:
     """{control: True/False}: a filter matching the control whose metric has an alarm with an action."""
-    alarmed = {(a.get("Namespace"), a.get("MetricName")) for a in alarms
-               if a.get("AlarmActions") and a.get("ActionsEnabled", True)}
+    alarmed = {
+        (a.get("Namespace"), a.get("MetricName"))
+        for a in alarms
+        if a.get("AlarmActions") and a.get("ActionsEnabled", True)
+    }
     out = {}
     for control, tokens in CIS_FILTERS.items():
-        out[control] = any(matches(f.get("filterPattern", ""), tokens) and any(
-            (m.get("metricNamespace"), m.get("metricName")) in alarmed for m in f.get("metricTransformations") or [])
-            for f in filters)
+        out[control] = any(
+            matches(f.get("filterPattern", ""), tokens)
+            and any(
+                (m.get("metricNamespace"), m.get("metricName")) in alarmed for m in f.get("metricTransformations") or []
+            )
+            for f in filters
+        )
     return out

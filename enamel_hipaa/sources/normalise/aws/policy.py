@@ -5,6 +5,7 @@ policy document the same way, so one rule serves both.
 Plain functions over plain JSON (a dict, or the JSON text of one). Unparsable text raises
 ValueError; callers turn that into an unknown or error value.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -13,20 +14,49 @@ import re
 
 # condition keys that limit an Allow to Principal "*" to known callers (not public)
 _LIMITING_KEYS = {
-    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce",
-    "aws:principalorgid", "aws:principalaccount", "aws:principalarn", "aws:userid",
-    "aws:sourceorgid", "aws:principalorgpaths", "kms:calleraccount", "kms:viaservice",
+    "aws:sourcearn",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:principalorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:userid",
+    "aws:sourceorgid",
+    "aws:principalorgpaths",
+    "kms:calleraccount",
+    "kms:viaservice",
     "aws:sourceip",
 }
 # KMS actions: administering a key vs using it to protect data
 KMS_ADMIN_ACTIONS = (
-    "kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:DisableKey", "kms:EnableKey",
-    "kms:DisableKeyRotation", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:UpdateAlias",
-    "kms:UpdateKeyDescription", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
-    "kms:TagResource", "kms:UntagResource", "kms:DeleteImportedKeyMaterial", "kms:ImportKeyMaterial",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKeyRotation",
+    "kms:PutKeyPolicy",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:ImportKeyMaterial",
 )
-KMS_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
-                   "kms:ReEncryptFrom", "kms:ReEncryptTo")
+KMS_USE_ACTIONS = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
 _ACCOUNT_RE = re.compile(r"^(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::|$)")
 
 
@@ -139,13 +169,22 @@ def bucket_policy_facts(doc, owner_account: str | None) -> dict:
     account ids other than owner_account named by an Allow."""
     d = load_document(doc)
     if d is None:
-        return {"present": False, "denies_insecure_transport": False, "min_tls_version": None,
-                "allows_public": False, "cross_account_principals": []}
+        return {
+            "present": False,
+            "denies_insecure_transport": False,
+            "min_tls_version": None,
+            "allows_public": False,
+            "cross_account_principals": [],
+        }
     sts = statements(d)
     denies, tls = False, None
     for s in sts:
-        if s.get("Effect") != "Deny" or "*" not in principals(s) or not _actions_match(s, ["s3:GetObject", "s3:PutObject"]) \
-                or not _covers_bucket_and_objects(s):
+        if (
+            s.get("Effect") != "Deny"
+            or "*" not in principals(s)
+            or not _actions_match(s, ["s3:GetObject", "s3:PutObject"])
+            or not _covers_bucket_and_objects(s)
+        ):
             continue
         cond = _conditions(s)
         for op in ("Bool", "BoolIfExists"):
@@ -155,15 +194,29 @@ def bucket_policy_facts(doc, owner_account: str | None) -> dict:
             v = _tls_version(v)
             if tls is None or float(v) > float(tls):
                 tls = v
-    return {"present": True, "denies_insecure_transport": denies, "min_tls_version": tls,
-            "allows_public": _allows_public(sts), "cross_account_principals": _cross_accounts(sts, owner_account)}
+    return {
+        "present": True,
+        "denies_insecure_transport": denies,
+        "min_tls_version": tls,
+        "allows_public": _allows_public(sts),
+        "cross_account_principals": _cross_accounts(sts, owner_account),
+    }
 
 
 def default_key_policy(account: str) -> dict:
     """The policy AWS attaches to a key created without one: the account root gets kms:*."""
-    return {"Version": "2012-10-17", "Statement": [
-        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-         "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
 
 
 def key_policy_facts(doc, owner_account: str | None = None) -> dict:
@@ -185,9 +238,13 @@ def key_policy_facts(doc, owner_account: str | None = None) -> dict:
             admins.extend(p for p in ps if p not in admins)
         if _actions_match(s, KMS_USE_ACTIONS):
             users.extend(p for p in ps if p not in users)
-    return {"admins": sorted(admins), "users": sorted(users),
-            "admin_user_overlap": sorted(set(admins) & set(users)),
-            "allows_public": _allows_public(sts), "cross_account_principals": _cross_accounts(sts, owner_account)}
+    return {
+        "admins": sorted(admins),
+        "users": sorted(users),
+        "admin_user_overlap": sorted(set(admins) & set(users)),
+        "allows_public": _allows_public(sts),
+        "cross_account_principals": _cross_accounts(sts, owner_account),
+    }
 
 
 def vpc_endpoint_policy_facts(doc) -> dict:
@@ -212,20 +269,33 @@ def trust_policy_facts(doc, owner_account: str | None) -> dict:
     to an AWS principal requires aws:MultiFactorAuthPresent true or an aws:MultiFactorAuthAge)."""
     d = load_document(doc)
     sts = [s for s in (statements(d) if d else []) if s.get("Effect") == "Allow"]
-    services = sorted({str(x) for s in sts for x in _as_list((s.get("Principal") or {}).get("Service"))
-                       if isinstance(s.get("Principal"), dict)})
-    aws_stmts = [s for s in sts if s.get("Principal") == "*" or
-                 (isinstance(s.get("Principal"), dict) and s["Principal"].get("AWS"))]
+    services = sorted(
+        {
+            str(x)
+            for s in sts
+            for x in _as_list((s.get("Principal") or {}).get("Service"))
+            if isinstance(s.get("Principal"), dict)
+        }
+    )
+    aws_stmts = [
+        s
+        for s in sts
+        if s.get("Principal") == "*" or (isinstance(s.get("Principal"), dict) and s["Principal"].get("AWS"))
+    ]
 
     def has(s, key, value=None):
         for block in _conditions(s).values():
             if key in block and (value is None or [v.lower() for v in block[key]] == [value]):
                 return True
         return False
+
     trusted = _cross_accounts(sts, owner_account)
     if any("*" in principals(s) for s in aws_stmts):
         trusted = ["*", *trusted]  # anyone with an AWS account: the worst case, never dropped
-    return {"trusted_accounts": trusted, "trusted_services": services,
-            "requires_external_id": bool(aws_stmts) and all(has(s, "sts:externalid") for s in aws_stmts),
-            "requires_mfa": bool(aws_stmts) and all(has(s, "aws:multifactorauthpresent", "true")
-                                                    or has(s, "aws:multifactorauthage") for s in aws_stmts)}
+    return {
+        "trusted_accounts": trusted,
+        "trusted_services": services,
+        "requires_external_id": bool(aws_stmts) and all(has(s, "sts:externalid") for s in aws_stmts),
+        "requires_mfa": bool(aws_stmts)
+        and all(has(s, "aws:multifactorauthpresent", "true") or has(s, "aws:multifactorauthage") for s in aws_stmts),
+    }

@@ -1,12 +1,13 @@
 """aws.rds_instance, aws.rds_cluster and aws.rds_snapshot from RDS's Describe* shapes, and
 the TLS-enforcing parameters of a DB parameter group."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 
 def tag_dict(tags) -> dict:
     """[{Key, Value}] -> {key: value}."""
     return {t["Key"]: str(t.get("Value", "")) for t in tags or [] if "Key" in t}
+
 
 # parameter -> value that forces TLS (PostgreSQL / SQL Server; MySQL / MariaDB)
 TLS_PARAMETERS = {"rds.force_ssl": ("1", "true", "on"), "require_secure_transport": ("1", "on", "true")}
@@ -23,26 +24,38 @@ def forces_tls(parameters: list[dict]) -> bool:
 
 def instance_props(d: dict, force_ssl) -> dict:
     """`force_ssl`: forces_tls() of the instance's parameter group (or an $error value)."""
-    return {"arn": d["DBInstanceArn"], "tags": tag_dict(d.get("TagList")), "engine": d.get("Engine"),
-            "storage_encrypted": bool(d.get("StorageEncrypted")), "kms_key_id": d.get("KmsKeyId"),
-            "publicly_accessible": bool(d.get("PubliclyAccessible")),
-            "backup_retention_days": int(d.get("BackupRetentionPeriod") or 0),
-            "deletion_protection": bool(d.get("DeletionProtection")), "multi_az": bool(d.get("MultiAZ")),
-            "cluster_member": bool(d.get("DBClusterIdentifier")),
-            "iam_auth": bool(d.get("IAMDatabaseAuthenticationEnabled")),
-            "log_exports": sorted(d.get("EnabledCloudwatchLogsExports") or []),
-            "auto_minor_version_upgrade": bool(d.get("AutoMinorVersionUpgrade")),
-            "enhanced_monitoring_interval": int(d.get("MonitoringInterval") or 0),
-            "force_ssl": force_ssl}
+    return {
+        "arn": d["DBInstanceArn"],
+        "tags": tag_dict(d.get("TagList")),
+        "engine": d.get("Engine"),
+        "storage_encrypted": bool(d.get("StorageEncrypted")),
+        "kms_key_id": d.get("KmsKeyId"),
+        "publicly_accessible": bool(d.get("PubliclyAccessible")),
+        "backup_retention_days": int(d.get("BackupRetentionPeriod") or 0),
+        "deletion_protection": bool(d.get("DeletionProtection")),
+        "multi_az": bool(d.get("MultiAZ")),
+        "cluster_member": bool(d.get("DBClusterIdentifier")),
+        "iam_auth": bool(d.get("IAMDatabaseAuthenticationEnabled")),
+        "log_exports": sorted(d.get("EnabledCloudwatchLogsExports") or []),
+        "auto_minor_version_upgrade": bool(d.get("AutoMinorVersionUpgrade")),
+        "enhanced_monitoring_interval": int(d.get("MonitoringInterval") or 0),
+        "force_ssl": force_ssl,
+    }
 
 
 def cluster_props(c: dict) -> dict:
-    return {"arn": c["DBClusterArn"], "tags": tag_dict(c.get("TagList")), "engine": c.get("Engine"),
-            "storage_encrypted": bool(c.get("StorageEncrypted")), "kms_key_id": c.get("KmsKeyId"),
-            "deletion_protection": bool(c.get("DeletionProtection")), "multi_az": bool(c.get("MultiAZ")),
-            "backup_retention_days": int(c.get("BackupRetentionPeriod") or 0),
-            "iam_auth": bool(c.get("IAMDatabaseAuthenticationEnabled")),
-            "log_exports": sorted(c.get("EnabledCloudwatchLogsExports") or [])}
+    return {
+        "arn": c["DBClusterArn"],
+        "tags": tag_dict(c.get("TagList")),
+        "engine": c.get("Engine"),
+        "storage_encrypted": bool(c.get("StorageEncrypted")),
+        "kms_key_id": c.get("KmsKeyId"),
+        "deletion_protection": bool(c.get("DeletionProtection")),
+        "multi_az": bool(c.get("MultiAZ")),
+        "backup_retention_days": int(c.get("BackupRetentionPeriod") or 0),
+        "iam_auth": bool(c.get("IAMDatabaseAuthenticationEnabled")),
+        "log_exports": sorted(c.get("EnabledCloudwatchLogsExports") or []),
+    }
 
 
 def snapshot_props(s: dict, restore_accounts) -> dict:
@@ -53,6 +66,12 @@ def snapshot_props(s: dict, restore_accounts) -> dict:
     else:
         public = "all" in restore_accounts
         shared = sorted(a for a in restore_accounts if a != "all")
-    return {"arn": arn, "tags": tag_dict(s.get("TagList")), "encrypted": bool(s.get("Encrypted")),
-            "kms_key_id": s.get("KmsKeyId"), "public": public, "shared_with_accounts": shared,
-            "cluster_snapshot": "DBClusterSnapshotArn" in s}
+    return {
+        "arn": arn,
+        "tags": tag_dict(s.get("TagList")),
+        "encrypted": bool(s.get("Encrypted")),
+        "kms_key_id": s.get("KmsKeyId"),
+        "public": public,
+        "shared_with_accounts": shared,
+        "cluster_snapshot": "DBClusterSnapshotArn" in s,
+    }

@@ -1,4 +1,5 @@
 """aws.sns_topic from SNS's GetTopicAttributes shape."""
+
 from __future__ import annotations
 
 

@@ -2,6 +2,7 @@
 ARM's JSON (Microsoft.Compute virtualMachine.json / disk.json, Microsoft.RecoveryServices
 vaults.json, bms.json): the one derivation of `azure.virtual_machine`, `azure.managed_disk`
 and `azure.recovery_services_vault`."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import unknown
@@ -21,22 +22,28 @@ def _tags(doc: dict) -> dict:
 
 
 def _common(doc: dict) -> dict:
-    return {"id": doc["id"], "resource_group": resource_group(doc["id"]), "location": doc.get("location"),
-            "tags": _tags(doc)}
+    return {
+        "id": doc["id"],
+        "resource_group": resource_group(doc["id"]),
+        "location": doc.get("location"),
+        "tags": _tags(doc),
+    }
 
 
 def disk_properties(disk: dict) -> dict:
     p = _props(disk)
     enc = p.get("encryption") or {}
     state = p.get("diskState") or ("Attached" if disk.get("managedBy") else "Unknown")
-    return {**_common(disk),
-            "attached": bool(disk.get("managedBy")) or state in ("Attached", "Reserved"),
-            "disk_state": state,
-            # no encryption block: Azure encrypts at rest with platform keys (SSE default)
-            "encryption_type": enc.get("type") or "EncryptionAtRestWithPlatformKey",
-            "disk_encryption_set": bool(enc.get("diskEncryptionSetId")),
-            "network_access_policy": p.get("networkAccessPolicy") or "AllowAll",
-            "public_network_access": p.get("publicNetworkAccess") or "Enabled"}
+    return {
+        **_common(disk),
+        "attached": bool(disk.get("managedBy")) or state in ("Attached", "Reserved"),
+        "disk_state": state,
+        # no encryption block: Azure encrypts at rest with platform keys (SSE default)
+        "encryption_type": enc.get("type") or "EncryptionAtRestWithPlatformKey",
+        "disk_encryption_set": bool(enc.get("diskEncryptionSetId")),
+        "network_access_policy": p.get("networkAccessPolicy") or "AllowAll",
+        "public_network_access": p.get("publicNetworkAccess") or "Enabled",
+    }
 
 
 def vm_disks(vm: dict) -> list[dict]:
@@ -54,8 +61,11 @@ def customer_keys(vm: dict, disks: dict[str, dict]) -> bool:
         if not managed.get("id"):
             return False  # an unmanaged VHD: no disk encryption set possible
         disk = disks.get(managed["id"].lower())
-        found.append(disk["encryption_type"] in CUSTOMER_KEY if disk else bool(
-            (managed.get("diskEncryptionSet") or {}).get("id")))
+        found.append(
+            disk["encryption_type"] in CUSTOMER_KEY
+            if disk
+            else bool((managed.get("diskEncryptionSet") or {}).get("id"))
+        )
     return bool(found) and all(found)
 
 
@@ -64,8 +74,9 @@ def public_ips(vm: dict, nics: dict[str, dict]) -> int:
     count = 0
     for ref in (_props(vm).get("networkProfile") or {}).get("networkInterfaces") or []:
         nic = nics.get(str(ref.get("id", "")).lower()) or {}
-        count += sum(1 for c in _props(nic).get("ipConfigurations") or []
-                     if (_props(c).get("publicIPAddress") or {}).get("id"))
+        count += sum(
+            1 for c in _props(nic).get("ipConfigurations") or [] if (_props(c).get("publicIPAddress") or {}).get("id")
+        )
     return count
 
 
@@ -83,8 +94,13 @@ def backup_view(vm_id: str, protected: dict[str, dict], policies: dict[str, dict
     """`protected`: VM id (lower case) -> protected item JSON; `policies`: policy id (lower) -> JSON."""
     item = protected.get(vm_id.lower())
     if item is None:
-        return {"protected": False, "protection_state": "NotProtected", "policy": None, "frequency": "none",
-                "daily_retention_days": None}
+        return {
+            "protected": False,
+            "protection_state": "NotProtected",
+            "policy": None,
+            "frequency": "none",
+            "daily_retention_days": None,
+        }
     p = _props(item)
     state = p.get("protectionState") or "Unknown"
     view = policy_view(policies.get(str(p.get("policyId", "")).lower()))
@@ -101,14 +117,16 @@ def vm_properties(vm: dict, disks, nics, backup) -> dict:
     backup view (or an `$error` value)."""
     p = _props(vm)
     all_disks = vm_disks(vm)
-    return {**_common(vm),
-            "os_type": ((p.get("storageProfile") or {}).get("osDisk") or {}).get("osType") or "Unknown",
-            "managed_disks": bool(all_disks) and all((d.get("managedDisk") or {}).get("id") for d in all_disks),
-            "data_disks": max(0, len(all_disks) - 1),
-            "encryption_at_host": bool((p.get("securityProfile") or {}).get("encryptionAtHost")),
-            "disks_customer_key": customer_keys(vm, disks) if "$error" not in disks else disks,
-            "public_ips": public_ips(vm, nics) if "$error" not in nics else nics,
-            "backup": backup}
+    return {
+        **_common(vm),
+        "os_type": ((p.get("storageProfile") or {}).get("osDisk") or {}).get("osType") or "Unknown",
+        "managed_disks": bool(all_disks) and all((d.get("managedDisk") or {}).get("id") for d in all_disks),
+        "data_disks": max(0, len(all_disks) - 1),
+        "encryption_at_host": bool((p.get("securityProfile") or {}).get("encryptionAtHost")),
+        "disks_customer_key": customer_keys(vm, disks) if "$error" not in disks else disks,
+        "public_ips": public_ips(vm, nics) if "$error" not in nics else nics,
+        "backup": backup,
+    }
 
 
 def vault_properties(vault: dict) -> dict:
@@ -116,10 +134,12 @@ def vault_properties(vault: dict) -> dict:
     sec = p.get("securitySettings") or {}
     soft = sec.get("softDeleteSettings") or {}
     red = p.get("redundancySettings") or {}
-    return {**_common(vault),
-            "immutability": (sec.get("immutabilitySettings") or {}).get("state") or "Disabled",
-            "soft_delete": soft.get("softDeleteState") or unknown("softDeleteSettings not returned by ARM"),
-            "soft_delete_days": int(soft.get("softDeleteRetentionPeriodInDays") or 14),
-            "cross_region_restore": str(red.get("crossRegionRestore") or "Disabled") == "Enabled",
-            "storage_redundancy": red.get("standardTierStorageRedundancy") or "Unknown",
-            "public_network_access": p.get("publicNetworkAccess") or "Enabled"}
+    return {
+        **_common(vault),
+        "immutability": (sec.get("immutabilitySettings") or {}).get("state") or "Disabled",
+        "soft_delete": soft.get("softDeleteState") or unknown("softDeleteSettings not returned by ARM"),
+        "soft_delete_days": int(soft.get("softDeleteRetentionPeriodInDays") or 14),
+        "cross_region_restore": str(red.get("crossRegionRestore") or "Disabled") == "Enabled",
+        "storage_redundancy": red.get("standardTierStorageRedundancy") or "Unknown",
+        "public_network_access": p.get("publicNetworkAccess") or "Enabled",
+    }

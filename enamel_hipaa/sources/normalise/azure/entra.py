@@ -6,6 +6,7 @@ Every input is either Graph's JSON or an `$error` value (a read that failed). A 
 that depends on a failed read is itself `$error`, so its rules say `error`, never `pass`:
 e.g. a tenant without an Entra ID P1 licence answers 403 on conditional access policies;
 unless security defaults are on, the MFA rules then report `error`."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import ERROR_KEY
@@ -73,8 +74,9 @@ def ca_mfa_admins(policies: list[dict]) -> bool:
 
 def ca_mfa_azure_management(policies: list[dict]) -> bool:
     """An enabled policy requires MFA for all users on the Azure management app (or all apps)."""
-    return any(_all_users(p) and (_all_apps(p) or AZURE_MANAGEMENT_APP in _apps(p))
-               for p in _enabled_mfa_policies(policies))
+    return any(
+        _all_users(p) and (_all_apps(p) or AZURE_MANAGEMENT_APP in _apps(p)) for p in _enabled_mfa_policies(policies)
+    )
 
 
 def _or_defaults(defaults, ca, derive):
@@ -103,8 +105,12 @@ def role_members(roles) -> dict:
 
 def _sign_in(user: dict) -> dict:
     last = (user.get("signInActivity") or {}).get("lastSignInDateTime")
-    return {"id": user["id"], "user_type": user.get("userType") or "Member", "signed_in": bool(last),
-            "last_sign_in": last}
+    return {
+        "id": user["id"],
+        "user_type": user.get("userType") or "Member",
+        "signed_in": bool(last),
+        "last_sign_in": last,
+    }
 
 
 def tenant_properties(tenant_id: str, defaults, policies, roles, registrations, users) -> dict:
@@ -122,14 +128,24 @@ def tenant_properties(tenant_id: str, defaults, policies, roles, registrations, 
         out["global_admins"] = members
         out["privileged_users"] = members
     else:
-        globals_ = {uid for r in roles if r.get("roleTemplateId") == GLOBAL_ADMIN
-                    for uid in (m["id"] for m in r.get("members") or ()
-                                if str(m.get("@odata.type", "#microsoft.graph.user")).endswith(".user"))}
+        globals_ = {
+            uid
+            for r in roles
+            if r.get("roleTemplateId") == GLOBAL_ADMIN
+            for uid in (
+                m["id"]
+                for m in r.get("members") or ()
+                if str(m.get("@odata.type", "#microsoft.graph.user")).endswith(".user")
+            )
+        }
         out["global_admins"] = len(globals_)
         out["privileged_users"] = len(members)
 
-    registered = registrations if is_error(registrations) else {r.get("id"): bool(r.get("isMfaRegistered"))
-                                                                   for r in registrations}
+    registered = (
+        registrations
+        if is_error(registrations)
+        else {r.get("id"): bool(r.get("isMfaRegistered")) for r in registrations}
+    )
     err = _first_error(registered, members)
     if err:
         out["privileged_without_mfa"] = err
@@ -153,4 +169,3 @@ def tenant_properties(tenant_id: str, defaults, policies, roles, registrations, 
     err = _first_error(guests, members)
     out["privileged_guests"] = err if err else sorted(u for u in members if u in guests)
     return out
-

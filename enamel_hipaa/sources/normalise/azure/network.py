@@ -9,6 +9,7 @@ decides. A Deny from the internet earlier in the order removes those ports from 
 Allow. Only internet-wide sources count (`*`, `Internet`, `Any`, `0.0.0.0/0`, `::/0`); an
 allow-list of specific addresses is not "the internet". Each NSG is judged alone: a subnet
 NSG that allows RDP fails even if the NIC's NSG denies it (fix the permissive one)."""
+
 from __future__ import annotations
 
 from enamel_hipaa.core.model import unknown
@@ -88,8 +89,14 @@ def internet_ingress(rules: list[dict]) -> list[dict]:
                     denied[proto].append(rng)
                     continue
                 for a, b in _subtract(rng, denied[proto]):
-                    out.append({"rule": rule.get("name"), "priority": p.get("priority"), "protocol": proto,
-                                "port_range": {"from": a, "to": b}})
+                    out.append(
+                        {
+                            "rule": rule.get("name"),
+                            "priority": p.get("priority"),
+                            "protocol": proto,
+                            "port_range": {"from": a, "to": b},
+                        }
+                    )
     return out
 
 
@@ -117,15 +124,28 @@ def flow_log_view(flow_logs: list[dict], targets: set[str]) -> dict:
         policy = p.get("retentionPolicy") or {}
         forever = not policy.get("enabled") or int(policy.get("days") or 0) == 0
         days = None if forever else int(policy["days"])
-        view = {"enabled": True, "retention_forever": forever, "retention_days": days,
-                "target": "network_security_group" if "/networksecuritygroups/" in
-                          str(p.get("targetResourceId", "")).lower() else "virtual_network",
-                "traffic_analytics": bool(((p.get("flowAnalyticsConfiguration") or {})
-                                           .get("networkWatcherFlowAnalyticsConfiguration") or {}).get("enabled"))}
+        view = {
+            "enabled": True,
+            "retention_forever": forever,
+            "retention_days": days,
+            "target": "network_security_group"
+            if "/networksecuritygroups/" in str(p.get("targetResourceId", "")).lower()
+            else "virtual_network",
+            "traffic_analytics": bool(
+                ((p.get("flowAnalyticsConfiguration") or {}).get("networkWatcherFlowAnalyticsConfiguration") or {}).get(
+                    "enabled"
+                )
+            ),
+        }
         if best is None or forever or (days or 0) > (best["retention_days"] or 0):
             best = view
-    return best or {"enabled": False, "retention_forever": False, "retention_days": None,
-                    "target": None, "traffic_analytics": False}
+    return best or {
+        "enabled": False,
+        "retention_forever": False,
+        "retention_days": None,
+        "target": None,
+        "traffic_analytics": False,
+    }
 
 
 def nsg_properties(nsg: dict, flow_logs: list[dict]) -> dict:
@@ -162,7 +182,13 @@ def regions(subscription: str, vnets: list[dict], watchers: list[dict]) -> list[
             watched[loc] = state
     out = []
     for loc, counts in sorted(where.items()):
-        out.append({"id": f"/subscriptions/{subscription}/providers/Microsoft.Network/locations/{loc}",
-                    "location": loc, **counts, "network_watcher": watched.get(loc) == "Succeeded",
-                    "network_watcher_state": watched.get(loc, "absent")})
+        out.append(
+            {
+                "id": f"/subscriptions/{subscription}/providers/Microsoft.Network/locations/{loc}",
+                "location": loc,
+                **counts,
+                "network_watcher": watched.get(loc) == "Succeeded",
+                "network_watcher_state": watched.get(loc, "absent"),
+            }
+        )
     return out
