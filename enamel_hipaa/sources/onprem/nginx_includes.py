@@ -61,16 +61,16 @@ def parse_tree(path: str, root: str | None = None, variables: dict[str, str] | N
     an unresolved include becomes {directive: "include-missing", args: [pattern, looked_at]}."""
     conf_dir = Path(path).resolve().parent
     state = {"root": Path(root) if root else None, "vars": variables or {}, "conf_dir": conf_dir, "stack": []}
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise ParseError(f"{path}: configuration not found")
-    return _parse_file(path, state)
+    return _parse_file(path, state)  # reads regular files only: a FIFO or device is an error, never a hang
 
 
 def _parse_file(path: str, state) -> list[dict]:
     import crossplane
 
     if path in state["stack"]:
-        raise ParseError(f"{path}: include loop ({' -> '.join(state['stack'])})")
+        raise ParseError(f"{path}: include cycle ({' -> '.join(state['stack'])})")
     from enamel_hipaa.core.errors import InputError
     from enamel_hipaa.core.inputs import read_text
 
