@@ -1,12 +1,10 @@
-"""`--iac` sends Terraform plan JSON and CloudFormation templates through Enamel's own
-normalisers and rules (no checkov needed for them); `--terraform-plan`/`--cloudformation`
-name them directly. Resource types a source saw but could not judge are counted."""
+"""`--terraform-plan` and `--cloudformation` judge plans and templates with Enamel's own
+normalisers and rules (no checkov needed). Resource types a source saw but could not judge are counted."""
 
 import json
 from pathlib import Path
 
 from conftest import ROOT, run_enamel
-from enamel_hipaa.sources.iac import route
 
 FIX = ROOT / "tests" / "fixtures"
 SG_PLAN = FIX / "terraform" / "written" / "sg-dicom-ports-open.json"
@@ -18,19 +16,9 @@ def _report(*args):
     return r, json.loads(r.stdout)
 
 
-def test_pass_route_splits_plans_templates_and_the_rest(tmp_path):
-    tf = tmp_path / "main.tf"
-    tf.write_text('resource "aws_s3_bucket" "b" {}\n')
-    notes = tmp_path / "credentials.json"
-    notes.write_text('{ // Orthanc users\n "RegisteredUsers": {} }\n')
-    plans, templates, rest = route([SG_PLAN, SG_CFN, tf, notes, tmp_path])
-    assert plans == [str(SG_PLAN)] and templates == [str(SG_CFN)]
-    assert rest == [str(tf), str(notes), str(tmp_path)]
-
-
-def test_fail_dicom_port_open_to_the_world_through_iac_on_plan_and_template():
-    for path in (SG_PLAN, SG_CFN):
-        r, report = _report("--iac", path)
+def test_fail_dicom_port_open_to_the_world_on_plan_and_template_without_checkov():
+    for flag, path in (("--terraform-plan", SG_PLAN), ("--cloudformation", SG_CFN)):
+        r, report = _report(flag, path)
         failed = {f["rule_id"] for f in report["findings"] if f["status"] == "fail"}
         assert r.returncode == 1 and "ec2-security-group-admin-ports" in failed, path
 

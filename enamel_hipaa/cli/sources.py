@@ -8,7 +8,6 @@ import argparse
 from enamel_hipaa.sources import config as sc
 from enamel_hipaa.sources.azure.arm import CLOUDS
 from enamel_hipaa.sources.checkov import DEFAULT_TIMEOUT, ENV_VAR
-from enamel_hipaa.sources.iac import route
 
 
 def _plans_arguments(group) -> None:
@@ -231,13 +230,12 @@ def sources_from_args(ns: argparse.Namespace) -> tuple:
         out.append(sc.ResourcesFileSource(paths=tuple(ns.resources)))
     if ns.attest:
         out.append(sc.AttestationSource(path=ns.attest, history=ns.attest_history))
-    plans, templates, rest = route(ns.iac) if ns.iac else ([], [], [])
-    if rest:
-        out.append(sc.IacSource(paths=tuple(rest), checkov=ns.checkov, timeout=ns.checkov_timeout))
-    if ns.terraform_plan or plans:
-        out.append(sc.TerraformPlanSource(paths=tuple(ns.terraform_plan) + tuple(plans)))
-    if ns.cloudformation or templates:
-        out.append(sc.CloudFormationSource(paths=tuple(ns.cloudformation) + tuple(templates)))
+    if ns.iac:
+        out.append(sc.IacSource(paths=tuple(ns.iac), checkov=ns.checkov, timeout=ns.checkov_timeout))
+    if ns.terraform_plan:
+        out.append(sc.TerraformPlanSource(paths=tuple(ns.terraform_plan)))
+    if ns.cloudformation:
+        out.append(sc.CloudFormationSource(paths=tuple(ns.cloudformation)))
     if ns.onprem:
         out.append(sc.OnpremSource(inventories=tuple(ns.onprem)))
     if ns.aws:

@@ -81,8 +81,8 @@ def _table(rows: list[dict], title: str, width: int) -> Table:
     table.add_column("HIPAA", no_wrap=True, min_width=13)
     table.add_column("observed", overflow="fold", min_width=24, ratio=1)
     for f in rows:
-        who = Text(f["rule_id"])
-        who.append("\n" + _resource(f), style="cyan")
+        who = Text(cleantext.terminal(f["rule_id"]))
+        who.append("\n" + cleantext.terminal(_resource(f)), style="cyan")
         table.add_row(
             Text(f["severity"], style=SEV_STYLE[f["severity"]]),
             Text(f["status"], style=STYLE[f["status"]]),
@@ -94,7 +94,7 @@ def _table(rows: list[dict], title: str, width: int) -> Table:
 
 
 def _stacked(console: Console, rows: list[dict], title: str) -> None:
-    console.print(Text(title, style="bold"))
+    console.print(Text(cleantext.terminal(title), style="bold"))
     for f in rows:
         head = Text()
         head.append(f["severity"].upper(), style=SEV_STYLE[f["severity"]])
@@ -104,9 +104,13 @@ def _stacked(console: Console, rows: list[dict], title: str) -> None:
         head.append(f["rule_id"], style="bold")
         head.append(f"  {_hipaa(f)}")
         console.print(head, overflow="fold")
-        console.print(Padding(Text(_resource(f), style="cyan"), (0, 0, 0, 2), expand=False), overflow="fold")
         console.print(
-            Padding(Text(f.get("observed") or observed_words(f["message"])), (0, 0, 0, 2), expand=False),
+            Padding(Text(cleantext.terminal(_resource(f)), style="cyan"), (0, 0, 0, 2), expand=False), overflow="fold"
+        )
+        console.print(
+            Padding(
+                Text(cleantext.terminal(f.get("observed") or observed_words(f["message"]))), (0, 0, 0, 2), expand=False
+            ),
             overflow="fold",
         )
 

@@ -5,11 +5,8 @@ were seen but not understood, counted per source (report `unsupported_types`).""
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 
 from enamel_hipaa.core.model import Resource
 from enamel_hipaa.sources import Collection
@@ -46,48 +43,3 @@ def collection(resources: list[Resource], label: str, unsupported: Counter) -> C
     # read by core.report.build (`unsupported_types`)
     out.unsupported_types.update({label: dict(sorted(unsupported.items()))} if unsupported else {})
     return out
-
-
-_CFN_MARK = re.compile(r"^(AWSTemplateFormatVersion\s*:|\s+Type\s*:\s*['\"]?AWS::)", re.M)
-
-
-def route(paths) -> tuple[list[str], list[str], list[str]]:
-    """`--iac` paths split into (Terraform plan JSON files, CloudFormation templates, the rest
-    for checkov). Plans and templates go through Enamel's own normalisers and rules; checkov
-    keeps raw HCL, directories and anything else."""
-    plans, templates, rest = [], [], []
-    for p in map(str, paths):
-        kind = _sniff(Path(p))
-        (plans if kind == "plan" else templates if kind == "cfn" else rest).append(p)
-    return plans, templates, rest
-
-
-def _sniff(path: Path) -> str | None:
-    if not path.is_file() or path.suffix.lower() not in (".json", ".yaml", ".yml", ".template"):
-        return None
-    try:
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            head = fh.read(1 << 20)
-    except OSError:
-        return None
-    if path.suffix.lower() == ".json" or head.lstrip().startswith("{"):
-        try:
-            doc = json.loads(head)
-        except ValueError:
-            return None
-        if isinstance(doc, dict) and ("planned_values" in doc or "resource_changes" in doc) and "format_version" in doc:
-            return "plan"
-        if (
-            isinstance(doc, dict)
-            and isinstance(doc.get("Resources"), dict)
-            and (
-                "AWSTemplateFormatVersion" in doc
-                or any(
-                    isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::")
-                    for r in doc["Resources"].values()
-                )
-            )
-        ):
-            return "cfn"
-        return None
-    return "cfn" if _CFN_MARK.search(head) and re.search(r"^Resources\s*:", head, re.M) else None
