@@ -448,7 +448,7 @@ def test_bad_input_folder_without_program_exits_two(tmp_path):
 @pytest.mark.parametrize(
     "content,reader,message",
     [
-        ("{not json", exports.read_preview, "not JSON"),
+        ("{not json", exports.read_preview, "invalid JSON|not JSON"),
         ('{"deployment": {}}', exports.read_preview, "no 'steps' list"),
         ('{"steps": []}', exports.read_state, "no 'deployment.resources'"),
         ('{"steps": [{"op": "create"}]}', exports.read_preview, "without 'urn'"),
