@@ -45,7 +45,7 @@ test: $(STAMP) $(CHECKOV) system-deps
 
 # everything that needs no external server, Pulumi run or CLI subprocess (< 30 s)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not servers" -q
+	$(BIN)/python -m pytest -m "not servers and not slow" -q
 
 # ruff: lint rules and the formatter's check (pyproject.toml [tool.ruff])
 lint: $(STAMP)

@@ -212,3 +212,5 @@ def pytest_collection_modifyitems(config, items):
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
         if module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or _runs_the_cli(item):
             item.add_marker(pytest.mark.servers)
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
