@@ -189,6 +189,19 @@ SERVER_MODULES = {
     "test_discover",
 }
 SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel", "pg_server", "new_history", "store_kind"}
+# no server, but seconds to minutes each: property and fuzz runs, the corpus (deselected by
+# make test-fast with the server tests; make test runs everything)
+SLOW_MODULES = {
+    "test_fuzz",
+    "test_typecheck",
+    "test_corpus",
+    "test_hostile_inputs",
+    "test_onprem_hostile",
+    "test_clean_outputs",
+    "test_messages",
+    "test_phi_scope",
+    "test_onprem_issue14",
+}
 
 
 def _runs_the_cli(item) -> bool:
