@@ -10,6 +10,7 @@ from rich.console import Console
 
 from enamel_hipaa.cli import options
 from enamel_hipaa.core.errors import InputError
+from enamel_hipaa.core.params import load_params
 from enamel_hipaa.core.report import exit_code
 from enamel_hipaa.core.ruleset import RuleSet
 from enamel_hipaa.outputs import RenderContext, github, render, write_reports
@@ -35,7 +36,9 @@ def require_extras(sources) -> None:
 def _collect(config, ruleset: RuleSet, out: Console) -> Collection:
     require_extras(config.sources)
     show_progress = out.is_terminal and not config.outputs.ci and not config.outputs.quiet
-    return collect(config.sources, ruleset, out, show_progress=show_progress, tenant=config.tenant)
+    # the data-class scope settings, so the AWS source skips reads only PHI-scoped rules use
+    extra = {"params": load_params(config.params_file, ruleset.rules)} if config.params_file else None
+    return collect(config.sources, ruleset, out, show_progress=show_progress, tenant=config.tenant, extra=extra)
 
 
 def present(config, report: dict, ruleset: RuleSet) -> int:

@@ -35,8 +35,11 @@ def build(
     waivers: list[Waiver] = (),
     scan_id: str | None = None,
     unsupported_types: dict[str, dict[str, int]] | None = None,
+    skipped_reads: dict[str, list[dict]] | None = None,
 ) -> dict:
-    """`unsupported_types`: per source, the resource types it saw but could not judge (counts)."""
+    """`unsupported_types`: per source, the resource types it saw but could not judge (counts).
+    `skipped_reads`: per source, the API reads it skipped because another answer made them
+    moot ([{"call", "reason", "count"}])."""
     items = sorted((f.to_dict() for f in findings), key=_sort_key)
     by_status = {s: 0 for s in STATUSES}
     by_severity = {s: 0 for s in SEVERITIES}
@@ -70,6 +73,9 @@ def build(
     unsupported = {src: dict(sorted(c.items())) for src, c in (unsupported_types or {}).items() if c}
     if unsupported:
         report["unsupported_types"] = dict(sorted(unsupported.items()))
+    skipped = {src: list(items) for src, items in (skipped_reads or {}).items() if items}
+    if skipped:
+        report["skipped_reads"] = dict(sorted(skipped.items()))
     return report
 
 

@@ -35,12 +35,16 @@ class Collection:
     findings: list = field(default_factory=list)  # findings mapped from another tool (checkov)
     # per source label: resource types seen but not understood, with counts (report `unsupported_types`)
     unsupported_types: dict = field(default_factory=dict)
+    # per source label: reads skipped because another answer made them moot (report `skipped_reads`)
+    skipped_reads: dict = field(default_factory=dict)
 
     def extend(self, other: "Collection") -> None:
         self.resources.extend(other.resources)
         self.errors.extend(other.errors)
         self.sources.extend(other.sources)
         self.findings.extend(other.findings)
+        for label, items in (getattr(other, "skipped_reads", None) or {}).items():
+            self.skipped_reads.setdefault(label, []).extend(items)
         for label, counts in (getattr(other, "unsupported_types", None) or {}).items():
             mine = self.unsupported_types.setdefault(label, {})
             for t, n in counts.items():

@@ -153,6 +153,7 @@ def make_run_options(
 def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
     from enamel_hipaa.sources.apilimit import KEY
     from enamel_hipaa.sources import Collection
+    from enamel_hipaa.core.params import check_params
     from enamel_hipaa.workflows.scan import collect, make_report
 
     started = now_iso()
@@ -162,8 +163,10 @@ def scan_tenant(t: Tenant, ruleset: RuleSet, opts: RunOptions) -> TenantResult:
     try:
         ruleset = selection_from_spec(t.spec).apply(ruleset)
         total = Collection()
+        params = t.spec.get("params")
+        params = check_params(params, ruleset.rules, f"tenant {t.name} params") if params else None
         for group in tenant_sources(t.spec, t.source, t.name):  # each run: a fresh ScanContext
-            total.extend(collect(group, ruleset, extra={KEY: opts.api_slots}, tenant=t.name))
+            total.extend(collect(group, ruleset, extra={KEY: opts.api_slots, "params": params}, tenant=t.name))
         report = make_report(
             total,
             ruleset,

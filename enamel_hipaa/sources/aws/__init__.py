@@ -51,13 +51,17 @@ def collect(config, ctx=None) -> Collection:
     if config.external_id and external_id is None:
         raise InputError("command line", f"the ExternalId for {config.role_arn} is empty ({config.external_id!r})")
     from enamel_hipaa.sources.aws.runner import scan
+    from enamel_hipaa.sources.aws.s3_moot import Plan, moot_when_not_phi
 
+    extra = getattr(ctx, "extra", None) or {}
+    plan = Plan(moot_when_not_phi(getattr(ctx, "ruleset", None)), extra.get("params"))
     collection, aws = scan(
+        s3_plan=plan,
         profile=config.profile,
         role_arn=config.role_arn,
         external_id=external_id,
         regions=config.regions,
-        api_slots=(getattr(ctx, "extra", None) or {}).get("api_calls"),
+        api_slots=extra.get("api_calls"),
     )
     stats_path = os.environ.get(STATS_ENV)
     if stats_path and aws is not None:

@@ -97,6 +97,7 @@ class Aws:
     home_region: str
     endpoint_url: str | None = None
     calls: Counter = field(default_factory=Counter)
+    s3_plan: object = None  # s3_moot.Plan: which per-bucket reads are moot, and the tally
     _clients: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -8,6 +8,7 @@ from enamel_hipaa.sources.apilimit import attach_botocore
 from enamel_hipaa.core.model import CollectionError
 from enamel_hipaa.sources import Collection
 from enamel_hipaa.sources.aws.registry import MAX_WORKERS, modules
+from enamel_hipaa.sources.aws.s3_moot import Plan
 from enamel_hipaa.sources.aws.base import SOURCE, Aws, CallFailed, Out, describe_failure, make_client, source_deadline
 
 DEFAULT_REGION = "us-east-1"
@@ -64,13 +65,21 @@ def resolve_regions(aws: Aws, spec: str | None) -> list[str]:
 
 
 def scan(
-    profile=None, role_arn=None, external_id=None, regions=None, credentials=None, endpoint_url=None, api_slots=None
+    profile=None,
+    role_arn=None,
+    external_id=None,
+    regions=None,
+    credentials=None,
+    endpoint_url=None,
+    api_slots=None,
+    s3_plan=None,
 ):
-    """-> (Collection, Aws or None). `api_slots`: a semaphore capping in-flight calls (MSP runs)."""
+    """-> (Collection, Aws or None). `api_slots`: a semaphore capping in-flight calls (MSP runs).
+    `s3_plan`: an s3_moot.Plan (default: skip only the reads another answer makes moot)."""
     out = Collection(sources=["aws"])
     try:
         session, home = session_for(profile, role_arn, external_id, credentials, endpoint_url, api_slots)
-        aws = Aws(session=session, account="", home_region=home, endpoint_url=endpoint_url)
+        aws = Aws(session=session, account="", home_region=home, endpoint_url=endpoint_url, s3_plan=s3_plan or Plan())
         session.events.register("before-call", aws.record)
         aws.account = aws.client("sts").get_caller_identity()["Account"]
         region_list = resolve_regions(aws, regions)
@@ -111,6 +120,9 @@ def scan(
             out.errors.extend(res.errors)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    skipped = aws.s3_plan.report()
+    if skipped:
+        out.skipped_reads[f"aws:{aws.account}"] = skipped
     return out, aws
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from enamel_hipaa.core.model import error_value
+from enamel_hipaa.core.model import error_value, unknown
+from enamel_hipaa.sources.aws import s3_moot
 from enamel_hipaa.sources.aws.base import Out, describe_failure, error_code, is_error, listed, paginate, read, resource
 from enamel_hipaa.sources.normalise.aws import s3_bucket
 
@@ -113,11 +114,13 @@ def api_response(op: str, fn):
 
 def _bucket(aws, name: str, region: str | None, tags: dict, where: dict):
     s3 = aws.client("s3", region)
+    plan = aws.s3_plan
     arn = f"arn:aws:s3:::{name}"
     found = tags.get(arn, tags.get(("$error", region)) or {})
     api = {
         "GetBucketTagging": found if is_error(found) else {"TagSet": [{"Key": k, "Value": v} for k, v in found.items()]}
     }
+    moot = plan.moot_for(found)  # reads only PHI-scoped rules use, on a bucket declared not PHI
     for op, call in (
         ("GetBucketEncryption", s3.get_bucket_encryption),
         ("GetBucketVersioning", s3.get_bucket_versioning),
@@ -127,19 +130,35 @@ def _bucket(aws, name: str, region: str | None, tags: dict, where: dict):
         ("GetBucketLogging", s3.get_bucket_logging),
         ("GetBucketLifecycleConfiguration", s3.get_bucket_lifecycle_configuration),
     ):
+        if op in moot:
+            api[op] = _skipped(plan, op, s3_moot.WHY_NOT_PHI)
+            continue
         api[op] = api_response(op, lambda call=call: call(Bucket=name))
-    # calls that cannot matter are skipped (see s3_bucket.needs_*)
+    # calls that cannot matter are skipped (see s3_moot and s3_bucket.needs_*)
     if s3_bucket.needs_acl(api["GetBucketOwnershipControls"]):
         api["GetBucketAcl"] = api_response("GetBucketAcl", lambda: s3.get_bucket_acl(Bucket=name))
+    else:
+        plan.skip("GetBucketAcl", s3_moot.WHY_OWNER_ENFORCED)
     if s3_bucket.needs_lock_and_replication(api["GetBucketVersioning"]):
-        api["GetObjectLockConfiguration"] = api_response(
-            "GetObjectLockConfiguration", lambda: s3.get_object_lock_configuration(Bucket=name)
-        )
+        if "GetObjectLockConfiguration" in moot:
+            api["GetObjectLockConfiguration"] = _skipped(plan, "GetObjectLockConfiguration", s3_moot.WHY_NOT_PHI)
+        else:
+            api["GetObjectLockConfiguration"] = api_response(
+                "GetObjectLockConfiguration", lambda: s3.get_object_lock_configuration(Bucket=name)
+            )
         api["GetBucketReplication"] = api_response(
             "GetBucketReplication", lambda: s3.get_bucket_replication(Bucket=name)
         )
+    elif not is_error(api["GetBucketVersioning"]):
+        plan.skip("GetObjectLockConfiguration", s3_moot.WHY_NEVER_VERSIONED)
+        plan.skip("GetBucketReplication", s3_moot.WHY_NEVER_VERSIONED)
     props = {
         "arn": arn,
         **s3_bucket.properties(api, aws.account, region_of=lambda b: where.get(str(b).split(":::")[-1])),
     }
     return resource(aws, "aws.s3_bucket", arn, name, props, region)
+
+
+def _skipped(plan, op: str, why: str) -> dict:
+    plan.skip(op, why)
+    return unknown(f"{op} not read: {why}")

@@ -79,15 +79,18 @@ _ABSENT = object()
 
 
 def needs_acl(ownership_response) -> bool:
-    """Whether GetBucketAcl can matter: not when BucketOwnerEnforced disables ACLs."""
-    return _ownership(ownership_response) != {"object_ownership": "BucketOwnerEnforced"}
+    """Whether GetBucketAcl can matter: not when BucketOwnerEnforced disables ACLs. A failed
+    ownership read proves nothing: the ACL is read (and judged on its own)."""
+    return prop(_ownership, ownership_response) != {"object_ownership": "BucketOwnerEnforced"}
 
 
 def needs_lock_and_replication(versioning_response) -> bool:
-    """Whether Object Lock / replication reads can matter: both need versioning Enabled and
-    neither lets it be suspended afterwards (a failed versioning read: they are unknown)."""
-    v = _versioning(versioning_response)
-    return not is_marker(v) and v["status"] == "Enabled"
+    """Whether Object Lock / replication reads can matter: both need versioning enabled, so
+    a bucket whose versioning was never enabled (GetBucketVersioning answers no Status) has
+    neither. Suspended versioning was enabled once: both are read. A failed versioning read:
+    not read, and both properties become that read's $error (see `properties`)."""
+    v = prop(_versioning, versioning_response)
+    return not is_marker(v) and v["status"] != "Disabled"
 
 
 def properties(api: dict, account: str | None, region_of=lambda bucket_arn: None) -> dict:
@@ -127,7 +130,7 @@ def properties(api: dict, account: str | None, region_of=lambda bucket_arn: None
         resp = get(op)
         if resp is _ABSENT and is_marker(versioning):
             props[key] = versioning  # cannot tell whether it exists
-        elif resp is _ABSENT and not versioning["status"] == "Enabled":
+        elif resp is _ABSENT and versioning["status"] == "Disabled":
             props[key] = dict(off)
         elif resp is _ABSENT:
             props[key] = not_read(op)
