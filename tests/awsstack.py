@@ -273,6 +273,32 @@ def log_bucket(s3, name: str, region: str):
     )
 
 
+def data_event_trails(ct, bucket: str) -> None:
+    """Trails whose S3 data events are write-only (a classic WriteOnly selector, an advanced
+    selector with readOnly = false) or read-only (classic ReadOnly): each fails the other check."""
+    objects = [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]
+    for name, rw in (("fail-write-only-trail", "WriteOnly"), ("fail-read-only-trail", "ReadOnly")):
+        ct.create_trail(Name=name, S3BucketName=bucket)
+        ct.put_event_selectors(
+            TrailName=name,
+            EventSelectors=[{"ReadWriteType": rw, "IncludeManagementEvents": True, "DataResources": objects}],
+        )
+    ct.create_trail(Name="fail-write-only-adv-trail", S3BucketName=bucket)
+    ct.put_event_selectors(
+        TrailName="fail-write-only-adv-trail",
+        AdvancedEventSelectors=[
+            {
+                "Name": "writes only",
+                "FieldSelectors": [
+                    {"Field": "eventCategory", "Equals": ["Data"]},
+                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
+                    {"Field": "readOnly", "Equals": ["false"]},
+                ],
+            }
+        ],
+    )
+
+
 def trail_bucket(s3, name: str, region: str, key_arn: str, account: str, retention_days: int):
     """infra/'s AuditTrail log bucket: KMS-encrypted with the audit key, Object Lock in
     GOVERNANCE mode, and a policy letting CloudTrail (this account only) write to it."""
@@ -734,6 +760,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
     sess.client("cloudtrail", region_name=HOME).create_trail(
         Name="fail-weak-trail", S3BucketName="fail-weak-trail-bucket"
     )
+    data_event_trails(sess.client("cloudtrail", region_name=HOME), "fail-weak-trail-bucket")
     logs = sess.client("logs", region_name=HOME)
     logs.create_log_group(logGroupName="fail-short-unencrypted-logs")
     logs.put_retention_policy(logGroupName="fail-short-unencrypted-logs", retentionInDays=30)
@@ -928,6 +955,8 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         "cloudtrail-log-file-validation": ["fail-weak-trail"],
         "cloudtrail-multi-region": ["fail-weak-trail"],
         "cloudtrail-s3-data-events": ["fail-weak-trail"],
+        "cloudtrail-s3-data-events-read": ["fail-weak-trail", "fail-write-only-trail", "fail-write-only-adv-trail"],
+        "cloudtrail-s3-data-events-write": ["fail-weak-trail", "fail-read-only-trail"],
         "log-group-kms-encryption": ["fail-short-unencrypted-logs"],
         "log-group-retention": ["fail-short-unencrypted-logs"],
         "ec2-default-security-group-closed": ["fail-default-sg"],

@@ -172,6 +172,8 @@ def test_pass_infra_stack_scans_with_zero_fail(live, findings):
         "s3-bucket-replication",
         "kms-key-separation-of-duties",
         "cloudtrail-s3-data-events",
+        "cloudtrail-s3-data-events-read",
+        "cloudtrail-s3-data-events-write",
         "log-group-retention",
         "vpc-flow-logs",
         "vpc-s3-endpoint-restricted",

@@ -151,7 +151,10 @@ WEAKENINGS = [
 
 
 # what a weakening also breaks, by construction (SSE-S3 has no bucket key)
-COLLATERAL = {"s3-bucket-kms-encryption": {"s3-bucket-key-enabled"}}
+COLLATERAL = {
+    "s3-bucket-kms-encryption": {"s3-bucket-key-enabled"},
+    "cloudtrail-s3-data-events": {"cloudtrail-s3-data-events-read", "cloudtrail-s3-data-events-write"},
+}
 
 
 @pytest.mark.parametrize(

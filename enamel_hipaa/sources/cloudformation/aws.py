@@ -247,9 +247,10 @@ def _trail(p):
         if is_marker(sels)
         else [
             {
+                "readWriteType": s.get("ReadWriteType"),
                 "dataResources": [
                     {"type": d.get("Type"), "values": d.get("Values")} for d in s.get("DataResources") or []
-                ]
+                ],
             }
             for s in sels or []
         ],
@@ -258,7 +259,7 @@ def _trail(p):
         else [
             {
                 "fieldSelectors": [
-                    {"field": f.get("Field"), "equals": f.get("Equals"), "startsWith": f.get("StartsWith")}
+                    {k[:1].lower() + k[1:]: v for k, v in f.items()}  # Field, Equals, NotEquals, StartsWith, ...
                     for f in s.get("FieldSelectors") or []
                 ]
             }

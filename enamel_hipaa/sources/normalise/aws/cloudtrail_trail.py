@@ -7,8 +7,8 @@ Input contract (boto3's shapes, PascalCase, no ResponseMetadata):
              "LogFileValidationEnabled", "KmsKeyId"?, "S3BucketName", "CloudWatchLogsLogGroupArn"?}
   status     GetTrailStatus: {"IsLogging"}
   selectors  GetEventSelectors: {"EventSelectors"?: [{"DataResources": [{"Type", "Values"}]}],
-                                 "AdvancedEventSelectors"?: [{"FieldSelectors": [{"Field",
-                                 "Equals"?, "StartsWith"?}]}]}
+                                 "ReadWriteType"?}], "AdvancedEventSelectors"?: [{"FieldSelectors":
+                                 [{"Field", "Equals"?, "StartsWith"?, "NotEquals"?}]}]}
 Any of them (or a value inside) may be a marker ({"$error"}/{"$unknown"}): the property
 that needs it becomes that marker."""
 
@@ -43,28 +43,78 @@ def _bucket_of(arn: str) -> str:
 
 
 def data_events(sel) -> dict:
-    """Which buckets have object-level events (classic or advanced selectors)."""
-    all_buckets, buckets = False, set()
+    """Which buckets have object-level events (classic or advanced selectors): any kind
+    (`s3_all_buckets`, `s3_buckets`), and separately read events (`read`) and write events
+    (`write`), each {"all_buckets", "buckets"}. A classic selector's ReadWriteType (All when
+    unset) and an advanced selector's `readOnly` field decide which; an advanced selector
+    that also filters by event name, source or anything else Enamel does not model records
+    only some calls, so it counts for neither read nor write."""
+    any_kind, kinds = _Cover(), {"read": _Cover(), "write": _Cover()}
     for s in need(need(sel).get("EventSelectors")) or []:
+        rw = need(s.get("ReadWriteType")) or "All"
+        which = {"All": ("read", "write"), "ReadOnly": ("read",), "WriteOnly": ("write",)}.get(rw, ())
         for dr in need(s.get("DataResources")) or []:
             if need(dr.get("Type")) != "AWS::S3::Object":
                 continue
             for v in need(dr.get("Values")) or []:
-                v = need(v)
-                if v.rstrip("/") in _ALL_BUCKETS:
-                    all_buckets = True
-                else:
-                    buckets.add(_bucket_of(v))
+                for cover in (any_kind, *(kinds[k] for k in which)):
+                    cover.add(need(v))
     for s in need(sel.get("AdvancedEventSelectors")) or []:
         fields = {need(f.get("Field")): f for f in need(s.get("FieldSelectors")) or []}
         if "Data" not in (need((fields.get("eventCategory") or {}).get("Equals")) or []) or "AWS::S3::Object" not in (
             need((fields.get("resources.type") or {}).get("Equals")) or []
         ):
             continue
+        which = _advanced_kinds(fields)
         arn_sel = fields.get("resources.ARN")
-        if arn_sel is None:
-            all_buckets = True
-            continue
-        for v in (need(arn_sel.get("StartsWith")) or []) + (need(arn_sel.get("Equals")) or []):
-            buckets.add(_bucket_of(need(v)))
-    return {"s3_all_buckets": all_buckets, "s3_buckets": sorted(b for b in buckets if b)}
+        starts = [] if arn_sel is None else need(arn_sel.get("StartsWith")) or []
+        equals = [] if arn_sel is None else need(arn_sel.get("Equals")) or []
+        for cover in (any_kind, *(kinds[k] for k in which)):
+            if arn_sel is None:
+                cover.all_buckets = True
+            for v in starts:  # a prefix of every object ARN (arn:aws:s3:::) covers all buckets
+                cover.add(need(v))
+            for v in equals:
+                cover.buckets.add(_bucket_of(need(v)))
+    out = {"s3_all_buckets": any_kind.all_buckets, "s3_buckets": any_kind.sorted()}
+    for k, cover in kinds.items():
+        out[k] = {"all_buckets": cover.all_buckets, "buckets": cover.sorted()}
+    return out
+
+
+_MODELLED_FIELDS = {"eventCategory", "resources.type", "resources.ARN", "readOnly"}
+
+
+def _advanced_kinds(fields: dict) -> tuple[str, ...]:
+    """("read", "write"), one of them, or () for an advanced S3 data selector."""
+    if set(fields) - _MODELLED_FIELDS:
+        return ()  # e.g. eventName: only some calls are recorded
+    ro = fields.get("readOnly")
+    if ro is None:
+        return ("read", "write")
+    keys = {k for k, v in ro.items() if k != "Field" and v not in (None, [])}
+    eq, ne = (
+        [str(x).lower() for x in need(ro.get("Equals")) or []],
+        [str(x).lower() for x in need(ro.get("NotEquals")) or []],
+    )
+    if keys - {"Equals", "NotEquals"}:
+        return ()
+    kinds = set()
+    for value, kind in (("true", "read"), ("false", "write")):
+        if (not eq or value in eq) and value not in ne:
+            kinds.add(kind)
+    return tuple(sorted(kinds))
+
+
+class _Cover:
+    def __init__(self):
+        self.all_buckets, self.buckets = False, set()
+
+    def add(self, value: str) -> None:
+        if value.rstrip("/") in _ALL_BUCKETS:
+            self.all_buckets = True
+        else:
+            self.buckets.add(_bucket_of(value))
+
+    def sorted(self) -> list[str]:
+        return sorted(b for b in self.buckets if b)
