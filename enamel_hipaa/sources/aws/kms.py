@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, describe_failure, paginate, read, resource
+from enamel_hipaa.sources.aws import publicness
 from enamel_hipaa.sources.normalise.aws import kms_key
+from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 
 SERVICE = "kms"
 GLOBAL = False
@@ -15,8 +17,10 @@ ACTIONS = (
     "kms:GetKeyRotationStatus",
     "kms:GetKeyPolicy",
     "kms:ListResourceTags",
+    "access-analyzer:ListAnalyzers",
+    "access-analyzer:ListFindings",
 )
-CONDITIONAL = {}
+CONDITIONAL = {a: publicness.CONDITIONAL[a] for a in ACTIONS if a.startswith("access-analyzer:")}
 
 
 def collect(aws, region, regions) -> Out:
@@ -60,4 +64,7 @@ def _key(aws, kms, meta, aliases, region):
             reads["rotation"] = read(lambda: kms.get_key_rotation_status(KeyId=key_id))
         reads["policy"] = read(lambda: kms.get_key_policy(KeyId=key_id, PolicyName="default"))
     props = kms_key.properties(meta, aliases, account=aws.account, **reads)
+    policy = props.get("policy")
+    if isinstance(policy, dict) and awspolicy.is_undecided(policy.get("allows_public")):
+        policy["allows_public"] = publicness.decide_key(aws, region, arn)  # AWS decides, never a guess
     return resource(aws, "aws.kms_key", arn, aliases[0] if aliases else key_id, props, region)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from enamel_hipaa.core.model import error_value, unknown
-from enamel_hipaa.sources.aws import s3_moot
+from enamel_hipaa.sources.aws import publicness, s3_moot
 from enamel_hipaa.sources.aws.base import Out, describe_failure, error_code, is_error, listed, paginate, read, resource
+from enamel_hipaa.sources.normalise.aws import policy as awspolicy
 from enamel_hipaa.sources.normalise.aws import s3_bucket
 
 SERVICE = "s3"
@@ -32,9 +33,10 @@ ACTIONS = (
     "s3:GetLifecycleConfiguration",
     "s3:GetReplicationConfiguration",
     "s3:GetAccountPublicAccessBlock",
+    *publicness.ACTIONS,
 )
 # called only when ListBuckets does not say where a bucket lives
-CONDITIONAL = {"s3:GetBucketLocation": "ListBuckets without BucketRegion"}
+CONDITIONAL = {"s3:GetBucketLocation": "ListBuckets without BucketRegion", **publicness.CONDITIONAL}
 BUCKET_WORKERS = 8
 
 
@@ -156,6 +158,9 @@ def _bucket(aws, name: str, region: str | None, tags: dict, where: dict):
         "arn": arn,
         **s3_bucket.properties(api, aws.account, region_of=lambda b: where.get(str(b).split(":::")[-1])),
     }
+    policy = props["policy"]
+    if isinstance(policy, dict) and awspolicy.is_undecided(policy.get("allows_public")):
+        policy["allows_public"] = publicness.decide_bucket(aws, s3, name, region)  # AWS decides, never a guess
     return resource(aws, "aws.s3_bucket", arn, name, props, region)
 
 

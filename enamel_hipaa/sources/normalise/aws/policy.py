@@ -112,10 +112,6 @@ def _conditions(stmt: dict) -> dict[str, dict[str, list]]:
     return out
 
 
-def _is_limited(stmt: dict) -> bool:
-    return any(k in _LIMITING_KEYS for block in _conditions(stmt).values() for k in block)
-
-
 def _actions_match(stmt: dict, wanted) -> bool:
     pats = [str(a).lower() for a in _as_list(stmt.get("Action"))]
     return any(fnmatch.fnmatchcase(w.lower(), p) for p in pats for w in wanted)
@@ -126,8 +122,107 @@ def account_of(principal: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _allows_public(sts: list[dict]) -> bool:
-    return any(s.get("Effect") == "Allow" and "*" in principals(s) and not _is_limited(s) for s in sts)
+# condition keys that never limit who the caller is (an Allow to "*" with only these is public)
+_NON_LIMITING_KEYS = {
+    "aws:referer",
+    "aws:securetransport",
+    "aws:useragent",
+    "aws:currenttime",
+    "aws:epochtime",
+    "aws:requestedregion",
+    "s3:prefix",
+    "s3:delimiter",
+    "s3:max-keys",
+    "s3:tlsversion",
+    "s3:signatureversion",
+    "s3:authtype",
+    "s3:x-amz-acl",
+    "s3:x-amz-server-side-encryption",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+    "kms:encryptioncontexttype",
+}
+# operators whose match on a limiting key pins the caller to the listed values
+_EXACT_OPERATORS = {"stringequals", "stringequalsignorecase", "arnequals", "arnlike", "ipaddress", "stringlike"}
+UNDECIDED = "policy has conditions Enamel does not model: "
+
+
+def _statement_verdict(stmt: dict) -> tuple[bool | None, str]:
+    """(True public | False not public | None undecidable, why) for an Allow statement that
+    names every principal ("*") or uses NotPrincipal."""
+    if "NotPrincipal" in stmt:
+        return None, "an Allow with NotPrincipal"
+    cond = stmt.get("Condition")
+    if not cond:
+        return True, ""
+    if not isinstance(cond, dict):
+        return None, "a Condition that is not an object"
+    unmodelled = []
+    for op, block in cond.items():
+        if not isinstance(block, dict):
+            return None, f"condition operator {op} without keys"
+        low = str(op).lower()
+        for key, vals in block.items():
+            k = str(key).lower()
+            values = [str(v) for v in _as_list(vals)]
+            if k in _NON_LIMITING_KEYS and not low.startswith(("forallvalues:", "foranyvalue:")):
+                continue  # known not to limit who calls: leaves the verdict to the other keys
+            if k in _LIMITING_KEYS and _pins(low, k, values):
+                return False, ""  # conditions are ANDed: one that pins the caller limits the statement
+            unmodelled.append(f"{op} {key}")
+    if unmodelled:
+        return None, ", ".join(unmodelled)
+    return True, ""
+
+
+def _pins(op: str, key: str, values: list[str]) -> bool:
+    """Whether `op key values` restricts callers to fixed values (no IfExists, no set
+    operator, no wildcard or policy variable, no world-wide CIDR)."""
+    if op not in _EXACT_OPERATORS or not values:
+        return False
+    for v in values:
+        if "${" in v or (op in ("stringlike", "arnlike") and ("*" in v or "?" in v)):
+            return False
+        if key == "aws:sourceip" and (op != "ipaddress" or not _narrow_cidr(v)):
+            return False
+    return True
+
+
+def _narrow_cidr(v: str) -> bool:
+    """A CIDR no wider than /8 (IPv4) or /32 (IPv6): AWS's own bound for a non-public source."""
+    import ipaddress
+
+    try:
+        net = ipaddress.ip_network(v, strict=False)
+    except ValueError:
+        return False
+    return net.prefixlen >= (8 if net.version == 4 else 32)
+
+
+def public_verdict(sts: list[dict]) -> tuple[bool | None, str]:
+    """(True, "") when an Allow grants every principal without a condition that pins the
+    caller, (False, "") when none does, (None, why) when some Allow's conditions are beyond
+    Enamel's model: AWS must decide (GetBucketPolicyStatus, IAM Access Analyzer)."""
+    undecided = []
+    for s in sts:
+        if s.get("Effect") != "Allow" or ("*" not in principals(s) and "NotPrincipal" not in s):
+            continue
+        verdict, why = _statement_verdict(s)
+        if verdict is True:
+            return True, ""
+        if verdict is None:
+            undecided.append(why)
+    return (None, UNDECIDED + "; ".join(undecided)) if undecided else (False, "")
+
+
+def _allows_public(sts: list[dict]):
+    """allows_public: a boolean, or {"$unknown": UNDECIDED...} for AWS to decide."""
+    verdict, why = public_verdict(sts)
+    return {"$unknown": why} if verdict is None else verdict
+
+
+def is_undecided(value) -> bool:
+    """Whether an allows_public value is the marker AWS must replace."""
+    return isinstance(value, dict) and str(value.get("$unknown", "")).startswith(UNDECIDED)
 
 
 def _cross_accounts(sts: list[dict], owner_account: str | None) -> list[str]:
