@@ -55,10 +55,10 @@ def collect_cloudformation(path: str) -> Collection:
         raw = r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
         props = resolver.value(raw)
         resolved[str(logical)] = (ctype, props if isinstance(props, dict) else {})
-        if ctype in aws.JOINS:
-            target = _join_target(raw.get(aws.JOINS[ctype][0]), res, bucket_names)
+        for prop, field in aws.JOINS.get(ctype, ()):
+            target = _join_target(raw.get(prop), res, bucket_names)
             if target is not None:
-                joins[str(logical)] = target
+                joins.setdefault(str(logical), {})[field] = target
         line = lines.get(logical)
         if line:
             locations[str(logical)] = {"path": str(path), "line": line}
