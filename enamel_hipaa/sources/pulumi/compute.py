@@ -232,6 +232,7 @@ def iam_users(plan: Plan) -> list[Resource]:
                 "created": k["props"]["createDate"]
                 if isinstance(k["props"].get("createDate"), str)
                 else unknown("the access key's creation date is known after apply"),
+                "last_activity": _last_activity(k),
             }
             for k in att["keys"]
         ]
@@ -241,6 +242,17 @@ def iam_users(plan: Plan) -> list[Resource]:
             "mfa_enabled": False,
             "password_last_used": None,
             "access_keys": keys,
+            "console_last_activity": _last_activity(att["login"][0]) if att["login"] else None,
         }
         out.append(plan.named("aws.iam_user", rec, props))
     return out
+
+
+def _last_activity(rec: dict):
+    """When a credential was last used, or created if never: known only for one this deployment
+    creates (unused when created; a Terraform plan dates it by its timestamp). An existing
+    credential's last use is in no plan or template."""
+    created = rec["props"].get("lastActivity")
+    if rec.get("new") and isinstance(created, str):
+        return created
+    return unknown("the last use of an existing credential is not in a plan or template")
