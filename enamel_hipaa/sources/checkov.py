@@ -38,6 +38,7 @@ DEFAULT_TIMEOUT = 600.0
 # Enamel's own checkov checks (run by checkov, never imported here), e.g. ENAMEL_AWS_1: the
 # sensitive ports of ec2-security-group-admin-ports on raw HCL
 CUSTOM_CHECKS = Path(__file__).parent / "checkov_checks"
+EXISTS = "ENAMEL_EXISTS"  # not a control: reports every resource's rendered count / for_each
 
 
 class CheckovFailed(Exception):
@@ -112,7 +113,7 @@ def scan(
         "--framework",
         *FRAMEWORKS,
         "--check",
-        ",".join(sorted(mapping)),
+        ",".join(sorted(mapping) + [EXISTS]),
     ]
     cmd += ["--external-checks-dir", str(CUSTOM_CHECKS)]
     for t in targets:
@@ -124,6 +125,12 @@ def scan(
         return out
     groups: dict[tuple, list] = {}  # (rule id, resource id) -> [(mapping, status, result, ref)]
     unrendered: set[str] = set()
+    exists = {
+        (_abs(r), r.get("resource")): will_exist(r)
+        for report in reports
+        for r in report["results"].get("failed_checks", [])
+        if r.get("check_id") == EXISTS
+    }
     for report in reports:
         framework = report["check_type"]
         version = report.get("summary", {}).get("checkov_version")
@@ -134,7 +141,7 @@ def scan(
                 m = mapping.get(result.get("check_id"))
                 if m is None or (m.rule.provider != "iac" and _abs(result) in routed):
                     continue
-                existence = will_exist(result)
+                existence = exists.get((_abs(result), result.get("resource")), will_exist(result))
                 if existence is False:
                     continue  # count = 0, an empty for_each, a false create_* switch: never created
                 if existence is None:
