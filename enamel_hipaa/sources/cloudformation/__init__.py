@@ -12,6 +12,7 @@ from pathlib import Path
 
 from enamel_hipaa.sources import Collection, iac
 from enamel_hipaa.sources.cloudformation import aws, template
+from enamel_hipaa.sources.checkov import relpath
 
 
 def _join_target(raw, res: dict, bucket_names: dict) -> str | None:
@@ -59,9 +60,9 @@ def collect_cloudformation(path: str) -> Collection:
             target = _join_target(raw.get(prop), res, bucket_names)
             if target is not None:
                 joins.setdefault(str(logical), {})[field] = target
-        line = lines.get(logical)
-        if line:
-            locations[str(logical)] = {"path": str(path), "line": line}
+        span = lines.get(logical)
+        if span:  # relative to the working directory when inside it (what SARIF viewers expect)
+            locations[str(logical)] = {"path": relpath(str(path)), "line": span[0], "end_line": span[1]}
     resources = iac.normalise(aws.records(resolved, joins), account=None, region=None, locations=locations)
     return iac.collection(resources, f"cloudformation:{Path(path).name}", unsupported)
 
