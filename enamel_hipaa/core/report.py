@@ -36,10 +36,12 @@ def build(
     scan_id: str | None = None,
     unsupported_types: dict[str, dict[str, int]] | None = None,
     skipped_reads: dict[str, list[dict]] | None = None,
+    notices: list[dict] | None = None,
 ) -> dict:
-    """`unsupported_types`: per source, the resource types it saw but could not judge (counts).
+    """`unsupported_types`: per source, the resource types it saw but could not judge (counts);
     `skipped_reads`: per source, the API reads it skipped because another answer made them
-    moot ([{"call", "reason", "count"}])."""
+    moot ([{"call", "reason", "count"}]); `notices`: [{source, message}] a reader must know
+    (files skipped, inputs not rendered), never an error and never a change to the verdict."""
     items = sorted((f.to_dict() for f in findings), key=_sort_key)
     by_status = {s: 0 for s in STATUSES}
     by_severity = {s: 0 for s in SEVERITIES}
@@ -76,6 +78,8 @@ def build(
     skipped = {src: list(items) for src, items in (skipped_reads or {}).items() if items}
     if skipped:
         report["skipped_reads"] = dict(sorted(skipped.items()))
+    if notices:
+        report["notices"] = [{"source": n["source"], "message": n["message"]} for n in notices]
     return report
 
 

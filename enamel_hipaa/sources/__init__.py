@@ -37,6 +37,8 @@ class Collection:
     unsupported_types: dict = field(default_factory=dict)
     # per source label: reads skipped because another answer made them moot (report `skipped_reads`)
     skipped_reads: dict = field(default_factory=dict)
+    # what a reader must know about how far to trust the scan, none of it an error (report `notices`)
+    notices: list = field(default_factory=list)  # [{source, message}]
 
     def extend(self, other: "Collection") -> None:
         self.resources.extend(other.resources)
@@ -45,6 +47,7 @@ class Collection:
         self.findings.extend(other.findings)
         for label, items in (getattr(other, "skipped_reads", None) or {}).items():
             self.skipped_reads.setdefault(label, []).extend(items)
+        self.notices.extend(n for n in getattr(other, "notices", None) or [] if n not in self.notices)
         for label, counts in (getattr(other, "unsupported_types", None) or {}).items():
             mine = self.unsupported_types.setdefault(label, {})
             for t, n in counts.items():

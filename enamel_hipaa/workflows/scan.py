@@ -94,6 +94,7 @@ def make_report(
         waivers=waivers,
         unsupported_types=collection.unsupported_types,
         skipped_reads=getattr(collection, "skipped_reads", None),
+        notices=collection.notices,
     )
 
 
