@@ -1,3 +1,4 @@
+import functools
 import json
 import subprocess
 import sys
@@ -12,9 +13,17 @@ from enamel_hipaa.core.ruleset import load_rules
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.lru_cache(maxsize=1)
+def shipped_rules():
+    """The shipped rule set, loaded once per test session (loading validates ~270 rule files
+    against their schemas: half a second each time). A RuleSet's rules are a tuple; tests
+    that need a changed set build their own with load_rules(extra=...)."""
+    return load_rules()
+
+
 @pytest.fixture(scope="session")
 def ruleset():
-    return load_rules()
+    return shipped_rules()
 
 
 def run_enamel(*args, cwd=None, env=None, timeout=300):
@@ -187,6 +196,7 @@ SERVER_MODULES = {
     "test_history_shards",
     "test_deploy_msp",
     "test_discover",
+    "test_report_screens",  # headless Chromium
 }
 SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel", "pg_server", "new_history", "store_kind"}
 # no server, but seconds to minutes each: property and fuzz runs, the corpus (deselected by
@@ -204,19 +214,31 @@ SLOW_MODULES = {
 }
 
 
-def _runs_the_cli(item) -> bool:
-    """The test calls run_enamel, directly or through a helper of its module (one level)."""
-    code = getattr(getattr(item, "function", None), "__code__", None)
-    if code is None:
-        return False
+def _calls_the_cli(code, namespace: dict) -> bool:
+    """`code` calls run_enamel, directly or through a helper of its module (one level)."""
     names = set(code.co_names)
     if "run_enamel" in names:
         return True
-    namespace = vars(item.module) if item.module else {}
     for name in names:
         helper = getattr(namespace.get(name), "__code__", None)
         if helper is not None and "run_enamel" in helper.co_names:
             return True
+    return False
+
+
+def _runs_the_cli(item) -> bool:
+    """The test, or a fixture it uses, calls run_enamel (directly or through a module helper)."""
+    namespace = vars(item.module) if item.module else {}
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    if code is not None and _calls_the_cli(code, namespace):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in info.name2fixturedefs.values() if info else ():
+        for fd in defs:
+            fcode = getattr(fd.func, "__code__", None)
+            module = sys.modules.get(getattr(fd.func, "__module__", ""))
+            if fcode is not None and _calls_the_cli(fcode, vars(module) if module else {}):
+                return True
     return False
 
 

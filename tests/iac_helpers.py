@@ -10,11 +10,11 @@ from pathlib import Path
 import yaml
 
 from enamel_hipaa.core.engine import evaluate
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = yaml.safe_load((FIXTURES / "iac-expected.yaml").read_text())["fixtures"]
-RULES = load_rules().rules
+RULES = shipped_rules().rules
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
 
 

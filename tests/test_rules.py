@@ -12,11 +12,11 @@ import yaml
 from enamel_hipaa.core import schemas
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.model import Resource
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
 CASES = Path(__file__).parent / "rule_cases"
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
-RULES = load_rules().rules
+RULES = shipped_rules().rules
 
 
 def _set(props: dict, dotted: str, value) -> None:
