@@ -56,6 +56,11 @@ def judged(source: str, name: str) -> dict[tuple[str, str], str]:
     return {(f.resource.id, f.rule.id): f.status for f in findings(source, name)}
 
 
+def verdicts(collection) -> dict[tuple[str, str], str]:
+    """(resource id, rule id) -> status for a collection of one's own (not a listed fixture)."""
+    return {(f.resource.id, f.rule.id): f.status for f in evaluate(RULES, collection.resources, now=NOW)}
+
+
 def by_id(collection) -> dict:
     return {r.id: r for r in collection.resources}
 
