@@ -25,6 +25,10 @@ COLLECTORS = (
     "backup",
     "backup_coverage",
     "apigateway",
+    "elb",
+    "acm",
+    "cloudfront",
+    "sqs",
 )
 MAX_WORKERS = 8
 
