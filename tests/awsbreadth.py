@@ -51,6 +51,7 @@ LIVE_UNDECIDED = {
             "ec2-instance-association-compliant",
         )
     },
+    **__import__("awsservices").LIVE_UNDECIDED,
 }
 
 
@@ -268,6 +269,7 @@ def _monitoring(sess, account: str) -> dict:
 def provision_account_b(sess) -> None:
     """Account B (account-level failures): an alarm that notifies no one, a suspended GuardDuty detector."""
     sess.client("guardduty", region_name=HOME).create_detector(Enable=False)
+    __import__("awsservices").provision_account_b(sess)
     sess.client("cloudwatch", region_name=HOME).put_metric_alarm(
         AlarmName="silent-alarm",
         MetricName="Errors",

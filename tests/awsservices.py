@@ -8,6 +8,25 @@ from __future__ import annotations
 import datetime
 
 HOME = "us-east-1"
+REPLICA = "us-west-2"
+MOTO_LACKS = {"medical-imaging": "ListDatastores"}  # moto has no HealthImaging: HTTP 500 per region
+
+LIVE_UNDECIDED = {
+    "macie-phi-bucket-covered": (
+        "error",
+        "moto has no Macie ListClassificationJobs (HTTP 404): where Macie is enabled the job list is an "
+        "$error value and every bucket's coverage fails closed (pass and fail: tests/test_aws_services.py, "
+        "on the stand-in)",
+    ),
+    **{
+        rule: (
+            "error",
+            "moto has no HealthImaging (ListDatastores answers HTTP 500): the listing is a collection error "
+            "and the rule fails closed (pass and fail: tests/test_aws_services.py, on the stand-in)",
+        )
+        for rule in ("healthimaging-datastore-cmk", "healthimaging-datastore-active")
+    },
+}
 
 
 def self_signed(cn: str, days: int) -> tuple[bytes, bytes]:
@@ -43,7 +62,14 @@ def provision(sess, account: str) -> dict:
     fail.update(_classic_elbs(sess, account))
     fail.update(_cloudfront(sess, account))
     fail.update(_sqs(sess))
+    for region in (HOME, REPLICA):  # account A: Macie on in every scanned region (B: off)
+        sess.client("macie2", region_name=region).enable_macie()
     return fail
+
+
+def provision_account_b(sess) -> None:
+    """Account B: Macie off (moto starts every account with Macie enabled)."""
+    sess.client("macie2", region_name=HOME).disable_macie()
 
 
 def _import(acm, cn: str, days: int) -> str:

@@ -29,6 +29,8 @@ COLLECTORS = (
     "acm",
     "cloudfront",
     "sqs",
+    "macie",
+    "healthimaging",
 )
 MAX_WORKERS = 8
 
