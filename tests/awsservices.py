@@ -62,6 +62,7 @@ def provision(sess, account: str) -> dict:
     fail.update(_classic_elbs(sess, account))
     fail.update(_cloudfront(sess, account))
     fail.update(_sqs(sess))
+    fail.update(provision_waf_ssm(sess, account))
     for region in (HOME, REPLICA):  # account A: Macie on in every scanned region (B: off)
         sess.client("macie2", region_name=region).enable_macie()
     return fail
@@ -180,3 +181,29 @@ def _sqs(sess) -> dict:
     sqs.create_queue(QueueName="pass-export-jobs", Attributes={"SqsManagedSseEnabled": "true"})
     sqs.create_queue(QueueName="fail-plain-queue", Attributes={"SqsManagedSseEnabled": "false"})
     return {"sqs-queue-encrypted": ["fail-plain-queue"]}
+
+
+def provision_waf_ssm(sess, account: str) -> dict:
+    """A logged and an unlogged web ACL; a private and a public SSM document."""
+    waf = sess.client("wafv2", region_name=HOME)
+    acl = {
+        "Scope": "REGIONAL",
+        "DefaultAction": {"Allow": {}},
+        "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "m"},
+    }
+    waf.create_web_acl(Name="pass-logged-acl", **acl)
+    waf.create_web_acl(Name="fail-unlogged-acl", **acl)
+    for a in waf.list_web_acls(Scope="REGIONAL")["WebACLs"]:  # and awsbreadth's pass-viewer-acl
+        if a["Name"].startswith("pass"):
+            waf.put_logging_configuration(
+                LoggingConfiguration={
+                    "ResourceArn": a["ARN"],
+                    "LogDestinationConfigs": [f"arn:aws:logs:{HOME}:{account}:log-group:aws-waf-logs-{a['Name']}"],
+                }
+            )
+    ssm = sess.client("ssm", region_name=HOME)
+    content = '{"schemaVersion": "2.2", "description": "restart", "mainSteps": [{"action": "aws:runShellScript", "name": "r", "inputs": {"runCommand": ["true"]}}]}'
+    for name in ("pass-private-runbook", "fail-public-runbook"):
+        ssm.create_document(Content=content, Name=name, DocumentType="Command", DocumentFormat="JSON")
+    ssm.modify_document_permission(Name="fail-public-runbook", PermissionType="Share", AccountIdsToAdd=["all"])
+    return {"wafv2-logging": ["fail-unlogged-acl"], "ssm-document-not-public": ["fail-public-runbook"]}

@@ -31,6 +31,8 @@ COLLECTORS = (
     "sqs",
     "macie",
     "healthimaging",
+    "wafv2",
+    "ssm_documents",
 )
 MAX_WORKERS = 8
 
