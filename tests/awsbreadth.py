@@ -269,7 +269,6 @@ def _monitoring(sess, account: str) -> dict:
 def provision_account_b(sess) -> None:
     """Account B (account-level failures): an alarm that notifies no one, a suspended GuardDuty detector."""
     sess.client("guardduty", region_name=HOME).create_detector(Enable=False)
-    __import__("awsservices").provision_account_b(sess)
     sess.client("cloudwatch", region_name=HOME).put_metric_alarm(
         AlarmName="silent-alarm",
         MetricName="Errors",

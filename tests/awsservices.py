@@ -9,24 +9,8 @@ import datetime
 
 HOME = "us-east-1"
 REPLICA = "us-west-2"
-MOTO_LACKS = {"medical-imaging": "ListDatastores"}  # moto has no HealthImaging: HTTP 500 per region
 
-LIVE_UNDECIDED = {
-    "macie-phi-bucket-covered": (
-        "error",
-        "moto has no Macie ListClassificationJobs (HTTP 404): where Macie is enabled the job list is an "
-        "$error value and every bucket's coverage fails closed (pass and fail: tests/test_aws_services.py, "
-        "on the stand-in)",
-    ),
-    **{
-        rule: (
-            "error",
-            "moto has no HealthImaging (ListDatastores answers HTTP 500): the listing is a collection error "
-            "and the rule fails closed (pass and fail: tests/test_aws_services.py, on the stand-in)",
-        )
-        for rule in ("healthimaging-datastore-cmk", "healthimaging-datastore-active")
-    },
-}
+LIVE_UNDECIDED = {}
 
 
 def self_signed(cn: str, days: int) -> tuple[bytes, bytes]:
@@ -63,14 +47,9 @@ def provision(sess, account: str) -> dict:
     fail.update(_cloudfront(sess, account))
     fail.update(_sqs(sess))
     fail.update(provision_waf_ssm(sess, account))
-    for region in (HOME, REPLICA):  # account A: Macie on in every scanned region (B: off)
-        sess.client("macie2", region_name=region).enable_macie()
+    fail.update(_healthimaging(sess))
+    fail.update(_macie(sess, account))
     return fail
-
-
-def provision_account_b(sess) -> None:
-    """Account B: Macie off (moto starts every account with Macie enabled)."""
-    sess.client("macie2", region_name=HOME).disable_macie()
 
 
 def _import(acm, cn: str, days: int) -> str:
@@ -207,3 +186,73 @@ def provision_waf_ssm(sess, account: str) -> dict:
         ssm.create_document(Content=content, Name=name, DocumentType="Command", DocumentFormat="JSON")
     ssm.modify_document_permission(Name="fail-public-runbook", PermissionType="Share", AccountIdsToAdd=["all"])
     return {"wafv2-logging": ["fail-unlogged-acl"], "ssm-document-not-public": ["fail-public-runbook"]}
+
+
+def datastore(name: str, region: str = HOME, status: str = "ACTIVE", key: str | None = None) -> dict:
+    """A HealthImaging datastoreProperties object (the stand-in serves it)."""
+    sid = (name.encode().hex() + "0" * 32)[:32]
+    store = {
+        "datastoreId": sid,
+        "datastoreName": name,
+        "datastoreStatus": status,
+        "datastoreArn": f"arn:aws:medical-imaging:{region}:123456789012:datastore/{sid}",
+        "createdAt": "2026-01-01T00:00:00Z",
+        "updatedAt": "2026-01-01T00:00:00Z",
+    }
+    if key:
+        store["kmsKeyArn"] = key
+    return store
+
+
+def _healthimaging(sess) -> dict:
+    """moto has no HealthImaging: the data stores live on awsstack's stand-in, the key on moto."""
+    import awsstack
+
+    kms = sess.client("kms", region_name=HOME)
+    alias = next(a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/pass"))
+    key = kms.describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]["Arn"]  # one of awsstack's keys
+    awsstack.STANDIN.datastores[HOME] = [
+        datastore("pass-dicom-store", key=key),
+        datastore("fail-dicom-aws-owned-key"),
+        datastore("fail-dicom-create-failed", status="CREATE_FAILED", key=key),
+    ]
+    return {
+        "healthimaging-datastore-cmk": ["fail-dicom-aws-owned-key"],
+        "healthimaging-datastore-active": ["fail-dicom-create-failed"],
+    }
+
+
+def _macie(sess, account: str) -> dict:
+    """Macie (on awsstack's stand-in, keyed by account A's access key: account B, reached with
+    the audit role's temporary key, has Macie off): on in both regions of A, one scheduled job
+    selecting every bucket of the account except those named fail-macie*."""
+    import os
+
+    import awsstack
+
+    key = os.environ["AWS_ACCESS_KEY_ID"]
+    job = {
+        "jobId": "all-buckets",
+        "name": "all-buckets-weekly",
+        "jobType": "SCHEDULED",
+        "jobStatus": "IDLE",
+        "bucketCriteria": {
+            "includes": {"and": [{"simpleCriterion": {"comparator": "EQ", "key": "ACCOUNT_ID", "values": [account]}}]},
+            "excludes": {
+                "and": [
+                    {
+                        "simpleCriterion": {
+                            "comparator": "STARTS_WITH",
+                            "key": "S3_BUCKET_NAME",
+                            "values": ["fail-macie"],
+                        }
+                    }
+                ]
+            },
+        },
+    }
+    for region in (HOME, REPLICA):
+        awsstack.STANDIN.macie[(key, region)] = {"status": "ENABLED"}
+        awsstack.STANDIN.jobs[(key, region)] = [job]
+    sess.client("s3", region_name=HOME).create_bucket(Bucket=f"fail-macie-uncovered-{account}")
+    return {"macie-phi-bucket-covered": [f"fail-macie-uncovered-{account}"]}

@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("moto")
 
 from aws_standin import AwsStandin  # noqa: E402
+from awsservices import datastore  # noqa: E402
 from enamel_hipaa.core.engine import evaluate  # noqa: E402
 from enamel_hipaa.core.ruleset import load_rules  # noqa: E402
 from enamel_hipaa.sources.aws.runner import scan  # noqa: E402
@@ -37,18 +38,7 @@ def _job(name, status="RUNNING", kind="SCHEDULED", buckets=None, criteria=None):
 
 
 def _store(name, status="ACTIVE", key=None):
-    sid = (name.encode().hex() + "0" * 32)[:32]
-    store = {
-        "datastoreId": sid,
-        "datastoreName": name,
-        "datastoreStatus": status,
-        "datastoreArn": f"arn:aws:medical-imaging:{HOME}:123456789012:datastore/{sid}",
-        "createdAt": "2026-01-01T00:00:00Z",
-        "updatedAt": "2026-01-01T00:00:00Z",
-    }
-    if key:
-        store["kmsKeyArn"] = key
-    return store
+    return datastore(name, HOME, status, key)
 
 
 def _provision() -> str:
@@ -113,7 +103,9 @@ def scans(moto_account):
     standin = _standin(key)
     saved = {k: os.environ.get(k) for k in STANDIN_ENV}
     try:
-        moto_only, _ = scan(regions=REGIONS)  # before the stand-in: moto alone
+        for k in STANDIN_ENV:  # awsstack's default stand-in: not here
+            os.environ.pop(k, None)
+        moto_only, _ = scan(regions=REGIONS)  # moto alone
         os.environ.update({k: standin.url for k in STANDIN_ENV})
         served, aws = scan(regions=REGIONS)
     finally:
