@@ -177,4 +177,7 @@ def live_aws_part(ruleset, console) -> Collection:
             f"[dim]live AWS part: scanned {len(collection.resources)} resources on a local moto server "
             f"({url}, stopped)[/dim]"
         )
+        missing = sorted({e.service for e in collection.errors})
+        if missing:  # moto has no HealthImaging: those rules are `error`, as against any endpoint without it
+            console.print(f"[dim]not served by the local emulator (their rules show error): {', '.join(missing)}[/dim]")
     return collection
