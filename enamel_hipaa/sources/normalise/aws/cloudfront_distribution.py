@@ -41,6 +41,7 @@ def distribution_props(config: dict, arn: str) -> dict:
         "modern_tls": floor in MODERN_TLS,
         "custom_origin_protocol_policies": custom,
         "origins_https_only": all(p == "https-only" for p in custom),
-        "access_logging": bool(logging.get("Enabled")) and bool(logging.get("Bucket")),
+        # the API says Enabled; CloudFormation's Logging has no such key (present = on)
+        "access_logging": bool(logging.get("Enabled", True)) and bool(logging.get("Bucket")),
         "web_acl": config.get("WebACLId") or None,
     }
