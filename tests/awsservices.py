@@ -1,6 +1,6 @@
 """Pass-* and fail-* resources on the moto server for the AWS services added by issue 16's
 second part: classic load balancers, ACM certificates, CloudFront distributions, SQS queues,
-Amazon Macie and AWS HealthImaging (the last two partly served by tests/aws_standin.py where
+WAFv2 logging, SSM documents, site-to-site VPN tunnels, Amazon Macie and AWS HealthImaging (the last two partly served by tests/aws_standin.py where
 moto has no API). Provisioned in account A next to awsstack's and awsbreadth's cases."""
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def provision(sess, account: str) -> dict:
     fail.update(provision_waf_ssm(sess, account))
     fail.update(_healthimaging(sess))
     fail.update(_macie(sess, account))
+    fail.update(_vpn(sess, account))
     return fail
 
 
@@ -256,3 +257,25 @@ def _macie(sess, account: str) -> dict:
         awsstack.STANDIN.jobs[(key, region)] = [job]
     sess.client("s3", region_name=HOME).create_bucket(Bucket=f"fail-macie-uncovered-{account}")
     return {"macie-phi-bucket-covered": [f"fail-macie-uncovered-{account}"]}
+
+
+def _vpn(sess, account: str) -> dict:
+    """Two site-to-site VPN connections. moto keeps no tunnel telemetry (the scan then reads an
+    $error, fail closed): it is set in moto's backend, which runs in this process."""
+    from moto.ec2.models import ec2_backends
+
+    ec2 = sess.client("ec2", region_name=HOME)
+    cgw = ec2.create_customer_gateway(Type="ipsec.1", PublicIp="203.0.113.10", BgpAsn=65000)["CustomerGateway"]
+    for name, second in (("pass-practice-vpn", "UP"), ("fail-branch-vpn", "DOWN")):
+        vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+        vid = ec2.create_vpn_connection(
+            Type="ipsec.1",
+            CustomerGatewayId=cgw["CustomerGatewayId"],
+            VpnGatewayId=vgw,
+            TagSpecifications=[{"ResourceType": "vpn-connection", "Tags": [{"Key": "Name", "Value": name}]}],
+        )["VpnConnection"]["VpnConnectionId"]
+        ec2_backends[account][HOME].vpn_connections[vid].vgw_telemetry = [
+            {"OutsideIpAddress": "198.51.100.1", "Status": "UP", "AcceptedRouteCount": 1, "StatusMessage": ""},
+            {"OutsideIpAddress": "198.51.100.2", "Status": second, "AcceptedRouteCount": 0, "StatusMessage": ""},
+        ]
+    return {"vpn-two-tunnels-up": ["fail-branch-vpn"]}

@@ -33,6 +33,7 @@ COLLECTORS = (
     "healthimaging",
     "wafv2",
     "ssm_documents",
+    "vpn",
 )
 MAX_WORKERS = 8
 
