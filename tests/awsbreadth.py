@@ -51,6 +51,7 @@ LIVE_UNDECIDED = {
             "ec2-instance-association-compliant",
         )
     },
+    **__import__("awsservices").LIVE_UNDECIDED,
 }
 
 
@@ -98,6 +99,7 @@ def provision(sess, account: str) -> dict:
     )
     fail["backup-plan-frequency-retention"] = ["fail-weekly-plan"]
     fail.update(_api_gateway(sess))
+    fail.update(__import__("awsservices").provision(sess, account))  # ELB, ACM, CloudFront, SQS, ...
     fail["iam-no-inline-policies"] = ["admin-by-hand/iam-admin"]
     vault = sess.client("backup", region_name=HOME).describe_backup_vault(BackupVaultName="pass-locked-vault")[
         "BackupVaultArn"

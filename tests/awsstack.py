@@ -42,11 +42,22 @@ def server():
         srv.stop()
 
 
+STANDIN = None  # the current module's AwsStandin (tests/aws_standin.py): Macie and HealthImaging, which moto lacks
+
+
 @contextmanager
 def account_env(url: str):
     """moto reset to a clean state (its backends live in this process) and the env pointing
-    boto3 (and CLI subprocesses) at it; the env is restored and moto reset again on exit."""
+    boto3 (and CLI subprocesses) at it; the env is restored and moto reset again on exit.
+    moto has no HealthImaging and no Macie classification jobs: AWS_ENDPOINT_URL_MEDICAL_IMAGING
+    and AWS_ENDPOINT_URL_MACIE2 point at a loopback stand-in serving the real API shapes (Macie
+    not enabled and no data stores unless a test puts some in STANDIN);
+    tests/test_aws_services.py shows the scan on moto alone fails closed."""
+    global STANDIN
+    from aws_standin import AwsStandin
+
     _reset(url)
+    STANDIN = AwsStandin()
     nowhere = os.path.join(tempfile.gettempdir(), "enamel-tests-no-aws-config")
     env = {
         "AWS_ENDPOINT_URL": url,
@@ -57,6 +68,8 @@ def account_env(url: str):
         "AWS_CONFIG_FILE": nowhere,
         "AWS_SHARED_CREDENTIALS_FILE": nowhere,
         "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+        "AWS_ENDPOINT_URL_MEDICAL_IMAGING": STANDIN.url,
+        "AWS_ENDPOINT_URL_MACIE2": STANDIN.url,
     }
     saved = {k: os.environ.get(k) for k in env}
     for k in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -66,6 +79,7 @@ def account_env(url: str):
         yield url
     finally:
         _reset(url)
+        STANDIN.stop()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

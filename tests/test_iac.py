@@ -80,8 +80,10 @@ def test_mapping_table_covers_aws_and_azure_and_reuses_enamel_rules(ruleset):
     assert m["CKV_AWS_145"].rule is ruleset.by_id()["s3-bucket-kms-encryption"]  # the real rule object
     assert "CKV_AWS_19" not in m  # passes a bucket with no settings at all
     assert m["CKV_AZURE_3"].rule is ruleset.by_id()["storage-account-https-only"]  # live Azure rule reused
-    new = m["CKV_AWS_27"].rule  # a control no live collector checks: defined by the table
-    assert new.id == "sqs-queue-encrypted" and new.provider == "iac" and new.references["checkov"] == "CKV_AWS_27"
+    new = m["CKV_AWS_28"].rule  # a control no live collector checks: defined by the table
+    assert new.id == "dynamodb-point-in-time-recovery" and new.provider == "iac"
+    assert new.references["checkov"] == "CKV_AWS_28"
+    assert m["CKV_AWS_27"].rule is ruleset.by_id()["sqs-queue-encrypted"]  # live since issue 16
     for x in m.values():
         assert set(x.rule.hipaa) <= set(ruleset.catalogue)
 
@@ -123,14 +125,14 @@ def test_every_mapped_check_exists_in_the_installed_checkov(real_checkov, rulese
             "CKV_AWS_26:",
         ),
         (
-            ("CKV_AWS_27: {rule: sqs-queue-encrypted,", "CKV_AWS_27: {rule: sqs-queue-encryptd,"),
-            "rule 'sqs-queue-encryptd' is neither an Enamel rule nor defined",
-            "CKV_AWS_27:",
+            ("CKV_AWS_28: {rule: dynamodb-point-in-time-recovery,", "CKV_AWS_28: {rule: dynamodb-pitr,"),
+            "rule 'dynamodb-pitr' is neither an Enamel rule nor defined",
+            "CKV_AWS_28:",
         ),
         (
-            ("CKV_AWS_27: {rule: sqs-queue-encrypted,", "CKV_AWS_27: {rule: sns-topic-encrypted,"),
+            ("CKV_AWS_119: {rule: dynamodb-customer-managed-key,", "CKV_AWS_119: {rule: sns-topic-encrypted,"),
             "is defined but no check maps to it",
-            "  sqs-queue-encrypted:",
+            "  dynamodb-customer-managed-key:",
         ),
         (("CKV_AWS_27:", "CKV_AWS_X:"), "does not match", "CKV_AWS_X:"),
         (("  CKV_AWS_26: {", "  CKV_AWS_26: {colour: red, "), "Additional properties", "CKV_AWS_26:"),

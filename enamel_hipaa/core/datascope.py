@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY, unknown
 
-SCOPED_TYPES = ("aws.s3_bucket", "aws.vpc", "azure.storage_account", "aws.iam_role")
+SCOPED_TYPES = ("aws.s3_bucket", "aws.vpc", "azure.storage_account", "aws.iam_role", "aws.macie_bucket")
 DEFAULTS = {
     "data_class_tag_keys": ["data_class", "DataClassification", "Confidentiality", "Sensitivity"],
     "phi_values": ["phi", "ephi", "confidential", "restricted"],

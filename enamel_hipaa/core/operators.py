@@ -178,6 +178,12 @@ def op_age_days_gt(v, e):
     return _age_days(v, now) > days
 
 
+def op_days_left_gte(v, e):
+    """observed date (an expiry) is at least `days` days after now (certificates, keys)."""
+    days, now = e
+    return -_age_days(v, now) >= days
+
+
 _NOT_INTERNET = [
     ipaddress.ip_network(n)
     for n in (
@@ -246,6 +252,7 @@ OPERATORS = {
     "version_lt": op_version_lt,
     "age_days_lte": op_age_days_lte,
     "age_days_gt": op_age_days_gt,
+    "days_left_gte": op_days_left_gte,
     "cidr_is_public": op_cidr_is_public,
     "range_overlaps": op_range_overlaps,
     "range_within": op_range_within,
@@ -298,6 +305,7 @@ PREPARE = {
     "version_lt": lambda e, now: parse_version(_version_text(e)),
     "age_days_lte": _age,
     "age_days_gt": _age,
+    "days_left_gte": _age,
     "cidr_is_public": lambda e, now: True if e is None else _need_bool(e),
     "range_overlaps": lambda e, now: _port_set(_need_list(e)),
     "range_within": lambda e, now: _port_set(_need_list(e)),

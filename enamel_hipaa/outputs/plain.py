@@ -63,6 +63,7 @@ _OPS = {
     "version_lt": lambda k, v: f"{k} is older than version {v}",
     "age_days_lte": lambda k, v: f"{k} is at most {_days(v)} old",
     "age_days_gt": lambda k, v: f"{k} is more than {_days(v)} old",
+    "days_left_gte": lambda k, v: f"{k} is at least {_days(v)} away",
     "cidr_is_public": lambda k, v: f"{k} is {'' if v in (None, True) else 'not '}a public network range",
     "range_overlaps": lambda k, v: f"{k} overlaps ports {value_words(v)}",
     "absent": lambda k, v: f"{k} is not set",

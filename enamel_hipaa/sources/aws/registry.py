@@ -25,6 +25,15 @@ COLLECTORS = (
     "backup",
     "backup_coverage",
     "apigateway",
+    "elb",
+    "acm",
+    "cloudfront",
+    "sqs",
+    "macie",
+    "healthimaging",
+    "wafv2",
+    "ssm_documents",
+    "vpn",
 )
 MAX_WORKERS = 8
 
