@@ -1,6 +1,7 @@
 """Fuzzing the real CLI, in-process (`enamel_hipaa.cli.main`), over every input kind:
 resources (YAML and JSON), rules, waivers, params, config, tenants, attestation, baseline,
-on-prem inventory with its Orthanc and nginx files, Pulumi preview and state.
+on-prem inventory with its Orthanc and nginx files, Pulumi preview and state, Terraform plan
+JSON, CloudFormation templates (YAML with the short-form tags, and JSON).
 
 Each input is a valid seed mutated by hypothesis: a hostile value planted at a random place
 of the parsed document (wrong types, NaN/inf, huge or deep values, control and escape
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from enamel_hipaa.cli import main
@@ -54,6 +55,13 @@ SNIPPETS = [
     "\ufeff",
     "\udcff",
     "!!python/object:os.system",
+    "!Ref",
+    "!GetAtt a.b.c",
+    "!If [X, !Ref AWS::NoValue]",
+    "!Sub ${",
+    "!Unknown x",
+    "Fn::If:",
+    "Condition: Nowhere",
     "&x *x",
     '{"$error": "x", "enabled": true}',
     '[{"$unknown": 1}]',
@@ -126,11 +134,58 @@ def _plant(data, path, value):
     return data
 
 
+class _Tagged:
+    """A CloudFormation short-form intrinsic (`!Ref x`), kept through a structured mutation."""
+
+    def __init__(self, tag, value):
+        self.tag, self.value = tag, value
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+class _CfnDumper(yaml.SafeDumper):
+    pass
+
+
+def _load_tagged(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        return _Tagged("!" + suffix, loader.construct_scalar(node))
+    if isinstance(node, yaml.SequenceNode):
+        return _Tagged("!" + suffix, loader.construct_sequence(node, deep=True))
+    return _Tagged("!" + suffix, loader.construct_mapping(node, deep=True))
+
+
+def _dump_tagged(dumper, t):
+    if isinstance(t.value, list):
+        return dumper.represent_sequence(t.tag, t.value)
+    if isinstance(t.value, dict):
+        return dumper.represent_mapping(t.tag, t.value)
+    return dumper.represent_scalar(t.tag, str(t.value))
+
+
+_CfnLoader.add_multi_constructor("!", _load_tagged)
+_CfnDumper.add_representer(_Tagged, _dump_tagged)
+
+
+def _load(text: str, fmt: str):
+    if fmt == "json":
+        return json.loads(text)
+    return yaml.load(text, Loader=_CfnLoader) if fmt == "cfn" else yaml.safe_load(text)
+
+
+def _dump(data, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, allow_nan=True)
+    return yaml.dump(data, Dumper=_CfnDumper if fmt == "cfn" else yaml.SafeDumper, allow_unicode=True)
+
+
 def _mutate(draw, text: str, fmt: str) -> bytes:
     how = draw(st.sampled_from(["structured", "structured", "snippet", "cut", "repeat", "flip"]))
     if how == "structured":
         try:
-            data = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+            data = _load(text, fmt)
         except Exception:  # noqa: BLE001 - not parseable as a whole (nginx): mutate the text
             how = "snippet"
         else:
@@ -140,7 +195,7 @@ def _mutate(draw, text: str, fmt: str) -> bytes:
             if draw(st.booleans()) and isinstance(data, dict) and data:  # sometimes drop a key as well
                 data.pop(draw(st.sampled_from(sorted(map(str, data)))), None)
             try:
-                out = json.dumps(data, allow_nan=True) if fmt == "json" else yaml.safe_dump(data, allow_unicode=True)
+                out = _dump(data, fmt)
             except (ValueError, TypeError, yaml.YAMLError):
                 out = text
             return out.encode("utf-8", "surrogatepass")
@@ -264,6 +319,26 @@ KINDS = {
         "json",
         lambda f, d: ["scan", "--pulumi-state", f],
     ),
+    # small real/hand-written seeds from tests/fixtures (an S3 bucket and a KMS key in a module;
+    # parameters, conditions and short-form intrinsics; an unencrypted bucket): their provenance is in tests/fixtures/PROVENANCE.md
+    "terraform-plan": (
+        "plan.json",
+        (ROOT / "tests/fixtures/terraform/real/tfcompliance-s3-kms.json").read_text(),
+        "json",
+        lambda f, d: ["scan", "--terraform-plan", f],
+    ),
+    "cloudformation-yaml": (
+        "cfn.yaml",
+        (ROOT / "tests/fixtures/cloudformation/written/conditions-parameters.yaml").read_text(),
+        "cfn",
+        lambda f, d: ["scan", "--cloudformation", f],
+    ),
+    "cloudformation-json": (
+        "cfn.json",
+        (ROOT / "tests/fixtures/cloudformation/written/s3-unencrypted-bucket.json").read_text(),
+        "json",
+        lambda f, d: ["scan", "--cloudformation", f],
+    ),
 }
 INVENTORY = KINDS["inventory"][1]
 
@@ -316,6 +391,8 @@ def test_fuzzed_input_exits_0_to_3_within_10_seconds(kind):
         deadline=None,
         derandomize=not LONG,
         database=None,
+        # no shrinking: the failure message carries the input, and shrinking a CLI run can take minutes
+        phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
     @given(st.data())

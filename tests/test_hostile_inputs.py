@@ -58,8 +58,10 @@ KINDS = {
     "tenants": lambda f, ok, d: ["tenants", "scan", f, "--output-dir", d],
     "pulumi-preview": lambda f, ok, d: ["scan", "--pulumi-preview", f],
     "pulumi-state": lambda f, ok, d: ["scan", "--pulumi-state", f],
+    "terraform-plan": lambda f, ok, d: ["scan", "--terraform-plan", f],
+    "cloudformation": lambda f, ok, d: ["scan", "--cloudformation", f],
 }
-JSON_KINDS = {"pulumi-preview", "pulumi-state"}
+JSON_KINDS = {"pulumi-preview", "pulumi-state", "terraform-plan"}
 
 
 def _run(argv, capsys) -> tuple[int, str, float]:
@@ -103,6 +105,54 @@ def test_hostile_input_file_exits_2_fast_with_one_line(tmp_path, capsys, kind, w
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("enamel: error: ") and f in lines[0], err
     assert "internal error" not in err
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    "kind,seed,where,value,place",
+    [
+        # found by the fuzz suite: a boolean where CloudFormation's Tags list should be
+        (
+            "cloudformation",
+            "cloudformation/written/s3-unencrypted-bucket.json",
+            ("Resources", "XrayUploads", "Properties", "Tags"),
+            True,
+            "resource XrayUploads",
+        ),
+        # a list where a planned resource's type should be (unhashable in the converter)
+        (
+            "terraform-plan",
+            "terraform/real/tfcompliance-s3-kms.json",
+            ("planned_values", "root_module", "resources", 0, "type"),
+            [],
+            "planned resource 0",
+        ),
+        # a string where a planned resource's values should be
+        (
+            "terraform-plan",
+            "terraform/real/tfcompliance-s3-kms.json",
+            ("planned_values", "root_module", "resources", 0, "values"),
+            "x",
+            "aws_s3_bucket.bucket",
+        ),
+    ],
+)
+def test_plan_or_template_value_of_the_wrong_type_exits_2_naming_file_and_resource(
+    tmp_path, capsys, kind, seed, where, value, place
+):
+    doc = json.loads((FIXTURES / seed).read_text())
+    node = doc
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = value
+    f = tmp_path / "hostile.json"
+    f.write_text(json.dumps(doc))
+    code, err, _ = _run(KINDS[kind](str(f), "", str(tmp_path)), capsys)
+    assert code == 2, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and str(f) in lines[0] and place in lines[0], err
 
 
 def test_rules_validate_refuses_an_alias_bomb_in_a_rule_file(tmp_path, capsys):

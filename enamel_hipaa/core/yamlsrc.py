@@ -34,7 +34,7 @@ AMPLIFICATION = 10
 MAX_NODES = 5_000_000
 
 
-def _check_size(root: yaml.Node, fname: str) -> None:
+def check_size(root: yaml.Node, fname: str) -> None:
     """Expanded node count and depth of a composed document, each shared node counted once."""
     sizes: dict[int, int] = {}
     limit = inputs.max_depth()
@@ -96,7 +96,7 @@ def loads(text: str, fname: str) -> tuple[Any, Lines]:
             node = loader.get_single_node()
             if node is None:
                 return None, lines
-            _check_size(node, fname)
+            check_size(node, fname)
             _walk(node, (), lines, fname)
             data = loader.construct_document(node)
         finally:

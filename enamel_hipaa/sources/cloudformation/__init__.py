@@ -45,24 +45,27 @@ def collect_cloudformation(path: str) -> Collection:
     for logical, r in res.items():
         if not isinstance(r, dict):
             continue
-        ctype = str(r.get("Type"))
-        cond = r.get("Condition")
-        if cond is not None and resolver.condition(cond) is False:
-            continue  # not created with these parameters
-        if ctype not in aws.TYPES:
-            unsupported[ctype] += 1
-            continue
-        raw = r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
-        props = resolver.value(raw)
-        resolved[str(logical)] = (ctype, props if isinstance(props, dict) else {})
-        if ctype in aws.JOINS:
-            target = _join_target(raw.get(aws.JOINS[ctype][0]), res, bucket_names)
-            if target is not None:
-                joins[str(logical)] = target
         line = lines.get(logical)
+        with iac.bad_structure(path, where=f"resource {logical}", line=line):
+            ctype = str(r.get("Type"))
+            cond = r.get("Condition")
+            if cond is not None and resolver.condition(cond) is False:
+                continue  # not created with these parameters
+            if ctype not in aws.TYPES:
+                unsupported[ctype] += 1
+                continue
+            raw = r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
+            props = resolver.value(raw)
+            resolved[str(logical)] = (ctype, props if isinstance(props, dict) else {})
+            if ctype in aws.JOINS:
+                target = _join_target(raw.get(aws.JOINS[ctype][0]), res, bucket_names)
+                if target is not None:
+                    joins[str(logical)] = target
         if line:
             locations[str(logical)] = {"path": str(path), "line": line}
-    resources = iac.normalise(aws.records(resolved, joins), account=None, region=None, locations=locations)
+    recs = aws.records(resolved, joins, path=str(path), lines=lines)
+    with iac.bad_structure(path):
+        resources = iac.normalise(recs, account=None, region=None, locations=locations)
     return iac.collection(resources, f"cloudformation:{Path(path).name}", unsupported)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from enamel_hipaa.core.model import unknown
+from enamel_hipaa.sources import iac
 from enamel_hipaa.sources.cloudformation.template import is_marker
 
 CANNED_ACL = {
@@ -396,23 +397,33 @@ CONVERT = {
 TYPES = set(CONVERT) | {"AWS::S3::Bucket"}
 
 
-def records(resolved: dict[str, tuple[str, dict]], joins: dict[str, str]) -> list[dict]:
+def records(
+    resolved: dict[str, tuple[str, dict]], joins: dict[str, str], path: str = "<template>", lines: dict | None = None
+) -> list[dict]:
     """resolved: logical id -> (CloudFormation type, resolved Properties); joins: logical id ->
-    the logical id its join property names (when it names a resource of the template)."""
+    the logical id its join property names (when it names a resource of the template). A
+    resource whose properties have unexpected types is bad input naming `path` and the resource."""
     out = []
     for logical, (ctype, props) in resolved.items():
-        if ctype == "AWS::S3::Bucket":
-            bprops, subs = _bucket(logical, props)
-            out.append(_rec(logical, "aws:s3/bucket:Bucket", bprops))
-            out.extend(_rec(f"{logical}#{kind}", token, dict(p, bucket=logical)) for kind, token, p in subs)
-            continue
-        if ctype == "AWS::IAM::User" and props.get("LoginProfile") is not None:
-            out.append(_rec(f"{logical}#login", "aws:iam/userLoginProfile:UserLoginProfile", {"user": logical}))
-        token, conv = CONVERT[ctype]
-        p = {k: v for k, v in conv(props).items() if v is not None}
-        if logical in joins and ctype in JOINS:
-            p[JOINS[ctype][1]] = joins[logical]
-        out.append(_rec(logical, token, p))
+        with iac.bad_structure(path, where=f"resource {logical}", line=(lines or {}).get(logical)):
+            out.extend(_convert(logical, ctype, props, joins))
+    return out
+
+
+def _convert(logical: str, ctype: str, props: dict, joins: dict[str, str]) -> list[dict]:
+    if ctype == "AWS::S3::Bucket":
+        bprops, subs = _bucket(logical, props)
+        return [_rec(logical, "aws:s3/bucket:Bucket", bprops)] + [
+            _rec(f"{logical}#{kind}", token, dict(p, bucket=logical)) for kind, token, p in subs
+        ]
+    out = []
+    if ctype == "AWS::IAM::User" and props.get("LoginProfile") is not None:
+        out.append(_rec(f"{logical}#login", "aws:iam/userLoginProfile:UserLoginProfile", {"user": logical}))
+    token, conv = CONVERT[ctype]
+    p = {k: v for k, v in conv(props).items() if v is not None}
+    if logical in joins and ctype in JOINS:
+        p[JOINS[ctype][1]] = joins[logical]
+    out.append(_rec(logical, token, p))
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import yaml
 
+from enamel_hipaa.core import inputs, yamlsrc
 from enamel_hipaa.core.errors import InputError
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -67,6 +68,7 @@ def load(text: str, path: str) -> tuple[object, dict[str, int]]:
             node = loader.get_single_node()
             if node is None:
                 return None, {}
+            yamlsrc.check_size(node, path)  # alias bombs and deep nesting, before anything expands
             lines = _lines(node, path)
             return loader.construct_document(node), lines
         finally:
@@ -78,3 +80,7 @@ def load(text: str, path: str) -> tuple[object, dict[str, int]]:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(path, f"not a YAML or JSON template: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise InputError(path, f"nested too deeply (the limit is {inputs.max_depth()} levels)") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4300-digit limit
+        raise InputError(path, f"invalid value: {str(exc).splitlines()[0][:160]}") from None

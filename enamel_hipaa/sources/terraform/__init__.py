@@ -19,10 +19,13 @@ from enamel_hipaa.sources.terraform import aws, azure, planjson
 
 def collect_terraform_plan(path: str) -> Collection:
     data = planjson.load(path)
-    insts, facts = planjson.instances(data)
+    with iac.bad_structure(path):
+        insts, facts = planjson.instances(data)
     unsupported = Counter(i.type for i in insts if i.type not in aws.TYPES and i.type not in azure.TYPES)
-    resources = iac.normalise(aws.records(insts, facts["region"]), account=facts["account"], region=facts["region"])
-    resources.extend(azure.resources(insts))
+    recs = aws.records(insts, facts["region"], path=str(path))
+    with iac.bad_structure(path):
+        resources = iac.normalise(recs, account=facts["account"], region=facts["region"])
+        resources.extend(azure.resources(insts))
     return iac.collection(resources, f"terraform:{Path(path).name}", unsupported)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from enamel_hipaa.sources import iac
 from enamel_hipaa.sources.pulumi.plan import is_marker
 from enamel_hipaa.sources.terraform.planjson import Instance
 
@@ -208,42 +209,44 @@ def computed_default(inst: Instance, attr: str) -> bool:
     return attr not in inst.configured
 
 
-def records(insts: list[Instance], region: str | None) -> list[dict]:
+def records(insts: list[Instance], region: str | None, path: str = "<plan>") -> list[dict]:
+    """A resource whose values have unexpected types is bad input naming `path` and the address."""
     out = []
     for inst in insts:
-        spec = TYPES.get(inst.type)
-        if spec is None:
-            continue
-        token, single, plural = spec
-        values = {
-            k: v
-            for k, v in inst.values.items()
-            if not (k in inst.unknown_top and is_marker(v) and computed_default(inst, k))
-        }
-        for attr in JOINS:
-            targets = inst.refs.get(attr)
-            if targets and inst.type != "aws_s3_bucket":
-                values[attr] = targets[0]
-        extra = _inline_bucket_subs(inst, values) if inst.type == "aws_s3_bucket" else []
-        props = convert(values, single, plural)
-        if inst.type == "aws_s3_bucket_object_lock_configuration":
-            _zero_is_unset(props)
-        rid = values.get("id") if isinstance(values.get("id"), str) else None
-        deps = {camel(a): t for a, t in inst.refs.items() if a in JOINS}
-        out.append(
-            {
-                "type": token,
-                "urn": inst.address,
-                "name": inst.address,
-                "id": rid,
-                "inputs": props,
-                "outputs": {},
-                "deps": deps,
-                "region": values.get("region") if isinstance(values.get("region"), str) else region,
-            }
-        )
-        out.extend(dict(e, region=out[-1]["region"]) for e in extra)
+        if inst.type in TYPES:
+            with iac.bad_structure(path, where=f"resource {inst.address}"):
+                out.extend(_record(inst, region))
     return out
+
+
+def _record(inst: Instance, region: str | None) -> list[dict]:
+    token, single, plural = TYPES[inst.type]
+    values = {
+        k: v
+        for k, v in inst.values.items()
+        if not (k in inst.unknown_top and is_marker(v) and computed_default(inst, k))
+    }
+    for attr in JOINS:
+        targets = inst.refs.get(attr)
+        if targets and inst.type != "aws_s3_bucket":
+            values[attr] = targets[0]
+    extra = _inline_bucket_subs(inst, values) if inst.type == "aws_s3_bucket" else []
+    props = convert(values, single, plural)
+    if inst.type == "aws_s3_bucket_object_lock_configuration":
+        _zero_is_unset(props)
+    rid = values.get("id") if isinstance(values.get("id"), str) else None
+    deps = {camel(a): t for a, t in inst.refs.items() if a in JOINS}
+    rec = {
+        "type": token,
+        "urn": inst.address,
+        "name": inst.address,
+        "id": rid,
+        "inputs": props,
+        "outputs": {},
+        "deps": deps,
+        "region": values.get("region") if isinstance(values.get("region"), str) else region,
+    }
+    return [rec] + [dict(e, region=rec["region"]) for e in extra]
 
 
 def _zero_is_unset(props: dict) -> None:
