@@ -29,6 +29,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from enamel_hipaa import cli
 from enamel_hipaa.cli import main
 from enamel_hipaa.core import paths, ruleset
 
@@ -383,12 +384,23 @@ _RULE_CACHE: dict = {}
 
 @pytest.fixture(scope="module", autouse=True)
 def _builtin_rules_parsed_once():
-    """Every scan reloads and schema-validates the ~270 built-in rule files (about 90 % of a
-    fuzzed scan's time). They are not under test here, so a built-in rule file is parsed once
-    per run (keyed by its path and bytes); every other rule file - the fuzzed ones - goes
-    through the real loader each time. The CLI entry point is unchanged."""
+    """Every scan reloads and schema-validates the ~270 built-in rule files and the citation
+    catalogue (about 90 % of a fuzzed scan's time), and builds the argument parser. None of
+    them is under test here, so a built-in rule file (keyed by its path and bytes), the
+    built-in catalogue and the parser are built once per run; every other rule file - the
+    fuzzed ones - goes through the real loader each time. The CLI entry point is unchanged."""
     builtin = str(paths.rules_dir().resolve())
     real = ruleset.load_rule_file
+    real_catalogue = ruleset.load_catalogue
+    real_parser = cli.build_parser
+    parser = real_parser()
+
+    def catalogue(root):
+        if str(Path(root).resolve()) != builtin:
+            return real_catalogue(root)
+        if "catalogue" not in _RULE_CACHE:
+            _RULE_CACHE["catalogue"] = real_catalogue(root)
+        return dict(_RULE_CACHE["catalogue"])
 
     def cached(path, catalogue, type_schemas):
         if not str(Path(path).resolve()).startswith(builtin):
@@ -398,9 +410,9 @@ def _builtin_rules_parsed_once():
             _RULE_CACHE[key] = real(path, catalogue, type_schemas)
         return _RULE_CACHE[key]
 
-    ruleset.load_rule_file = cached
+    ruleset.load_rule_file, ruleset.load_catalogue, cli.build_parser = cached, catalogue, lambda: parser
     yield
-    ruleset.load_rule_file = real
+    ruleset.load_rule_file, ruleset.load_catalogue, cli.build_parser = real, real_catalogue, real_parser
 
 
 def _seed(kind: str) -> str:
