@@ -386,33 +386,57 @@ _RULE_CACHE: dict = {}
 def _builtin_rules_parsed_once():
     """Every scan reloads and schema-validates the ~270 built-in rule files and the citation
     catalogue (about 90 % of a fuzzed scan's time), and builds the argument parser. None of
-    them is under test here, so a built-in rule file (keyed by its path and bytes), the
-    built-in catalogue and the parser are built once per run; every other rule file - the
-    fuzzed ones - goes through the real loader each time. The CLI entry point is unchanged."""
-    builtin = str(paths.rules_dir().resolve())
-    real = ruleset.load_rule_file
-    real_catalogue = ruleset.load_catalogue
-    real_parser = cli.build_parser
-    parser = real_parser()
+    them is under test here, so the built-in rule set (`load_rules()` with no extra rules
+    directory), each built-in rule file, the built-in catalogue and the parser are built once
+    per run; every other rule file - the fuzzed ones - goes through the real loader each time.
+    The CLI entry point is unchanged."""
+    from enamel_hipaa.cli import commands, tenants
+    from enamel_hipaa.workflows import tenants_weekly
 
-    def catalogue(root):
-        if str(Path(root).resolve()) != builtin:
-            return real_catalogue(root)
-        if "catalogue" not in _RULE_CACHE:
-            _RULE_CACHE["catalogue"] = real_catalogue(root)
-        return dict(_RULE_CACHE["catalogue"])
+    builtin = str(paths.rules_dir())
+    real = {
+        "rule_file": ruleset.load_rule_file,
+        "catalogue": ruleset.load_catalogue,
+        "load_rules": ruleset.load_rules,
+        "parser": cli.build_parser,
+    }
+    parser = real["parser"]()
 
-    def cached(path, catalogue, type_schemas):
-        if not str(Path(path).resolve()).startswith(builtin):
-            return real(path, catalogue, type_schemas)
-        key = (str(path), Path(path).read_bytes())
+    def rule_file(path, catalogue, type_schemas):
+        if not str(path).startswith(builtin):
+            return real["rule_file"](path, catalogue, type_schemas)
+        st = os.stat(path)
+        key = (str(path), st.st_mtime_ns, st.st_size)
         if key not in _RULE_CACHE:
-            _RULE_CACHE[key] = real(path, catalogue, type_schemas)
+            _RULE_CACHE[key] = real["rule_file"](path, catalogue, type_schemas)
         return _RULE_CACHE[key]
 
-    ruleset.load_rule_file, ruleset.load_catalogue, cli.build_parser = cached, catalogue, lambda: parser
+    def catalogue(root):
+        if str(root) != builtin:
+            return real["catalogue"](root)
+        if "catalogue" not in _RULE_CACHE:
+            _RULE_CACHE["catalogue"] = real["catalogue"](root)
+        return dict(_RULE_CACHE["catalogue"])
+
+    def load_rules(extra=None, replace=False):
+        if extra or replace:
+            return real["load_rules"](extra, replace)
+        if "ruleset" not in _RULE_CACHE:  # a frozen RuleSet of frozen Rules
+            _RULE_CACHE["ruleset"] = real["load_rules"]()
+        return _RULE_CACHE["ruleset"]
+
+    modules = (ruleset, commands, tenants, tenants_weekly)
+    ruleset.load_rule_file, ruleset.load_catalogue, cli.build_parser = rule_file, catalogue, lambda: parser
+    for m in modules:
+        m.load_rules = load_rules
     yield
-    ruleset.load_rule_file, ruleset.load_catalogue, cli.build_parser = real, real_catalogue, real_parser
+    ruleset.load_rule_file, ruleset.load_catalogue, cli.build_parser = (
+        real["rule_file"],
+        real["catalogue"],
+        real["parser"],
+    )
+    for m in modules:
+        m.load_rules = real["load_rules"]
 
 
 def _seed(kind: str) -> str:
