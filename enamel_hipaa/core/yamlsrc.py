@@ -75,6 +75,12 @@ def _walk(node: yaml.Node, path: tuple, lines: Lines, fname: str) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]: x` or `{[]: x}`
+                raise InputError(
+                    fname,
+                    "a mapping key must be a plain value, not a list or mapping",
+                    line=key_node.start_mark.line + 1,
+                )
             key = key_node.value
             if key in seen:
                 raise InputError(fname, f"duplicate key {key!r}", line=key_node.start_mark.line + 1)

@@ -45,6 +45,8 @@ def _lines(root, path: str) -> dict[str, int]:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for k, v in node.value:
+                if not isinstance(k, yaml.ScalarNode):  # `{[]: x}`
+                    raise InputError(path, "a mapping key must be a plain value", line=k.start_mark.line + 1)
                 if k.value in seen:
                     raise InputError(path, f"duplicate key {k.value!r}", line=k.start_mark.line + 1)
                 seen.add(k.value)
