@@ -12,6 +12,7 @@ from pathlib import Path
 
 from enamel_hipaa.sources import Collection, iac
 from enamel_hipaa.sources.cloudformation import aws, template
+from enamel_hipaa.sources.checkov import relpath
 
 
 def _join_target(raw, res: dict, bucket_names: dict) -> str | None:
@@ -45,25 +46,27 @@ def collect_cloudformation(path: str) -> Collection:
     for logical, r in res.items():
         if not isinstance(r, dict):
             continue
-        line = lines.get(logical)
-        with iac.bad_structure(path, where=f"resource {logical}", line=line):
-            ctype = str(r.get("Type"))
-            cond = r.get("Condition")
-            if cond is not None and resolver.condition(cond) is False:
-                continue  # not created with these parameters
-            if ctype not in aws.TYPES:
-                unsupported[ctype] += 1
-                continue
-            raw = r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
+        ctype = str(r.get("Type"))
+        cond = r.get("Condition")
+        with iac.bad_structure(path, where=f"resource {logical}"):
+            skipped = cond is not None and resolver.condition(cond) is False
+        if skipped:
+            continue  # not created with these parameters
+        if ctype not in aws.TYPES:
+            unsupported[ctype] += 1
+            continue
+        raw = r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
+        with iac.bad_structure(path, where=f"resource {logical}"):
             props = resolver.value(raw)
-            resolved[str(logical)] = (ctype, props if isinstance(props, dict) else {})
-            if ctype in aws.JOINS:
-                target = _join_target(raw.get(aws.JOINS[ctype][0]), res, bucket_names)
-                if target is not None:
-                    joins[str(logical)] = target
-        if line:
-            locations[str(logical)] = {"path": str(path), "line": line}
-    recs = aws.records(resolved, joins, path=str(path), lines=lines)
+        resolved[str(logical)] = (ctype, props if isinstance(props, dict) else {})
+        for prop, field in aws.JOINS.get(ctype, ()):
+            target = _join_target(raw.get(prop), res, bucket_names)
+            if target is not None:
+                joins.setdefault(str(logical), {})[field] = target
+        span = lines.get(logical)
+        if span:  # relative to the working directory when inside it (what SARIF viewers expect)
+            locations[str(logical)] = {"path": relpath(str(path)), "line": span[0], "end_line": span[1]}
+    recs = aws.records(resolved, joins, path=str(path))
     with iac.bad_structure(path):
         resources = iac.normalise(recs, account=None, region=None, locations=locations)
     return iac.collection(resources, f"cloudformation:{Path(path).name}", unsupported)
@@ -71,7 +74,4 @@ def collect_cloudformation(path: str) -> Collection:
 
 def collect(config, ctx=None) -> Collection:
     """`config`: a sources.config.CloudFormationSource."""
-    out = Collection()
-    for path in config.paths:
-        out.extend(collect_cloudformation(path))
-    return out
+    return iac.collect_files(config.paths, collect_cloudformation)

@@ -19,19 +19,17 @@ from enamel_hipaa.sources.terraform import aws, azure, planjson
 
 def collect_terraform_plan(path: str) -> Collection:
     data = planjson.load(path)
-    with iac.bad_structure(path):
-        insts, facts = planjson.instances(data)
+    insts, facts = planjson.instances(data)
     unsupported = Counter(i.type for i in insts if i.type not in aws.TYPES and i.type not in azure.TYPES)
-    recs = aws.records(insts, facts["region"], path=str(path))
+    # a plan whose values have unexpected types is bad input naming the file (exit 2)
     with iac.bad_structure(path):
-        resources = iac.normalise(recs, account=facts["account"], region=facts["region"])
+        resources = iac.normalise(
+            aws.records(insts, facts["region"], facts["timestamp"]), account=facts["account"], region=facts["region"]
+        )
         resources.extend(azure.resources(insts))
     return iac.collection(resources, f"terraform:{Path(path).name}", unsupported)
 
 
 def collect(config, ctx=None) -> Collection:
     """`config`: a sources.config.TerraformPlanSource."""
-    out = Collection()
-    for path in config.paths:
-        out.extend(collect_terraform_plan(path))
-    return out
+    return iac.collect_files(config.paths, collect_terraform_plan)

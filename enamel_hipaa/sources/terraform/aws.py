@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 
-from enamel_hipaa.sources import iac
 from enamel_hipaa.sources.pulumi.plan import is_marker
 from enamel_hipaa.sources.terraform.planjson import Instance
 
@@ -103,6 +102,7 @@ TYPES: dict[str, tuple[str, frozenset, dict]] = {
     "aws_ebs_default_kms_key": ("aws:ebs/defaultKmsKey:DefaultKmsKey", _S(), {}),
     "aws_guardduty_detector": ("aws:guardduty/detector:Detector", _S(), {}),
     "aws_db_instance": ("aws:rds/instance:Instance", _S(), {}),
+    "aws_db_parameter_group": ("aws:rds/parameterGroup:ParameterGroup", _S(), {"parameter": "parameters"}),
     "aws_rds_cluster": ("aws:rds/cluster:Cluster", _S(), {}),
     "aws_rds_cluster_instance": ("aws:rds/clusterInstance:ClusterInstance", _S(), {}),
     "aws_lb": ("aws:lb/loadBalancer:LoadBalancer", _S(), {}),
@@ -139,11 +139,14 @@ JOINS = (
     "user",
     "load_balancer_arn",
     "cluster_identifier",
+    "parameter_group_name",
     "vpc_id",
     "route_table_id",
     "backup_vault_name",
     "plan_id",
 )
+# credentials whose creation date a plan creating them knows (the plan's timestamp)
+CREDENTIALS = {"aws_iam_access_key", "aws_iam_user_login_profile"}
 # after_unknown attributes whose value AWS takes from account state, never a documented default
 ACCOUNT_STATE = {("aws_ebs_volume", "encrypted"), ("aws_ebs_volume", "kms_key_id")}
 # provider-computed attributes that are after_unknown only because they are computed (used when
@@ -209,44 +212,49 @@ def computed_default(inst: Instance, attr: str) -> bool:
     return attr not in inst.configured
 
 
-def records(insts: list[Instance], region: str | None, path: str = "<plan>") -> list[dict]:
-    """A resource whose values have unexpected types is bad input naming `path` and the address."""
+def records(insts: list[Instance], region: str | None, timestamp: str | None = None) -> list[dict]:
+    """`timestamp`: the plan's (when the credentials it creates are created, near enough)."""
     out = []
     for inst in insts:
-        if inst.type in TYPES:
-            with iac.bad_structure(path, where=f"resource {inst.address}"):
-                out.extend(_record(inst, region))
+        spec = TYPES.get(inst.type)
+        if spec is None:
+            continue
+        token, single, plural = spec
+        values = {
+            k: v
+            for k, v in inst.values.items()
+            if not (k in inst.unknown_top and is_marker(v) and computed_default(inst, k))
+        }
+        for attr in JOINS:
+            targets = inst.refs.get(attr)
+            if targets and inst.type != "aws_s3_bucket":
+                values[attr] = targets[0]
+        new = "create" in inst.actions
+        if inst.type in CREDENTIALS and new and timestamp:
+            values["last_activity"] = timestamp  # created by this apply: never used, created at apply
+        if inst.type == "aws_kms_key" and inst.actions == ("delete",):
+            values["key_state"] = "PendingDeletion"  # destroying a key schedules its deletion
+        extra = _inline_bucket_subs(inst, values) if inst.type == "aws_s3_bucket" else []
+        props = convert(values, single, plural)
+        if inst.type == "aws_s3_bucket_object_lock_configuration":
+            _zero_is_unset(props)
+        rid = values.get("id") if isinstance(values.get("id"), str) else None
+        deps = {camel(a): t for a, t in inst.refs.items() if a in JOINS}
+        out.append(
+            {
+                "type": token,
+                "urn": inst.address,
+                "name": inst.address,
+                "id": rid,
+                "inputs": props,
+                "outputs": {},
+                "deps": deps,
+                "region": values.get("region") if isinstance(values.get("region"), str) else region,
+                "new": new,
+            }
+        )
+        out.extend(dict(e, region=out[-1]["region"]) for e in extra)
     return out
-
-
-def _record(inst: Instance, region: str | None) -> list[dict]:
-    token, single, plural = TYPES[inst.type]
-    values = {
-        k: v
-        for k, v in inst.values.items()
-        if not (k in inst.unknown_top and is_marker(v) and computed_default(inst, k))
-    }
-    for attr in JOINS:
-        targets = inst.refs.get(attr)
-        if targets and inst.type != "aws_s3_bucket":
-            values[attr] = targets[0]
-    extra = _inline_bucket_subs(inst, values) if inst.type == "aws_s3_bucket" else []
-    props = convert(values, single, plural)
-    if inst.type == "aws_s3_bucket_object_lock_configuration":
-        _zero_is_unset(props)
-    rid = values.get("id") if isinstance(values.get("id"), str) else None
-    deps = {camel(a): t for a, t in inst.refs.items() if a in JOINS}
-    rec = {
-        "type": token,
-        "urn": inst.address,
-        "name": inst.address,
-        "id": rid,
-        "inputs": props,
-        "outputs": {},
-        "deps": deps,
-        "region": values.get("region") if isinstance(values.get("region"), str) else region,
-    }
-    return [rec] + [dict(e, region=rec["region"]) for e in extra]
 
 
 def _zero_is_unset(props: dict) -> None:
