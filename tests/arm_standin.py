@@ -29,6 +29,12 @@ ARM requests must be GETs carrying a bearer token the token endpoint issued; the
 endpoint accepts only the configured client secret, or a client assertion (JWT) signed by
 a certificate registered with `trust_certificate`.
 
+`malformed` (a test sets it) maps a regular expression over request paths (matched
+case-insensitively, searched) to a 200 answer of the wrong shape, for answer-shape tests:
+"empty" ({}), "garbled" (a body that is not JSON), "truncated" (the first half of the real
+body) or "drop:<key>" (the real answer without that top-level key, or without it in every
+item of a `value` list).
+
 Listens on 127.0.0.1 on a free port, speaks TLS with a certificate signed by a CA the
 test made (tests/certs.py), and records every request in `requests`.
 """
@@ -126,6 +132,7 @@ class ArmStandIn:
         self.tokens: set[str] = set()
         self.trusted_keys: list = []
         self._throttled: set[str] = set()
+        self.malformed: dict[str, str] = {}  # path regex -> "empty" | "garbled" | "truncated" | "drop:<key>"
         self._stores: dict = {}  # (fixture, subscription) -> ARM store, read once
         self._lock = threading.Lock()
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -426,6 +433,22 @@ class ArmStandIn:
         return False
 
 
+def _malform(fault: str, payload, data: bytes) -> bytes:
+    if fault == "empty":
+        return b"{}"
+    if fault == "garbled":
+        return b"\x00\x9f<html>upstream error" + data[:20]
+    if fault == "truncated":
+        return data[: len(data) // 2]
+    key = fault.split(":", 1)[1]
+    if isinstance(payload, dict) and key in payload:
+        return json.dumps({k: v for k, v in payload.items() if k != key}).encode()
+    if isinstance(payload, dict) and isinstance(payload.get("value"), list):
+        items = [{k: v for k, v in i.items() if k != key} if isinstance(i, dict) else i for i in payload["value"]]
+        return json.dumps(dict(payload, value=items)).encode()
+    return data
+
+
 def _graph_error(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message, "innerError": {"request-id": secrets.token_hex(8)}}}
 
@@ -446,6 +469,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, payload = standin.respond(self.command, parts.path, parse_qs(parts.query), self.headers, body)
         standin.requests.append((time.monotonic(), self.command, parts.path, status, standin.route(parts.path)[0]))
         data = json.dumps(payload).encode()
+        fault = next((f for rx, f in standin.malformed.items() if re.search(rx, parts.path, re.I)), None)
+        if status == 200 and fault:
+            data = _malform(fault, payload, data)
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))

@@ -190,6 +190,7 @@ SERVER_MODULES = {
     "test_policy_pack",
     "test_iac",
     "test_azure",
+    "test_answer_shapes_azure",  # the ARM and Graph stand-in, ~100 tenant scans
     "test_ci",
     "test_scheduling",
     "test_cli",

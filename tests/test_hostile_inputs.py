@@ -58,8 +58,10 @@ KINDS = {
     "tenants": lambda f, ok, d: ["tenants", "scan", f, "--output-dir", d],
     "pulumi-preview": lambda f, ok, d: ["scan", "--pulumi-preview", f],
     "pulumi-state": lambda f, ok, d: ["scan", "--pulumi-state", f],
+    "terraform-plan": lambda f, ok, d: ["scan", "--terraform-plan", f],
+    "cloudformation": lambda f, ok, d: ["scan", "--cloudformation", f],
 }
-JSON_KINDS = {"pulumi-preview", "pulumi-state"}
+JSON_KINDS = {"pulumi-preview", "pulumi-state", "terraform-plan"}
 
 
 def _run(argv, capsys) -> tuple[int, str, float]:
@@ -83,6 +85,8 @@ def _hostile(tmp_path, kind: str, what: str) -> str:
         p.write_bytes(b'{"version": 1, "x": "\xff\xfe\xfa"}\n')
     elif what == "duplicate-key":
         p.write_text('{"version": 1, "version": 2}\n')
+    elif what == "complex-key":  # found by the long fuzz run: a list as a mapping key
+        p.write_text("version: 1\n? [a, b]\n: 1\n")
     elif what == "fifo":
         os.mkfifo(p)
     elif what == "device":
@@ -91,7 +95,8 @@ def _hostile(tmp_path, kind: str, what: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "what", ["alias-bomb", "deep-nesting", "huge-integer", "not-utf8", "duplicate-key", "fifo", "device"]
+    "what",
+    ["alias-bomb", "deep-nesting", "huge-integer", "not-utf8", "duplicate-key", "complex-key", "fifo", "device"],
 )
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_hostile_input_file_exits_2_fast_with_one_line(tmp_path, capsys, kind, what):
@@ -103,6 +108,93 @@ def test_hostile_input_file_exits_2_fast_with_one_line(tmp_path, capsys, kind, w
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("enamel: error: ") and f in lines[0], err
     assert "internal error" not in err
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    "kind,seed,where,value,place",
+    [
+        # found by the fuzz suite: a boolean where CloudFormation's Tags list should be
+        (
+            "cloudformation",
+            "cloudformation/written/s3-unencrypted-bucket.json",
+            ("Resources", "XrayUploads", "Properties", "Tags"),
+            True,
+            "resource XrayUploads",
+        ),
+        # a list where a planned resource's type should be (unhashable in the converter)
+        (
+            "terraform-plan",
+            "terraform/real/tfcompliance-s3-kms.json",
+            ("planned_values", "root_module", "resources", 0, "type"),
+            [],
+            "planned resource 0",
+        ),
+        # a string where a planned resource's values should be
+        (
+            "terraform-plan",
+            "terraform/real/tfcompliance-s3-kms.json",
+            ("planned_values", "root_module", "resources", 0, "values"),
+            "x",
+            "aws_s3_bucket.bucket",
+        ),
+    ],
+)
+def test_plan_or_template_value_of_the_wrong_type_exits_2_naming_file_and_resource(
+    tmp_path, capsys, kind, seed, where, value, place
+):
+    doc = json.loads((FIXTURES / seed).read_text())
+    node = doc
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = value
+    f = tmp_path / "hostile.json"
+    f.write_text(json.dumps(doc))
+    code, err, _ = _run(KINDS[kind](str(f), "", str(tmp_path)), capsys)
+    assert code == 2, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and str(f) in lines[0] and place in lines[0], err
+
+
+@pytest.mark.parametrize(
+    "kind,seed,where,value,place",
+    [
+        # found by the long fuzz run (exit 4 before): wrong types in a preview step or a state resource
+        ("pulumi-preview", "pulumi/preview.json", ("steps", 0, "op"), ["same"], "steps/0/op"),
+        ("pulumi-preview", "pulumi/preview.json", ("steps", 0, "newState", "urn"), {"x": 1}, "steps/0/newState/urn"),
+        ("pulumi-preview", "pulumi/preview.json", ("steps", 0, "newState", "type"), None, "steps/0/newState"),
+        (
+            "pulumi-state",
+            "pulumi/stack-export.json",
+            ("deployment", "resources", 1, "propertyDependencies"),
+            [1],
+            "deployment/resources/1/propertyDependencies",
+        ),
+        (
+            "pulumi-state",
+            "pulumi/stack-export.json",
+            ("deployment", "resources", 1, "urn"),
+            1.5,
+            "deployment/resources/1/urn",
+        ),
+    ],
+)
+def test_pulumi_record_of_the_wrong_type_exits_2_naming_the_step(tmp_path, capsys, kind, seed, where, value, place):
+    doc = json.loads((FIXTURES / seed).read_text())
+    node = doc
+    for k in where[:-1]:
+        node = node[k]
+    node[where[-1]] = value
+    if where[-1] == "type":  # and a URN that names no type
+        node["urn"] = "x"
+    f = tmp_path / "hostile.json"
+    f.write_text(json.dumps(doc))
+    code, err, _ = _run(KINDS[kind](str(f), "", str(tmp_path)), capsys)
+    assert code == 2, err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and str(f) in lines[0] and place in lines[0], err
 
 
 def test_rules_validate_refuses_an_alias_bomb_in_a_rule_file(tmp_path, capsys):

@@ -207,3 +207,18 @@ def test_orthanc_duplicate_key_is_a_config_error(tmp_path):
     f.write_text('{"Name": "a", // c\n "Name": "b"}')
     with pytest.raises(orthanc.ConfigError, match="duplicate key"):
         orthanc.load_merged(f)
+
+
+@pytest.mark.parametrize(
+    "path,why",
+    [("orthanc." + "9" * 5000 + ".json", "longer than 4096"), ("x" * 300 + ".json", "component is longer than 255")],
+)
+def test_inventory_path_too_long_for_the_system_exits_2_naming_the_entry(tmp_path, capsys, path, why):
+    """Found by the long fuzz run: an over-long config name was an OSError (exit 4) mid-scan."""
+    from enamel_hipaa.cli import main
+
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(f"version: 1\nsite: s\northanc:\n  - {{name: o, config: '{path}'}}\n")
+    assert main(["scan", "--onprem", str(inv)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert str(inv) in line and "orthanc/0/config" in line and why in line

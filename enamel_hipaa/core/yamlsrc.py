@@ -34,7 +34,7 @@ AMPLIFICATION = 10
 MAX_NODES = 5_000_000
 
 
-def _check_size(root: yaml.Node, fname: str) -> None:
+def check_size(root: yaml.Node, fname: str) -> None:
     """Expanded node count and depth of a composed document, each shared node counted once."""
     sizes: dict[int, int] = {}
     limit = inputs.max_depth()
@@ -75,6 +75,12 @@ def _walk(node: yaml.Node, path: tuple, lines: Lines, fname: str) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]: x` or `{[]: x}`
+                raise InputError(
+                    fname,
+                    "a mapping key must be a plain value, not a list or mapping",
+                    line=key_node.start_mark.line + 1,
+                )
             key = key_node.value
             if key in seen:
                 raise InputError(fname, f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
@@ -96,7 +102,7 @@ def loads(text: str, fname: str) -> tuple[Any, Lines]:
             node = loader.get_single_node()
             if node is None:
                 return None, lines
-            _check_size(node, fname)
+            check_size(node, fname)
             _walk(node, (), lines, fname)
             data = loader.construct_document(node)
         finally:

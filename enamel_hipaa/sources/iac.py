@@ -6,8 +6,10 @@ were seen but not understood, counted per source (report `unsupported_types`).""
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import replace
 
+from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import Resource
 from enamel_hipaa.sources import Collection
 from enamel_hipaa.sources.checkov import relpath
@@ -27,6 +29,23 @@ class AddressedPlan(Plan):
         addr = rec["urn"]
         loc = self.locations.get(addr)  # SARIF: a finding points at its resource's origin (file, line)
         return replace(r, id=addr, origin=loc) if loc else replace(r, id=addr)
+
+
+# what a record of the wrong shape raises in a converter (a boolean where a list of tags
+# should be, a list where an object should be, ...)
+STRUCTURE_ERRORS = (TypeError, AttributeError, KeyError, ValueError, IndexError)
+
+
+@contextmanager
+def bad_structure(path: str, where: str | None = None, line: int | None = None):
+    """A plan or template whose values have unexpected types is bad input naming the file and the
+    resource (exit 2), not an internal error (exit 4)."""
+    try:
+        yield
+    except STRUCTURE_ERRORS as exc:
+        raise InputError(
+            path, f"unexpected structure ({type(exc).__name__}: {str(exc)[:120]})", line=line, where=where
+        ) from None
 
 
 def normalise(

@@ -75,7 +75,7 @@ class ArmSettings:
         """Keyword arguments for every azure-mgmt client."""
         from enamel_hipaa.sources.apilimit import KEY, azure_policy
 
-        per_retry = [read_only_policy(), azure_policy(self.extra.get(KEY))]
+        per_retry = [read_only_policy(), azure_policy(self.extra.get(KEY)), answer_shape_policy()]
         kw = {
             "base_url": self.base_url,
             "credential_scopes": [self.scope],
@@ -159,6 +159,67 @@ def read_only_policy():
     return ReadOnlyPolicy()
 
 
+def required_key(path: str) -> str | None:
+    """What every successful ARM GET answer of `path` must carry: a collection (an odd number
+    of segments after the last provider namespace, or /subscriptions) answers {"value": [...]},
+    a resource (type/name pairs) answers an object with its "id"."""
+    segs = [s for s in path.lower().split("?", 1)[0].split("/") if s]
+    if "providers" in segs:
+        p = len(segs) - 1 - segs[::-1].index("providers")
+        rest = segs[p + 2 :]
+        if not rest:
+            return None
+        return "value" if len(rest) % 2 else "id"
+    return ("value" if len(segs) % 2 else "id") if segs and segs[0] == "subscriptions" else None
+
+
+def check_answer(path: str, body: bytes) -> str | None:
+    """Why a 200 answer of `path` cannot be read as ARM says it should, or None. The SDK reads
+    `{}` as an empty listing or a resource with nothing configured; a garbled body raises an
+    unexpected error. Either must be an error for what the answer feeds, never "nothing"."""
+    import json
+
+    where = path.split("?", 1)[0]
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return f"HTTP 200 with a body that is not JSON from {where}"
+    if not isinstance(doc, dict):
+        return f"HTTP 200 with a body that is not a JSON object from {where}"
+    key = required_key(where)
+    if key == "value" and not isinstance(doc.get("value"), list):
+        return f"malformed answer from {where}: no `value` list"
+    if key == "value" and not all(isinstance(i, dict) and i.get("id") for i in doc["value"]):
+        return f"malformed answer from {where}: an item without `id`"
+    if key == "id" and not doc.get("id"):
+        return f"malformed answer from {where}: no `id`"
+    return None
+
+
+def answer_shape_policy():
+    from azure.core.exceptions import AzureError
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class MalformedAnswer(AzureError):
+        """A 200 answer without the shape the collector relies on (listed/guarded: an error)."""
+
+    class AnswerShapePolicy(SansIOHTTPPolicy):
+        """Checks every successful GET answer before the SDK deserialises it (it sees the
+        response before azure-core's ContentDecodePolicy)."""
+
+        def on_response(self, request, response):
+            http = response.http_response
+            if request.http_request.method != "GET" or http.status_code != 200:
+                return
+            from urllib.parse import urlsplit
+
+            why = check_answer(urlsplit(request.http_request.url).path, http.body() or b"")
+            if why:
+                raise MalformedAnswer(why)
+
+    return AnswerShapePolicy()
+
+
 def describe_error(exc: BaseException, settings: ArmSettings | None = None) -> str:
     """One line: what failed and why (no secrets, no traceback)."""
     from azure.core.exceptions import HttpResponseError, ServiceRequestError
@@ -176,6 +237,8 @@ def describe_error(exc: BaseException, settings: ArmSettings | None = None) -> s
         return f"HTTP {status} {code}: {message}".rstrip(": ")
     if isinstance(exc, ServiceRequestError):
         return f"could not reach ARM: {first_line(exc)}"
+    if type(exc).__name__ == "MalformedAnswer":
+        return first_line(exc)
     return f"{type(exc).__name__}: {first_line(exc)}"
 
 

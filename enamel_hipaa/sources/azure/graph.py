@@ -29,6 +29,18 @@ READS = {  # what -> (path, Graph permission)
     ),
     "users": ("/users?$select=id,userType,signInActivity,accountEnabled&$top=999", "AuditLog.Read.All"),
 }
+# what every successful answer must carry (a collection: a `value` list of objects with these
+# keys; a single object: these keys). A 200 without them - empty, truncated, garbled - is an
+# error for the properties it feeds, never "no policies", "no admins" or "defaults off".
+REQUIRED = {
+    "organization": ("id",),
+    "security_defaults": ("isEnabled",),
+    "conditional_access": ("id", "state"),
+    "directory_roles": ("id", "roleTemplateId"),
+    "members": ("id",),
+    "registrations": ("id",),
+    "users": ("id",),
+}
 
 
 class GraphError(Exception):
@@ -74,20 +86,40 @@ class GraphClient:
             response = self.client.send_request(HttpRequest("GET", url))
         except AzureError as exc:  # token refused, connection failure, timeout
             raise GraphError(f"could not read Graph: {first_line(exc)}") from None
+        except ValueError:  # azure-core's content decoding of a body that is not UTF-8 text
+            raise GraphError(f"HTTP 200 with a body that is not JSON from {url.split('?')[0]}") from None
         if response.status_code != 200:
             raise GraphError(describe(response))
         try:
-            return response.json()
-        except ValueError:
+            doc = response.json()
+        except ValueError:  # UnicodeDecodeError included
             raise GraphError(f"HTTP 200 with a body that is not JSON from {url.split('?')[0]}") from None
+        if not isinstance(doc, dict):
+            raise GraphError(f"HTTP 200 with a body that is not a JSON object from {url.split('?')[0]}")
+        return doc
 
-    def get_all(self, path: str) -> list[dict]:
+    def get_one(self, path: str, keys: tuple[str, ...] = ()) -> dict:
+        doc = self.get(path)
+        missing = [k for k in keys if doc.get(k) is None]
+        if missing:
+            raise GraphError(f"malformed answer from {path.split('?')[0]}: no {', '.join(missing)}")
+        return doc
+
+    def get_all(self, path: str, keys: tuple[str, ...] = ()) -> list[dict]:
         items: list[dict] = []
         url: str | None = path
         for _ in range(MAX_PAGES):
             page = self.get(url)
-            items.extend(page.get("value") or ())
+            value = page.get("value")
+            if not isinstance(value, list):
+                raise GraphError(f"malformed answer from {path.split('?')[0]}: no `value` list")
+            for item in value:
+                if not isinstance(item, dict) or any(item.get(k) is None for k in keys):
+                    raise GraphError(f"malformed answer from {path.split('?')[0]}: an item without {', '.join(keys)}")
+            items.extend(value)
             url = page.get("@odata.nextLink")
+            if url is not None and not isinstance(url, str):
+                raise GraphError(f"malformed answer from {path.split('?')[0]}: a nextLink that is not a URL")
             if not url:
                 return items
         raise GraphError(f"more than {MAX_PAGES} pages from {path.split('?')[0]}")
@@ -111,7 +143,8 @@ def read(client: GraphClient, what: str, many: bool = True):
     """Graph JSON, or an `$error` value naming the read, the reason and the permission it needs."""
     path, permission = READS[what]
     try:
-        return client.get_all(path) if many else client.get(path)
+        keys = REQUIRED.get(what, ())
+        return client.get_all(path, keys) if many else client.get_one(path, keys)
     except GraphError as exc:
         return error_value(f"Graph {path.split('?')[0]} ({permission}): {exc}")
 
@@ -122,7 +155,9 @@ def read_roles(client: GraphClient):
         return roles
     for role in roles:
         try:
-            role["members"] = client.get_all(f"/directoryRoles/{role['id']}/members?$select=id,userType")
+            role["members"] = client.get_all(
+                f"/directoryRoles/{role['id']}/members?$select=id,userType", REQUIRED["members"]
+            )
         except GraphError as exc:
             return error_value(f"Graph /directoryRoles/{{id}}/members (Directory.Read.All): {exc}")
     return roles

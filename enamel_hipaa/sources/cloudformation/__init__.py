@@ -48,13 +48,16 @@ def collect_cloudformation(path: str) -> Collection:
             continue
         ctype = str(r.get("Type"))
         cond = r.get("Condition")
-        if cond is not None and resolver.condition(cond) is False:
+        with iac.bad_structure(path, where=f"resource {logical}"):
+            skipped = cond is not None and resolver.condition(cond) is False
+        if skipped:
             continue  # not created with these parameters
         if ctype not in aws.TYPES:
             unsupported[ctype] += 1
             continue
         raw = r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
-        props = resolver.value(raw)
+        with iac.bad_structure(path, where=f"resource {logical}"):
+            props = resolver.value(raw)
         resolved[str(logical)] = (ctype, props if isinstance(props, dict) else {})
         for prop, field in aws.JOINS.get(ctype, ()):
             target = _join_target(raw.get(prop), res, bucket_names)
@@ -63,7 +66,9 @@ def collect_cloudformation(path: str) -> Collection:
         span = lines.get(logical)
         if span:  # relative to the working directory when inside it (what SARIF viewers expect)
             locations[str(logical)] = {"path": relpath(str(path)), "line": span[0], "end_line": span[1]}
-    resources = iac.normalise(aws.records(resolved, joins), account=None, region=None, locations=locations)
+    recs = aws.records(resolved, joins, path=str(path))
+    with iac.bad_structure(path):
+        resources = iac.normalise(recs, account=None, region=None, locations=locations)
     return iac.collection(resources, f"cloudformation:{Path(path).name}", unsupported)
 
 

@@ -5,6 +5,7 @@ provider and Pulumi declare them. Values are already resolved (template.Resolver
 
 from __future__ import annotations
 
+from enamel_hipaa.sources import iac
 from enamel_hipaa.sources.cloudformation import rds
 from enamel_hipaa.sources.cloudformation.template import is_marker
 from enamel_hipaa.sources.cloudformation.values import _b, _get, _i, _policy, _tags
@@ -327,23 +328,31 @@ CONVERT.update(rds.CONVERT)
 TYPES = set(CONVERT) | {"AWS::S3::Bucket"}
 
 
-def records(resolved: dict[str, tuple[str, dict]], joins: dict[str, str]) -> list[dict]:
+def records(resolved: dict[str, tuple[str, dict]], joins: dict, path: str = "<template>") -> list[dict]:
     """resolved: logical id -> (CloudFormation type, resolved Properties); joins: logical id ->
     {record property: the logical id its join property names} (where it names a resource of
     the template)."""
     out = []
     for logical, (ctype, props) in resolved.items():
-        if ctype == "AWS::S3::Bucket":
-            bprops, subs = _bucket(logical, props)
-            out.append(_rec(logical, "aws:s3/bucket:Bucket", bprops))
-            out.extend(_rec(f"{logical}#{kind}", token, dict(p, bucket=logical)) for kind, token, p in subs)
-            continue
-        if ctype == "AWS::IAM::User" and props.get("LoginProfile") is not None:
-            out.append(_rec(f"{logical}#login", "aws:iam/userLoginProfile:UserLoginProfile", {"user": logical}))
-        token, conv = CONVERT[ctype]
-        p = {k: v for k, v in conv(props).items() if v is not None}
-        p.update(joins.get(logical) or {})
-        out.append(_rec(logical, token, p))
+        # a resource whose properties have unexpected types is bad input naming it (exit 2)
+        with iac.bad_structure(path, where=f"resource {logical}"):
+            out.extend(_convert(logical, ctype, props, joins))
+    return out
+
+
+def _convert(logical: str, ctype: str, props: dict, joins: dict) -> list[dict]:
+    if ctype == "AWS::S3::Bucket":
+        bprops, subs = _bucket(logical, props)
+        return [_rec(logical, "aws:s3/bucket:Bucket", bprops)] + [
+            _rec(f"{logical}#{kind}", token, dict(p, bucket=logical)) for kind, token, p in subs
+        ]
+    out = []
+    if ctype == "AWS::IAM::User" and props.get("LoginProfile") is not None:
+        out.append(_rec(f"{logical}#login", "aws:iam/userLoginProfile:UserLoginProfile", {"user": logical}))
+    token, conv = CONVERT[ctype]
+    p = {k: v for k, v in conv(props).items() if v is not None}
+    p.update(joins.get(logical) or {})
+    out.append(_rec(logical, token, p))
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import yaml
 
+from enamel_hipaa.core import inputs, yamlsrc
 from enamel_hipaa.core.errors import InputError
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -57,6 +58,8 @@ def _lines(root, path: str, text: str = "") -> dict[str, tuple[int, int]]:
         if isinstance(node, yaml.MappingNode):
             seen = set()
             for k, v in node.value:
+                if not isinstance(k, yaml.ScalarNode):  # `{[]: x}`
+                    raise InputError(path, "a mapping key must be a plain value", line=k.start_mark.line + 1)
                 if k.value in seen:
                     raise InputError(path, f"duplicate key {k.value!r}", line=k.start_mark.line + 1)
                 seen.add(k.value)
@@ -81,6 +84,7 @@ def load(text: str, path: str) -> tuple[object, dict[str, tuple[int, int]]]:
             node = loader.get_single_node()
             if node is None:
                 return None, {}
+            yamlsrc.check_size(node, path)  # alias bombs and deep nesting, before anything expands
             lines = _lines(node, path, text)
             return loader.construct_document(node), lines
         finally:
@@ -92,3 +96,7 @@ def load(text: str, path: str) -> tuple[object, dict[str, tuple[int, int]]]:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(path, f"not a YAML or JSON template: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise InputError(path, f"nested too deeply (the limit is {inputs.max_depth()} levels)") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4300-digit limit
+        raise InputError(path, f"invalid value: {str(exc).splitlines()[0][:160]}") from None

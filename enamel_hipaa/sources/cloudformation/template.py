@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from enamel_hipaa.core import inputs
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import unknown
 from enamel_hipaa.sources.cloudformation import loader
@@ -41,10 +42,7 @@ def is_marker(v) -> bool:
 def decode(path: str) -> tuple[dict, dict[str, tuple[int, int]]]:
     """The template and the lines of each resource (logical id -> (first, last))."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(str(p), f"cannot read the template: {getattr(e, 'strerror', None) or e}") from None
+    text = inputs.read_text(p)  # a regular file (no FIFO or device), size-limited, UTF-8
     tpl, lines = loader.load(text, str(p))
     if not isinstance(tpl, dict) or not isinstance(tpl.get("Resources"), dict):
         raise InputError(str(p), "not a CloudFormation template: no Resources mapping", line=1)

@@ -59,6 +59,42 @@ class Inventory:
         return out
 
 
+# what the operating system accepts (Linux NAME_MAX and PATH_MAX): a longer name is a bad
+# inventory, not an OSError part-way through the scan
+MAX_NAME, MAX_PATH = 255, 4096
+
+
+def _bad_path(value) -> str | None:
+    if not isinstance(value, str):
+        return None  # the schema has said what it must be
+    if "\x00" in value:
+        return "a path cannot contain a NUL character"
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_PATH:
+        return f"path longer than {MAX_PATH} bytes"
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME for part in value.split("/")):
+        return f"a path component is longer than {MAX_NAME} bytes"
+    return None
+
+
+def _paths(data: dict):
+    """(place, value) of every path the inventory names."""
+    for i, v in enumerate(data.get("approved_archive_paths") or []):
+        yield ("approved_archive_paths", i), v
+    if data.get("weak_credentials_file") is not None:
+        yield ("weak_credentials_file",), data["weak_credentials_file"]
+    for kind, keys in list(PATH_KEYS.items()) + [("dicom", ())]:
+        for i, e in enumerate(data.get(kind) or []):
+            if not isinstance(e, dict):
+                continue
+            for k in keys:
+                vals = e.get(k) if isinstance(e.get(k), list) else [e.get(k)]
+                for j, v in enumerate(vals):
+                    yield ((kind, i, k, j) if isinstance(e.get(k), list) else (kind, i, k)), v
+            if kind == "dicom" and isinstance(e.get("tls"), dict):
+                for k, v in e["tls"].items():
+                    yield (kind, i, "tls", k), v
+
+
 def load(path: str) -> Inventory:
     p = Path(path)
     data, lines = yamlsrc.load(p)
@@ -74,6 +110,10 @@ def load(path: str) -> Inventory:
     )
     if err is not None:
         raise yamlsrc.schema_error(str(p), lines, err)
+    for where, value in _paths(data):
+        why = _bad_path(value)
+        if why:
+            raise InputError(str(p), why, line=yamlsrc.line_of(lines, tuple(where)), where="/".join(map(str, where)))
     seen: dict[tuple, int] = {}
     for kind in ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores", "pacs"):
         for i, e in enumerate(data.get(kind, [])):

@@ -34,6 +34,13 @@ class ConfigError(Exception):
 
 
 def config_files(path: Path) -> list[Path]:
+    try:
+        return _config_files(path)
+    except OSError as exc:  # a name the system refuses, a loop of links, ...
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _config_files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.glob("*.json") if p.is_file())
         if not files:

@@ -35,6 +35,29 @@ def plain(value):
     return value
 
 
+_TEXT = ("urn", "type", "provider", "parent")
+
+
+def _checked(path: str, where: str, state: dict) -> dict:
+    """The record of one resource state; a value of the wrong type is bad input naming the
+    file and the step/resource (exit 2), not an internal error."""
+    for key in _TEXT:
+        if state.get(key) is not None and not isinstance(state[key], str):
+            raise InputError(path, f"'{key}' must be a string", where=f"{where}/{key}")
+    for key in ("inputs", "outputs", "propertyDependencies"):
+        if state.get(key) is not None and not isinstance(state[key], dict):
+            raise InputError(path, f"'{key}' must be an object", where=f"{where}/{key}")
+    for k, v in (state.get("propertyDependencies") or {}).items():
+        if v is not None and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            raise InputError(
+                path, "a property's dependencies must be a list of URNs", where=f"{where}/propertyDependencies/{k}"
+            )
+    urn = state.get("urn") or ""
+    if not state.get("type") and len(urn.split("::")) < 3:
+        raise InputError(path, "neither 'type' nor a URN with a type", where=f"{where}/urn")
+    return _record(state)
+
+
 def _record(state: dict) -> dict:
     urn = state.get("urn") or ""
     return {
@@ -71,12 +94,14 @@ def read_preview(path: str) -> list[dict]:
     for i, step in enumerate(steps):
         if not isinstance(step, dict) or "urn" not in step:
             raise InputError(path, "a step without 'urn'", where=f"steps/{i}")
+        if not isinstance(step.get("op", ""), str):
+            raise InputError(path, "'op' must be a string", where=f"steps/{i}/op")
         if step.get("op") in _GONE:
             continue
         state = step.get("newState") or step.get("oldState")
         if not isinstance(state, dict):
             raise InputError(path, f"step {step['urn']} has neither newState nor oldState", where=f"steps/{i}")
-        out.append(_record(state))
+        out.append(_checked(path, f"steps/{i}/{'newState' if step.get('newState') else 'oldState'}", state))
     return out
 
 
@@ -91,5 +116,5 @@ def read_state(path: str) -> list[dict]:
             raise InputError(path, "a resource without 'urn'", where=f"deployment/resources/{i}")
         if res.get("delete"):  # pending deletion: no longer part of the stack
             continue
-        out.append(_record(res))
+        out.append(_checked(path, f"deployment/resources/{i}", res))
     return out

@@ -19,12 +19,15 @@ from enamel_hipaa.sources.terraform import aws, azure, planjson
 
 def collect_terraform_plan(path: str) -> Collection:
     data = planjson.load(path)
-    insts, facts = planjson.instances(data)
+    with iac.bad_structure(path):
+        insts, facts = planjson.instances(data)
     unsupported = Counter(i.type for i in insts if i.type not in aws.TYPES and i.type not in azure.TYPES)
-    resources = iac.normalise(
-        aws.records(insts, facts["region"], facts["timestamp"]), account=facts["account"], region=facts["region"]
-    )
-    resources.extend(azure.resources(insts))
+    # a plan whose values have unexpected types is bad input naming the file (exit 2)
+    with iac.bad_structure(path):
+        resources = iac.normalise(
+            aws.records(insts, facts["region"], facts["timestamp"]), account=facts["account"], region=facts["region"]
+        )
+        resources.extend(azure.resources(insts))
     return iac.collection(resources, f"terraform:{Path(path).name}", unsupported)
 
 

@@ -8,11 +8,11 @@ Terraform has already resolved variables, tfvars, module inputs, `count` and `fo
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from enamel_hipaa.core import inputs
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import unknown
 
@@ -51,16 +51,9 @@ def split(address: str) -> tuple[str, str, str | None]:
 
 def load(path: str) -> dict:
     p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise InputError(str(p), f"cannot read the plan: {e.strerror or e}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InputError(
-            str(p),
-            f"not JSON ({getattr(e, 'msg', e)}); expected `terraform show -json` output",
-            line=getattr(e, "lineno", None),
-        ) from None
+    # a regular file (no FIFO or device), size-limited, UTF-8, strict JSON (duplicate keys,
+    # NaN, huge integers and deep nesting refused with the line)
+    data = inputs.load_json(p)
     if not isinstance(data, dict) or not ("planned_values" in data or "values" in data or "format_version" in data):
         raise InputError(
             str(p),
@@ -157,6 +150,11 @@ def instances(data: dict) -> tuple[list[Instance], dict]:
     conf = data.get("configuration")
     cindex = _config_index(conf)
     raw = [r for r in _walk_modules(planned.get("root_module")) if r.get("mode", "managed") == "managed"]
+    for i, r in enumerate(raw):
+        if not isinstance(r.get("address"), str) or not isinstance(r.get("type", ""), str):
+            raise ValueError(f"planned resource {i}: 'address' and 'type' must be strings")
+        if not isinstance(r.get("values") or {}, dict):
+            raise ValueError(f"planned resource {r['address']}: 'values' must be an object")
     addresses = {r["address"] for r in raw}
     by_base: dict[str, list[str]] = {}
     for a in addresses:
