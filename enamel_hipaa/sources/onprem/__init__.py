@@ -10,7 +10,7 @@ from __future__ import annotations
 from enamel_hipaa.core.model import CollectionError, Resource
 from enamel_hipaa.sources import Collection
 
-KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores")
+KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "linux_hosts", "file_stores")
 
 
 def collect(config, ctx=None) -> Collection:
@@ -22,7 +22,7 @@ def collect(config, ctx=None) -> Collection:
 
 
 def collect_inventory(path: str) -> Collection:
-    from enamel_hipaa.sources.onprem import file_store, inventory, windows
+    from enamel_hipaa.sources.onprem import file_store, inventory, linux, windows
 
     inv = inventory.load(path)
     out = Collection(sources=[f"onprem:{inv.path.name}"])
@@ -35,6 +35,7 @@ def collect_inventory(path: str) -> Collection:
             inv.resolve(inv.data["windows_builds_file"]) if inv.data.get("windows_builds_file") else None
         )
         out.resources.extend(guarded(windows.collect, "onprem.windows_host", e, table) for e in inv.entries("windows"))
+    out.resources.extend(guarded(linux.collect, "onprem.linux_host", e) for e in inv.entries("linux_hosts"))
     out.resources.extend(
         guarded(file_store.collect, "onprem.dicom_file_store", e, inv.approved_paths)
         for e in inv.entries("file_stores")

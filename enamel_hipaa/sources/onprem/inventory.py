@@ -13,6 +13,7 @@ PATH_KEYS = {
     "orthanc": ("config", "configs", "compose"),
     "nginx": ("config", "root"),
     "windows": ("file",),
+    "linux_hosts": ("file",),
     "file_stores": ("path",),
 }
 DEFAULT_TIMEOUT = 3.0
@@ -75,7 +76,7 @@ def load(path: str) -> Inventory:
     if err is not None:
         raise yamlsrc.schema_error(str(p), lines, err)
     seen: dict[tuple, int] = {}
-    for kind in ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores", "pacs"):
+    for kind in ("orthanc", "nginx", "tls", "dicom", "web", "windows", "linux_hosts", "file_stores", "pacs"):
         for i, e in enumerate(data.get(kind, [])):
             name = e.get("name") or e.get("file")
             if (kind, name) in seen:
