@@ -10,7 +10,7 @@ from __future__ import annotations
 from enamel_hipaa.core.model import CollectionError, Resource
 from enamel_hipaa.sources import Collection
 
-KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "linux_hosts", "file_stores")
+KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "linux_hosts", "file_stores", "mail_domains")
 
 
 def collect(config, ctx=None) -> Collection:
@@ -108,6 +108,7 @@ PROBES = {
     "tls": ("tls", "onprem.tls_endpoint"),
     "dicom": ("dicom", "onprem.dicom_endpoint"),
     "web": ("web", "onprem.pacs_web"),
+    "mail_domains": ("mail", "onprem.mail_domain"),
 }
 
 
@@ -122,13 +123,16 @@ def guarded(fn, rtype: str, entry: dict, *args):
             or entry.get("config")
             or entry.get("file")
             or entry.get("path")
+            or entry.get("domain")
             or f"{entry.get('host')}:{entry.get('port')}"
         )
         return Resource(
             type=rtype,
             id=f"{rtype}:{target}",
             name=entry.get("name") or str(target),
-            source="probe" if rtype in ("onprem.tls_endpoint", "onprem.dicom_endpoint", "onprem.pacs_web") else "file",
+            source="probe"
+            if rtype in ("onprem.tls_endpoint", "onprem.dicom_endpoint", "onprem.pacs_web", "onprem.mail_domain")
+            else "file",
             properties={},
             error=f"{target}: collection failed: {type(exc).__name__}: {exc}",
         )

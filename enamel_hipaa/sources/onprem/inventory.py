@@ -14,6 +14,7 @@ PATH_KEYS = {
     "nginx": ("config", "root"),
     "windows": ("file",),
     "linux_hosts": ("file",),
+    "mail_domains": ("ca_file",),
     "file_stores": ("path",),
 }
 DEFAULT_TIMEOUT = 3.0
@@ -76,9 +77,20 @@ def load(path: str) -> Inventory:
     if err is not None:
         raise yamlsrc.schema_error(str(p), lines, err)
     seen: dict[tuple, int] = {}
-    for kind in ("orthanc", "nginx", "tls", "dicom", "web", "windows", "linux_hosts", "file_stores", "pacs"):
+    for kind in (
+        "orthanc",
+        "nginx",
+        "tls",
+        "dicom",
+        "web",
+        "windows",
+        "linux_hosts",
+        "file_stores",
+        "pacs",
+        "mail_domains",
+    ):
         for i, e in enumerate(data.get(kind, [])):
-            name = e.get("name") or e.get("file")
+            name = e.get("name") or e.get("file") or e.get("domain")
             if (kind, name) in seen:
                 raise InputError(
                     str(p),
