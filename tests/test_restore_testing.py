@@ -154,7 +154,9 @@ def _verdict(restore_testing: Resource, register_test_days_ago: int | None) -> t
             "rpo_achieved_hours": 12,
         },
     }
-    register = Resource("attestation.register", "attestation:t", "t", "attestation", {"restore_test_interval_days": 180})
+    register = Resource(
+        "attestation.register", "attestation:t", "t", "attestation", {"restore_test_interval_days": 180}
+    )
     test = restore_test_resource("attestation:t/system/xray-archive", system, 180, TODAY)
     col = crosscheck.enrich(Collection(resources=[register, test, restore_testing]))
     (got,) = [r for r in col.resources if r.type == "attestation.restore_test"]
