@@ -218,3 +218,23 @@ def test_error_empty_restore_jobs_answer_is_not_read_as_no_jobs(standin, monkeyp
     state["answers"] = answers
     res = _collect(srv, monkeypatch)
     assert "$error" in res.properties["restore_jobs"]
+
+
+def test_pass_enriching_twice_keeps_the_register_date_apart_from_the_aws_job(standin, monkeypatch):
+    srv, state = standin
+    state["answers"] = _answers(job_age_days=6)
+    res = _collect(srv, monkeypatch)
+    _, first = _verdict(res, register_test_days_ago=300)
+    assert (first["evidence"], first["register_last_tested"]) == (
+        "aws-backup",
+        (TODAY - dt.timedelta(days=300)).isoformat(),
+    )
+    register = Resource(
+        "attestation.register", "attestation:t", "t", "attestation", {"restore_test_interval_days": 180}
+    )
+    again = Resource(
+        "attestation.restore_test", "attestation:t/system/xray-archive", "xray-archive", "attestation", first
+    )
+    col = crosscheck.enrich(Collection(resources=[register, again, res]))
+    (got,) = [r for r in col.resources if r.type == "attestation.restore_test"]
+    assert got.properties == first

@@ -224,6 +224,13 @@ def _with_aws_restore_evidence(collection: Collection, tests: list[Resource], to
     out = []
     for t in tests:
         p = dict(t.properties)
+        if "register_last_tested" in p:  # enriched before (a resources file from `enamel collect`)
+            reg = p["register_last_tested"]
+            p.update(tested=reg is not None, last_tested=reg)
+            p["within_policy_interval"] = (
+                reg is not None and (today - date.fromisoformat(reg)).days <= p["interval_days"]
+            )
+        p["register_last_tested"] = p["last_tested"] if p.get("tested") is True else None
         arns = {_arn(c) for c in p.get("covers", [])}
         done = [j["completed"] for js in jobs if isinstance(js, list) for j in js if j.get("source_arn") in arns]
         latest = max(done, default=None)
