@@ -7,8 +7,9 @@ ten: an S3 bucket with its SSE, versioning, public access block, policy, logging
 resources joined by configuration references, a security group with an inline DICOM rule, a
 separate ingress rule and a KMS key) and a CloudFormation template of M resources (groups of
 six: bucket, bucket policy, security group, ingress, KMS key, log group). For each it prints
-the in-process time of collection + evaluation of every rule (best of --repeat), and the
-whole-process wall and CPU time of a fresh interpreter doing the same; then checkov on the same file
+the in-process time of collection + evaluation of every rule (best of --repeat), the
+whole-process wall and CPU time of a fresh interpreter doing the same and of the real command
+(`enamel scan --terraform-plan FILE --format json`, report included); then checkov on the same file
 when .venv-checkov/bin/checkov exists (here or in the main checkout)."""
 
 from __future__ import annotations
@@ -238,6 +239,19 @@ def whole_process(mod: str, fn: str, path: str) -> tuple[float, float]:
     return time.perf_counter() - t, _child_cpu() - cpu
 
 
+def cli_time(flag: str, path: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of `enamel scan FLAG PATH --format json` as a user runs it."""
+    t, cpu = time.perf_counter(), _child_cpu()
+    subprocess.run(
+        [sys.executable, "-m", "enamel_hipaa", "scan", flag, path, "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,  # exit 1: findings
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    return time.perf_counter() - t, _child_cpu() - cpu
+
+
 def checkov_time(path: str, framework: str) -> tuple[float, float] | None:
     for venv in (ROOT / ".venv-checkov", Path("/work/main/.venv-checkov")):
         exe = venv / "bin" / "checkov"
@@ -289,11 +303,12 @@ def main() -> None:
         ):
             t, n, nf = in_process(fn, str(path), a.repeat)
             whole = whole_process(mod, fname, str(path))
+            cli = cli_time(label, str(path))
             ck = None if a.no_checkov else checkov_time(str(path), fw)
             print(
                 f"{label}: {size} input resources -> {n} Enamel resources, {nf} findings; "
                 f"in-process collect+evaluate {t:.3f}s (best of {a.repeat}); whole process {whole[0]:.2f}s wall "
-                f"/ {whole[1]:.2f}s CPU; checkov {'n/a' if ck is None else f'{ck[0]:.2f}s wall / {ck[1]:.2f}s CPU'}"
+                f"/ {whole[1]:.2f}s CPU; `enamel scan {label}` {cli[0]:.2f}s wall / {cli[1]:.2f}s CPU; checkov {'n/a' if ck is None else f'{ck[0]:.2f}s wall / {ck[1]:.2f}s CPU'}"
             )
 
 

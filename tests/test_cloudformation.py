@@ -5,6 +5,7 @@ intrinsics, and findings pinned to the template line."""
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
@@ -60,8 +61,12 @@ def test_findings_point_at_the_template_line_of_their_resource():
     findings = evaluate(RULES, collect_cloudformation(str(path)).resources, now=NOW)
     f = next(f for f in findings if f.resource.id == "DicomOpen" and f.rule.id == "ec2-security-group-admin-ports")
     lines = path.read_text().splitlines()
-    assert f.location["path"] == str(path)
+    # relative to the working directory when inside it, as SARIF viewers and annotations expect
+    assert Path(f.location["path"]).resolve() == path.resolve()
     assert lines[f.location["start_line"] - 1].strip() == "DicomOpen:"
+    # the resource's last line: the next resource starts right after it
+    assert lines[f.location["end_line"]].strip().endswith(":") and lines[f.location["end_line"]].startswith("  ")
+    assert not lines[f.location["end_line"]].startswith("   ")
 
 
 def test_efs_file_system_is_counted_as_unsupported_not_dropped():

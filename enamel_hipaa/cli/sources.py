@@ -7,6 +7,7 @@ import argparse
 
 from enamel_hipaa.sources import config as sc
 from enamel_hipaa.sources.azure.arm import CLOUDS
+from enamel_hipaa.sources import iacfiles
 from enamel_hipaa.sources.checkov import DEFAULT_TIMEOUT, ENV_VAR
 
 
@@ -230,12 +231,22 @@ def sources_from_args(ns: argparse.Namespace) -> tuple:
         out.append(sc.ResourcesFileSource(paths=tuple(ns.resources)))
     if ns.attest:
         out.append(sc.AttestationSource(path=ns.attest, history=ns.attest_history))
+    plans, templates, _ = iacfiles.split(ns.iac) if ns.iac else ([], [], [])
     if ns.iac:
-        out.append(sc.IacSource(paths=tuple(ns.iac), checkov=ns.checkov, timeout=ns.checkov_timeout))
-    if ns.terraform_plan:
-        out.append(sc.TerraformPlanSource(paths=tuple(ns.terraform_plan)))
-    if ns.cloudformation:
-        out.append(sc.CloudFormationSource(paths=tuple(ns.cloudformation)))
+        out.append(
+            sc.IacSource(
+                paths=tuple(ns.iac),
+                checkov=ns.checkov,
+                timeout=ns.checkov_timeout,
+                routed=tuple(plans + templates),
+            )
+        )
+    if ns.terraform_plan or plans:
+        out.append(sc.TerraformPlanSource(paths=tuple(dict.fromkeys(tuple(ns.terraform_plan or ()) + tuple(plans)))))
+    if ns.cloudformation or templates:
+        out.append(
+            sc.CloudFormationSource(paths=tuple(dict.fromkeys(tuple(ns.cloudformation or ()) + tuple(templates))))
+        )
     if ns.onprem:
         out.append(sc.OnpremSource(inventories=tuple(ns.onprem)))
     if ns.aws:

@@ -166,6 +166,8 @@ class Finding:
             origin = resource.origin  # a resource read from a file points its findings at it (SARIF)
             if isinstance(origin.get("path"), str) and isinstance(origin.get("line"), int):
                 location = {"path": origin["path"], "start_line": max(1, origin["line"])}
+                if isinstance(origin.get("end_line"), int) and origin["end_line"] >= location["start_line"]:
+                    location["end_line"] = origin["end_line"]
         init = object.__setattr__
         init(self, "rule", rule)
         init(self, "resource", resource)  # a dict for scope-level errors (no single resource)

@@ -35,8 +35,11 @@ def build(
     waivers: list[Waiver] = (),
     scan_id: str | None = None,
     unsupported_types: dict[str, dict[str, int]] | None = None,
+    notices: list[dict] | None = None,
 ) -> dict:
-    """`unsupported_types`: per source, the resource types it saw but could not judge (counts)."""
+    """`unsupported_types`: per source, the resource types it saw but could not judge (counts);
+    `notices`: [{source, message}] a reader must know (files skipped, inputs not rendered), never
+    an error and never a change to the verdict."""
     items = sorted((f.to_dict() for f in findings), key=_sort_key)
     by_status = {s: 0 for s in STATUSES}
     by_severity = {s: 0 for s in SEVERITIES}
@@ -70,6 +73,8 @@ def build(
     unsupported = {src: dict(sorted(c.items())) for src, c in (unsupported_types or {}).items() if c}
     if unsupported:
         report["unsupported_types"] = dict(sorted(unsupported.items()))
+    if notices:
+        report["notices"] = [{"source": n["source"], "message": n["message"]} for n in notices]
     return report
 
 

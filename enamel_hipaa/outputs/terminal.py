@@ -148,6 +148,8 @@ def print_report(
             f"[yellow]not judged[/] ({escape(src)}): {sum(types.values())} resource(s) of {len(types)} type(s) "
             f"Enamel does not understand: {escape(listed)}"
         )
+    for n in report.get("notices") or []:
+        console.print(f"[yellow]notice[/] ({escape(n['source'])}): {escape(n['message'])}")
     marked = [f for f in report["findings"] if f.get("baseline")]
     if marked:
         new = sum(f["baseline"] == "new" for f in marked)

@@ -35,12 +35,15 @@ class Collection:
     findings: list = field(default_factory=list)  # findings mapped from another tool (checkov)
     # per source label: resource types seen but not understood, with counts (report `unsupported_types`)
     unsupported_types: dict = field(default_factory=dict)
+    # what a reader must know about how far to trust the scan, none of it an error (report `notices`)
+    notices: list = field(default_factory=list)  # [{source, message}]
 
     def extend(self, other: "Collection") -> None:
         self.resources.extend(other.resources)
         self.errors.extend(other.errors)
         self.sources.extend(other.sources)
         self.findings.extend(other.findings)
+        self.notices.extend(n for n in getattr(other, "notices", None) or [] if n not in self.notices)
         for label, counts in (getattr(other, "unsupported_types", None) or {}).items():
             mine = self.unsupported_types.setdefault(label, {})
             for t, n in counts.items():

@@ -20,7 +20,7 @@ from pathlib import Path
 from enamel_hipaa.core import paths
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import CollectionError, Finding, Waiver
-from enamel_hipaa.sources import Collection
+from enamel_hipaa.sources import Collection, iacfiles
 
 FRAMEWORKS = ("terraform", "terraform_plan", "cloudformation", "arm", "bicep")
 # which mapped checks can apply to what a framework scans (for `error` findings when it fails)
@@ -35,6 +35,10 @@ STATUS = (("failed_checks", "fail"), ("passed_checks", "pass"), ("skipped_checks
 WORST = ("fail", "waived", "pass")  # several checks feeding one rule: the first present wins
 ENV_VAR = "ENAMEL_CHECKOV"
 DEFAULT_TIMEOUT = 600.0
+# Enamel's own checkov checks (run by checkov, never imported here), e.g. ENAMEL_AWS_1: the
+# sensitive ports of ec2-security-group-admin-ports on raw HCL
+CUSTOM_CHECKS = Path(__file__).parent / "checkov_checks"
+EXISTS = "ENAMEL_EXISTS"  # not a control: reports every resource's rendered count / for_each
 
 
 class CheckovFailed(Exception):
@@ -78,13 +82,23 @@ def collect(config, ctx=None) -> Collection:
     exe = find_checkov(config.checkov)
     timeout = config.timeout
     out = Collection()
+    routed = {str(Path(r).resolve()) for r in getattr(config, "routed", ())}
     for flag, targets in (("-d", dirs), ("-f", files)):
         if targets:
-            out.extend(scan(exe, flag, targets, mapping, timeout))
+            out.extend(scan(exe, flag, targets, mapping, timeout, routed))
     return out
 
 
-def scan(exe: str | None, flag: str, targets: list[Path], mapping: dict, timeout: float) -> Collection:
+def scan(
+    exe: str | None,
+    flag: str,
+    targets: list[Path],
+    mapping: dict,
+    timeout: float,
+    routed: set | frozenset = frozenset(),
+) -> Collection:
+    """`routed`: resolved paths of the plans and templates Enamel's own sources judge: there only
+    the checks of controls Enamel has no rule for (rules/checkov.yaml `rules:`) are kept."""
     label = " ".join(str(t) for t in targets)
     out = Collection(sources=[f"iac:{label}"])
     if exe is None:
@@ -99,16 +113,24 @@ def scan(exe: str | None, flag: str, targets: list[Path], mapping: dict, timeout
         "--framework",
         *FRAMEWORKS,
         "--check",
-        ",".join(sorted(mapping)),
+        ",".join(sorted(mapping) + [EXISTS]),
     ]
+    cmd += ["--external-checks-dir", str(CUSTOM_CHECKS)]
     for t in targets:
         cmd += [flag, str(t)]
     try:
-        reports = parse(run(cmd, timeout))
+        reports = parse(run(cmd, timeout, custom_check_env(mapping)))
     except CheckovFailed as exc:
         _failed(out, targets, mapping, str(exc))
         return out
     groups: dict[tuple, list] = {}  # (rule id, resource id) -> [(mapping, status, result, ref)]
+    unrendered: set[str] = set()
+    exists = {
+        (_abs(r), r.get("resource")): will_exist(r)
+        for report in reports
+        for r in report["results"].get("failed_checks", [])
+        if r.get("check_id") == EXISTS
+    }
     for report in reports:
         framework = report["check_type"]
         version = report.get("summary", {}).get("checkov_version")
@@ -117,20 +139,73 @@ def scan(exe: str | None, flag: str, targets: list[Path], mapping: dict, timeout
         for key, status in STATUS:
             for result in report["results"].get(key, []):
                 m = mapping.get(result.get("check_id"))
-                if m is not None:
-                    ref = resource_ref(framework, _result_path(result), result.get("resource") or "?")
-                    groups.setdefault((m.rule.id, ref["id"]), []).append((m, status, result, ref))
+                if m is None or (m.rule.provider != "iac" and _abs(result) in routed):
+                    continue
+                existence = exists.get((_abs(result), result.get("resource")), will_exist(result))
+                if existence is False:
+                    continue  # count = 0, an empty for_each, a false create_* switch: never created
+                if existence is None:
+                    unrendered.add(result.get("resource") or "?")
+                ref = resource_ref(framework, _result_path(result), result.get("resource") or "?")
+                groups.setdefault((m.rule.id, ref["id"]), []).append((m, status, result, ref))
         for bad in report["results"].get("parsing_errors", []):
-            _failed(out, [Path(bad)], mapping, "checkov could not parse this file", framework)
+            if iacfiles.looks_like_iac(bad):
+                _failed(out, [Path(bad)], mapping, "checkov could not parse this file", framework)
+            else:
+                out.notices.append(
+                    {"source": "iac", "message": f"{relpath(bad)}: not infrastructure as code (skipped)"}
+                )
+    if unrendered:
+        names = ", ".join(sorted(unrendered)[:5]) + (" ..." if len(unrendered) > 5 else "")
+        out.notices.append(
+            {
+                "source": "iac",
+                "message": f"checkov could not render the inputs deciding whether {len(unrendered)} resource(s) "
+                f"exist ({names}); they were judged as if created. For exact module inputs, variables and "
+                "counts, scan the plan: terraform show -json plan.tfplan > plan.json; enamel scan --terraform-plan plan.json",
+            }
+        )
     out.findings.extend(to_finding(items) for items in groups.values())
     return out
 
 
-def run(cmd: list[str], timeout: float) -> str:
+def will_exist(result: dict) -> bool | None:
+    """Whether the resource checkov judged will be created, from its rendered `count` /
+    `for_each`: False for 0 or an empty collection (a literal, or a variable such as a false
+    create_* switch that checkov rendered), None when checkov left the expression unrendered."""
+    entity = ((result.get("check_result") or {}).get("entity")) or {}
+    conf = next((c for t in entity.values() if isinstance(t, dict) for c in t.values() if isinstance(c, dict)), None)
+    if conf is None:
+        conf = entity
+    for key in ("count", "for_each"):
+        if key not in conf:
+            continue
+        v = conf[key]
+        v = v[0] if isinstance(v, list) and len(v) == 1 else v
+        if v in (0, "0", False, "false") or v == {} or v == []:
+            return False
+        if isinstance(v, str) and not v.strip().isdigit():
+            return None
+    return True
+
+
+def custom_check_env(mapping: dict) -> dict:
+    """The environment of checkov's run: Enamel's own checks (checkov_checks/) read their
+    parameters from the Enamel rule they report under, so HCL and every other source judge the
+    same ports."""
+    env = dict(os.environ)
+    m = mapping.get("ENAMEL_AWS_1")
+    if m is not None:
+        env["ENAMEL_SENSITIVE_PORTS"] = json.dumps(m.rule.params.get("sensitive_ports") or [])
+    return env
+
+
+def run(cmd: list[str], timeout: float, env: dict | None = None) -> str:
     """Run checkov in its own process group; return its stdout or raise CheckovFailed."""
     try:
         proc = subprocess.Popen(
             cmd,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -195,6 +270,10 @@ def resource_ref(framework: str, path: str, resource: str) -> dict:
         "account": None,
         "region": None,
     }
+
+
+def _abs(result: dict) -> str:
+    return str(Path(result.get("file_abs_path") or result["file_path"]).resolve())
 
 
 def _result_path(result: dict) -> str:

@@ -61,6 +61,9 @@ class IacSource:
     paths: tuple[str, ...]
     checkov: str | None = None
     timeout: float = 600.0
+    # plans and templates `--iac` routed to Enamel's own sources: checkov keeps only the checks
+    # of controls Enamel has no rule for there (no second finding for one resource and control)
+    routed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ def make_report(
         fail_on=fail_on,
         waivers=waivers,
         unsupported_types=collection.unsupported_types,
+        notices=collection.notices,
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from enamel_hipaa.sources import Collection, iac
 from enamel_hipaa.sources.cloudformation import aws, template
+from enamel_hipaa.sources.checkov import relpath
 
 
 def _join_target(raw, res: dict, bucket_names: dict) -> str | None:
@@ -55,13 +56,13 @@ def collect_cloudformation(path: str) -> Collection:
         raw = r.get("Properties") if isinstance(r.get("Properties"), dict) else {}
         props = resolver.value(raw)
         resolved[str(logical)] = (ctype, props if isinstance(props, dict) else {})
-        if ctype in aws.JOINS:
-            target = _join_target(raw.get(aws.JOINS[ctype][0]), res, bucket_names)
+        for prop, field in aws.JOINS.get(ctype, ()):
+            target = _join_target(raw.get(prop), res, bucket_names)
             if target is not None:
-                joins[str(logical)] = target
-        line = lines.get(logical)
-        if line:
-            locations[str(logical)] = {"path": str(path), "line": line}
+                joins.setdefault(str(logical), {})[field] = target
+        span = lines.get(logical)
+        if span:  # relative to the working directory when inside it (what SARIF viewers expect)
+            locations[str(logical)] = {"path": relpath(str(path)), "line": span[0], "end_line": span[1]}
     resources = iac.normalise(aws.records(resolved, joins), account=None, region=None, locations=locations)
     return iac.collection(resources, f"cloudformation:{Path(path).name}", unsupported)
 

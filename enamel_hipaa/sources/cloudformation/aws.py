@@ -5,10 +5,9 @@ provider and Pulumi declare them. Values are already resolved (template.Resolver
 
 from __future__ import annotations
 
-import json
-
-from enamel_hipaa.core.model import unknown
+from enamel_hipaa.sources.cloudformation import rds
 from enamel_hipaa.sources.cloudformation.template import is_marker
+from enamel_hipaa.sources.cloudformation.values import _b, _get, _i, _policy, _tags
 
 CANNED_ACL = {
     "Private": "private",
@@ -22,61 +21,17 @@ CANNED_ACL = {
 }
 # the property of each type that names another resource of the template (joined on its logical id)
 JOINS = {
-    "AWS::S3::BucketPolicy": ("Bucket", "bucket"),
-    "AWS::EC2::SecurityGroupIngress": ("GroupId", "securityGroupId"),
-    "AWS::EC2::SecurityGroupEgress": ("GroupId", "securityGroupId"),
-    "AWS::KMS::Alias": ("TargetKeyId", "targetKeyId"),
-    "AWS::ElasticLoadBalancingV2::Listener": ("LoadBalancerArn", "loadBalancerArn"),
-    "AWS::RDS::DBInstance": ("DBClusterIdentifier", "clusterIdentifier"),
-    "AWS::IAM::AccessKey": ("UserName", "user"),
+    "AWS::S3::BucketPolicy": (("Bucket", "bucket"),),
+    "AWS::EC2::SecurityGroupIngress": (("GroupId", "securityGroupId"),),
+    "AWS::EC2::SecurityGroupEgress": (("GroupId", "securityGroupId"),),
+    "AWS::KMS::Alias": (("TargetKeyId", "targetKeyId"),),
+    "AWS::ElasticLoadBalancingV2::Listener": (("LoadBalancerArn", "loadBalancerArn"),),
+    "AWS::RDS::DBInstance": (
+        ("DBClusterIdentifier", "clusterIdentifier"),
+        ("DBParameterGroupName", "parameterGroupName"),
+    ),
+    "AWS::IAM::AccessKey": (("UserName", "user"),),
 }
-
-
-def _b(v):
-    if isinstance(v, str) and v.lower() in ("true", "false"):
-        return v.lower() == "true"
-    return v
-
-
-def _i(v):
-    if isinstance(v, str):
-        try:
-            return int(v)
-        except ValueError:
-            return v
-    return v
-
-
-def _tags(v):
-    if is_marker(v):
-        return v
-    return {t["Key"]: t["Value"] for t in v or [] if isinstance(t, dict) and isinstance(t.get("Value"), str)}
-
-
-def _has_marker(v) -> bool:
-    if is_marker(v):
-        return True
-    if isinstance(v, dict):
-        return any(_has_marker(x) for x in v.values())
-    if isinstance(v, list):
-        return any(_has_marker(x) for x in v)
-    return False
-
-
-def _policy(doc):
-    if doc is None:
-        return None
-    if _has_marker(doc):
-        return unknown("the policy contains values known only at deploy time")
-    return doc if isinstance(doc, str) else json.dumps(doc)
-
-
-def _get(p, *path):
-    for k in path:
-        if is_marker(p):
-            return p
-        p = p.get(k) if isinstance(p, dict) else None
-    return p
 
 
 def _sg_rules(rules):
@@ -283,22 +238,6 @@ def _listener(p):
     }
 
 
-def _rds(p):
-    return {
-        "storageEncrypted": _b(p.get("StorageEncrypted")),
-        "publiclyAccessible": _b(p.get("PubliclyAccessible")),
-        "backupRetentionPeriod": _i(p.get("BackupRetentionPeriod")),
-        "deletionProtection": _b(p.get("DeletionProtection")),
-        "multiAz": _b(p.get("MultiAZ")),
-        "engine": p.get("Engine"),
-        "kmsKeyId": p.get("KmsKeyId"),
-        "replicateSourceDb": p.get("SourceDBInstanceIdentifier"),
-        "tags": _tags(p.get("Tags")),
-        "clusterIdentifier": p.get("DBClusterIdentifier"),
-        "name": p.get("DBInstanceIdentifier"),
-    }
-
-
 CONVERT = {
     "AWS::S3::BucketPolicy": (
         "aws:s3/bucketPolicy:BucketPolicy",
@@ -364,16 +303,6 @@ CONVERT = {
         "aws:ebs/volume:Volume",
         lambda p: {"encrypted": _b(p.get("Encrypted")), "kmsKeyId": p.get("KmsKeyId"), "tags": _tags(p.get("Tags"))},
     ),
-    "AWS::RDS::DBInstance": ("aws:rds/instance:Instance", _rds),
-    "AWS::RDS::DBCluster": (
-        "aws:rds/cluster:Cluster",
-        lambda p: {
-            "storageEncrypted": _b(p.get("StorageEncrypted")),
-            "backupRetentionPeriod": _i(p.get("BackupRetentionPeriod")),
-            "deletionProtection": _b(p.get("DeletionProtection")),
-            "kmsKeyId": p.get("KmsKeyId"),
-        },
-    ),
     "AWS::ElasticLoadBalancingV2::Listener": ("aws:lb/listener:Listener", _listener),
     "AWS::ElasticLoadBalancingV2::LoadBalancer": (
         "aws:lb/loadBalancer:LoadBalancer",
@@ -393,12 +322,14 @@ CONVERT = {
         lambda p: {"user": p.get("UserName"), "status": p.get("Status")},
     ),
 }
+CONVERT.update(rds.CONVERT)
 TYPES = set(CONVERT) | {"AWS::S3::Bucket"}
 
 
 def records(resolved: dict[str, tuple[str, dict]], joins: dict[str, str]) -> list[dict]:
     """resolved: logical id -> (CloudFormation type, resolved Properties); joins: logical id ->
-    the logical id its join property names (when it names a resource of the template)."""
+    {record property: the logical id its join property names} (where it names a resource of
+    the template)."""
     out = []
     for logical, (ctype, props) in resolved.items():
         if ctype == "AWS::S3::Bucket":
@@ -410,8 +341,7 @@ def records(resolved: dict[str, tuple[str, dict]], joins: dict[str, str]) -> lis
             out.append(_rec(f"{logical}#login", "aws:iam/userLoginProfile:UserLoginProfile", {"user": logical}))
         token, conv = CONVERT[ctype]
         p = {k: v for k, v in conv(props).items() if v is not None}
-        if logical in joins and ctype in JOINS:
-            p[JOINS[ctype][1]] = joins[logical]
+        p.update(joins.get(logical) or {})
         out.append(_rec(logical, token, p))
     return out
 

@@ -36,9 +36,22 @@ def _intrinsic(loader, suffix, node):
 _Loader.add_multi_constructor("!", _intrinsic)
 
 
-def _lines(root, path: str) -> dict[str, int]:
-    """Logical id -> 1-based line of its key under Resources; refuses duplicate keys."""
-    out: dict[str, int] = {}
+def _span(text_lines: list[str], key, value) -> tuple[int, int]:
+    """1-based (first, last) line of a resource: its key to the last non-blank, non-comment line
+    of its value (a block mapping ends where the next key starts)."""
+    start = key.start_mark.line + 1
+    end_mark = value.end_mark
+    end = min(end_mark.line + 1, len(text_lines))
+    if end_mark.line < len(text_lines) and not text_lines[end_mark.line][: end_mark.column].strip():
+        end = end_mark.line
+    while end > start and (not text_lines[end - 1].strip() or text_lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    return start, max(start, end)
+
+
+def _lines(root, path: str, text: str = "") -> dict[str, tuple[int, int]]:
+    """Logical id -> 1-based (first, last) line of it under Resources; refuses duplicate keys."""
+    out: dict[str, tuple[int, int]] = {}
 
     def check(node):
         if isinstance(node, yaml.MappingNode):
@@ -56,18 +69,19 @@ def _lines(root, path: str) -> dict[str, int]:
     if isinstance(root, yaml.MappingNode):
         for k, v in root.value:
             if k.value == "Resources" and isinstance(v, yaml.MappingNode):
-                out = {rk.value: rk.start_mark.line + 1 for rk, _ in v.value}
+                text_lines = text.splitlines()
+                out = {rk.value: _span(text_lines, rk, rv) for rk, rv in v.value}
     return out
 
 
-def load(text: str, path: str) -> tuple[object, dict[str, int]]:
+def load(text: str, path: str) -> tuple[object, dict[str, tuple[int, int]]]:
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 return None, {}
-            lines = _lines(node, path)
+            lines = _lines(node, path, text)
             return loader.construct_document(node), lines
         finally:
             loader.dispose()

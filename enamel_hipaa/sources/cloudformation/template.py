@@ -38,8 +38,8 @@ def is_marker(v) -> bool:
     return isinstance(v, dict) and "$unknown" in v
 
 
-def decode(path: str) -> tuple[dict, dict[str, int]]:
-    """The template and the line of each resource (logical id -> line)."""
+def decode(path: str) -> tuple[dict, dict[str, tuple[int, int]]]:
+    """The template and the lines of each resource (logical id -> (first, last))."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from enamel_hipaa.core.model import Resource, unknown
+from enamel_hipaa.sources.normalise.aws.rds import planned_forces_tls
 from enamel_hipaa.sources.pulumi.plan import Plan, _index, _tags, is_marker
 
 # The lowest TLS version each predefined ELB security policy accepts (AWS's ELB documentation,
@@ -75,6 +76,7 @@ def ebs_volumes(plan: Plan) -> list[Resource]:
 def rds_instances(plan: Plan) -> list[Resource]:
     clusters = plan.by_type.get("aws:rds/cluster:Cluster", [])
     cidx = _index(clusters, "clusterIdentifier")
+    pidx = _index(plan.by_type.get("aws:rds/parameterGroup:ParameterGroup", []), "name")
     out = []
     for ctype in ("aws:rds/instance:Instance", "aws:rds/clusterInstance:ClusterInstance"):
         for rec in plan.by_type.get(ctype, []):
@@ -89,6 +91,12 @@ def rds_instances(plan: Plan) -> list[Resource]:
                 "multi_az": _bool(p.get("multiAz")),
                 "storage_encrypted": _bool(p.get("storageEncrypted")),
                 "backup_retention_days": p.get("backupRetentionPeriod", 1),
+                "cluster_member": ctype.endswith("ClusterInstance") or p.get("clusterIdentifier") is not None,
+                "iam_auth": _bool(p.get("iamDatabaseAuthenticationEnabled")),
+                "log_exports": _sorted(p.get("enabledCloudwatchLogsExports")),
+                "auto_minor_version_upgrade": _bool(p.get("autoMinorVersionUpgrade"), True),
+                "enhanced_monitoring_interval": p.get("monitoringInterval") or 0,
+                "force_ssl": _force_ssl(plan, rec, pidx),
             }
             if props["backup_retention_days"] is None:
                 props["backup_retention_days"] = 1  # AWS's default for a new instance
@@ -108,8 +116,42 @@ def rds_instances(plan: Plan) -> list[Resource]:
                 else:
                     why = unknown("an Aurora instance takes encryption and backups from a DB cluster not in this plan")
                     props["storage_encrypted"] = props["backup_retention_days"] = why
+                props["force_ssl"] = unknown("an Aurora instance's TLS setting is its cluster parameter group's")
             out.append(plan.named("aws.rds_instance", rec, props))
     return out
+
+
+def _sorted(v):
+    return v if is_marker(v) else sorted(x for x in v or [] if isinstance(x, str))
+
+
+def _force_ssl(plan: Plan, rec: dict, pidx: dict):
+    """rds.force_ssl / require_secure_transport of the instance's parameter group: declared in
+    the plan, else the family's default; the engine's default group when none is named."""
+    p = rec["props"]
+    engine, version = p.get("engine"), p.get("engineVersion")
+    named = p.get("parameterGroupName")
+    if named is None or (isinstance(named, str) and named.startswith("default.")):
+        found = planned_forces_tls(None, named[len("default.") :] if named else engine, None if named else version)
+        return (
+            unknown(f"Enamel does not know whether the default parameter group of {engine} {version or ''} forces TLS")
+            if found is None
+            else found
+        )
+    group = plan.ref(rec, "parameterGroupName", pidx)
+    if not (isinstance(group, dict) and "urn" in group):
+        return group if is_marker(group) else unknown(f"parameter group {named} is not in this plan")
+    g = group["props"]
+    params = g.get("parameters") or []
+    if is_marker(params) or any(is_marker(x) for x in params):
+        return unknown("the parameter group's parameters are known after apply")
+    declared = {x.get("name"): x.get("value") for x in params if isinstance(x, dict)}
+    if any(is_marker(v) for v in declared.values()):
+        return unknown("a parameter value is known after apply")
+    found = planned_forces_tls(declared, g.get("family") or engine, None if g.get("family") else version)
+    if found is None:
+        return unknown(f"Enamel does not know whether parameter group family {g.get('family')} forces TLS by default")
+    return found
 
 
 def listeners(plan: Plan) -> list[Resource]:
@@ -190,6 +232,7 @@ def iam_users(plan: Plan) -> list[Resource]:
                 "created": k["props"]["createDate"]
                 if isinstance(k["props"].get("createDate"), str)
                 else unknown("the access key's creation date is known after apply"),
+                "last_activity": _last_activity(k),
             }
             for k in att["keys"]
         ]
@@ -199,6 +242,17 @@ def iam_users(plan: Plan) -> list[Resource]:
             "mfa_enabled": False,
             "password_last_used": None,
             "access_keys": keys,
+            "console_last_activity": _last_activity(att["login"][0]) if att["login"] else None,
         }
         out.append(plan.named("aws.iam_user", rec, props))
     return out
+
+
+def _last_activity(rec: dict):
+    """When a credential was last used, or created if never: known only for one this deployment
+    creates (unused when created; a Terraform plan dates it by its timestamp). An existing
+    credential's last use is in no plan or template."""
+    created = rec["props"].get("lastActivity")
+    if rec.get("new") and isinstance(created, str):
+        return created
+    return unknown("the last use of an existing credential is not in a plan or template")

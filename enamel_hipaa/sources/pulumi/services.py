@@ -39,7 +39,8 @@ def kms_keys(plan: Plan) -> list[Resource]:
             "Arn": p.get("arn"),
             "KeyManager": "CUSTOMER",
             "Origin": "AWS_KMS",
-            "KeyState": enabled if is_marker(enabled) else ("Enabled" if enabled is True else "Disabled"),
+            "KeyState": p.get("keyState")  # PendingDeletion: a Terraform plan destroys the key
+            or (enabled if is_marker(enabled) else ("Enabled" if enabled is True else "Disabled")),
             "KeySpec": p.get("customerMasterKeySpec") or p.get("keySpec") or "SYMMETRIC_DEFAULT",
         }
         tags = _tags(p)

@@ -21,7 +21,9 @@ def collect_terraform_plan(path: str) -> Collection:
     data = planjson.load(path)
     insts, facts = planjson.instances(data)
     unsupported = Counter(i.type for i in insts if i.type not in aws.TYPES and i.type not in azure.TYPES)
-    resources = iac.normalise(aws.records(insts, facts["region"]), account=facts["account"], region=facts["region"])
+    resources = iac.normalise(
+        aws.records(insts, facts["region"], facts["timestamp"]), account=facts["account"], region=facts["region"]
+    )
     resources.extend(azure.resources(insts))
     return iac.collection(resources, f"terraform:{Path(path).name}", unsupported)
 

@@ -102,6 +102,7 @@ TYPES: dict[str, tuple[str, frozenset, dict]] = {
     "aws_ebs_default_kms_key": ("aws:ebs/defaultKmsKey:DefaultKmsKey", _S(), {}),
     "aws_guardduty_detector": ("aws:guardduty/detector:Detector", _S(), {}),
     "aws_db_instance": ("aws:rds/instance:Instance", _S(), {}),
+    "aws_db_parameter_group": ("aws:rds/parameterGroup:ParameterGroup", _S(), {"parameter": "parameters"}),
     "aws_rds_cluster": ("aws:rds/cluster:Cluster", _S(), {}),
     "aws_rds_cluster_instance": ("aws:rds/clusterInstance:ClusterInstance", _S(), {}),
     "aws_lb": ("aws:lb/loadBalancer:LoadBalancer", _S(), {}),
@@ -138,11 +139,14 @@ JOINS = (
     "user",
     "load_balancer_arn",
     "cluster_identifier",
+    "parameter_group_name",
     "vpc_id",
     "route_table_id",
     "backup_vault_name",
     "plan_id",
 )
+# credentials whose creation date a plan creating them knows (the plan's timestamp)
+CREDENTIALS = {"aws_iam_access_key", "aws_iam_user_login_profile"}
 # after_unknown attributes whose value AWS takes from account state, never a documented default
 ACCOUNT_STATE = {("aws_ebs_volume", "encrypted"), ("aws_ebs_volume", "kms_key_id")}
 # provider-computed attributes that are after_unknown only because they are computed (used when
@@ -208,7 +212,8 @@ def computed_default(inst: Instance, attr: str) -> bool:
     return attr not in inst.configured
 
 
-def records(insts: list[Instance], region: str | None) -> list[dict]:
+def records(insts: list[Instance], region: str | None, timestamp: str | None = None) -> list[dict]:
+    """`timestamp`: the plan's (when the credentials it creates are created, near enough)."""
     out = []
     for inst in insts:
         spec = TYPES.get(inst.type)
@@ -224,6 +229,11 @@ def records(insts: list[Instance], region: str | None) -> list[dict]:
             targets = inst.refs.get(attr)
             if targets and inst.type != "aws_s3_bucket":
                 values[attr] = targets[0]
+        new = "create" in inst.actions
+        if inst.type in CREDENTIALS and new and timestamp:
+            values["last_activity"] = timestamp  # created by this apply: never used, created at apply
+        if inst.type == "aws_kms_key" and inst.actions == ("delete",):
+            values["key_state"] = "PendingDeletion"  # destroying a key schedules its deletion
         extra = _inline_bucket_subs(inst, values) if inst.type == "aws_s3_bucket" else []
         props = convert(values, single, plural)
         if inst.type == "aws_s3_bucket_object_lock_configuration":
@@ -240,6 +250,7 @@ def records(insts: list[Instance], region: str | None) -> list[dict]:
                 "outputs": {},
                 "deps": deps,
                 "region": values.get("region") if isinstance(values.get("region"), str) else region,
+                "new": new,
             }
         )
         out.extend(dict(e, region=out[-1]["region"]) for e in extra)

@@ -22,6 +22,9 @@ TYPES = {
     "azurerm_monitor_diagnostic_setting",
     "azurerm_storage_account_customer_managed_key",
     "azurerm_storage_account_network_rules",
+    "azurerm_key_vault_key",
+    "azurerm_key_vault_secret",
+    "azurerm_private_endpoint",
 }
 
 
@@ -175,6 +178,9 @@ def resources(insts: list[Instance]) -> list[Resource]:
             ("azurerm_monitor_diagnostic_setting", "target_resource_id"),
             ("azurerm_storage_account_customer_managed_key", "storage_account_id"),
             ("azurerm_storage_account_network_rules", "storage_account_id"),
+            ("azurerm_key_vault_key", "key_vault_id"),
+            ("azurerm_key_vault_secret", "key_vault_id"),
+            ("azurerm_private_endpoint", "private_service_connection"),
         ):
             if inst.type == t:
                 for target in inst.refs.get(attr, []):
@@ -230,6 +236,7 @@ def resources(insts: list[Instance]) -> list[Resource]:
                 ),
                 "public_network_access": _flag_str(v.get("public_network_access_enabled", True), "Enabled", "Disabled"),
                 "network_default_action": acls.get("default_action") or "Allow",
+                **_vault_contents(inst, att),
                 "diagnostics": diag,
             }
             out.append(
@@ -243,3 +250,39 @@ def resources(insts: list[Instance]) -> list[Resource]:
                 )
             )
     return out
+
+
+def _vault_contents(inst: Instance, att: dict) -> dict:
+    """keys, secrets and approved private endpoints of a vault, from the azurerm_key_vault_key,
+    _secret and azurerm_private_endpoint resources that reference it. A vault this plan creates
+    holds exactly those at apply; an existing one may hold more made outside this plan, so
+    there a count that would pass is unknown (a failing key or secret still fails)."""
+    created = "create" in inst.actions
+    outside = unknown("an existing vault may hold keys, secrets or endpoints made outside this plan")
+
+    def objects(kind: str, rotation: bool):
+        items = [v for v in att.get(kind, []) if v.get("enabled", True) is not False]
+        if any(is_marker(v.get("expiration_date")) for v in items):
+            return unknown("an expiry date is known after apply")
+        out = {"count": len(items), "without_expiry": sum(1 for v in items if not v.get("expiration_date"))}
+        if rotation:
+            out["without_rotation"] = sum(1 for v in items if not _auto_rotation(v.get("rotation_policy")))
+        failing = out["without_expiry"] or out.get("without_rotation")
+        return out if created or failing else outside
+
+    endpoints = [
+        v
+        for v in att.get("azurerm_private_endpoint", [])
+        if (_one(v.get("private_service_connection")) or {}).get("is_manual_connection") is False
+    ]
+    return {
+        "keys": objects("azurerm_key_vault_key", True),
+        "secrets": objects("azurerm_key_vault_secret", False),
+        # an automatic connection by the vault's deployer is approved at creation; a manual one waits
+        "private_endpoints": len(endpoints) if created or endpoints else outside,
+    }
+
+
+def _auto_rotation(policy) -> bool:
+    p = _one(policy)
+    return isinstance(p, dict) and bool(_one(p.get("automatic")))

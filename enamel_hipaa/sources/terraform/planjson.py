@@ -23,6 +23,11 @@ SENSITIVE = unknown("sensitive value (never printed)")
 AFTER_APPLY = unknown("known after apply")
 
 
+# resource types whose destruction leaves a state Enamel judges: destroying an aws_kms_key
+# schedules its deletion (PendingDeletion for the key's deletion window)
+DESTROY_MATTERS = {"aws_kms_key"}
+
+
 @dataclass
 class Instance:
     address: str
@@ -31,6 +36,7 @@ class Instance:
     refs: dict = field(default_factory=dict)  # attribute -> [addresses of managed instances]
     configured: set | None = None  # attributes with an expression; None: no configuration section
     unknown_top: set = field(default_factory=set)  # top-level attributes that are after_unknown
+    actions: tuple = ()  # resource_changes actions ("create", "update", "delete", "no-op", ...)
 
 
 def split(address: str) -> tuple[str, str, str | None]:
@@ -119,6 +125,16 @@ def _overlay(values, unk, sens):
     return values
 
 
+def _block_refs(ex) -> list[str]:
+    """The references inside a nested block's expressions (a list of blocks, each attribute
+    -> expression), e.g. private_service_connection.private_connection_resource_id."""
+    out: list[str] = []
+    for block in ex if isinstance(ex, list) else []:
+        for sub in (block or {}).values() if isinstance(block, dict) else []:
+            out += sub.get("references") or [] if isinstance(sub, dict) else _block_refs(sub)
+    return out
+
+
 def _merge_sens(a, b):
     if a is True or b is True:
         return True
@@ -161,13 +177,24 @@ def instances(data: dict) -> tuple[list[Instance], dict]:
             exprs = cres.get("expressions") or {}
             inst.configured = set(exprs)
             for attr, ex in exprs.items():
-                refs = ex.get("references") if isinstance(ex, dict) else None
+                refs = ex.get("references") if isinstance(ex, dict) else _block_refs(ex)
                 found = _resolve(refs or [], prefix, key, addresses, by_base)
                 if found:
                     inst.refs[attr] = found
         inst.unknown_top = {k for k, v in (unk or {}).items() if v is True}
+        inst.actions = tuple(change.get("actions") or ())
         out.append(inst)
-    return out, _facts(data, conf)
+    for rc in data.get("resource_changes") or []:  # destroyed: only what the destroy itself decides
+        if not isinstance(rc, dict) or rc.get("mode", "managed") != "managed" or rc.get("type") not in DESTROY_MATTERS:
+            continue
+        change = rc.get("change") or {}
+        if rc.get("address") not in addresses and tuple(change.get("actions") or ()) == ("delete",):
+            before = change.get("before") if isinstance(change.get("before"), dict) else {}
+            values = _overlay(before, {}, _merge_sens(change.get("before_sensitive"), None) or {})
+            out.append(Instance(address=str(rc["address"]), type=rc["type"], values=values, actions=("delete",)))
+    facts = _facts(data, conf)
+    facts["timestamp"] = data.get("timestamp") if isinstance(data.get("timestamp"), str) else None
+    return out, facts
 
 
 def _resolve(refs: list[str], prefix: str, key: str | None, addresses: set, by_base: dict) -> list[str]:

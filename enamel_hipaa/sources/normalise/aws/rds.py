@@ -75,3 +75,30 @@ def snapshot_props(s: dict, restore_accounts) -> dict:
         "shared_with_accounts": shared,
         "cluster_snapshot": "DBClusterSnapshotArn" in s,
     }
+
+
+def default_forces_tls(engine, version) -> bool | None:
+    """Whether an engine's default parameter group forces TLS, from the engine (or a parameter
+    group family such as "postgres16") and its version; None when Enamel does not know it.
+    RDS documentation: rds.force_ssl defaults to 1 from PostgreSQL 15, 0 before it; SQL Server's
+    rds.force_ssl and MySQL 5.7/8.0's require_secure_transport default to off."""
+    engine = str(engine or "").lower()
+    version = str(version or "")
+    digits = "".join(c for c in engine if c.isdigit() or c == ".") if not version else version
+    major = digits.split(".")[0]
+    if engine.startswith("postgres") and major.isdigit():
+        return int(major) >= 15
+    if engine.startswith("sqlserver"):
+        return False
+    if engine.startswith("mysql") and digits[:3] in ("5.7", "8.0"):
+        return False
+    return None
+
+
+def planned_forces_tls(parameters, engine, version):
+    """force_ssl of a planned parameter group: `parameters` {name: value} as declared (the
+    rest take the family's defaults); None = the engine's default group."""
+    declared = {k: v for k, v in (parameters or {}).items() if k in TLS_PARAMETERS}
+    if declared:
+        return any(str(v).strip().lower() in TLS_PARAMETERS[k] for k, v in declared.items())
+    return default_forces_tls(engine, version)
