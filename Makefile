@@ -39,13 +39,18 @@ demo: $(STAMP) system-deps
 coverage-doc: $(STAMP)
 	$(BIN)/python scripts/coverage.py
 
+# Tests write bytecode even where the environment says not to (PYTHONDONTWRITEBYTECODE): pytest
+# keeps its assertion rewrites there, and re-parsing every test module costs seconds a run.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+
 test: $(STAMP) $(CHECKOV) system-deps
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
-# everything that needs no external server, Pulumi run or CLI subprocess (< 30 s)
+# everything that starts no process and needs no external server or Pulumi run (< 30 s);
+# tests/conftest.py marks the rest (`servers`, `slow`)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not servers and not slow" -q
+	$(PYTEST) -m "not servers and not slow" -q
 
 # ruff: lint rules and the formatter's check (pyproject.toml [tool.ruff])
 lint: $(STAMP)

@@ -11,87 +11,29 @@ Prints evaluations/second for `evaluate()` alone and for evaluate + building the
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
-import random
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # big_scan: the synthetic practice the tests use
+
+import big_scan
 
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.report import build
 from enamel_hipaa.core.ruleset import load_rules
 
-BASE = {
-    "arn": "arn:aws:s3:::b",
-    "tags": {"data_class": "phi"},
-    "encryption": {
-        "sse_algorithm": "aws:kms",
-        "kms_key_id": "k",
-        "kms_key_managed_by": "customer",
-        "bucket_key_enabled": True,
-    },
-    "versioning": {"status": "Enabled", "mfa_delete": False},
-    "object_lock": {"enabled": True, "mode": "COMPLIANCE", "retention_days": 2555},
-    "public_access_block": {
-        "block_public_acls": True,
-        "ignore_public_acls": True,
-        "block_public_policy": True,
-        "restrict_public_buckets": True,
-    },
-    "ownership": {"object_ownership": "BucketOwnerEnforced"},
-    "acl": {"public_grants": []},
-    "policy": {
-        "present": True,
-        "denies_insecure_transport": True,
-        "min_tls_version": "1.2",
-        "allows_public": False,
-        "cross_account_principals": [],
-    },
-    "logging": {"enabled": True, "target_bucket": "logs"},
-    "lifecycle": {"enabled": True, "archive_transition": True, "rules": 1},
-    "replication": {
-        "enabled": True,
-        "destinations": [
-            {"bucket": "r", "account": "1", "region": "us-west-2", "kms_key_id": "k2", "storage_class": None}
-        ],
-    },
-}
-MUTATIONS = [
-    ("encryption", "sse_algorithm", "AES256"),
-    ("versioning", "status", "Suspended"),
-    ("object_lock", "retention_days", 30),
-    ("public_access_block", "block_public_policy", False),
-    ("policy", "min_tls_version", "1.0"),
-    ("logging", "enabled", False),
-    ("tags", "data_class", "logs"),
-    ("policy", "denies_insecure_transport", {"$unknown": "AccessDenied"}),
-]
+# the synthetic practice of the report-size tests, plus buckets that fall out of scope
+MUTATIONS = big_scan.DEFECTS + [("tags", "data_class", "logs")]
 
 
 def make_resources(n: int, seed: int = 7):
     from enamel_hipaa.core.model import Resource
 
-    rnd = random.Random(seed)
-    out = []
-    for i in range(n):
-        props = copy.deepcopy(BASE)
-        for group, key, value in rnd.sample(MUTATIONS, rnd.randint(0, 3)):
-            props[group][key] = value
-        out.append(
-            Resource(
-                type="aws.s3_bucket",
-                id=f"arn:aws:s3:::bucket-{i}",
-                name=f"bucket-{i}",
-                source="file",
-                properties=props,
-                account="111122223333",
-                region="us-east-1",
-            )
-        )
-    return out
+    return [Resource(**rec) for rec in big_scan.bucket_records(n, seed, prefix="bucket", defects=MUTATIONS)]
 
 
 def make_rules(n: int):

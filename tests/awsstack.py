@@ -101,57 +101,30 @@ def _policy(doc) -> str:
     return json.dumps(doc)
 
 
+def _infra_key_policy():
+    """infra/components/key_policy.py, loaded by path (the components package imports Pulumi)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "infra" / "components" / "key_policy.py"
+    spec = importlib.util.spec_from_file_location("enamel_infra_key_policy", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+INFRA_KEY_POLICY = _infra_key_policy()
+
+
 def key_policy(
     account: str, admin: str | None, user: str | None, extra: list | None = None, services: list | None = None
 ) -> str:
-    """infra/'s PhiKey policy: the account root (and `admin`) administer, `user` uses, AWS
-    `services` use for this account only; plus the audit role's read-only statement."""
-    admins = [f"arn:aws:iam::{account}:root"] + ([admin] if admin else [])
-    statements = [
-        {
-            "Sid": "KeyAdministration",
-            "Effect": "Allow",
-            "Principal": {"AWS": admins},
-            "Action": [
-                "kms:Create*",
-                "kms:Describe*",
-                "kms:Enable*",
-                "kms:List*",
-                "kms:Put*",
-                "kms:Update*",
-                "kms:Revoke*",
-                "kms:Disable*",
-                "kms:Get*",
-                "kms:Delete*",
-                "kms:TagResource",
-                "kms:UntagResource",
-                "kms:ScheduleKeyDeletion",
-                "kms:CancelKeyDeletion",
-            ],
-            "Resource": "*",
-        }
-    ]
-    if user:
-        statements.append(
-            {
-                "Sid": "KeyUse",
-                "Effect": "Allow",
-                "Principal": {"AWS": user},
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                "Resource": "*",
-            }
-        )
-    if services:
-        statements.append(
-            {
-                "Sid": "ServiceUse",
-                "Effect": "Allow",
-                "Principal": {"Service": list(services)},
-                "Action": ["kms:GenerateDataKey*", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
-            }
-        )
+    """infra/'s PhiKey policy (the same statements, from infra/components/key_policy.py): the
+    account root (and `admin`) administer, `user` uses, AWS `services` use for this account
+    only; plus the audit role's read-only statement and any `extra` ones."""
+    statements = INFRA_KEY_POLICY.phi_key_statements(
+        account, [admin] if admin else [], [user] if user else [], services or []
+    )
     statements.append(
         {
             "Sid": "AuditRead",

@@ -1,5 +1,5 @@
-"""A practice with N S3 buckets (resources file), for the report-size and print tests, and the
-headless Chromium helpers those tests share (screenshots, print to PDF, DOM measurements).
+"""A practice with N S3 buckets (resources file), for the report-size and print tests and the
+engine benchmark (bench/engine.py), and the headless Chromium helpers the tests share (screenshots, print to PDF, DOM measurements).
 
 Buckets start from a compliant PHI bucket and get 0-3 random (seeded) defects, some of them
 unknown values, so every status shows up and groups hold hundreds of resources."""
@@ -59,13 +59,17 @@ DEFECTS = [
 ]
 
 
-def write_resources(path: Path, n: int, seed: int = 7, prefix: str = "dental-xray-archive-bucket") -> Path:
+def bucket_records(
+    n: int, seed: int = 7, prefix: str = "dental-xray-archive-bucket", defects: list = DEFECTS
+) -> list[dict]:
+    """N resources-file records of S3 buckets: the compliant BASE with 0-3 seeded `defects`
+    each. Shared with bench/engine.py (one synthetic-practice generator)."""
     rnd = random.Random(seed)
     out = []
     for i in range(n):
         props = copy.deepcopy(BASE)
         props["arn"] = f"arn:aws:s3:::{prefix}-{i:04d}"
-        for group, key, value in rnd.sample(DEFECTS, rnd.randint(0, 3)):
+        for group, key, value in rnd.sample(defects, rnd.randint(0, 3)):
             props[group][key] = value
         out.append(
             {
@@ -78,7 +82,11 @@ def write_resources(path: Path, n: int, seed: int = 7, prefix: str = "dental-xra
                 "properties": props,
             }
         )
-    path.write_text(json.dumps({"resources": out}))
+    return out
+
+
+def write_resources(path: Path, n: int, seed: int = 7, prefix: str = "dental-xray-archive-bucket") -> Path:
+    path.write_text(json.dumps({"resources": bucket_records(n, seed, prefix)}))
     return path
 
 

@@ -1,3 +1,5 @@
+import functools
+import inspect
 import json
 import subprocess
 import sys
@@ -12,9 +14,17 @@ from enamel_hipaa.core.ruleset import load_rules
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.lru_cache(maxsize=1)
+def shipped_rules():
+    """The shipped rule set, loaded once per test session (loading validates ~270 rule files
+    against their schemas: half a second each time). A RuleSet's rules are a tuple; tests
+    that need a changed set build their own with load_rules(extra=...)."""
+    return load_rules()
+
+
 @pytest.fixture(scope="session")
 def ruleset():
-    return load_rules()
+    return shipped_rules()
 
 
 def run_enamel(*args, cwd=None, env=None, timeout=300):
@@ -159,10 +169,12 @@ def new_history(store_kind, request, tmp_path):
     return lambda name="history": new_store(store_kind, request, tmp_path, name)
 
 
-# `make test-fast` runs `pytest -m "not servers"`: everything that needs no external server
-# (moto, Orthanc, nginx, PostgreSQL, Chromium, checkov, SMTP, the ARM stand-in), no Pulumi
-# program run and no CLI subprocess. A module is marked whole when most of it needs one; a
-# test elsewhere is marked when it uses a server fixture or the `enamel` subprocess fixture.
+# `make test-fast` runs `pytest -m "not servers and not slow"`: everything that needs no
+# external server (moto, Orthanc, nginx, PostgreSQL, Chromium, checkov, SMTP, the ARM
+# stand-in), no Pulumi program run and starts no process. A module is marked whole when most
+# of it needs one; a test elsewhere is marked when it uses a server fixture, or it or one of
+# its fixtures starts a process (run_enamel, subprocess; through helpers too: _spawns).
+# Modules whose every test is deselected are not even imported (pytest_ignore_collect).
 SERVER_MODULES = {
     "test_aws_demo",
     "test_aws_live",
@@ -188,6 +200,7 @@ SERVER_MODULES = {
     "test_history_shards",
     "test_deploy_msp",
     "test_discover",
+    "test_report_screens",  # headless Chromium
 }
 SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel", "pg_server", "new_history", "store_kind"}
 # no server, but seconds to minutes each: property and fuzz runs, the corpus (deselected by
@@ -205,26 +218,85 @@ SLOW_MODULES = {
 }
 
 
-def _runs_the_cli(item) -> bool:
-    """The test calls run_enamel, directly or through a helper of its module (one level)."""
-    code = getattr(getattr(item, "function", None), "__code__", None)
-    if code is None:
-        return False
-    names = set(code.co_names)
-    if "run_enamel" in names:
+# names whose use means "starts a process": the CLI, a Python child, a shell script, Chromium
+PROCESS_NAMES = {"run_enamel", "subprocess"}
+
+
+def _spawns(code, namespace: dict, depth: int = 3, seen: set | None = None) -> bool:
+    """`code` starts a process (PROCESS_NAMES), directly or through the helpers it calls: the
+    module's own functions and functions of the helper modules it names (big_scan.x), up to
+    `depth` calls deep."""
+    names = code.co_names
+    if PROCESS_NAMES.intersection(names):
         return True
-    namespace = vars(item.module) if item.module else {}
+    if depth == 0:
+        return False
+    seen = set() if seen is None else seen
     for name in names:
-        helper = getattr(namespace.get(name), "__code__", None)
-        if helper is not None and "run_enamel" in helper.co_names:
-            return True
+        obj = namespace.get(name)
+        targets = [obj]
+        if inspect.ismodule(obj) and getattr(obj, "__file__", "").startswith(str(ROOT / "tests")):
+            targets = [getattr(obj, n, None) for n in names]
+        for fn in targets:
+            helper = getattr(fn, "__code__", None)
+            if helper is None or helper in seen:
+                continue
+            seen.add(helper)
+            module = sys.modules.get(getattr(fn, "__module__", ""))
+            if _spawns(helper, vars(module) if module else {}, depth - 1, seen):
+                return True
+    return False
+
+
+def _starts_a_process(item) -> bool:
+    """The test, or a fixture it uses, runs the CLI or another process (see _spawns)."""
+    namespace = vars(item.module) if item.module else {}
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    if code is not None and _spawns(code, namespace):
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in info.name2fixturedefs.values() if info else ():
+        for fd in defs:
+            fcode = getattr(fd.func, "__code__", None)
+            module = sys.modules.get(getattr(fd.func, "__module__", ""))
+            if fcode is not None and _spawns(fcode, vars(module) if module else {}):
+                return True
     return False
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
-        if module in SERVER_MODULES or SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or _runs_the_cli(item):
+        if (
+            module in SERVER_MODULES
+            or SERVER_FIXTURES & set(getattr(item, "fixturenames", ()))
+            or _starts_a_process(item)
+        ):
             item.add_marker(pytest.mark.servers)
         if module in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+def _whole_module_deselected(config, module: str) -> bool:
+    """The -m expression deselects every test of `module` whatever other marks a test has
+    (e.g. "not servers and not slow" for a SERVER_MODULES module), so it need not be imported:
+    test-fast then never imports pulumi_aws, moto or the server helpers."""
+    expr = config.getoption("markexpr", "")
+    marks = ({"servers"} if module in SERVER_MODULES else set()) | ({"slow"} if module in SLOW_MODULES else set())
+    if not expr or not marks:
+        return False
+    try:
+        from _pytest.mark.expression import Expression
+
+        compiled = Expression.compile(expr)
+    except Exception:  # another pytest, or an expression it will reject itself: collect as usual
+        return False
+    # other marks a test may carry: try all of them absent and all of them present
+    return not any(compiled.evaluate(lambda name, **_: name in marks or other) for other in (False, True))
+
+
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.suffix == ".py" and collection_path.stem.startswith("test_"):
+        if _whole_module_deselected(config, collection_path.stem):
+            return True
+    return None

@@ -4,6 +4,7 @@ down only (cli -> workflows -> sources | outputs -> core), and no import cycle."
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,9 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def _graph() -> dict[str, set[str]]:
+    """module -> the package modules it imports (parsed once for the three checks)."""
     files = [p for p in PKG.rglob("*.py")]
     modules = {_module_name(p) for p in files}
     return {_module_name(p): _imports(p, modules) for p in files}

@@ -8,9 +8,9 @@ import pytest
 
 from attestation_fixtures import by_rule, day, register
 from conftest import run_enamel, validate_report
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
-ATTESTATION_RULES = sorted(r.id for r in load_rules().rules if r.provider == "attestation")
+ATTESTATION_RULES = sorted(r.id for r in shipped_rules().rules if r.provider == "attestation")
 REGISTER_ONLY = [r for r in ATTESTATION_RULES if r != "attestation-external-party-baa"]
 
 

@@ -12,6 +12,7 @@ import awsstack as stack  # noqa: E402
 from conftest import validate_report  # noqa: E402
 from enamel_hipaa import cli
 from enamel_hipaa.sources.aws import runner
+from conftest import shipped_rules
 
 
 def _deny(model, **_):
@@ -109,7 +110,6 @@ def _failing(code: str, status: int):
 def test_error_injected_failures_fail_closed(account, monkeypatch, event, code, status, types):
     """Throttling that outlived the retries, and denials, at service and at property level."""
     from enamel_hipaa.core.engine import evaluate
-    from enamel_hipaa.core.ruleset import load_rules
 
     real = runner.session_for
 
@@ -122,7 +122,7 @@ def test_error_injected_failures_fail_closed(account, monkeypatch, event, code, 
     col, _ = runner.scan(regions=stack.HOME)
     assert {e.resource_type for e in col.errors} == types
     assert all(code in e.message for e in col.errors)
-    found = evaluate(load_rules().rules, col.resources, errors=col.errors)
+    found = evaluate(shipped_rules().rules, col.resources, errors=col.errors)
     if not types:  # property-level: the bucket's policy rules are `error`, not pass/fail
         bucket = [f for f in found if f.resource_ref["name"] == "fail-bare-bucket"]
         by_rule = {f.rule.id: f.status for f in bucket}

@@ -18,8 +18,8 @@ pytest.importorskip("moto")
 import awsstack as stack  # noqa: E402
 from enamel_hipaa.core.engine import evaluate  # noqa: E402
 from enamel_hipaa.core.report import build  # noqa: E402
-from enamel_hipaa.core.ruleset import load_rules  # noqa: E402
 from enamel_hipaa.sources.aws import kms, logs, runner, s3, shapes  # noqa: E402
+from conftest import shipped_rules
 
 FAULTS = ("empty", "truncated", "garbled", "5xx", "throttled", "reset", "slow-drip")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
@@ -156,7 +156,7 @@ def account(moto_account):
     yield moto_account
 
 
-RULES = {r.id: r for r in load_rules().rules}
+RULES = {r.id: r for r in shipped_rules().rules}
 TRUE_FAIL = ("s3-bucket-no-public-grants", "kms-key-rotation", "log-group-kms-encryption")
 
 

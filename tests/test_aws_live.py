@@ -18,7 +18,7 @@ from enamel_hipaa.core import schemas
 from enamel_hipaa.sources.aws import conditional_actions, declared_actions, modules
 from enamel_hipaa.sources.aws.runner import scan
 from enamel_hipaa.core.engine import evaluate
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = f"{stack.HOME},{stack.REPLICA}"
@@ -47,7 +47,7 @@ def live(moto_account):
 
 @pytest.fixture(scope="module")
 def findings(live):
-    rules = [r for r in load_rules().rules if r.provider == "aws"]
+    rules = [r for r in shipped_rules().rules if r.provider == "aws"]
     out = []
     for col in (live["a"], live["b"]):
         out.extend(evaluate(rules, col.resources, errors=col.errors))
@@ -240,7 +240,7 @@ def test_error_unreachable_endpoint_makes_every_aws_rule_error(monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
     col, aws = scan(regions="us-east-1")
     assert aws is None and col.resources == []
-    rules = [r for r in load_rules().rules if r.provider == "aws"]
+    rules = [r for r in shipped_rules().rules if r.provider == "aws"]
     statuses = {f.status for f in evaluate(rules, [], errors=col.errors)}
     assert statuses == {"error"}
     assert all("testing" not in e.message for e in col.errors)

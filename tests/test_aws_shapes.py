@@ -5,7 +5,7 @@ from enamel_hipaa.sources.normalise.aws.ec2_security_group import permissions
 from enamel_hipaa.sources.aws.elbv2 import policy_floors
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.model import Resource
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
 
 def test_security_group_rules_become_one_item_per_range():
@@ -27,7 +27,7 @@ def test_security_group_rules_become_one_item_per_range():
 
 
 def test_pass_icmp_and_group_references_fail_only_real_internet_admin_ports():
-    rule = next(r for r in load_rules().rules if r.id == "ec2-security-group-admin-ports")
+    rule = next(r for r in shipped_rules().rules if r.id == "ec2-security-group-admin-ports")
 
     def status(rules):
         props = {

@@ -15,12 +15,12 @@ from certs import make_ca
 from conftest import run_enamel, validate_report
 from enamel_hipaa.core import schemas
 from enamel_hipaa.core.engine import evaluate
-from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.sources.azure import arm, graph
+from conftest import shipped_rules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "azure"
 TENANT = json.loads((FIXTURES / "tenant.json").read_text())
-RULES = [r for r in load_rules().rules if r.resource == graph.TYPE]
+RULES = [r for r in shipped_rules().rules if r.resource == graph.TYPE]
 RULE_IDS = sorted(r.id for r in RULES)
 MFA_RULES = {"entra-mfa-all-users", "entra-mfa-administrators", "entra-mfa-azure-management"}
 SECRET_ENV = "ENAMEL_TEST_ENTRA_SECRET"

@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from enamel_hipaa.core.errors import InputError
-from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.sources.checkov_map import load_map, table_path
+from conftest import shipped_rules
 
-RULESET = load_rules()
+RULESET = shipped_rules()
 
 
 def test_every_check_an_enamel_rule_names_maps_to_that_rule():

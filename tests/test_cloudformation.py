@@ -4,44 +4,34 @@ intrinsics, and findings pinned to the template line."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.sources.cloudformation import collect_cloudformation
-from iac_helpers import EXPECTED, FIXTURES, NOW, RULES, by_id, cases_of, fixtures_of, verdicts
+from iac_helpers import FIXTURES, assert_normalised_as_expected, assert_verdict, by_id, cases_of, fixtures_of
+from iac_helpers import collected as _collected, findings, judged as _judged
+
+SOURCE = "cloudformation"
 
 
-@lru_cache(maxsize=None)
 def collected(name: str):
-    return collect_cloudformation(str(FIXTURES / name))
+    return _collected(SOURCE, name)
 
 
-@lru_cache(maxsize=None)
 def judged(name: str):
-    return verdicts(collected(name))
+    return _judged(SOURCE, name)
 
 
-@pytest.mark.parametrize("name,key,rule_id,status", list(cases_of("cloudformation")), ids=lambda v: str(v))
+@pytest.mark.parametrize("name,key,rule_id,status", list(cases_of(SOURCE)), ids=lambda v: str(v))
 def test_cloudformation_verdict_matches_expected(name, key, rule_id, status):
-    got = judged(name).get((key, rule_id))
-    assert got == status, f"{name} {key} {rule_id}: expected {status}, got {got}"
+    assert_verdict(SOURCE, name, key, rule_id, status)
 
 
-@pytest.mark.parametrize("name", fixtures_of("cloudformation"))
+@pytest.mark.parametrize("name", fixtures_of(SOURCE))
 def test_cloudformation_resources_normalise_to_expected_types(name):
-    spec = EXPECTED[name]
-    found = by_id(collected(name))
-    for key, res in (spec.get("resources") or {}).items():
-        assert key in found, f"{key} missing from {name}: {sorted(found)}"
-        assert found[key].type == res["type"]
-    for t in spec.get("no_resources_of") or []:
-        assert [r.id for r in found.values() if r.type == t] == []
-    for logical in spec.get("no_resources") or []:
-        assert not [r for r in found.values() if r.id == logical or r.id.startswith(logical + "#")]
+    assert_normalised_as_expected(SOURCE, name)
 
 
 def test_security_group_with_dicom_104_open_fails_on_cloudformation():
@@ -58,8 +48,11 @@ def test_unencrypted_bucket_is_never_left_unchecked():
 
 def test_findings_point_at_the_template_line_of_their_resource():
     path = FIXTURES / "cloudformation/written/sg-dicom-104-open.yaml"
-    findings = evaluate(RULES, collect_cloudformation(str(path)).resources, now=NOW)
-    f = next(f for f in findings if f.resource.id == "DicomOpen" and f.rule.id == "ec2-security-group-admin-ports")
+    f = next(
+        f
+        for f in findings(SOURCE, "cloudformation/written/sg-dicom-104-open.yaml")
+        if f.resource.id == "DicomOpen" and f.rule.id == "ec2-security-group-admin-ports"
+    )
     lines = path.read_text().splitlines()
     # relative to the working directory when inside it, as SARIF viewers and annotations expect
     assert Path(f.location["path"]).resolve() == path.resolve()

@@ -13,10 +13,10 @@ import time
 import yaml
 
 from conftest import ROOT, run_enamel
-from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.outputs import history
 from enamel_hipaa.outputs.rollup import comparable
 from enamel_hipaa.workflows import drift
+from conftest import shipped_rules
 
 TENANTS, SHARDS, VICTIMS = 200, 8, (2, 5)
 BUDGET_S = 120  # per step (every wait is bounded); ~45 s of CPU in all on the CI box
@@ -139,7 +139,7 @@ def sharded_run_with_two_killed(d, db, run_id):
 
 def drift_by_tenant(url) -> dict:
     """Every tenant's run-1 -> run-2 drift, without ids and timestamps."""
-    rules = load_rules().rules
+    rules = shipped_rules().rules
     conn = history.connect(url)
     out = {}
     try:

@@ -137,3 +137,27 @@ def test_pass_gate_result_is_the_same_with_or_without_a_json_with_comments_app_c
     assert with_r.returncode == without_r.returncode == 1
     assert verdicts(with_report) == verdicts(without_report)
     assert with_report["scan"]["complete"] == without_report["scan"]["complete"] is True
+
+
+def test_same_logical_id_in_two_templates_gives_two_resource_ids(tmp_path, monkeypatch):
+    from enamel_hipaa.sources import cloudformation, terraform
+    from enamel_hipaa.sources.config import CloudFormationSource, TerraformPlanSource
+
+    monkeypatch.chdir(tmp_path)
+    fixtures = Path(__file__).parent / "fixtures"
+    template = sorted((fixtures / "cloudformation" / "written").glob("*.yaml"))[0]
+    plan = sorted((fixtures / "terraform" / "written").glob("*.json"))[0]
+    for module, config, original in (
+        (cloudformation, CloudFormationSource, template),
+        (terraform, TerraformPlanSource, plan),
+    ):
+        copies = []
+        for name in ("a", "b"):
+            copy = tmp_path / f"{name}{original.suffix}"
+            copy.write_bytes(original.read_bytes())
+            copies.append(str(copy))
+        single = {r.id for r in module.collect(config(paths=(copies[0],))).resources}
+        both = [r.id for r in module.collect(config(paths=tuple(copies))).resources]
+        assert len(both) == len(set(both)) == 2 * len(single)
+        assert {i.split("#", 1)[1] for i in both} == single
+        assert {i.split("#", 1)[0] for i in both} == {f"a{original.suffix}", f"b{original.suffix}"}

@@ -7,9 +7,9 @@ import datetime as dt
 
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.model import Resource
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
-RULES = load_rules().by_id()
+RULES = shipped_rules().by_id()
 NOW = dt.datetime(2026, 11, 28, tzinfo=dt.timezone.utc)
 
 

@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 import pytest
 
 from enamel_hipaa.core.engine import evaluate
-from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.sources.onprem import file_store, nginx, orthanc
 from enamel_hipaa.workflows.demo.localservers import write_dicom
+from conftest import shipped_rules
 
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
-RULES = {r.id: r for r in load_rules().rules}
+RULES = {r.id: r for r in shipped_rules().rules}
 
 
 def _status(rule_id: str, res) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import by_type, plan_snippet
 from enamel_hipaa.core.engine import evaluate
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
 ALL_DEFAULTS = """
 PhiKey("k")
@@ -31,7 +31,7 @@ def _inputs(records, token, name):
 
 def test_pass_every_component_is_secure_with_no_arguments(defaults):
     records, resources = defaults
-    findings = evaluate(load_rules().rules, resources)
+    findings = evaluate(shipped_rules().rules, resources)
     bad = [(f.rule.id, f.resource.name, f.status) for f in findings if f.status not in ("pass", "skip")]
     assert bad == []
     assert {f.rule.id for f in findings if f.status == "pass"} >= {

@@ -12,10 +12,10 @@ from enamel_hipaa.sources.pulumi import collector as pulumi_source
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.sources.pulumi import UNKNOWN_SENTINEL, exports, normalize
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
 FIXTURES = ROOT / "tests" / "fixtures" / "pulumi"
-RULES = load_rules().rules
+RULES = shipped_rules().rules
 BY_ID = {r.id: r for r in RULES}
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import big_scan
-from conftest import ROOT, run_enamel
+from conftest import ROOT, run_enamel, shipped_rules
 
 BUCKETS = 1000
 A4_PX, LETTER_PX = 703, 725  # printable width at 96 px/in with the report's 12 mm margins
@@ -116,9 +116,8 @@ def _rollup_world(d: Path) -> list[tuple[dict, dict]]:
     from enamel_hipaa.core.engine import evaluate
     from enamel_hipaa.core.model import Resource
     from enamel_hipaa.core.report import build
-    from enamel_hipaa.core.ruleset import load_rules
 
-    rs = load_rules()
+    rs = shipped_rules()
     s3 = [r for r in rs.rules if r.resource == "aws.s3_bucket"]
     names = [
         "Bright Smile Dental",
@@ -163,10 +162,9 @@ def _rollup_world(d: Path) -> list[tuple[dict, dict]]:
 
 @needs_chromium
 def test_pass_rollup_fits_a_laptop_screen_with_a_risk_chart_per_tenant(tmp_path):
-    from enamel_hipaa.core.ruleset import load_rules
     from enamel_hipaa.outputs import rollup
 
-    roll = rollup.build_rollup(_rollup_world(tmp_path), load_rules().catalogue)
+    roll = rollup.build_rollup(_rollup_world(tmp_path), shipped_rules().catalogue)
     html = rollup.render("html", roll)
     assert html.count('<svg class="chart"') == 1 + len(roll["tenants"])  # the overview + one per tenant
     page = tmp_path / "rollup.html"

@@ -3,6 +3,7 @@ tests/rule_cases/<rule-id>.yaml, applied as overlays on a compliant resource of 
 (tests/rule_cases/_base/<type>.yaml)."""
 
 import copy
+import functools
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,11 +13,17 @@ import yaml
 from enamel_hipaa.core import schemas
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.model import Resource
-from enamel_hipaa.core.ruleset import load_rules
+from conftest import shipped_rules
 
 CASES = Path(__file__).parent / "rule_cases"
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
-RULES = load_rules().rules
+RULES = shipped_rules().rules
+
+
+@functools.lru_cache(maxsize=None)
+def read_yaml(path: Path):
+    """A rule-case file, parsed once per session with libyaml (callers copy before changing)."""
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _set(props: dict, dotted: str, value) -> None:
@@ -28,7 +35,7 @@ def _set(props: dict, dotted: str, value) -> None:
 
 
 def build_props(rule_type: str, case: dict) -> dict:
-    props = copy.deepcopy(yaml.safe_load((CASES / "_base" / f"{rule_type}.yaml").read_text()))
+    props = copy.deepcopy(read_yaml(CASES / "_base" / f"{rule_type}.yaml"))
     for k, v in (case.get("set") or {}).items():
         _set(props, k, v)
     return props
@@ -37,7 +44,7 @@ def build_props(rule_type: str, case: dict) -> dict:
 def cases():
     for rule in RULES:
         path = CASES / f"{rule.id}.yaml"
-        data = yaml.safe_load(path.read_text()) if path.exists() else {}
+        data = read_yaml(path) if path.exists() else {}
         for status in ("pass", "fail", "skip", "unknown"):
             for case in data.get(status, []):
                 yield pytest.param(rule, status, case, id=f"{rule.id}:{case['name']}")
@@ -47,7 +54,7 @@ def test_every_rule_has_a_pass_and_a_fail_case():
     missing = []
     for rule in RULES:
         path = CASES / f"{rule.id}.yaml"
-        data = yaml.safe_load(path.read_text()) if path.exists() else {}
+        data = read_yaml(path) if path.exists() else {}
         if not data.get("pass") or not data.get("fail"):
             missing.append(rule.id)
     assert missing == [], f"rules without a pass and a fail case: {missing}"
@@ -55,7 +62,7 @@ def test_every_rule_has_a_pass_and_a_fail_case():
 
 def test_case_names_say_their_expected_outcome():
     for path in CASES.glob("*.yaml"):
-        data = yaml.safe_load(path.read_text())
+        data = read_yaml(path)
         for status, items in data.items():
             for case in items:
                 assert case["name"].startswith(status + "_"), (path.name, case["name"])
@@ -84,7 +91,7 @@ def test_base_resources_are_schema_valid_and_compliant():
     """The compliant base of each type validates against its type schema and passes every rule."""
     types = schemas.type_schemas()
     for base in (CASES / "_base").glob("*.yaml"):
-        props = yaml.safe_load(base.read_text())
+        props = copy.deepcopy(read_yaml(base))
         schema = types[base.stem]
         import jsonschema
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib.util
+import io
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import yaml
 
@@ -23,32 +25,52 @@ _spec.loader.exec_module(sc)
 UNCOVERED: set[str] = set()
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=60)
+@functools.lru_cache(maxsize=None)
+def bullets() -> tuple:
+    return tuple(sc.load_bullets(RULES))
+
+
+@functools.lru_cache(maxsize=None)
+def seed_rules() -> tuple:
+    """The shipped rules as the script reads them (parsed once for this module)."""
+    return tuple(sc.load_rules(RULES, {b["id"] for b in bullets()}))
+
+
+@functools.lru_cache(maxsize=None)
+def built() -> tuple:
+    return sc.build(RULES)
+
+
+def run(*args: str) -> SimpleNamespace:
+    """The script's main() in this process (what `python scripts/seed_coverage.py ARGS` runs):
+    its exit status and what it printed."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = sc.main(list(args))
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 def test_seed_yaml_holds_62_bullets_27_technical_32_administrative_3_physical():
-    bullets = sc.load_bullets(RULES)
-    kinds = [b["kind"] for b in bullets]
-    assert (len(bullets), kinds.count("T"), kinds.count("A"), kinds.count("P")) == (62, 27, 32, 3)
+    kinds = [b["kind"] for b in bullets()]
+    assert (len(bullets()), kinds.count("T"), kinds.count("A"), kinds.count("P")) == (62, 27, 32, 3)
 
 
 def test_every_rule_names_only_bullets_that_exist():
-    bullets = {b["id"] for b in sc.load_bullets(RULES)}
-    rules = sc.load_rules(RULES, bullets)  # raises BadInput on an unknown id
+    ids = {b["id"] for b in bullets()}
+    rules = seed_rules()  # raises BadInput on an unknown id
     named = {x for r in rules for x in r["seed"]}
-    assert named <= bullets, sorted(named - bullets)
+    assert named <= ids, sorted(named - ids)
     assert len(rules) == len([p for p in RULES.glob("*/*.yaml") if p.parent.name != "data"])
 
 
 def test_rules_without_a_bullet_say_why():
-    rules = sc.load_rules(RULES, {b["id"] for b in sc.load_bullets(RULES)})
+    rules = seed_rules()
     silent = [r["id"] for r in rules if not r["seed"] and len(r["why_none"]) < 10]
     assert silent == []
 
 
 def test_uncovered_bullets_are_exactly_the_known_gaps():
-    _, rows = sc.build(RULES)
+    _, rows = built()
     gaps = set(sc.uncovered(rows))
     print("bullets without a rule:", sorted(gaps))
     assert gaps == UNCOVERED, {
@@ -102,7 +124,7 @@ def test_an_empty_seed_without_a_reason_exits_2(tmp_path):
 
 
 def test_onprem_sources_name_the_collector_from_the_resource_type():
-    rules = {r["id"]: r for r in sc.load_rules(RULES, {b["id"] for b in sc.load_bullets(RULES)})}
+    rules = {r["id"]: r for r in seed_rules()}
     assert rules["windows-bitlocker-system-drive"]["source"] == "windows"
     assert rules["dicom-store-stale-phi"]["source"] == "filestore"
     assert rules["pacs-web-https"]["source"] == "web"
@@ -112,7 +134,7 @@ def test_onprem_sources_name_the_collector_from_the_resource_type():
 
 
 def test_verdicts_split_register_from_real_sources():
-    rows = {r["id"]: r for r in sc.build(RULES)[1]}
+    rows = {r["id"]: r for r in built()[1]}
     assert (rows["A3"]["verdict"], rows["A3"]["meets"]) == ("automated", True)  # windows-usb-storage-blocked
     assert (rows["AC3"]["verdict"], rows["AC3"]["meets"]) == ("attested", True)  # attestation-access-review-current
     assert (rows["TR4"]["verdict"], rows["TR4"]["meets"]) == ("automated", True)  # + training-curriculum-complete

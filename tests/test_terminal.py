@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import big_scan
-from conftest import ROOT
+from conftest import ROOT, shipped_rules
 from enamel_hipaa.outputs.terminal import DEFAULT_PIPED_WIDTH, make_console, print_report
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -38,11 +38,10 @@ def report(tmp_path_factory):
     from enamel_hipaa.core.engine import evaluate
     from enamel_hipaa.core.model import Resource
     from enamel_hipaa.core.report import build
-    from enamel_hipaa.core.ruleset import load_rules
 
     d = tmp_path_factory.mktemp("term")
     path = big_scan.write_resources(d / "r.json", 12, seed=3, prefix="bright-smile-dental-xray-archive-long-name")
-    rs = load_rules()
+    rs = shipped_rules()
     res = [Resource(**r) for r in json.loads(path.read_text())["resources"]]
     rep = build(
         evaluate([r for r in rs.rules if r.resource == "aws.s3_bucket"], res),

@@ -5,42 +5,33 @@ unknown and sensitive values, and the plan-level cases the issue names."""
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 import pytest
 
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.sources.terraform import collect_terraform_plan
-from iac_helpers import EXPECTED, FIXTURES, by_id, cases_of, fixtures_of, printed, verdicts
+from iac_helpers import assert_normalised_as_expected, assert_verdict, by_id, cases_of, fixtures_of
+from iac_helpers import collected as _collected, findings, judged as _judged
+
+SOURCE = "terraform-plan"
 
 
-@lru_cache(maxsize=None)
 def collected(name: str):
-    return collect_terraform_plan(str(FIXTURES / name))
+    return _collected(SOURCE, name)
 
 
-@lru_cache(maxsize=None)
 def judged(name: str):
-    return verdicts(collected(name))
+    return _judged(SOURCE, name)
 
 
-@pytest.mark.parametrize("name,key,rule_id,status", list(cases_of("terraform-plan")), ids=lambda v: str(v))
+@pytest.mark.parametrize("name,key,rule_id,status", list(cases_of(SOURCE)), ids=lambda v: str(v))
 def test_terraform_plan_verdict_matches_expected(name, key, rule_id, status):
-    got = judged(name).get((key, rule_id))
-    assert got == status, f"{name} {key} {rule_id}: expected {status}, got {got}"
+    assert_verdict(SOURCE, name, key, rule_id, status)
 
 
-@pytest.mark.parametrize("name", fixtures_of("terraform-plan"))
+@pytest.mark.parametrize("name", fixtures_of(SOURCE))
 def test_terraform_plan_resources_normalise_to_expected_types(name):
-    spec = EXPECTED[name]
-    found = by_id(collected(name))
-    for key, res in (spec.get("resources") or {}).items():
-        assert key in found, f"{key} missing from {name}: {sorted(found)}"
-        assert found[key].type == res["type"]
-    for t in spec.get("no_resources_of") or []:
-        assert [r.id for r in found.values() if r.type == t] == []
-    for secret in spec.get("must_not_print") or []:
-        assert secret not in printed(collected(name))
+    assert_normalised_as_expected(SOURCE, name)
 
 
 def test_security_group_with_dicom_104_open_fails_on_plan_json():
@@ -104,12 +95,10 @@ def test_not_a_plan_is_bad_input_naming_the_file(tmp_path):
 
 def test_report_carries_unsupported_types_and_validates_against_its_schema():
     from enamel_hipaa.core import report, schemas
-    from enamel_hipaa.core.engine import evaluate
-    from iac_helpers import NOW, RULES
 
     c = collected("terraform/real/checkov-plan-terragoat.json")
     rep = report.build(
-        evaluate(RULES, c.resources, now=NOW),
+        list(findings(SOURCE, "terraform/real/checkov-plan-terragoat.json")),
         [],
         started_at="2026-11-24T00:00:00Z",
         tenant=None,

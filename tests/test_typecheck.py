@@ -23,12 +23,12 @@ from enamel_hipaa.core import schemas, typecheck
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.model import Resource
-from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.sources.resources_file import read
+from conftest import shipped_rules
 
 CASES = Path(__file__).parent / "rule_cases"
 NOW = datetime(2026, 11, 24, tzinfo=timezone.utc)
-RULES = load_rules().rules
+RULES = shipped_rules().rules
 TYPES = schemas.type_schemas()
 BASES = {p.stem: yaml.safe_load(p.read_text()) for p in (CASES / "_base").glob("*.yaml")}
 

@@ -82,6 +82,11 @@ def history_db(two_scans, tmp_path, request):
     return tmp_path / db.name, waivers
 
 
+# The SMTP transport does not depend on the history store: those tests run on SQLite only; the
+# content tests (the .eml written without sending, the first report, the rendered HTML) on both.
+TRANSPORT_ONLY = pytest.mark.parametrize("two_scans", ["sqlite"], indirect=True)
+
+
 def weekly(db, waivers, *extra, env_extra=None):
     config = Path(waivers).parent / "empty-config.yaml"  # no user settings leak into the test
     config.write_text("")
@@ -149,6 +154,7 @@ def check_message(msg):
     return text, html
 
 
+@TRANSPORT_ONLY
 def test_pass_starttls_message_arrives_with_both_parts_and_attachments(smtp, cas, history_db):
     inbox, port = smtp("starttls")
     r = weekly(*history_db, *smtp_args(port, cas))
@@ -163,6 +169,7 @@ def test_pass_starttls_message_arrives_with_both_parts_and_attachments(smtp, cas
     assert listed.stdout.count('"id"') == 3  # the weekly scan was recorded
 
 
+@TRANSPORT_ONLY
 def test_pass_implicit_tls_message_arrives(smtp, cas, history_db):
     inbox, port = smtp("implicit")
     r = weekly(*history_db, *smtp_args(port, cas, "--smtp-tls", "implicit"))
@@ -170,6 +177,7 @@ def test_pass_implicit_tls_message_arrives(smtp, cas, history_db):
     check_message(parse(inbox.messages[0].original_content))
 
 
+@TRANSPORT_ONLY
 def test_fail_server_without_starttls_is_refused(smtp, cas, history_db):
     inbox, port = smtp("plain")
     r = weekly(*history_db, *smtp_args(port, cas))
@@ -177,6 +185,7 @@ def test_fail_server_without_starttls_is_refused(smtp, cas, history_db):
     assert inbox.messages == [] and inbox.logins == []
 
 
+@TRANSPORT_ONLY
 def test_fail_certificate_from_another_ca_is_refused(smtp, cas, history_db):
     inbox, port = smtp("starttls", ca="other")
     r = weekly(*history_db, *smtp_args(port, cas))
@@ -185,12 +194,14 @@ def test_fail_certificate_from_another_ca_is_refused(smtp, cas, history_db):
     assert PASSWORD not in r.stderr
 
 
+@TRANSPORT_ONLY
 def test_fail_system_trust_store_does_not_trust_the_test_ca(smtp, cas, history_db):
     inbox, port = smtp("starttls")
     r = weekly(*history_db, "--smtp-host", "127.0.0.1", "--smtp-port", port)
     assert r.returncode == 2 and "certificate verification failed" in r.stderr and inbox.messages == []
 
 
+@TRANSPORT_ONLY
 def test_pass_insecure_plain_connection_allowed_only_on_loopback(smtp, cas, history_db, tmp_path):
     inbox, port = smtp("plain")
     r = weekly(*history_db, "--smtp-host", "127.0.0.1", "--smtp-port", port, "--smtp-insecure")

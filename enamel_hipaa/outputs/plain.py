@@ -7,8 +7,6 @@ from __future__ import annotations
 from enamel_hipaa.core.engine import MISSING, resolve_params
 from enamel_hipaa.core.model import ERROR_KEY, UNKNOWN_KEY
 
-EXPECTED_MARK = " (expected: "
-
 
 def key_words(key: str) -> str:
     """`public_access_block.block_public_policy` -> `block public policy (public access block)`."""
@@ -98,9 +96,11 @@ def _sub(cond: dict, params: dict) -> str:
     return f"({s})" if ("all" in cond or "any" in cond) else s
 
 
-def observed_words(message: str) -> str:
-    """What was seen, without the rule-syntax tail the engine appends for failures."""
-    return message.split(EXPECTED_MARK)[0]
+def observed(f: dict) -> str:
+    """What was seen: the finding's structured `observed` (Finding.observed). A report written
+    before findings carried it (an old history entry) shows its whole message, never a parse
+    of it."""
+    return f.get("observed") or f.get("message") or ""
 
 
 def rule_expected(rule) -> str:

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from enamel_hipaa.core.model import SEVERITIES, SEVERITY_RANK
 from enamel_hipaa.core.report import FAILING
 from enamel_hipaa.outputs import charts
-from enamel_hipaa.outputs.plain import observed_words, rule_expected
+from enamel_hipaa.outputs.plain import observed, rule_expected
 
 SCORED = ("pass", "fail", "unknown", "error")
 MATRIX = ("pass", "fail", "unknown", "error", "waived")
@@ -70,7 +70,7 @@ def rule_groups(findings: list[dict], ctx, statuses=FAILING) -> list[dict]:
                         "region": f["resource"].get("region") or "",
                         "account": f["resource"].get("account") or "",
                         "source": f["resource"].get("source") or "",
-                        "observed": f.get("observed") or observed_words(f["message"]),
+                        "observed": observed(f),
                         "location": f.get("location"),
                     }
                     for f in items

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from enamel_hipaa.core import cleantext
-from enamel_hipaa.outputs.plain import observed_words
+from enamel_hipaa.outputs.plain import observed
 
 STYLE = {"fail": "bold red", "unknown": "yellow", "error": "magenta", "waived": "cyan", "pass": "green", "skip": "dim"}
 SEV_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "blue", "info": "dim"}
@@ -88,7 +88,7 @@ def _table(rows: list[dict], title: str, width: int) -> Table:
             Text(f["status"], style=STYLE[f["status"]]),
             who,
             _hipaa(f),
-            escape(f.get("observed") or observed_words(f["message"])),
+            escape(observed(f)),
         )
     return table
 
@@ -108,9 +108,7 @@ def _stacked(console: Console, rows: list[dict], title: str) -> None:
             Padding(Text(cleantext.terminal(_resource(f)), style="cyan"), (0, 0, 0, 2), expand=False), overflow="fold"
         )
         console.print(
-            Padding(
-                Text(cleantext.terminal(f.get("observed") or observed_words(f["message"]))), (0, 0, 0, 2), expand=False
-            ),
+            Padding(Text(cleantext.terminal(observed(f))), (0, 0, 0, 2), expand=False),
             overflow="fold",
         )
 

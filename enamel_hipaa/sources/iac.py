@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from enamel_hipaa.core.model import Resource
 from enamel_hipaa.sources import Collection
+from enamel_hipaa.sources.checkov import relpath
 from enamel_hipaa.sources.pulumi.normalize import BUILDERS
 from enamel_hipaa.sources.pulumi.plan import Plan
 
@@ -35,6 +36,20 @@ def normalise(
     out: list[Resource] = []
     for build in BUILDERS:
         out.extend(build(plan))
+    return out
+
+
+def collect_files(paths, collect_one) -> Collection:
+    """Every file of a Terraform-plan or CloudFormation source. Addresses and logical ids are
+    unique only within one file, so when a source holds several files each id is qualified with
+    the file's path (`templates/a.yaml#AuditTrail`): two resources never share an id, so a waiver
+    or a baseline entry can never match a resource of another file."""
+    out = Collection()
+    for path in paths:
+        part = collect_one(path)
+        if len(paths) > 1:
+            part.resources = [replace(r, id=f"{relpath(str(path))}#{r.id}") for r in part.resources]
+        out.extend(part)
     return out
 
 

@@ -1,5 +1,6 @@
 """One ComponentResource per module; each is secure with no arguments and weakens only
-through explicit, named arguments of its <Name>Args."""
+through explicit, named arguments of its <Name>Args. key_policy.py is plain data (PhiKey's
+policy), importable without Pulumi."""
 
 from .account_baseline import AccountBaseline, AccountBaselineArgs
 from .audit_trail import AuditTrail, AuditTrailArgs

@@ -10,23 +10,7 @@ from typing import Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-ADMIN_ACTIONS = [
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:ScheduleKeyDeletion",
-    "kms:CancelKeyDeletion",
-]
-USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+from .key_policy import phi_key_statements
 
 
 @dataclass
@@ -46,33 +30,8 @@ class PhiKeyArgs:
 
 def key_policy(account_id: str, args: PhiKeyArgs) -> str:
     """The key policy: the account root and named admins administer; users and services use."""
-    root = f"arn:aws:iam::{account_id}:root"
-    admins = [root, *args.admin_arns]
     users = list(args.user_arns) + (list(args.admin_arns) if args.allow_admins_to_use_key else [])
-    statements = [
-        {
-            "Sid": "KeyAdministration",
-            "Effect": "Allow",
-            "Principal": {"AWS": admins},
-            "Action": ADMIN_ACTIONS,
-            "Resource": "*",
-        }
-    ]
-    if users:
-        statements.append(
-            {"Sid": "KeyUse", "Effect": "Allow", "Principal": {"AWS": users}, "Action": USE_ACTIONS, "Resource": "*"}
-        )
-    if args.service_principals:
-        statements.append(
-            {
-                "Sid": "ServiceUse",
-                "Effect": "Allow",
-                "Principal": {"Service": list(args.service_principals)},
-                "Action": ["kms:GenerateDataKey*", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        )
+    statements = phi_key_statements(account_id, args.admin_arns, users, args.service_principals)
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 

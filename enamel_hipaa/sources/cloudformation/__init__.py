@@ -69,7 +69,4 @@ def collect_cloudformation(path: str) -> Collection:
 
 def collect(config, ctx=None) -> Collection:
     """`config`: a sources.config.CloudFormationSource."""
-    out = Collection()
-    for path in config.paths:
-        out.extend(collect_cloudformation(path))
-    return out
+    return iac.collect_files(config.paths, collect_cloudformation)

@@ -30,7 +30,4 @@ def collect_terraform_plan(path: str) -> Collection:
 
 def collect(config, ctx=None) -> Collection:
     """`config`: a sources.config.TerraformPlanSource."""
-    out = Collection()
-    for path in config.paths:
-        out.extend(collect_terraform_plan(path))
-    return out
+    return iac.collect_files(config.paths, collect_terraform_plan)
