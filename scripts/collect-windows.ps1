@@ -86,6 +86,29 @@ $export = [ordered]@{
     }
   }
 
+  # "System cryptography: Use FIPS compliant algorithms..."; null = not set (Windows default: off)
+  fips = Get-Section {
+    [ordered]@{
+      FipsAlgorithmPolicyEnabled = Get-RegValue 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa\FipsAlgorithmPolicy' 'Enabled'
+    }
+  }
+
+  # Advanced audit policy, read by subcategory GUID (the names are localised):
+  # Logon {0CCE9215-...}, Credential Validation {0CCE923F-...}. auditpol /r prints CSV;
+  # InclusionSetting is e.g. "Success and Failure", "Failure", "No Auditing".
+  audit_policy = Get-Section {
+    $out = [ordered]@{}
+    foreach ($sub in @(
+        @{ Key = 'Logon'; Guid = '{0CCE9215-69AE-11D9-BED3-505054503030}' },
+        @{ Key = 'CredentialValidation'; Guid = '{0CCE923F-69AE-11D9-BED3-505054503030}' })) {
+      $csv = & auditpol.exe /get /subcategory:$($sub.Guid) /r
+      if ($LASTEXITCODE -ne 0) { throw "auditpol exited $LASTEXITCODE" }
+      $row = $csv | Where-Object { $_ -ne '' } | ConvertFrom-Csv | Select-Object -First 1
+      $out[$sub.Key] = [ordered]@{ InclusionSetting = [string]$row.'Inclusion Setting' }
+    }
+    $out
+  }
+
   # well-known SID S-1-5-32-544 (the name is localised)
   local_administrators = Get-Section {
     $group = Get-LocalGroup -SID 'S-1-5-32-544'

@@ -34,6 +34,7 @@ ONPREM_COLLECTORS = {
     "onprem.tls_endpoint": "tls",
     "onprem.dicom_endpoint": "dicom",
     "onprem.pacs_web": "web",
+    "onprem.mail_domain": "mail",
 }
 VERDICTS = ("automated", "attested", "missing")
 OUT = "docs/seed-coverage.md"
@@ -166,7 +167,7 @@ def render(rows: list[dict], rules: list[dict]) -> str:
         "",
         "Sources: `aws`, `azure`, `attestation` (the register) are the rule's provider; on-prem",
         "rules name their collector (`orthanc`, `nginx`, `windows`, `linux`, `filestore`, `tls`,",
-        "`dicom`, `web`), derived from the rule's `resource:` type.",
+        "`dicom`, `web`, `mail`), derived from the rule's `resource:` type.",
         "",
         "Verdict: **automated** = at least one rule on a real source (cloud, on-prem config, probe or",
         'host export); **attested** = only register rules; **missing** = no rule. "Meets issue 21":',

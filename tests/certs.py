@@ -67,15 +67,19 @@ def new_ca(name: str) -> TestCA:
     return TestCA(name, key, cert)
 
 
-def issue_server_cert(ca: TestCA, directory: Path, stem: str, cn: str = "127.0.0.1") -> tuple[Path, Path]:
-    """A server certificate for 127.0.0.1 and localhost signed by `ca`: (cert, key) PEM paths."""
+def issue_server_cert(
+    ca: TestCA, directory: Path, stem: str, cn: str = "127.0.0.1", dns_names: tuple[str, ...] = ("localhost",)
+) -> tuple[Path, Path]:
+    """A server certificate for 127.0.0.1 and `dns_names` (localhost) signed by `ca`: (cert, key) PEM paths."""
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         _validity(
             x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(ca.cert.subject).public_key(key.public_key())
         )
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), *(x509.DNSName(n) for n in dns_names)]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -181,6 +181,7 @@ SERVER_MODULES = {
     "test_aws_denied",
     "test_aws_shapes",
     "test_onprem_live",
+    "test_mail_probe",
     "test_onprem_demo",
     "test_weekly_email",
     "test_tenants_live",

@@ -62,6 +62,7 @@ REGISTER_V2_RULES = [
     "attestation-sanctions-policy-current",
     "attestation-incidents-investigated",
     "attestation-access-log-spot-checks",
+    "attestation-duties-separated",
 ]
 V2_RULES = VENDOR_V2_RULES + REGISTER_V2_RULES + ["attestation-training-acknowledged"]
 

@@ -247,8 +247,8 @@ def test_windows_exports_pass_and_fail(tmp_path):
     )
     _, report = scan(inv, tmp_path / "out")
     good, bad = _status(report, "good"), _status(report, "bad")
-    assert set(good.values()) == {"pass"} and len(good) == 6
-    assert set(bad.values()) == {"fail"} and len(bad) == 6
+    assert set(good.values()) == {"pass"} and len(good) == 8
+    assert set(bad.values()) == {"fail"} and len(bad) == 8
 
 
 def test_error_windows_section_unreadable_is_error_not_pass(tmp_path):
@@ -278,6 +278,9 @@ def test_windows_fixture_matches_the_script_fields():
         | set(doc["usb_storage"])
         | set(doc["schannel"]["TLS 1.0"]["Server"])
         | set(doc["schannel"])
+        | set(doc["fips"])
+        | set(doc["audit_policy"])
+        | set(doc["audit_policy"]["Logon"])
     )
     missing = [k for k in keys if k not in script]
     assert missing == []

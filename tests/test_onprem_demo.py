@@ -38,6 +38,7 @@ def test_demo_includes_onprem_live_probes_and_stops_its_servers(tmp_path):
         "onprem.orthanc",
         "onprem.nginx_server",
         "onprem.windows_host",
+        "onprem.linux_host",
         "onprem.dicom_endpoint",
         "onprem.tls_endpoint",
         "onprem.dicom_file_store",

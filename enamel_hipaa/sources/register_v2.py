@@ -17,6 +17,7 @@ TRAINING_TOPICS = (
     "minimum-necessary",
     "no-local-copies",
 )
+DUTIES = ("acquisition", "diagnosis", "billing", "administration")
 BAA_CLAUSES = (
     "permitted_uses",
     "required_safeguards",
@@ -47,6 +48,7 @@ def done_dates(data: dict):
         ("physical", ("facility_access_list_reviewed", "screen_placement_reviewed")),
         ("sanctions_policy", ("last_reviewed",)),
         ("access_log_spot_checks", ("last",)),
+        ("duty_separation", ("last_reviewed",)),
     ):
         for k in keys:
             if k in (data.get(section) or {}):
@@ -109,6 +111,8 @@ def register_facts(reg: dict, today_iso: str) -> dict:
     sanctions = reg.get("sanctions_policy") or {}
     incidents = reg.get("incidents")
     spot = reg.get("access_log_spot_checks") or {}
+    duties = reg.get("duty_separation")
+    held = [(a["account"], set(a["duties"])) for a in (duties or {}).get("accounts", [])]
     return {
         "format_version": reg.get("format_version", reg["version"]),
         "encryption_standards": {
@@ -154,6 +158,16 @@ def register_facts(reg: dict, today_iso: str) -> dict:
             "kept": incidents is not None,
             "entries": len(incidents or []),
             "not_investigated": sum(1 for e in incidents or [] if not e["investigated"]),
+        },
+        "duty_separation": {
+            "recorded": duties is not None,
+            "accounts": len(held),
+            "duties_unassigned": [d for d in DUTIES if not any(d in h for _, h in held)],
+            "admins_with_other_duties": sorted(a for a, h in held if "administration" in h and len(h) > 1),
+            "billing_with_clinical_duties": sorted(
+                a for a, h in held if "billing" in h and h & {"acquisition", "diagnosis"}
+            ),
+            "last_reviewed": (duties or {}).get("last_reviewed"),
         },
         "access_log_spot_checks": {
             "last": spot.get("last"),

@@ -7,7 +7,11 @@ naming the vendor that lists the account and that vendor's BAA status; the rule
 `attestation-external-party-baa` fails unless the BAA is current. A value the source could
 not read yields a party whose status is unknown/error, never a clean pass. PHI buckets
 (tags.data_class = phi) that no register system covers become `attestation.restore_test`
-resources with no test, so the restore-test rule fails for them.
+resources with no test, so the restore-test rule fails for them. When the scan read AWS
+Backup's restore testing (aws.backup_restore_testing), a completed restore job on a resource
+a system covers counts as that system's restore test when it is later than the register's
+(`evidence: aws-backup`); the register stays the fallback, and restore data AWS could not
+read never passes a system the register does not.
 
 Without a register the collection is returned unchanged. `WHERE_ACCOUNTS` is the one table
 to extend when a collector emits another list of outside accounts (e.g. Azure guest tenants).
@@ -16,8 +20,8 @@ to extend when a collector emits another list of outside accounts (e.g. Azure gu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 
 from enamel_hipaa.sources import Collection
 from enamel_hipaa.sources.attestation import DEFAULT_RESTORE_INTERVAL_DAYS, restore_test_resource
@@ -194,6 +198,54 @@ def _untested_phi_systems(collection: Collection, tests: list[Resource], interva
     return out
 
 
+def _arn(item: str) -> str:
+    return item if item.startswith("arn:") else f"arn:aws:s3:::{item}"
+
+
+def _plan_covers(plan: dict, arn: str) -> bool:
+    service = arn.split(":")[2] if arn.count(":") >= 2 else ""
+    for sel in plan.get("selections") or []:
+        if arn in sel.get("resource_arns", []):
+            return True
+        if "*" in sel.get("resource_arns", []) and not sel.get("by_conditions"):
+            if sel.get("resource_type", "").lower() == service:
+                return True
+    return False
+
+
+def _with_aws_restore_evidence(collection: Collection, tests: list[Resource], today) -> list[Resource]:
+    """The restore tests, each with what AWS Backup shows for the resources it covers."""
+    sources = [r for r in collection.resources if r.type == "aws.backup_restore_testing" and not r.error]
+    if not sources:
+        return tests
+    jobs = [r.properties.get("restore_jobs") for r in sources]
+    plans = [r.properties.get("plans") for r in sources]
+    unreadable = next((j for j in jobs + plans if _is_marker(j) or not isinstance(j, list)), None)
+    out = []
+    for t in tests:
+        p = dict(t.properties)
+        if "register_last_tested" in p:  # enriched before (a resources file from `enamel collect`)
+            reg = p["register_last_tested"]
+            p.update(tested=reg is not None, last_tested=reg)
+            p["within_policy_interval"] = (
+                reg is not None and (today - date.fromisoformat(reg)).days <= p["interval_days"]
+            )
+        p["register_last_tested"] = p["last_tested"] if p.get("tested") is True else None
+        arns = {_arn(c) for c in p.get("covers", [])}
+        done = [j["completed"] for js in jobs if isinstance(js, list) for j in js if j.get("source_arn") in arns]
+        latest = max(done, default=None)
+        p["aws_restore_testing_plans"] = sorted(
+            {pl["name"] for ps in plans if isinstance(ps, list) for pl in ps if any(_plan_covers(pl, a) for a in arns)}
+        )
+        p["aws_restore_job"] = latest if latest or unreadable is None else error_value("AWS Backup restore data unread")
+        p["evidence"] = "register" if p.get("tested") is True else None
+        if latest and (p.get("tested") is not True or not p.get("last_tested") or latest > p["last_tested"]):
+            p.update(tested=True, last_tested=latest, evidence="aws-backup")
+            p["within_policy_interval"] = (today - date.fromisoformat(latest)).days <= p["interval_days"]
+        out.append(replace(t, properties=p))
+    return out
+
+
 def _derived(r: Resource) -> bool:
     return r.type == "attestation.external_party" or r.id.startswith(LIVE_SYSTEM_PREFIX)
 
@@ -210,5 +262,9 @@ def enrich(collection: Collection) -> Collection:
     interval = registers[0].properties.get("restore_test_interval_days", DEFAULT_RESTORE_INTERVAL_DAYS)
     today = datetime.now(timezone.utc).date()
     collection.resources.extend(party_resources(external_parties(collection), vendors))
-    collection.resources.extend(_untested_phi_systems(collection, tests, interval, today))
+    untested = _untested_phi_systems(collection, tests, interval, today)
+    ids = {t.id for t in tests}
+    updated = {t.id: t for t in _with_aws_restore_evidence(collection, tests + untested, today)}
+    collection.resources[:] = [updated.get(r.id, r) if r.id in ids else r for r in collection.resources]
+    collection.resources.extend(updated[t.id] for t in untested)
     return collection

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enamel_hipaa.core.model import CollectionError, Resource
 from enamel_hipaa.sources import Collection
 
-KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores")
+KINDS = ("orthanc", "nginx", "tls", "dicom", "web", "windows", "linux_hosts", "file_stores", "mail_domains")
 
 
 def collect(config, ctx=None) -> Collection:
@@ -22,7 +22,7 @@ def collect(config, ctx=None) -> Collection:
 
 
 def collect_inventory(path: str) -> Collection:
-    from enamel_hipaa.sources.onprem import file_store, inventory, windows
+    from enamel_hipaa.sources.onprem import file_store, inventory, linux, windows
 
     inv = inventory.load(path)
     out = Collection(sources=[f"onprem:{inv.path.name}"])
@@ -35,6 +35,7 @@ def collect_inventory(path: str) -> Collection:
             inv.resolve(inv.data["windows_builds_file"]) if inv.data.get("windows_builds_file") else None
         )
         out.resources.extend(guarded(windows.collect, "onprem.windows_host", e, table) for e in inv.entries("windows"))
+    out.resources.extend(guarded(linux.collect, "onprem.linux_host", e) for e in inv.entries("linux_hosts"))
     out.resources.extend(
         guarded(file_store.collect, "onprem.dicom_file_store", e, inv.approved_paths)
         for e in inv.entries("file_stores")
@@ -107,6 +108,7 @@ PROBES = {
     "tls": ("tls", "onprem.tls_endpoint"),
     "dicom": ("dicom", "onprem.dicom_endpoint"),
     "web": ("web", "onprem.pacs_web"),
+    "mail_domains": ("mail", "onprem.mail_domain"),
 }
 
 
@@ -121,13 +123,16 @@ def guarded(fn, rtype: str, entry: dict, *args):
             or entry.get("config")
             or entry.get("file")
             or entry.get("path")
+            or entry.get("domain")
             or f"{entry.get('host')}:{entry.get('port')}"
         )
         return Resource(
             type=rtype,
             id=f"{rtype}:{target}",
             name=entry.get("name") or str(target),
-            source="probe" if rtype in ("onprem.tls_endpoint", "onprem.dicom_endpoint", "onprem.pacs_web") else "file",
+            source="probe"
+            if rtype in ("onprem.tls_endpoint", "onprem.dicom_endpoint", "onprem.pacs_web", "onprem.mail_domain")
+            else "file",
             properties={},
             error=f"{target}: collection failed: {type(exc).__name__}: {exc}",
         )

@@ -13,6 +13,8 @@ PATH_KEYS = {
     "orthanc": ("config", "configs", "compose"),
     "nginx": ("config", "root"),
     "windows": ("file",),
+    "linux_hosts": ("file",),
+    "mail_domains": ("ca_file",),
     "file_stores": ("path",),
 }
 DEFAULT_TIMEOUT = 3.0
@@ -115,9 +117,20 @@ def load(path: str) -> Inventory:
         if why:
             raise InputError(str(p), why, line=yamlsrc.line_of(lines, tuple(where)), where="/".join(map(str, where)))
     seen: dict[tuple, int] = {}
-    for kind in ("orthanc", "nginx", "tls", "dicom", "web", "windows", "file_stores", "pacs"):
+    for kind in (
+        "orthanc",
+        "nginx",
+        "tls",
+        "dicom",
+        "web",
+        "windows",
+        "linux_hosts",
+        "file_stores",
+        "pacs",
+        "mail_domains",
+    ):
         for i, e in enumerate(data.get(kind, [])):
-            name = e.get("name") or e.get("file")
+            name = e.get("name") or e.get("file") or e.get("domain")
             if (kind, name) in seen:
                 raise InputError(
                     str(p),

@@ -69,6 +69,29 @@ def _usb(v):
     return v.get("UsbStorStart") == USBSTOR_DISABLED or v.get("DenyAllRemovable") == 1
 
 
+def _fips(v):
+    """FipsAlgorithmPolicy\\Enabled = 1; unset is the Windows default (off)."""
+    if not isinstance(v, dict) or "$error" in v:
+        return v
+    return v.get("FipsAlgorithmPolicyEnabled") == 1
+
+
+# auditpol's English inclusion settings; any other text (a localised one) is unknown, never a pass
+AUDIT_SETTINGS = {"success and failure": True, "failure": True, "success": False, "no auditing": False}
+
+
+def _audit(v):
+    if not isinstance(v, dict) or "$error" in v:
+        return v
+    out = {}
+    for key, name in (("Logon", "logon_failures_audited"), ("CredentialValidation", "credential_failures_audited")):
+        text = str((v.get(key) or {}).get("InclusionSetting", "")).strip().casefold()
+        if text not in AUDIT_SETTINGS:
+            return error_value(f"audit_policy: {key} inclusion setting {text!r} not recognised")
+        out[name] = AUDIT_SETTINGS[text]
+    return out
+
+
 def collect(entry: dict, table: list | None = None, today=None) -> Resource:
     path = Path(entry["file"])
     name = entry.get("name") or path.stem
@@ -108,6 +131,8 @@ def collect(entry: dict, table: list | None = None, today=None) -> Resource:
         "schannel": _schannel(_section(doc, "schannel")),
         "inactivity_lock": _lock(_section(doc, "screen_lock")),
         "usb_mass_storage_blocked": _usb(_section(doc, "usb_storage")),
+        "fips_algorithm_policy": _fips(_section(doc, "fips")),
+        "audit_policy": _audit(_section(doc, "audit_policy")),
         "local_administrators": sorted(map(str, admins)) if isinstance(admins, list) else admins,
         "local_administrators_count": len(admins) if isinstance(admins, list) else admins,
     }
