@@ -819,6 +819,12 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         for i, az in ((1, "a"), (2, "b"))
     ]
     cert = sess.client("acm", region_name=HOME).request_certificate(DomainName="viewer.example.test")["CertificateArn"]
+    # the failing TLS listener serves an IAM server certificate, not an ACM one (elbv2-acm-certificate)
+    iam_cert = sess.client("iam").upload_server_certificate(
+        ServerCertificateName="legacy-viewer",
+        CertificateBody="-----BEGIN CERTIFICATE-----\nnot-a-real-certificate\n-----END CERTIFICATE-----",
+        PrivateKey="-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----",
+    )["ServerCertificateMetadata"]["Arn"]
     elb = sess.client("elbv2", region_name=HOME)
     tg = elb.create_target_group(Name="viewer", Protocol="HTTP", Port=8042, VpcId=vpc)["TargetGroups"][0][
         "TargetGroupArn"
@@ -849,7 +855,8 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
             0
         ]
         for port, proto, pol, actions in listeners:
-            kw = {"SslPolicy": pol, "Certificates": [{"CertificateArn": cert}]} if pol else {}
+            served = iam_cert if lb_name == "fail-viewer" else cert
+            kw = {"SslPolicy": pol, "Certificates": [{"CertificateArn": served}]} if pol else {}
             elb.create_listener(
                 LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port, DefaultActions=actions, **kw
             )
@@ -958,6 +965,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         "rds-deletion-protection": ["fail-open-db"],
         "elb-listener-https": ["fail-viewer:8080"],
         "elb-listener-tls-policy": ["fail-viewer:8443"],
+        "elbv2-acm-certificate": ["fail-viewer:8443"],
         "backup-vault-lock": ["fail-unlocked-vault"],
         "backup-plan-offsite-copy": ["fail-local-plan"],
         "iam-user-console-mfa": ["fail-console-no-mfa"],

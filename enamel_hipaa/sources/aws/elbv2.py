@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enamel_hipaa.sources.aws.base import Out, paginate, read, resource
+from enamel_hipaa.sources.normalise.aws.elbv2_listener import certificate_props
 
 SERVICE = "elbv2"
 GLOBAL = False
@@ -52,6 +53,7 @@ def collect(aws, region, regions) -> Out:
                 a.get("Type") == "redirect" and (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS"
                 for a in li.get("DefaultActions") or []
             ),
+            **certificate_props([c.get("CertificateArn") for c in li.get("Certificates") or []]),
         }
         name = f"{lb.get('LoadBalancerName')}:{li.get('Port')}"
         out.resources.append(resource(aws, "aws.elbv2_listener", li["ListenerArn"], name, props, region))

@@ -27,6 +27,7 @@ JOINS = {
     "AWS::EC2::SecurityGroupEgress": (("GroupId", "securityGroupId"),),
     "AWS::KMS::Alias": (("TargetKeyId", "targetKeyId"),),
     "AWS::ElasticLoadBalancingV2::Listener": (("LoadBalancerArn", "loadBalancerArn"),),
+    "AWS::ElasticLoadBalancingV2::ListenerCertificate": (("ListenerArn", "listenerArn"),),
     "AWS::RDS::DBInstance": (
         ("DBClusterIdentifier", "clusterIdentifier"),
         ("DBParameterGroupName", "parameterGroupName"),
@@ -224,12 +225,21 @@ def _trail(p):
     }
 
 
+def _certificate(certs):
+    """The listener's (default) certificate: CloudFormation takes exactly one in `Certificates`."""
+    if is_marker(certs):
+        return certs
+    first = (certs or [None])[0]
+    return _get(first, "CertificateArn") if isinstance(first, dict) else first
+
+
 def _listener(p):
     acts = p.get("DefaultActions")
     return {
         "protocol": p.get("Protocol"),
         "port": _i(p.get("Port")),
         "sslPolicy": p.get("SslPolicy"),
+        "certificateArn": _certificate(p.get("Certificates")),
         "defaultActions": acts
         if is_marker(acts)
         else [
@@ -306,6 +316,14 @@ CONVERT = {
         lambda p: {"encrypted": _b(p.get("Encrypted")), "kmsKeyId": p.get("KmsKeyId"), "tags": _tags(p.get("Tags"))},
     ),
     "AWS::ElasticLoadBalancingV2::Listener": ("aws:lb/listener:Listener", _listener),
+    "AWS::ElasticLoadBalancingV2::ListenerCertificate": (
+        "aws:lb/listenerCertificate:ListenerCertificate",
+        lambda p: {
+            "certificateArn": p["Certificates"]
+            if is_marker(p.get("Certificates"))
+            else [_get(c, "CertificateArn") if isinstance(c, dict) else c for c in p.get("Certificates") or []]
+        },
+    ),
     "AWS::ElasticLoadBalancingV2::LoadBalancer": (
         "aws:lb/loadBalancer:LoadBalancer",
         lambda p: {"internal": p["Scheme"] if is_marker(p.get("Scheme")) else p.get("Scheme") == "internal"},

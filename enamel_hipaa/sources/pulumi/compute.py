@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from enamel_hipaa.core.model import Resource, unknown
+from enamel_hipaa.sources.normalise.aws.elbv2_listener import certificate_props
 from enamel_hipaa.sources.normalise.aws.rds import planned_forces_tls
 from enamel_hipaa.sources.pulumi.plan import Plan, _index, _tags, is_marker
 
@@ -159,8 +160,10 @@ def listeners(plan: Plan) -> list[Resource]:
         "aws:alb/loadBalancer:LoadBalancer", []
     )
     idx = _index(lbs, "arn")
+    recs = plan.by_type.get("aws:lb/listener:Listener", []) + plan.by_type.get("aws:alb/listener:Listener", [])
+    extra = _extra_certificates(plan, recs)
     out = []
-    for rec in plan.by_type.get("aws:lb/listener:Listener", []) + plan.by_type.get("aws:alb/listener:Listener", []):
+    for rec in recs:
         p = rec["props"]
         lb = plan.ref(rec, "loadBalancerArn", idx)
         scheme = None
@@ -197,6 +200,7 @@ def listeners(plan: Plan) -> list[Resource]:
             "ssl_policy": policy,
             "min_tls_version": floor,
             "redirects_to_https": redirects,
+            **certificate_props([p.get("certificateArn"), *extra[rec["urn"]]]),
         }
         out.append(
             plan.resource(
@@ -207,6 +211,24 @@ def listeners(plan: Plan) -> list[Resource]:
                 props,
             )
         )
+    return out
+
+
+def _extra_certificates(plan: Plan, listeners: list[dict]) -> dict[str, list]:
+    """listener urn -> the certificate ARNs its ListenerCertificate resources add (SNI); a
+    ListenerCertificate whose listener is unknown makes every listener's certificates unknown."""
+    idx = _index(listeners, "arn")
+    out: dict[str, list] = defaultdict(list)
+    for rec in plan.by_type.get("aws:lb/listenerCertificate:ListenerCertificate", []) + plan.by_type.get(
+        "aws:alb/listenerCertificate:ListenerCertificate", []
+    ):
+        target = plan.ref(rec, "listenerArn", idx)
+        cert = rec["props"].get("certificateArn")
+        if isinstance(target, dict) and "urn" in target:
+            out[target["urn"]].extend(cert if isinstance(cert, list) else [cert])
+        elif target is not None:  # an unknown listener: it may be any of them
+            for li in listeners:
+                out[li["urn"]].append(unknown("a listener certificate's listener is known after apply"))
     return out
 
 

@@ -11,6 +11,7 @@ from enamel_hipaa.sources.pulumi.plan import canonical
 UNDERSTOOD = frozenset(
     {
         "aws:alb/listener:Listener",
+        "aws:alb/listenerCertificate:ListenerCertificate",
         "aws:alb/loadBalancer:LoadBalancer",
         "aws:backup/plan:Plan",
         "aws:backup/selection:Selection",
@@ -41,6 +42,7 @@ UNDERSTOOD = frozenset(
         "aws:kms/alias:Alias",
         "aws:kms/key:Key",
         "aws:lb/listener:Listener",
+        "aws:lb/listenerCertificate:ListenerCertificate",
         "aws:lb/loadBalancer:LoadBalancer",
         "aws:rds/cluster:Cluster",
         "aws:rds/clusterInstance:ClusterInstance",

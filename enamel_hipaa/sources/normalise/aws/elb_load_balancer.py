@@ -3,6 +3,8 @@ DescribeLoadBalancerAttributes shapes."""
 
 from __future__ import annotations
 
+from enamel_hipaa.sources.normalise.aws.elbv2_listener import is_acm_arn
+
 SECURE = ("HTTPS", "SSL")
 
 
@@ -23,7 +25,7 @@ def classic_props(lb: dict, attributes) -> dict:
         "listener_protocols": sorted({str(li.get("Protocol", "")).upper() for li in listeners}),
         "tls_listeners_only": bool(listeners) and len(secure) == len(listeners),
         "certificates": certs,
-        "acm_certificates_only": all(c.startswith("arn:aws:acm:") for c in certs),
+        "acm_certificates_only": all(is_acm_arn(c) for c in certs),
         "access_logs": logs,
         "cross_zone": cross,
     }
