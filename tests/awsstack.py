@@ -848,18 +848,29 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
                 ),
             ],
         ),
-        ("fail-viewer", [(8080, "HTTP", None, forward), (8443, "HTTPS", "ELBSecurityPolicy-2016-08", forward)]),
+        (
+            "fail-viewer",
+            [
+                (8080, "HTTP", None, forward),
+                (8443, "HTTPS", "ELBSecurityPolicy-2016-08", forward),
+                (9443, "HTTPS", "ELBSecurityPolicy-TLS13-1-2-2021-06", forward),
+            ],
+        ),
     ):
         sgs = {"SecurityGroups": [gids["pass-viewer-https"]]} if lb_name == "pass-viewer" else {}
         lb = elb.create_load_balancer(Name=lb_name, Subnets=subnets, Scheme="internet-facing", **sgs)["LoadBalancers"][
             0
         ]
         for port, proto, pol, actions in listeners:
-            served = iam_cert if lb_name == "fail-viewer" else cert
+            served = iam_cert if (lb_name, port) == ("fail-viewer", 8443) else cert
             kw = {"SslPolicy": pol, "Certificates": [{"CertificateArn": served}]} if pol else {}
-            elb.create_listener(
+            li = elb.create_listener(
                 LoadBalancerArn=lb["LoadBalancerArn"], Protocol=proto, Port=port, DefaultActions=actions, **kw
-            )
+            )["Listeners"][0]
+            if (lb_name, port) == ("fail-viewer", 9443):  # ACM by default, an IAM certificate for SNI
+                elb.add_listener_certificates(
+                    ListenerArn=li["ListenerArn"], Certificates=[{"CertificateArn": iam_cert}]
+                )
     # -- AWS Backup
     bk, bkr = sess.client("backup", region_name=HOME), sess.client("backup", region_name=REPLICA)
     archive_key = kms.describe_key(KeyId="alias/pass-archive")["KeyMetadata"]["Arn"]
@@ -965,7 +976,7 @@ def provision_rule_cases(sess, account: str, other_account: str) -> dict:
         "rds-deletion-protection": ["fail-open-db"],
         "elb-listener-https": ["fail-viewer:8080"],
         "elb-listener-tls-policy": ["fail-viewer:8443"],
-        "elbv2-acm-certificate": ["fail-viewer:8443"],
+        "elbv2-acm-certificate": ["fail-viewer:8443", "fail-viewer:9443"],
         "backup-vault-lock": ["fail-unlocked-vault"],
         "backup-plan-offsite-copy": ["fail-local-plan"],
         "iam-user-console-mfa": ["fail-console-no-mfa"],

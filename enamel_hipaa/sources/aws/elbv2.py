@@ -1,4 +1,6 @@
-"""ELBv2 listeners (aws.elbv2_listener): protocol, HTTP->HTTPS redirect, TLS policy floor."""
+"""ELBv2 listeners (aws.elbv2_listener): protocol, HTTP->HTTPS redirect, TLS policy floor,
+certificates (DescribeListenerCertificates: DescribeListeners names only the default one, not the
+SNI certificates added to the listener)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,13 @@ ACTIONS = (
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeListeners",
     "elasticloadbalancing:DescribeSSLPolicies",
+    "elasticloadbalancing:DescribeListenerCertificates",
 )
-CONDITIONAL = {"elasticloadbalancing:DescribeSSLPolicies": "only when a TLS listener exists"}
+CONDITIONAL = {
+    "elasticloadbalancing:DescribeSSLPolicies": "only when a TLS listener exists",
+    "elasticloadbalancing:DescribeListenerCertificates": "once per HTTPS/TLS listener",
+}
+SECURE = ("HTTPS", "TLS")
 TLS_ORDER = {"SSLv3": "0.3", "TLSv1": "1.0", "TLSv1.1": "1.1", "TLSv1.2": "1.2", "TLSv1.3": "1.3"}
 
 
@@ -53,7 +60,7 @@ def collect(aws, region, regions) -> Out:
                 a.get("Type") == "redirect" and (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS"
                 for a in li.get("DefaultActions") or []
             ),
-            **certificate_props([c.get("CertificateArn") for c in li.get("Certificates") or []]),
+            **certificate_props(certificates(elb, li)),
         }
         name = f"{lb.get('LoadBalancerName')}:{li.get('Port')}"
         out.resources.append(resource(aws, "aws.elbv2_listener", li["ListenerArn"], name, props, region))
@@ -68,3 +75,16 @@ def policy_floors(policies) -> dict:
         if versions:
             out[p["Name"]] = versions[0]
     return out
+
+
+def certificates(elb, li: dict):
+    """Every certificate ARN of a TLS listener (default and SNI), [] without TLS, or an $error."""
+    if li.get("Protocol") not in SECURE:
+        return [c.get("CertificateArn") for c in li.get("Certificates") or []]
+    got = read(
+        lambda: [
+            c.get("CertificateArn")
+            for c in paginate(elb, "describe_listener_certificates", "Certificates", ListenerArn=li["ListenerArn"])
+        ]
+    )
+    return got if isinstance(got, dict) else [c.get("CertificateArn") for c in li.get("Certificates") or []] + got

@@ -73,6 +73,7 @@ REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
     ("elbv2", "DescribeLoadBalancers"): ("LoadBalancers",),
     ("elbv2", "DescribeListeners"): ("Listeners",),
     ("elbv2", "DescribeSSLPolicies"): ("SslPolicies",),
+    ("elbv2", "DescribeListenerCertificates"): ("Certificates",),
     ("backup", "ListBackupVaults"): ("BackupVaultList",),
     ("backup", "ListBackupPlans"): ("BackupPlansList",),
     ("backup", "GetBackupPlan"): ("BackupPlan",),
