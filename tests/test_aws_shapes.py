@@ -62,7 +62,13 @@ def test_cloudtrail_data_events_from_classic_and_advanced_selectors():
             {"DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3:::xrays/", "arn:aws:s3:::logs/a"]}]}
         ]
     }
-    assert data_events(classic) == {"s3_all_buckets": False, "s3_buckets": ["logs", "xrays"]}
+    both = {"all_buckets": False, "buckets": ["logs", "xrays"]}  # no ReadWriteType: All, reads and writes
+    assert data_events(classic) == {
+        "s3_all_buckets": False,
+        "s3_buckets": ["logs", "xrays"],
+        "read": both,
+        "write": both,
+    }
     everything = {
         "AdvancedEventSelectors": [
             {
@@ -73,8 +79,15 @@ def test_cloudtrail_data_events_from_classic_and_advanced_selectors():
             }
         ]
     }
-    assert data_events(everything) == {"s3_all_buckets": True, "s3_buckets": []}
-    assert data_events({"EventSelectors": [{"DataResources": []}]}) == {"s3_all_buckets": False, "s3_buckets": []}
+    every = {"all_buckets": True, "buckets": []}  # no readOnly field selector: reads and writes
+    assert data_events(everything) == {"s3_all_buckets": True, "s3_buckets": [], "read": every, "write": every}
+    none = {"all_buckets": False, "buckets": []}
+    assert data_events({"EventSelectors": [{"DataResources": []}]}) == {
+        "s3_all_buckets": False,
+        "s3_buckets": [],
+        "read": none,
+        "write": none,
+    }
 
 
 def test_tls_policy_floor_is_the_oldest_protocol_accepted():

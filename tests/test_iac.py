@@ -298,7 +298,7 @@ def test_fail_template_routed_to_enamel_rules_on_the_right_lines(scan, resource,
     hits = [
         f
         for f in report["findings"]
-        if f["resource"]["id"] == resource
+        if f["resource"]["id"] == f"{REL}/fail_imaging_stack.yaml#{resource}"  # several templates: ids qualified
         and f["rule_id"] == rule
         and f["location"]["path"].endswith("/fail_imaging_stack.yaml")
     ]

@@ -223,6 +223,8 @@ def _planned_mate(r, plan, roles: dict):
     one of its type and region. Never by order: None when there is no single mate."""
     import re
 
+    if r.type not in SHARED:  # a type only the live scan produces (e.g. Macie's view of a bucket)
+        return None
     if r.type in ACCOUNT_LEVEL:
         found = [p for p in plan if p.type == r.type and p.region == r.region]
     elif r.name in roles:
