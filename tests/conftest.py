@@ -213,6 +213,7 @@ SLOW_MODULES = {
     "test_corpus",
     "test_hostile_inputs",
     "test_onprem_hostile",
+    "test_onprem_answer_shapes",  # loopback servers answering badly, ~12 s
     "test_clean_outputs",
     "test_messages",
     "test_phi_scope",
