@@ -45,7 +45,7 @@ PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 test: $(STAMP) $(CHECKOV) system-deps
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
-	$(PYTEST)
+	$(PYTEST) -n 2 --dist loadfile  # both cores; a file's module-scoped servers stay in one worker
 
 # everything that starts no process and needs no external server or Pulumi run (< 30 s);
 # tests/conftest.py marks the rest (`servers`, `slow`)

@@ -140,4 +140,13 @@ def test_verdicts_split_register_from_real_sources():
     assert (rows["TR4"]["verdict"], rows["TR4"]["meets"]) == ("automated", True)  # + training-curriculum-complete
     assert (rows["PH1"]["verdict"], rows["PH1"]["meets"]) == ("attested", True)  # facility-access-reviewed
     assert (rows["K3"]["verdict"], rows["K3"]["meets"]) == ("automated", True)  # windows/linux FIPS + register
-    assert (rows["AC2"]["verdict"], rows["AC2"]["meets"]) == ("attested", False)  # technical bullet, register only
+    assert (rows["AC2"]["verdict"], rows["AC2"]["meets"]) == ("automated", True)  # windows admins + register
+    assert (rows["T2"]["verdict"], rows["T2"]["meets"]) == ("automated", True)  # MTA-STS enforced + register
+
+
+def test_technical_bullet_checked_only_by_the_register_does_not_meet_the_bar():
+    bullets = [{"id": "X1", "kind": "T"}, {"id": "X2", "kind": "A"}]
+    register_rule = {"id": "r", "seed": ["X1", "X2"], "provider": "attestation"}
+    rows = {r["id"]: r for r in sc.coverage(bullets, [register_rule])}
+    assert (rows["X1"]["verdict"], rows["X1"]["meets"]) == ("attested", False)
+    assert (rows["X2"]["verdict"], rows["X2"]["meets"]) == ("attested", True)
