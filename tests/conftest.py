@@ -202,6 +202,7 @@ SERVER_MODULES = {
     "test_deploy_msp",
     "test_discover",
     "test_report_screens",  # headless Chromium
+    "test_secret_canary",  # moto, SMTP, the CLI in-process and once as a process
 }
 SERVER_FIXTURES = {"moto_server_url", "moto_account", "enamel", "pg_server", "new_history", "store_kind"}
 # no server, but seconds to minutes each: property and fuzz runs, the corpus (deselected by
@@ -212,6 +213,7 @@ SLOW_MODULES = {
     "test_corpus",
     "test_hostile_inputs",
     "test_onprem_hostile",
+    "test_onprem_answer_shapes",  # loopback servers answering badly, ~12 s
     "test_clean_outputs",
     "test_messages",
     "test_phi_scope",

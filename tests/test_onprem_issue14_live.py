@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -55,6 +56,8 @@ def _nginx(tmp, name, conf_body):
     port_line = [ln for ln in conf_body.splitlines() if "listen" in ln][0]
     port = int(port_line.split(":")[1].split()[0].rstrip(";"))
     glob = f"daemon off; pid {work / 'nginx.pid'};"
+    if os.geteuid() == 0:  # workers as nobody cannot read the private tmp dir's htpasswd: 500 on every login
+        glob += " user root;"
     proc = subprocess.Popen(
         [ls.binary("nginx"), "-p", str(work), "-c", str(conf), "-e", str(work / "error.log"), "-g", glob],
         stdout=subprocess.DEVNULL,

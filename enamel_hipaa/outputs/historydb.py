@@ -36,14 +36,27 @@ def is_url(target) -> bool:
     return isinstance(target, str) and target.lower().startswith(URL_SCHEMES)
 
 
-_URL_PASSWORD = re.compile(r"(?i)^(postgres(?:ql)?://[^:/@?#]*):[^@/?#]*@")
+_URL_PASSWORD = re.compile(r"(?i)\b(postgres(?:ql)?://[^:/@?#\s\"']*):[^@/?#\s\"']*@")
 _KV_PASSWORD = re.compile(r"(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)")
 
 
-def redact(text: str) -> str:
-    """A DSN (or any message quoting one) with its password replaced by ***."""
+def _passwords(url: str) -> list[str]:
+    """The password(s) a DSN carries, as written and percent-decoded (empty: none)."""
+    from urllib.parse import unquote
+
+    found = [m.group(1) for m in re.finditer(r"(?i)postgres(?:ql)?://[^:/@?#]*:([^@]*)@", url)]
+    found += [m.group(2).strip("'") for m in _KV_PASSWORD.finditer(url)]
+    return sorted({v for p in found if p for v in (p, unquote(p)) if len(v) >= 3}, key=len, reverse=True)
+
+
+def redact(text: str, url: str | None = None) -> str:
+    """A DSN (or any message quoting one, anywhere in it) with its password replaced by ***;
+    with `url`, that DSN's password is also removed wherever the message repeats it."""
     text = _URL_PASSWORD.sub(r"\1:***@", str(text))
-    return _KV_PASSWORD.sub(r"\1***", text)
+    text = _KV_PASSWORD.sub(r"\1***", text)
+    for secret in _passwords(url) if url else ():
+        text = text.replace(secret, "***")
+    return text
 
 
 class PgTarget(str):
@@ -185,20 +198,20 @@ def psycopg_module():
 
 def open_postgresql(url: str, migrations) -> Store:
     psycopg = psycopg_module()
-    where = redact(url)
+    where = redact(url, url)
     try:
         raw = psycopg.connect(
             str(url), autocommit=True, row_factory=_row_factory, connect_timeout=15, application_name="enamel"
         )
     except psycopg.Error as exc:
-        msg = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        msg = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, url)
         raise InputError(where, f"cannot open the PostgreSQL history: {msg}") from None
     store = Store(raw, POSTGRESQL, where)
     try:
         _migrate_postgresql(store, migrations)
     except psycopg.Error as exc:
         raw.close()
-        raise InputError(where, f"not a usable history database: {redact(str(exc).strip())}") from None
+        raise InputError(where, f"not a usable history database: {redact(str(exc).strip(), url)}") from None
     return store
 
 

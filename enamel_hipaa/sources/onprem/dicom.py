@@ -139,6 +139,11 @@ def collect(entry: dict, timeout: float) -> Resource:
     except ProbeError as exc:
         return res(error=f"{exc}; no plain DICOM answer either (neither DICOM nor DICOM TLS)")
     except (ssl.SSLError, OSError) as exc:
+        if not (isinstance(exc, ssl.SSLError) and "ALERT" in str(exc.reason or "")):
+            # closed or reset without a TLS alert: nothing says a client certificate is required
+            return res(
+                error=f"{host}:{port}: no plain DICOM answer and the TLS handshake failed without an alert ({exc})"
+            )
         if not entry.get("tls"):
             return res(
                 {

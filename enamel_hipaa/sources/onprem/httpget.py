@@ -30,7 +30,10 @@ def get(url: str, timeout: float, user: str | None = None, password: str | None 
     opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=ctx))
     try:
         with opener.open(req, timeout=timeout) as resp:
-            return resp.status, resp.read(MAX_BODY)
+            body = resp.read(MAX_BODY)
+            if len(body) < MAX_BODY and resp.length:  # the server closed before its Content-Length
+                raise OSError(f"truncated answer: {len(body)} bytes, {resp.length} more announced")
+            return resp.status, body
     except urllib.error.HTTPError as exc:
         return exc.code, b""
     except http.client.HTTPException as exc:  # not an HTTP server (e.g. a TLS or DICOM port)

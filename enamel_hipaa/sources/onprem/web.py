@@ -57,5 +57,8 @@ def collect(entry: dict, timeout: float) -> Resource:
             accepted = True
             props["accepted_user"] = user  # the user name only; the password is never kept
             break
+        if s not in (401, 403):  # only a refusal says "not accepted"; a 5xx or redirect says nothing
+            props["default_credentials_accepted"] = unknown(f"HTTP {s} with credentials (expected 2xx, 401 or 403)")
+            return res()
     props["default_credentials_accepted"] = accepted
     return res()

@@ -227,6 +227,8 @@ def start_nginx(
     conf = nginx_config(example_dir, workdir, ports, cert, upstream_port, users)
     prefix = conf.parent
     glob = f"daemon off; pid {workdir / 'nginx.pid'}; error_log {workdir / 'error.log'};"
+    if os.geteuid() == 0:  # workers as nobody cannot reach a private work dir's htpasswd: nginx 500s every login
+        glob += " user root;"
     proc = subprocess.Popen(
         [exe, "-p", str(prefix), "-c", str(conf), "-e", str(workdir / "error.log"), "-g", glob],
         stdout=subprocess.DEVNULL,
