@@ -60,11 +60,21 @@ def test_fail_bucket_losing_encryption_is_a_new_failure_and_gaining_it_resolves(
     assert doc["resources_added"] == [] and doc["resources_removed"] == []
 
 
+def added_buckets(doc):
+    """The buckets added (a new bucket also adds Macie's view of it, aws.macie_bucket, same name)."""
+    added = doc["resources_added"]
+    assert {r["type"] for r in added} <= {"aws.s3_bucket", "aws.macie_bucket"}, added
+    assert sorted(r["name"] for r in added if r["type"] == "aws.macie_bucket") == sorted(
+        r["name"] for r in added if r["type"] == "aws.s3_bucket"
+    )
+    return [r["id"] for r in added if r["type"] == "aws.s3_bucket"]
+
+
 def test_fail_new_public_bucket_is_added_with_new_critical_failures(recorded):
     db, ids = recorded
     doc = drift_json("--history", db)  # default: the previous scan vs the latest
     assert (doc["from"]["id"], doc["to"]["id"], doc["baseline"]) == (ids[1], ids[2], "previous scan")
-    assert [r["id"] for r in doc["resources_added"]] == [PUBLIC]
+    assert added_buckets(doc) == [PUBLIC]
     new = pairs(doc["new_failures"])
     assert {("s3-bucket-public-access-block", PUBLIC), ("s3-bucket-no-public-grants", PUBLIC)} <= new
     assert doc["new_failures"][0]["severity"] == "critical"  # most severe first
@@ -88,7 +98,7 @@ def test_pass_since_falls_back_to_the_oldest_scan_and_renders_markdown(recorded)
     db, ids = recorded
     doc = drift_json("--history", db, "--since", "7d")
     assert doc["from"]["id"] == ids[0] and "oldest recorded scan" in doc["baseline"]
-    assert [r["id"] for r in doc["resources_added"]] == [PUBLIC]
+    assert added_buckets(doc) == [PUBLIC]
     md = run_enamel("drift", "--history", db, "--since", "7d", "--format", "markdown")
     assert md.returncode == 0 and "## New failures" in md.stdout and "## Resolved failures" in md.stdout
     assert "`encryption.sse_algorithm` | aws:kms | none" in md.stdout

@@ -338,7 +338,8 @@ def test_inline_checkov_skip_is_waived_with_its_reason(scan):
     cfn = [
         f
         for f in report["findings"]
-        if f["resource"]["id"] == "ReferralsBucket" and f["rule_id"] == "s3-bucket-access-logging"
+        if f["resource"]["id"] == f"{REL}/fail_imaging_stack.yaml#ReferralsBucket"
+        and f["rule_id"] == "s3-bucket-access-logging"
     ]
     assert [f["status"] for f in cfn] == ["fail"]
     # the suppression covers only its own check: the same bucket still fails the others
