@@ -80,6 +80,11 @@ def test_broken_template_is_bad_input_naming_the_file(tmp_path):
     empty.write_text("Description: no resources\n")
     with pytest.raises(InputError, match="no Resources"):
         collect_cloudformation(str(empty))
+    for section in ("Parameters", "Conditions", "Mappings"):  # found by the fuzz suite: was an internal error
+        odd = tmp_path / f"{section}.yaml"
+        odd.write_text(f"{section}: -1.1e+16\nResources:\n  B: {{Type: AWS::S3::Bucket}}\n")
+        with pytest.raises(InputError, match=f"{section}.yaml: {section} must be a mapping, not float"):
+            collect_cloudformation(str(odd))
 
 
 def test_duplicate_resource_is_bad_input_naming_its_line(tmp_path):

@@ -46,6 +46,9 @@ def decode(path: str) -> tuple[dict, dict[str, tuple[int, int]]]:
     tpl, lines = loader.load(text, str(p))
     if not isinstance(tpl, dict) or not isinstance(tpl.get("Resources"), dict):
         raise InputError(str(p), "not a CloudFormation template: no Resources mapping", line=1)
+    for section in ("Parameters", "Conditions", "Mappings"):  # read as mappings by the resolver
+        if tpl.get(section) is not None and not isinstance(tpl[section], dict):
+            raise InputError(str(p), f"{section} must be a mapping, not {type(tpl[section]).__name__}")
     return tpl, lines
 
 
