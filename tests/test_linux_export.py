@@ -68,33 +68,24 @@ def test_a_missing_image_store_is_unknown_not_encrypted(tmp_path):
     assert doc["storage"]["index_db"] is None and doc["nginx"] is None and doc["orthanc"] is None
 
 
-def test_missing_commands_degrade_to_nulls_with_reasons(tmp_path):
-    """Only a minimal POSIX toolset on PATH: no lsblk, systemctl, sshd, apt-config, stat, timeout."""
+MINIMAL_TOOLS = ("sh", "awk", "sed", "tr", "cat", "date", "df", "head", "tail", "cut", "grep", "basename")
+MINIMAL_TOOLS += ("dirname", "readlink", "uname", "id", "sort")
+
+
+def minimal_path(tmp_path: Path) -> Path:
+    """A PATH directory holding only a minimal POSIX toolset (no lsblk, systemctl, sshd, ...)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in (
-        "sh",
-        "awk",
-        "sed",
-        "tr",
-        "cat",
-        "date",
-        "df",
-        "head",
-        "tail",
-        "cut",
-        "grep",
-        "basename",
-        "dirname",
-        "readlink",
-        "uname",
-        "id",
-        "sort",
-    ):
+    for tool in MINIMAL_TOOLS:
         found = shutil.which(tool)
         assert found, tool
         (bin_dir / tool).symlink_to(found)
-    doc = collect("--image-store", str(tmp_path), env={"PATH": str(bin_dir)})
+    return bin_dir
+
+
+def test_missing_commands_degrade_to_nulls_with_reasons(tmp_path):
+    """Only a minimal POSIX toolset on PATH: no lsblk, systemctl, sshd, apt-config, stat, timeout."""
+    doc = collect("--image-store", str(tmp_path), env={"PATH": str(minimal_path(tmp_path))})
     assert doc["lsblk"] is None
     assert "lsblk: not installed" in doc["errors"]
     assert doc["hostname"] == os.uname().nodename
@@ -106,28 +97,7 @@ def _sshd(tmp_path: Path, main: str, include: str = "") -> dict:
     conf.write_text(main)
     (conf.parent / "sshd_config.d" / "50-site.conf").write_text(include)
     # a PATH without sshd, so the config parser (not sshd -T) answers
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in (
-        "sh",
-        "awk",
-        "sed",
-        "tr",
-        "cat",
-        "date",
-        "df",
-        "head",
-        "tail",
-        "cut",
-        "grep",
-        "basename",
-        "dirname",
-        "readlink",
-        "uname",
-        "id",
-        "sort",
-    ):
-        (bin_dir / tool).symlink_to(shutil.which(tool))
+    bin_dir = minimal_path(tmp_path)
     return collect(env={"ENAMEL_SSHD_CONFIG": str(conf), "PATH": str(bin_dir)})["ssh"]
 
 
