@@ -27,16 +27,49 @@ def ruleset():
     return shipped_rules()
 
 
-def run_enamel(*args, cwd=None, env=None, timeout=300):
-    """Run the real CLI in a subprocess (exit codes, stderr, no tracebacks)."""
-    return subprocess.run(
-        [sys.executable, "-m", "enamel_hipaa.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env=env,
-        timeout=timeout,
-    )
+def run_enamel(*args, cwd=None, env=None, timeout=300, process=False):
+    """Run the real CLI: `main(argv)` in this process with its own stdout, stderr, working
+    directory and environment (exit code, output, no traceback), or, with `process=True`, in
+    a new interpreter (for what only a process shows: signals, a kill, import-time state,
+    the interpreter's own exit). In-process saves the interpreter start, the imports and the
+    rule loading of every call (the CLI is called ~300 times in the suite)."""
+    argv = [str(a) for a in args]
+    if process:
+        return subprocess.run(
+            [sys.executable, "-m", "enamel_hipaa.cli", *argv],
+            capture_output=True,
+            text=True,
+            cwd=cwd or ROOT,
+            env=env,
+            timeout=timeout,
+        )
+    return run_in_process(argv, cwd=cwd or ROOT, env=env)
+
+
+def run_in_process(argv: list[str], cwd, env=None) -> subprocess.CompletedProcess:
+    import contextlib
+    import io
+    import os
+
+    from enamel_hipaa.cli import main
+
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse's usage errors and --help
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return subprocess.CompletedProcess(["enamel", *argv], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture

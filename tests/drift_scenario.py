@@ -11,6 +11,7 @@ time). Nothing else in the tests knows where the resources come from."""
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -137,9 +138,19 @@ def record_scan(db: Path, step: int, waivers: Path | None = None, tenant: str = 
     args = ["scan", *scenario_source(step), "--record", "--history", db, "--tenant", tenant, "-q", "--fail-on", "none"]
     if waivers:
         args += ["--waivers", waivers]
-    res = run_enamel(*args)
-    assert res.returncode == 0, res.stderr
+    with tempfile.TemporaryDirectory(prefix="enamel-scan-") as out:
+        res = run_enamel(*args, "--format", "json", "--output-dir", out)
+        assert res.returncode == 0, f"exit {res.returncode}: {res.stderr}{_errors(Path(out))}"
     return res
+
+
+def _errors(out: Path) -> str:
+    """The report's errors, to say why a scan that should have been complete was not."""
+    reports = sorted(out.glob("*.json"))
+    if not reports:
+        return " (no JSON report)"
+    report = json.loads(reports[0].read_text())
+    return f" complete={report['scan']['complete']} errors={json.dumps(report['errors'])[:3000]}"
 
 
 def scan_ids(db: Path, tenant: str = TENANT) -> list[str]:

@@ -27,7 +27,7 @@ def bucket(name, status="Enabled", **extra):
 
 
 def test_version():
-    r = run_enamel("--version")
+    r = run_enamel("--version", process=True)  # the real interpreter's entry point
     assert r.returncode == 0 and r.stdout.startswith("enamel ")
 
 
@@ -96,10 +96,23 @@ def test_incomplete_scan_exits_3_by_default(tmp_path):
     )
 
 
+def test_quiet_incomplete_scan_still_says_why_it_exits_3(tmp_path):
+    err = {"source": "aws", "service": "s3", "message": "AccessDenied: ListBuckets", "resource_type": "aws.s3_bucket"}
+    p = resources_file(tmp_path, [], [err])
+    r = run_enamel("scan", "--resources", p, "-q", "--fail-on", "none")
+    assert r.returncode == 3 and r.stdout == ""
+    assert r.stderr.startswith("enamel: incomplete scan: 1 source error(s)") and len(r.stderr.splitlines()) == 1
+    # a complete quiet scan stays silent
+    (tmp_path / "ok").mkdir()
+    ok = resources_file(tmp_path / "ok", [bucket("b", "Enabled")])
+    r = run_enamel("scan", "--resources", ok, "-q", "--fail-on", "none")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
 def test_bad_resources_file_exits_2_naming_file_and_line(tmp_path):
     p = tmp_path / "res.yaml"
     p.write_text("resources:\n  - type: aws.s3_bucket\n    id: b\n    source: cloud\n    properties: {}\n")
-    r = run_enamel("scan", "--resources", p)
+    r = run_enamel("scan", "--resources", p, process=True)  # no traceback from the real interpreter either
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"{p}:4 (resources/0/source)" in r.stderr and len(r.stderr.strip().splitlines()) == 1
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from enamel_hipaa.cli import options
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.core.params import load_params
-from enamel_hipaa.core.report import exit_code
+from enamel_hipaa.core.report import EXIT_INCOMPLETE, exit_code
 from enamel_hipaa.core.ruleset import RuleSet
 from enamel_hipaa.outputs import RenderContext, github, render, write_reports
 from enamel_hipaa.outputs.terminal import print_report
@@ -69,7 +69,17 @@ def present(config, report: dict, ruleset: RuleSet) -> int:
     if o.ci and os.environ.get("GITHUB_ACTIONS"):
         (sys.stderr if to_stdout else sys.stdout).write(github.render(report))
     f = config.failure
-    return exit_code(report, f.fail_on, f.fail_on_error, f.count_unknown)
+    code = exit_code(report, f.fail_on, f.fail_on_error, f.count_unknown)
+    if code == EXIT_INCOMPLETE and (o.quiet or "table" not in o.formats):
+        # the table says it otherwise; a quiet or file-only run still says why it exits 3
+        errors = len(report["errors"])
+        unevaluated = report["summary"]["by_status"].get("error", 0)
+        print(
+            f"enamel: incomplete scan: {errors} source error(s), {unevaluated} check(s) could not be evaluated"
+            " (exit 3; the report lists them)",
+            file=sys.stderr,
+        )
+    return code
 
 
 def run_scan(config, collection: Collection, ruleset: RuleSet, started_at: str) -> tuple[int, str | None]:

@@ -49,6 +49,14 @@ def rule_files(root: Path) -> list[Path]:
     return out
 
 
+# Rule sets already loaded in this process, by the bytes of every file they were built from:
+# an MSP run, `enamel serve`-style callers and the test suite load the same rules many times,
+# and parsing and validating ~300 files costs ~0.7 s each time. Any change to a file (or a
+# file added or removed) changes the key, so a stale set is never returned.
+_LOADED: dict[str, RuleSet] = {}
+_LOADED_MAX = 8
+
+
 def load_rules(extra: list[str | Path] | None = None, replace: bool = False) -> RuleSet:
     """Built-in rules plus each extra directory (same layout: <provider>/<id>.yaml); an extra
     rule with a built-in's id replaces it. `replace` drops the built-in rules."""
@@ -57,11 +65,41 @@ def load_rules(extra: list[str | Path] | None = None, replace: bool = False) -> 
     for r in roots:
         if not Path(r).is_dir():
             raise InputError(str(r), "rules directory not found")
+    key = _inputs_key(builtin, roots, extra or [])
+    if key in _LOADED:
+        return _LOADED[key]
+    ruleset = _load(builtin, roots, extra or [])
+    if len(_LOADED) >= _LOADED_MAX:
+        _LOADED.pop(next(iter(_LOADED)))
+    _LOADED[key] = ruleset
+    return ruleset
+
+
+def _inputs_key(builtin: Path, roots: list[Path], extra: list) -> str:
+    """A digest of every file a rule set is built from: the rule files of each root, the
+    catalogues and the type schemas (names and bytes)."""
+    files = [f for root in roots for f in rule_files(Path(root))]
+    for d in [builtin, *map(Path, extra)]:
+        files.append(d / "hipaa.yaml")
+        types = d / "schema" / "types"  # the built-in ones are paths.schema_dir()'s
+        if types.is_dir():
+            files.extend(sorted(types.glob("*.json")))
+    h = hashlib.sha256(repr([str(r) for r in roots]).encode())
+    for f in files:
+        h.update(str(f).encode() + b"\0")
+        try:
+            h.update(f.read_bytes())
+        except OSError:  # missing or unreadable: the load itself reports it, never cached as fine
+            h.update(b"\0missing\0")
+    return h.hexdigest()
+
+
+def _load(builtin: Path, roots: list[Path], extra: list) -> RuleSet:
     catalogue = dict(load_catalogue(builtin))
-    for d in extra or []:  # a rules directory may cite paragraphs of its own (rules/hipaa.yaml layout)
+    for d in extra:  # a rules directory may cite paragraphs of its own (rules/hipaa.yaml layout)
         if (Path(d) / "hipaa.yaml").is_file():
             catalogue.update(load_catalogue(Path(d)))
-    type_schemas = schemas.type_schemas(tuple(str(d) for d in (extra or [])))
+    type_schemas = schemas.type_schemas(tuple(str(d) for d in extra))
     rules: dict[str, Rule] = {}
     digest = hashlib.sha256()
     for root in roots:
