@@ -77,6 +77,34 @@ def enamel():
     return run_enamel
 
 
+class DemoRun:
+    """One `enamel demo` run: `proc` (exit code, stdout, stderr), the folder `out` with
+    every report format, and the `token` in ENAMEL_TEST_RUN that marks every process the
+    demo started (so a test can check they are all gone)."""
+
+    def __init__(self, proc, out: Path, token: str):
+        self.proc, self.out, self.token = proc, out, token
+
+    def report(self) -> dict:
+        return json.loads((self.out / "enamel-report.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """`enamel demo --fail-on critical --format all`, run once per test process and read by
+    every test about the demo (its exit code, sources, reports and the servers it stops):
+    the demo provisions a moto account, starts Orthanc and nginx and plans two Pulumi
+    programs, ~20 s of work that is the same for each of them."""
+    import os
+    import uuid
+
+    out = tmp_path_factory.mktemp("demo")
+    token = uuid.uuid4().hex
+    env = {**os.environ, "ENAMEL_TEST_RUN": token}
+    proc = run_enamel("demo", "--fail-on", "critical", "--output-dir", out, "--format", "all", env=env)
+    return DemoRun(proc, out, token)
+
+
 def validate_report(report: dict) -> None:
     """Every JSON report a test writes is validated against the shipped schema."""
     schema = json.loads((paths.schema_dir() / "report.schema.json").read_text())

@@ -216,12 +216,10 @@ def test_attest_init_without_sources_writes_a_blank_valid_starter(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def demo_reports(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    r = run_enamel("demo", "--output-dir", out, "--format", "json,markdown,html")
-    assert r.returncode == 1, r.stderr
-    validate_report(json.loads((out / "enamel-report.json").read_text()))
-    return out
+def demo_reports(demo_run):
+    assert demo_run.proc.returncode == 1, demo_run.proc.stderr
+    validate_report(demo_run.report())
+    return demo_run.out
 
 
 GROUP_TITLES = (

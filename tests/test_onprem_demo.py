@@ -1,12 +1,9 @@
 """`enamel demo` grows an on-prem part: the bundled site plus live probes of servers it
 starts itself, stopped by PID, fast, and without any patient identifier in its outputs."""
 
-import json
-import os
-import uuid
 from pathlib import Path
 
-from conftest import run_enamel, validate_report
+from conftest import validate_report
 from enamel_hipaa.workflows.demo import localservers as ls
 from enamel_hipaa.workflows.demo.onprem import DEMO_PATIENT
 
@@ -26,12 +23,10 @@ def _children_alive(token: str) -> list[str]:
     return alive
 
 
-def test_demo_includes_onprem_live_probes_and_stops_its_servers(tmp_path):
-    token = f"ENAMEL_TEST_RUN={uuid.uuid4().hex}"
-    env = {**os.environ, "ENAMEL_TEST_RUN": token.split("=", 1)[1]}
-    proc = run_enamel("demo", "--output-dir", tmp_path, "--format", "json,sarif,markdown,html,csv,junit", env=env)
+def test_demo_includes_onprem_live_probes_and_stops_its_servers(demo_run):
+    token, proc, out = f"ENAMEL_TEST_RUN={demo_run.token}", demo_run.proc, demo_run.out
     assert proc.returncode in (0, 1), proc.stderr
-    report = json.loads((tmp_path / "enamel-report.json").read_text())
+    report = demo_run.report()
     validate_report(report)
     types = {f["resource"]["type"] for f in report["findings"]}
     assert {
@@ -53,6 +48,6 @@ def test_demo_includes_onprem_live_probes_and_stops_its_servers(tmp_path):
     else:
         assert "not installed" in proc.stderr
     assert _children_alive(token) == []
-    everything = proc.stdout + proc.stderr + "".join(f.read_text() for f in tmp_path.iterdir())
+    everything = proc.stdout + proc.stderr + "".join(f.read_text() for f in out.iterdir())
     for value in DEMO_PATIENT:
         assert value not in everything

@@ -485,10 +485,9 @@ def test_pass_cli_reads_preview_and_state_files():
     assert report["summary"]["by_status"]["fail"] == 0 and report["summary"]["by_status"]["unknown"] == 0
 
 
-def test_fail_demo_shows_the_plan_gate_of_infra_and_the_weakened_variant(tmp_path):
-    proc = run_enamel("demo", "--output-dir", tmp_path, "--format", "json")
-    assert proc.returncode == 1, proc.stderr
-    report = json.loads((tmp_path / "enamel-report.json").read_text())
+def test_fail_demo_shows_the_plan_gate_of_infra_and_the_weakened_variant(demo_run):
+    assert demo_run.proc.returncode == 1, demo_run.proc.stderr
+    report = demo_run.report()
     validate_report(report)
     assert {"pulumi:enamel-imaging-archive/dev (mocks)", "pulumi:enamel-weakened-archive/demo (mocks)"} <= set(
         report["scan"]["sources"]

@@ -16,11 +16,9 @@ HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    r = run_enamel("demo", "--output-dir", out, "--format", "all")
-    assert r.returncode == 1, r.stderr  # the demo practice has high findings
-    return out
+def demo_out(demo_run):
+    assert demo_run.proc.returncode == 1, demo_run.proc.stderr  # the demo practice has critical findings
+    return demo_run.out
 
 
 def load_json(p):
