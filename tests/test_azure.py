@@ -388,6 +388,7 @@ def test_default_credential_from_environment_scans_one_subscription(standin):
 
 
 def test_rejected_secret_exits_2_with_one_line(standin, tmp_path):
+    standin.requests.clear()
     r = run_enamel(
         "scan",
         "--azure-tenants",
@@ -399,6 +400,10 @@ def test_rejected_secret_exits_2_with_one_line(standin, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert r.stderr.startswith("enamel: error: azure credentials: Bright Smile Dental: ClientSecretCredential (tenant ")
     assert "Invalid client secret" in r.stderr and "not-the-secret" not in r.stderr
+    # the tenant fails at its first sign-in: one token request, no Graph or ARM call after it
+    assert [path for _, _, path, _, _ in standin.requests if not path.endswith("openid-configuration")] == [
+        f"/{TENANT['tenant_id']}/oauth2/v2.0/token"
+    ], standin.requests
 
 
 def test_unconfigured_default_credential_exits_2_with_one_line(standin):

@@ -115,6 +115,9 @@ def scan_target(target: auth.Target, settings: arm.ArmSettings) -> Collection:
     from azure.core.exceptions import AzureError, ClientAuthenticationError
 
     credential = target.make()
+    # one sign-in first: a tenant whose credential cannot get a token (wrong secret, unreachable
+    # authority) fails here once, not once per Graph and ARM call (each with its own retries)
+    credential.get_token(settings.scope)
     out = Collection()
     out.extend(graph.collect(credential, target.name, settings))  # the tenant's Entra ID, through Graph
     subs = target.subscriptions

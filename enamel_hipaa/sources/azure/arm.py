@@ -58,8 +58,16 @@ class ArmSettings:
         return (self.graph_endpoint or GRAPH[self.cloud]).rstrip("/") + "/.default"
 
     def identity_kwargs(self) -> dict:
-        """Keyword arguments for azure-identity credentials (authority, TLS verification)."""
-        kw: dict = {}
+        """Keyword arguments for azure-identity credentials (authority, TLS verification, and
+        the same bounded retries as every ARM call: azure-core's default would retry a refused
+        connection with backoff for ~5 s per token request)."""
+        kw: dict = {
+            "retry_total": self.max_retries,
+            "retry_connect": self.max_retries,
+            "retry_read": self.max_retries,
+            "retry_status": self.max_retries,
+            "retry_backoff_factor": 0.5,
+        }
         if self.authority:
             kw["authority"] = self.authority
             known = {c[2] for c in CLOUDS.values()}
