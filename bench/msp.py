@@ -52,7 +52,10 @@ def serve(port: int, latency_ms: float) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from enamel_hipaa.workflows.demo.motoserver import serialise_route_compiles
+
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    serialise_route_compiles()  # CPython 3.11's ast is not thread-safe (the module says why)
     app = DomainDispatcherApplication(create_backend_app)
 
     def slow(environ, start_response):

@@ -31,6 +31,9 @@ AUDIT_RETENTION_DAYS = 6 * 365  # infra/'s AuditTrail bucket_retention_years 6 (
 def server():
     """A ThreadedMotoServer on 127.0.0.1 with a free port; stopped on exit."""
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    from enamel_hipaa.workflows.demo.motoserver import serialise_route_compiles
+
+    serialise_route_compiles()  # CPython 3.11's ast is not thread-safe (the module says why)
     from moto.server import ThreadedMotoServer
 
     srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

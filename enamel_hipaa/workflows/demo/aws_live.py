@@ -42,10 +42,14 @@ def _free_port() -> int:
 
 
 def start_server(command=None) -> tuple[subprocess.Popen, str]:
-    """`python -m moto.server` on 127.0.0.1 (or `command(port)`, an argv serving moto there)."""
+    """moto's server (through demo/motoserver.py) on 127.0.0.1 (or `command(port)`, an argv serving moto there)."""
     port = _free_port()
     env = dict(os.environ, MOTO_EC2_LOAD_DEFAULT_AMIS="false")
-    argv = command(port) if command else [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    argv = (
+        command(port)
+        if command
+        else [sys.executable, "-m", "enamel_hipaa.workflows.demo.motoserver", "-H", "127.0.0.1", "-p", str(port)]
+    )
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_TIMEOUT_S
