@@ -328,7 +328,37 @@ def _starts_a_process(item) -> bool:
     return False
 
 
+# The longest modules (measured with --junitxml) first: `make test` hands whole files to its
+# two workers in collection order, so a long file collected last would run alone at the end.
+LONGEST_FIRST = (
+    "test_tenants_live",
+    "test_answer_shapes_azure",
+    "test_drift",
+    "test_history",
+    "test_secret_canary",
+    "test_deploy_msp",
+    "test_ci",
+    "test_iac",
+    "test_weekly_email",
+    "test_history_postgresql",
+    "test_normalise_equality",
+    "test_report_screens",
+    "test_azure",
+    "test_pulumi_plan",
+    "test_crosscheck",
+    "test_aws_faults",
+    "test_history_shards",
+    "test_typecheck",
+)
+
+
+def _module_name(item) -> str:
+    return item.module.__name__.rpartition(".")[2] if getattr(item, "module", None) else ""
+
+
 def pytest_collection_modifyitems(config, items):
+    rank = {m: i for i, m in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_module_name(item), len(rank)))  # stable: files keep their order
     for item in items:
         module = item.module.__name__.rpartition(".")[2] if item.module else ""
         if (
