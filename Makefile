@@ -8,7 +8,7 @@ CHECKOV_VENV    ?= .venv-checkov
 CHECKOV_VERSION ?= 3.3.30
 CHECKOV         := $(CHECKOV_VENV)/bin/checkov
 
-.PHONY: coverage-doc demo test bench bench-aws bench-plan-gate lint clean install checkov system-deps
+.PHONY: coverage-doc demo test bench bench-aws bench-plan-gate lint clean install checkov setup system-deps
 
 # Debian's Orthanc and nginx (on-prem tests and demo), installed with apt-get when missing.
 system-deps:
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP)
+
+# both virtualenvs at once: each pip run mostly waits on downloads and unpacking
+setup:
+	@$(MAKE) --no-print-directory -j2 $(STAMP) $(CHECKOV)
 
 $(CHECKOV):
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
@@ -43,7 +47,7 @@ coverage-doc: $(STAMP)
 # keeps its assertion rewrites there, and re-parsing every test module costs seconds a run.
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
-test: $(STAMP) $(CHECKOV) system-deps
+test: setup system-deps
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
 	$(PYTEST) -n 2 --dist loadfile  # both cores; a file's module-scoped servers stay in one worker
 

@@ -343,6 +343,7 @@ def test_pass_azure_block_scans_with_the_tenants_own_service_principal(standin, 
         {
             AZ_SECRET_ENV: ident["client_secret"],
             "ENAMEL_AZURE_ENDPOINT": arm.url,
+            "ENAMEL_AZURE_GRAPH_ENDPOINT": arm.url,  # the stand-in serves Microsoft Graph too
             "ENAMEL_AZURE_CA_BUNDLE": str(arm.ca),
             "AZURE_AUTHORITY_HOST": arm.url,
         }
