@@ -349,6 +349,14 @@ LONGEST_FIRST = (
     "test_aws_faults",
     "test_history_shards",
     "test_typecheck",
+    "test_aws_live",
+    "test_iac_routing",
+    "test_onprem_demo",
+    "test_plan_vs_live",
+    "test_aws_denied",
+    "test_onprem_live",
+    "test_mail_probe",
+    "test_aws_demo",
 )
 
 
