@@ -49,7 +49,7 @@ PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 test: setup system-deps
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)  # renders the weekly email
-	$(PYTEST) -n 2 --dist loadfile  # both cores; a file's module-scoped servers stay in one worker
+	$(PYTEST) -n 2 --dist loadfile --no-loadscope-reorder  # both cores; a file's module-scoped servers stay in one worker; files in collection order (longest first, tests/conftest.py)
 
 # everything that starts no process and needs no external server or Pulumi run (< 30 s);
 # tests/conftest.py marks the rest (`servers`, `slow`)

@@ -329,7 +329,8 @@ def _starts_a_process(item) -> bool:
 
 
 # The longest modules (measured with --junitxml) first: `make test` hands whole files to its
-# two workers in collection order, so a long file collected last would run alone at the end.
+# two workers in collection order (--no-loadscope-reorder: xdist would otherwise order files by
+# their number of tests, and a long file with few tests ran alone at the end).
 LONGEST_FIRST = (
     "test_tenants_live",
     "test_answer_shapes_azure",
