@@ -57,8 +57,7 @@ def run_in_process(argv: list[str], cwd, env=None) -> subprocess.CompletedProces
     out, err = io.StringIO(), io.StringIO()
     try:
         if env is not None:
-            os.environ.clear()
-            os.environ.update(env)
+            _set_environ(env)
         os.chdir(cwd)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -67,9 +66,20 @@ def run_in_process(argv: list[str], cwd, env=None) -> subprocess.CompletedProces
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
+        _set_environ(saved_env)
     return subprocess.CompletedProcess(["enamel", *argv], code, out.getvalue(), err.getvalue())
+
+
+def _set_environ(wanted: dict) -> None:
+    """Make os.environ equal `wanted` key by key: the servers' threads in this process (moto,
+    the stand-ins) read it too, and must never see it emptied half-way."""
+    import os
+
+    for key in [k for k in os.environ if k not in wanted]:
+        os.environ.pop(key, None)
+    for key, value in wanted.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 @pytest.fixture
