@@ -5,7 +5,6 @@ moto has no API). Provisioned in account A next to awsstack's and awsbreadth's c
 
 from __future__ import annotations
 
-import datetime
 
 HOME = "us-east-1"
 REPLICA = "us-west-2"
@@ -15,30 +14,15 @@ LIVE_UNDECIDED = {}
 
 def self_signed(cn: str, days: int) -> tuple[bytes, bytes]:
     """(certificate PEM, key PEM) valid for `days` from now (an ACM import)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives import serialization
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    pem = cert.public_bytes(serialization.Encoding.PEM)
+    from certs import self_signed_rsa
+
+    cert, key = self_signed_rsa(cn, days, dns_name=True)
     kpem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
     )
-    return pem, kpem
+    return cert.public_bytes(serialization.Encoding.PEM), kpem
 
 
 def provision(sess, account: str) -> dict:

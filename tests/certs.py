@@ -30,12 +30,12 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _validity(builder: x509.CertificateBuilder) -> x509.CertificateBuilder:
+def _validity(builder: x509.CertificateBuilder, days: int = 1) -> x509.CertificateBuilder:
     now = datetime.datetime.now(datetime.timezone.utc)
     return (
         builder.serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
     )
 
 
@@ -103,21 +103,20 @@ def make_ca(directory: Path) -> tuple[Path, Path, Path]:
     return (ca_path, *issue_server_cert(ca, directory, "server"))
 
 
+def self_signed_rsa(cn: str, days: int = 1, dns_name: bool = False) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A self-signed RSA certificate valid for `days` (with `cn` as its DNS name if asked)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    builder = _validity(
+        x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn)).public_key(key.public_key()), days
+    )
+    if dns_name:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(cn)]), critical=False)
+    return builder.sign(key, hashes.SHA256()), key
+
+
 def make_client_certificate(directory: Path) -> tuple[Path, bytes]:
     """A self-signed RSA certificate for a service principal: (PEM with key and cert, cert PEM)."""
-    now = datetime.datetime.now(datetime.timezone.utc)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "enamel-scanner")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    cert, key = self_signed_rsa("enamel-scanner")
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     path = directory / "client.pem"
     path.write_bytes(
