@@ -47,6 +47,7 @@ import secrets
 import ssl
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -485,3 +486,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):  # keep test output clean
         pass
+
+
+@contextmanager
+def serving(fixtures: Path, directory: Path, **options):
+    """An ArmStandIn on 127.0.0.1 with a throwaway CA (its PEM path in `.ca`), stopped on exit."""
+    from certs import make_ca
+
+    ca, cert, key = make_ca(directory)
+    server = ArmStandIn(fixtures, cert, key, **options).start()
+    server.ca = ca
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from arm_standin import ArmStandIn
-from certs import make_ca
+from arm_standin import serving
 from enamel_hipaa.core.engine import evaluate
 from enamel_hipaa.core.ruleset import load_rules
 from enamel_hipaa.sources import azure
@@ -26,11 +25,8 @@ RULES = [r for r in load_rules().rules if r.resource.startswith("azure.")]
 
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
-    ca, cert, key = make_ca(tmp_path_factory.mktemp("shape-ca"))
-    server = ArmStandIn(FIXTURES, cert, key, retry_after=1).start()
-    server.ca = ca
-    yield server
-    server.stop()
+    with serving(FIXTURES, tmp_path_factory.mktemp("shape-ca"), retry_after=1) as server:
+        yield server
 
 
 def _settings(standin) -> arm.ArmSettings:

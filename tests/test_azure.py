@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arm_standin import ACTIONS, ArmStandIn, action_for
-from certs import make_ca, make_client_certificate
+from arm_standin import ACTIONS, action_for, serving
+from certs import make_client_certificate
 from conftest import run_enamel, validate_report
 from enamel_hipaa.core import schemas
 from enamel_hipaa.sources import azure
@@ -123,13 +123,10 @@ MORE_FAILS = {
 
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
-    ca, cert, key = make_ca(tmp_path_factory.mktemp("arm-ca"))
-    server = ArmStandIn(FIXTURES, cert, key, retry_after=1).start()
-    server.ca = ca
-    os.environ["ENAMEL_AZURE_GRAPH_ENDPOINT"] = server.url  # Graph (Entra ID) from the stand-in too
-    yield server
-    os.environ.pop("ENAMEL_AZURE_GRAPH_ENDPOINT", None)
-    server.stop()
+    with serving(FIXTURES, tmp_path_factory.mktemp("arm-ca"), retry_after=1) as server:
+        os.environ["ENAMEL_AZURE_GRAPH_ENDPOINT"] = server.url  # Graph (Entra ID) from the stand-in too
+        yield server
+        os.environ.pop("ENAMEL_AZURE_GRAPH_ENDPOINT", None)
 
 
 def settings_for(standin, **kw):

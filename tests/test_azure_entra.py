@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arm_standin import ArmStandIn
-from certs import make_ca
+from arm_standin import serving
 from conftest import run_enamel, validate_report
 from enamel_hipaa.core import schemas
 from enamel_hipaa.core.engine import evaluate
@@ -28,11 +27,8 @@ SECRET_ENV = "ENAMEL_TEST_ENTRA_SECRET"
 
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
-    ca, cert, key = make_ca(tmp_path_factory.mktemp("graph-ca"))
-    server = ArmStandIn(FIXTURES, cert, key, retry_after=1).start()
-    server.ca = ca
-    yield server
-    server.stop()
+    with serving(FIXTURES, tmp_path_factory.mktemp("graph-ca"), retry_after=1) as server:
+        yield server
 
 
 def settings_for(standin, **kw) -> arm.ArmSettings:

@@ -8,8 +8,7 @@ import pytest
 import yaml
 
 import awsstack
-from arm_standin import ArmStandIn
-from certs import make_ca
+from arm_standin import serving
 from enamel_hipaa.core.errors import InputError
 from enamel_hipaa.workflows import discover
 from enamel_hipaa.workflows.config import tenant_sources
@@ -149,11 +148,8 @@ def test_pass_merge_into_no_file_writes_a_valid_tenants_file(organization, tmp_p
 
 @pytest.fixture(scope="module")
 def lighthouse(tmp_path_factory):
-    ca, cert, key = make_ca(tmp_path_factory.mktemp("lighthouse-ca"))
-    server = ArmStandIn(LIGHTHOUSE, cert, key).start()
-    server.ca = ca
-    yield server
-    server.stop()
+    with serving(LIGHTHOUSE, tmp_path_factory.mktemp("lighthouse-ca")) as server:
+        yield server
 
 
 def msp_credential(standin):
