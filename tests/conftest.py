@@ -1,6 +1,9 @@
+import contextlib
 import functools
 import inspect
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -47,10 +50,6 @@ def run_enamel(*args, cwd=None, env=None, timeout=300, process=False):
 
 
 def run_in_process(argv: list[str], cwd, env=None) -> subprocess.CompletedProcess:
-    import contextlib
-    import io
-    import os
-
     from enamel_hipaa.cli import main
 
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
@@ -73,8 +72,6 @@ def run_in_process(argv: list[str], cwd, env=None) -> subprocess.CompletedProces
 def _set_environ(wanted: dict) -> None:
     """Make os.environ equal `wanted` key by key: the servers' threads in this process (moto,
     the stand-ins) read it too, and must never see it emptied half-way."""
-    import os
-
     for key in [k for k in os.environ if k not in wanted]:
         os.environ.pop(key, None)
     for key, value in wanted.items():
@@ -105,7 +102,6 @@ def demo_run(tmp_path_factory) -> DemoRun:
     every test about the demo (its exit code, sources, reports and the servers it stops):
     the demo provisions a moto account, starts Orthanc and nginx and plans two Pulumi
     programs, ~20 s of work that is the same for each of them."""
-    import os
     import uuid
 
     out = tmp_path_factory.mktemp("demo")
@@ -203,8 +199,6 @@ def pg_server():
     """One PostgreSQL server (tests/pgserver.py) for the session; its password reaches the
     CLI subprocesses the way a pod's does, through PGPASSWORD."""
     pytest.importorskip("psycopg")
-    import os
-
     import pgserver
 
     with pgserver.server() as srv:
